@@ -1,0 +1,122 @@
+//! Builds plugin crates into WebAssembly components (`wasm32-wasip2`) from a build script.
+//!
+//! The runtime embeds the bundled plugins and the test suite uses plugins written for it;
+//! both are compiled by a nested `cargo build --profile plugin --target wasm32-wasip2` into a
+//! separate target directory (`target/plugins`), so the outer build never waits on itself.
+//! Each crate is built on its own: features unify across the packages of one build, and the
+//! SDK's kind feature must stay the one the crate chose.
+//!
+//! # Layout
+//! One file: [`build_plugins`] and its error type.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The rustc target plugins are built for.
+pub const TARGET: &str = "wasm32-wasip2";
+
+/// A plugin crate in the workspace: its package name and its directory.
+#[derive(Debug, Clone, Copy)]
+pub struct PluginCrate<'a> {
+    pub package: &'a str,
+    pub dir: &'a str,
+}
+
+/// Why a plugin could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    /// The wasm32-wasip2 standard library is not installed for this toolchain.
+    TargetMissing,
+    /// `cargo` could not be started.
+    Spawn(std::io::Error),
+    /// `cargo build` failed; its output follows.
+    Cargo { package: String, output: String },
+    /// The build succeeded but the component is not where cargo puts it.
+    Missing(PathBuf),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::TargetMissing => write!(
+                f,
+                "the {TARGET} target is not installed; run `rustup target add {TARGET}` \
+                 (the README's commands do this for you)"
+            ),
+            BuildError::Spawn(e) => write!(f, "could not run cargo: {e}"),
+            BuildError::Cargo { package, output } => {
+                write!(f, "building plugin `{package}` for {TARGET} failed:\n{output}")
+            }
+            BuildError::Missing(p) => write!(f, "cargo did not produce {}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds each crate and returns the paths of the `.wasm` components, in order.
+/// Emits `cargo:rerun-if-changed` lines for the sources the components depend on.
+pub fn build_plugins(
+    workspace_root: &Path,
+    crates: &[PluginCrate<'_>],
+) -> Result<Vec<PathBuf>, BuildError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    ensure_target(&rustc)?;
+    let target_dir = std::env::var_os("SLUICE_PLUGIN_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root.join("target").join("plugins"));
+    for watched in ["wit", "plugins/sdk/src", "plugins/sdk/Cargo.toml", "Cargo.lock"] {
+        println!("cargo:rerun-if-changed={}", workspace_root.join(watched).display());
+    }
+    let mut out = Vec::with_capacity(crates.len());
+    for c in crates {
+        println!("cargo:rerun-if-changed={}", workspace_root.join(c.dir).display());
+        let mut cmd = Command::new(&cargo);
+        cmd.current_dir(workspace_root)
+            .args(["build", "--profile", "plugin", "--target", TARGET, "-p", c.package])
+            .arg("--target-dir")
+            .arg(&target_dir);
+        // Settings meant for the outer (host) build must not leak into the guest build.
+        for var in [
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET",
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_BUILD_RUSTFLAGS",
+            "RUSTC_WRAPPER",
+            "RUSTC_WORKSPACE_WRAPPER",
+        ] {
+            cmd.env_remove(var);
+        }
+        let output = cmd.output().map_err(BuildError::Spawn)?;
+        if !output.status.success() {
+            return Err(BuildError::Cargo {
+                package: c.package.to_owned(),
+                output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            });
+        }
+        let wasm = target_dir
+            .join(TARGET)
+            .join("plugin")
+            .join(format!("{}.wasm", c.package.replace('-', "_")));
+        if !wasm.is_file() {
+            return Err(BuildError::Missing(wasm));
+        }
+        out.push(wasm);
+    }
+    Ok(out)
+}
+
+fn ensure_target(rustc: &std::ffi::OsStr) -> Result<(), BuildError> {
+    let output = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .map_err(BuildError::Spawn)?;
+    let dir = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    if output.status.success() && !dir.is_empty() && Path::new(&dir).is_dir() {
+        Ok(())
+    } else {
+        Err(BuildError::TargetMissing)
+    }
+}

@@ -1,0 +1,207 @@
+//! Generated bindings (private) and the export macros plugin crates invoke.
+//!
+//! The import world `platform` is generated once; each export world reuses its types through
+//! `with`, behind the crate feature of its kind, so a plugin's component targets one world.
+
+#![allow(missing_docs, missing_debug_implementations, clippy::all)]
+
+pub mod platform {
+    wit_bindgen::generate!({
+        world: "platform",
+        path: "wit",
+        runtime_path: "::sluice_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+pub use platform::sluice::plugin::types;
+
+#[cfg(feature = "action")]
+pub mod action {
+    wit_bindgen::generate!({
+        world: "action-plugin",
+        path: "wit",
+        with: {
+            "sluice:plugin/types@0.1.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.1.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.1.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.1.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.1.0": crate::bindings::platform::sluice::plugin::state,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_action_world",
+        default_bindings_module: "::sluice_plugin::__private::action",
+        runtime_path: "::sluice_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+#[cfg(feature = "condition")]
+pub mod condition {
+    wit_bindgen::generate!({
+        world: "condition-plugin",
+        path: "wit",
+        with: {
+            "sluice:plugin/types@0.1.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.1.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.1.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.1.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.1.0": crate::bindings::platform::sluice::plugin::state,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_condition_world",
+        default_bindings_module: "::sluice_plugin::__private::condition",
+        runtime_path: "::sluice_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+#[cfg(feature = "connector")]
+pub mod connector {
+    wit_bindgen::generate!({
+        world: "connector-plugin",
+        path: "wit",
+        with: {
+            "sluice:plugin/types@0.1.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.1.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.1.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.1.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.1.0": crate::bindings::platform::sluice::plugin::state,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_connector_world",
+        default_bindings_module: "::sluice_plugin::__private::connector",
+        runtime_path: "::sluice_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+/// Plain-Rust manifest to its WIT form (schemas as JSON text).
+pub fn to_wit_manifest(m: crate::Manifest) -> types::Manifest {
+    types::Manifest {
+        name: m.name,
+        version: m.version,
+        kind: match m.kind {
+            crate::Kind::Action => types::PluginKind::Action,
+            crate::Kind::Condition => types::PluginKind::Condition,
+            crate::Kind::Connector => types::PluginKind::Connector,
+        },
+        description: m.description,
+        input_schema: m.input_schema.to_string(),
+        output_schema: m.output_schema.to_string(),
+        permissions: m.permissions,
+    }
+}
+
+pub fn from_wit_step(s: types::StepInfo) -> crate::Step {
+    crate::Step { run_id: s.run_id, workflow: s.workflow, step_id: s.step_id, attempt: s.attempt }
+}
+
+pub fn to_wit_error(e: crate::PluginError) -> types::PluginError {
+    types::PluginError {
+        code: e.code,
+        message: e.message,
+        retryable: e.retryable,
+        details: e.details.map(|d| d.to_string()),
+    }
+}
+
+pub fn from_wit_error(e: types::PluginError) -> crate::PluginError {
+    crate::PluginError {
+        code: e.code,
+        message: e.message,
+        retryable: e.retryable,
+        details: e.details.and_then(|d| serde_json::from_str(&d).ok()),
+    }
+}
+
+/// Exports an [`Action`](crate::Action) implementation as the plugin's component.
+#[cfg(feature = "action")]
+#[macro_export]
+macro_rules! export_action {
+    ($plugin:ty) => {
+        const _: () = {
+            struct SluiceActionExport;
+            impl $crate::__private::action::exports::sluice::plugin::action::Guest
+                for SluiceActionExport
+            {
+                fn describe() -> $crate::__private::types::Manifest {
+                    $crate::__private::to_wit_manifest($crate::action_manifest::<$plugin>(
+                        env!("CARGO_PKG_NAME"),
+                        env!("CARGO_PKG_VERSION"),
+                    ))
+                }
+                fn run(
+                    step: $crate::__private::types::StepInfo,
+                    input: ::std::string::String,
+                ) -> ::std::result::Result<::std::string::String, $crate::__private::types::PluginError>
+                {
+                    $crate::run_action::<$plugin>(&$crate::__private::from_wit_step(step), &input)
+                        .map_err($crate::__private::to_wit_error)
+                }
+            }
+            $crate::__private::action::export_action_world!(
+                SluiceActionExport with_types_in $crate::__private::action
+            );
+        };
+    };
+}
+
+/// Exports a [`Condition`](crate::Condition) implementation as the plugin's component.
+#[cfg(feature = "condition")]
+#[macro_export]
+macro_rules! export_condition {
+    ($plugin:ty) => {
+        const _: () = {
+            struct SluiceConditionExport;
+            impl $crate::__private::condition::exports::sluice::plugin::condition::Guest
+                for SluiceConditionExport
+            {
+                fn describe() -> $crate::__private::types::Manifest {
+                    $crate::__private::to_wit_manifest($crate::condition_manifest::<$plugin>(
+                        env!("CARGO_PKG_NAME"),
+                        env!("CARGO_PKG_VERSION"),
+                    ))
+                }
+                fn evaluate(
+                    step: $crate::__private::types::StepInfo,
+                    input: ::std::string::String,
+                ) -> ::std::result::Result<bool, $crate::__private::types::PluginError> {
+                    $crate::run_condition::<$plugin>(&$crate::__private::from_wit_step(step), &input)
+                        .map_err($crate::__private::to_wit_error)
+                }
+            }
+            $crate::__private::condition::export_condition_world!(
+                SluiceConditionExport with_types_in $crate::__private::condition
+            );
+        };
+    };
+}
+
+/// Exports a [`Connector`](crate::Connector) implementation as the plugin's component.
+#[cfg(feature = "connector")]
+#[macro_export]
+macro_rules! export_connector {
+    ($plugin:ty) => {
+        const _: () = {
+            struct SluiceConnectorExport;
+            impl $crate::__private::connector::exports::sluice::plugin::connector::Guest
+                for SluiceConnectorExport
+            {
+                fn describe() -> $crate::__private::types::Manifest {
+                    $crate::__private::to_wit_manifest($crate::connector_manifest::<$plugin>(
+                        env!("CARGO_PKG_NAME"),
+                        env!("CARGO_PKG_VERSION"),
+                    ))
+                }
+                fn invoke(
+                    step: $crate::__private::types::StepInfo,
+                    input: ::std::string::String,
+                ) -> ::std::result::Result<::std::string::String, $crate::__private::types::PluginError>
+                {
+                    $crate::run_connector::<$plugin>(&$crate::__private::from_wit_step(step), &input)
+                        .map_err($crate::__private::to_wit_error)
+                }
+            }
+            $crate::__private::connector::export_connector_world!(
+                SluiceConnectorExport with_types_in $crate::__private::connector
+            );
+        };
+    };
+}

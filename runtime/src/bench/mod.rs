@@ -1,0 +1,125 @@
+//! Measurements behind `sluice bench`: what a sandboxed step costs.
+//!
+//! `step` times, for one plugin and one input: a fresh instance + call (what every real
+//! step pays), the same call on a reused instance (the floor), and loading the compiled
+//! component from the disk cache. Reported as medians and p99 over many iterations, since
+//! shared machines are noisy.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::broker::permissions::Grants;
+use crate::plugin::{CallContext, LoadedPlugin, MemoryPath, PluginHost, StepError};
+
+/// Median, p99 and mean of a set of timings, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Summary {
+    pub iterations: usize,
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub mean_us: f64,
+}
+
+impl Summary {
+    pub fn of(mut samples: Vec<Duration>) -> Summary {
+        samples.sort_unstable();
+        let n = samples.len().max(1);
+        let us = |d: Duration| d.as_nanos() as f64 / 1000.0;
+        let at = |q: f64| samples.get(((n as f64 - 1.0) * q).round() as usize).copied().map(us).unwrap_or(0.0);
+        Summary {
+            iterations: samples.len(),
+            median_us: at(0.5),
+            p99_us: at(0.99),
+            mean_us: samples.iter().copied().map(us).sum::<f64>() / n as f64,
+        }
+    }
+}
+
+/// The result of `sluice bench step`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub plugin: String,
+    pub input_bytes: usize,
+    pub memory_path: MemoryPath,
+    pub deadline_check: &'static str,
+    /// Fresh store + instance + call + JSON in and out: the cost of a real step.
+    pub fresh_instance: Summary,
+    /// The same call on one reused instance: the floor.
+    pub reused_instance: Summary,
+    /// Compiling the component once (ms).
+    pub compile_ms: f64,
+    /// Loading the compiled component from the disk cache.
+    pub cache_load: Summary,
+}
+
+/// Runs the step benchmark.
+pub async fn step(
+    host: &PluginHost,
+    plugin: &LoadedPlugin,
+    bytes: &[u8],
+    grants: Grants,
+    input: &str,
+    iterations: usize,
+) -> Result<StepReport, StepError> {
+    let ctx = CallContext {
+        run_id: "bench".into(),
+        workflow: "bench".into(),
+        step_id: "step".into(),
+        attempt: 1,
+        grants: Arc::new(grants),
+        role: None,
+        limits: host.limits(),
+    };
+    let warmup = (iterations / 10).clamp(10, 1000);
+    for _ in 0..warmup {
+        host.call(plugin, &ctx, input).await.result?;
+    }
+    let mut fresh = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        let outcome = host.call(plugin, &ctx, input).await;
+        fresh.push(started.elapsed());
+        outcome.result?;
+    }
+    let mut instance = host.reused_instance(plugin, &ctx).await?;
+    let owned = input.to_owned();
+    for _ in 0..warmup {
+        instance.call(&owned).await?;
+    }
+    let mut reused = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        let r = instance.call(&owned).await;
+        reused.push(started.elapsed());
+        r?;
+    }
+    let dir = std::env::temp_dir().join(format!("sluice-bench-cache-{}", std::process::id()));
+    let cache = host.time_cache_loads(bytes, dir.clone(), iterations.clamp(10, 200));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (compile, loads) =
+        cache.map_err(|e| StepError::host(e.code(), e.to_string()))?;
+    Ok(StepReport {
+        plugin: plugin.manifest.id(),
+        input_bytes: input.len(),
+        memory_path: host.memory_path(),
+        deadline_check: "epoch",
+        fresh_instance: Summary::of(fresh),
+        reused_instance: Summary::of(reused),
+        compile_ms: compile.as_secs_f64() * 1000.0,
+        cache_load: Summary::of(loads),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_picks_median_and_p99() {
+        let s = Summary::of((1..=100).map(Duration::from_micros).collect());
+        assert_eq!((s.median_us, s.p99_us, s.iterations), (51.0, 99.0, 100));
+        assert_eq!(s.mean_us, 50.5);
+    }
+}

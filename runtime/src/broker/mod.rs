@@ -1,0 +1,110 @@
+//! Everything a plugin reaches outside its sandbox goes through a broker: the JumpCloud API
+//! and external applications behind connectors. This module holds the broker traits the
+//! plugin host calls, the permission model they are checked against, and the record kept of
+//! each call.
+//!
+//! The production JumpCloud client and the connector HTTP client implement these traits;
+//! [`Unconfigured`] answers every call with a clear "not configured" error.
+
+pub mod permissions;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// A request to the JumpCloud API, as a plugin made it (credentials are the broker's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JumpCloudRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+/// A request through an External App Connector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorRequest {
+    pub connector: String,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub query: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+/// A brokered response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BrokerResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// A brokered call that did not produce a response (after the broker's own retries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct BrokerError {
+    pub code: String,
+    pub message: String,
+    pub retryable: bool,
+}
+
+/// The JumpCloud API, as seen by the plugin host.
+#[async_trait]
+pub trait JumpCloudBroker: Send + Sync {
+    async fn call(&self, req: JumpCloudRequest) -> Result<BrokerResponse, BrokerError>;
+}
+
+/// External applications, as seen by the plugin host.
+#[async_trait]
+pub trait HttpBroker: Send + Sync {
+    async fn send(&self, req: ConnectorRequest) -> Result<BrokerResponse, BrokerError>;
+}
+
+/// The broker of an installation with no JumpCloud account and no connectors configured.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Unconfigured;
+
+#[async_trait]
+impl JumpCloudBroker for Unconfigured {
+    async fn call(&self, _req: JumpCloudRequest) -> Result<BrokerResponse, BrokerError> {
+        Err(BrokerError {
+            code: "JUMPCLOUD_NOT_CONFIGURED".into(),
+            message: "no JumpCloud API is configured for this runtime".into(),
+            retryable: false,
+        })
+    }
+}
+
+#[async_trait]
+impl HttpBroker for Unconfigured {
+    async fn send(&self, req: ConnectorRequest) -> Result<BrokerResponse, BrokerError> {
+        Err(BrokerError {
+            code: "CONNECTOR_NOT_FOUND".into(),
+            message: format!("connector `{}` is not defined", req.connector),
+            retryable: false,
+        })
+    }
+}
+
+/// What kind of host call a [`HostCall`] records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallKind {
+    Jumpcloud,
+    Http,
+    State,
+}
+
+/// One brokered call, as kept in the step's record. Never holds credentials or bodies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostCall {
+    pub kind: CallKind,
+    pub method: String,
+    /// The path (JumpCloud), `connector:path` (HTTP) or key (state).
+    pub target: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub latency_us: u64,
+}

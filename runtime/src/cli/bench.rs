@@ -1,0 +1,90 @@
+//! `sluice bench step`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use super::{App, Failure, print_json, read_input, table, usage};
+use crate::bench::{self, Summary};
+use crate::broker::permissions::Grants;
+use crate::plugin::Limits;
+use crate::plugin::registry::BUNDLED;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum BenchCommand {
+    /// Per-call cost of a sandboxed step: fresh instance + call + JSON in and out, beside
+    /// the same call on a reused instance (the floor) and the compiled-component cache load.
+    Step {
+        /// A bundled or installed plugin (NAME[@VERSION]) or a `.wasm` file. Default: transform.
+        #[arg(long, default_value = "transform")]
+        plugin: String,
+        /// Timed calls per measurement.
+        #[arg(long, default_value_t = 5000)]
+        iterations: usize,
+        /// The input as JSON text (default: a small user record, or a comparison for `compare`).
+        #[arg(long, value_name = "JSON")]
+        input_json: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const SAMPLE_USER: &str = r#"{"user":{"username":"jsmith","email":"john.smith@example.com","department":"Engineering","groups":["all-staff","engineering"]}}"#;
+const SAMPLE_COMPARE: &str = r#"{"field":"Engineering","operator":"eq","value":"Engineering"}"#;
+
+pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<(), Failure> {
+    let BenchCommand::Step { plugin, iterations, input_json, json } = cmd;
+    if iterations == 0 {
+        return Err(usage("--iterations must be at least 1"));
+    }
+    let app = App::open(data_dir, Limits::DEFAULT)?;
+    let (bytes, grants) = if plugin.ends_with(".wasm") || Path::new(&plugin).is_file() {
+        let bytes = std::fs::read(&plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
+        (bytes, Grants::default())
+    } else {
+        let record = app.registry.find(&plugin).await?;
+        let bytes = if record.bundled {
+            BUNDLED
+                .iter()
+                .map(|(_, b)| b.to_vec())
+                .find(|b| crate::plugin::digest(b) == record.digest)
+                .ok_or_else(|| usage(format!("bundled plugin {plugin} is missing from this build")))?
+        } else {
+            let path = app.registry_blob(&record.digest);
+            std::fs::read(&path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
+        };
+        (bytes, record.grants())
+    };
+    let loaded = app.registry.load_bytes(&plugin, &bytes).await?;
+    let default_input = if loaded.manifest.name == "compare" { SAMPLE_COMPARE } else { SAMPLE_USER };
+    let input = read_input(input_json.as_deref(), None)?.unwrap_or_else(|| default_input.to_owned());
+    let report = bench::step(app.registry.host(), &loaded, &bytes, grants, &input, iterations)
+        .await
+        .map_err(|e| Failure { code: 1, error: anyhow::anyhow!("the benchmarked call failed: {e}") })?;
+    if json {
+        return print_json(&report);
+    }
+    println!("plugin        {} ({} bytes of input)", report.plugin, report.input_bytes);
+    println!("memory path   {}", report.memory_path);
+    println!("deadline      {} (checked on every call)", report.deadline_check);
+    let mut t = table(["measurement", "iterations", "median", "p99", "mean"]);
+    let row = |name: &str, s: &Summary| {
+        vec![
+            name.to_owned(),
+            s.iterations.to_string(),
+            format!("{:.1} µs", s.median_us),
+            format!("{:.1} µs", s.p99_us),
+            format!("{:.1} µs", s.mean_us),
+        ]
+    };
+    t.add_row(row("sandboxed step (fresh instance + call)", &report.fresh_instance));
+    t.add_row(row("reused instance call (floor)", &report.reused_instance));
+    t.add_row(row("compiled component load from cache", &report.cache_load));
+    println!("{t}");
+    println!(
+        "compile once: {:.1} ms; fresh/floor ratio {:.1}x",
+        report.compile_ms,
+        report.fresh_instance.median_us / report.reused_instance.median_us.max(0.001)
+    );
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The `sluice` command line. Output is for people by default (tables) and for scripts with
+//! `--json`. Exit codes: 0 success, 1 the step or command failed, 2 invalid input or usage.
+//!
+//! # Layout
+//! - this file: arguments, the data directory, dispatch and exit codes;
+//! - `plugin.rs`: `sluice plugin …`;
+//! - `bench.rs`: `sluice bench …`.
+
+mod bench;
+mod plugin;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+use crate::broker::Unconfigured;
+use crate::plugin::registry::Registry;
+use crate::plugin::{HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services};
+use crate::store::SledStore;
+
+/// Sluice: JumpCloud automation with sandboxed WebAssembly plugins.
+#[derive(Debug, Parser)]
+#[command(name = "sluice", version, about)]
+pub struct Cli {
+    /// Where Sluice keeps its store, installed plugins and compiled-component cache.
+    /// Default: $XDG_DATA_HOME/sluice (usually ~/.local/share/sluice).
+    #[arg(long, global = true, env = "SLUICE_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install, list, inspect, call and remove plugins.
+    #[command(subcommand)]
+    Plugin(plugin::PluginCommand),
+    /// Measure the runtime.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(crate) struct LimitArgs {
+    /// Deadline of one call in milliseconds (default 30000).
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
+    /// Memory cap in MiB (default 64).
+    #[arg(long, value_name = "MIB")]
+    memory_mb: Option<u64>,
+    /// Largest accepted input in bytes (default 1 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_input_bytes: Option<usize>,
+    /// Largest accepted output in bytes (default 1 MiB).
+    #[arg(long, value_name = "BYTES")]
+    max_output_bytes: Option<usize>,
+    /// Log captured per call in bytes (default 64 KiB).
+    #[arg(long, value_name = "BYTES")]
+    max_log_bytes: Option<usize>,
+}
+
+impl LimitArgs {
+    pub(crate) fn overrides(&self) -> LimitOverrides {
+        LimitOverrides {
+            timeout_ms: self.timeout_ms,
+            memory_bytes: self.memory_mb.map(|m| m << 20),
+            max_input_bytes: self.max_input_bytes,
+            max_output_bytes: self.max_output_bytes,
+            max_log_bytes: self.max_log_bytes,
+        }
+    }
+}
+
+/// A failure with its exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) error: anyhow::Error,
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        let error = e.into();
+        let code = match error.downcast_ref::<PluginHostError>() {
+            Some(
+                PluginHostError::NotWasm(_)
+                | PluginHostError::CoreModule(_)
+                | PluginHostError::UnknownWorld { .. }
+                | PluginHostError::InvalidManifest(_)
+                | PluginHostError::Compile(_)
+                | PluginHostError::GrantNotDeclared { .. }
+                | PluginHostError::NotFound(_)
+                | PluginHostError::Bundled(_),
+            ) => 2,
+            _ => 1,
+        };
+        Failure { code, error }
+    }
+}
+
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    Failure { code: 2, error: anyhow::anyhow!(message.into()) }
+}
+
+/// What every command needs: the store, the plugin host and the registry.
+pub(crate) struct App {
+    pub(crate) registry: Registry,
+    data_dir: PathBuf,
+}
+
+impl App {
+    fn open(data_dir: Option<PathBuf>, limits: Limits) -> anyhow::Result<App> {
+        let data_dir = match data_dir {
+            Some(d) => d,
+            None => directories::ProjectDirs::from("", "", "sluice")
+                .map(|p| p.data_dir().to_path_buf())
+                .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR")?,
+        };
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let store = Arc::new(SledStore::open(&data_dir.join("store"))?);
+        let services = Services {
+            jumpcloud: Arc::new(Unconfigured),
+            http: Arc::new(Unconfigured),
+            state: store.clone(),
+        };
+        let config = HostConfig { cache_dir: Some(data_dir.join("cache")), limits, ..HostConfig::default() };
+        let host = Arc::new(PluginHost::new(config, services)?);
+        Ok(App { registry: Registry::new(host, store, data_dir.join("plugins")), data_dir })
+    }
+
+    /// Where an installed component with this digest is kept.
+    pub(crate) fn registry_blob(&self, digest: &str) -> PathBuf {
+        self.data_dir.join("plugins").join(format!("{digest}.wasm"))
+    }
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {:#}", f.error);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Plugin(cmd) => plugin::run(cli.data_dir, cmd).await,
+        Command::Bench(cmd) => bench::run(cli.data_dir, cmd).await,
+    }
+}
+
+/// Prints a value as pretty JSON.
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// A table with the house style.
+pub(crate) fn table<const N: usize>(header: [&str; N]) -> comfy_table::Table {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(header);
+    t
+}
+
+/// Reads a JSON input from `--input-json` or `--input FILE|-`.
+pub(crate) fn read_input(json: Option<&str>, file: Option<&PathBuf>) -> Result<Option<String>, Failure> {
+    let text = match (json, file) {
+        (Some(_), Some(_)) => return Err(usage("give either --input or --input-json, not both")),
+        (Some(j), None) => j.to_owned(),
+        (None, Some(p)) if p.as_os_str() == "-" => {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+            s
+        }
+        (None, Some(p)) => std::fs::read_to_string(p)
+            .map_err(|e| usage(format!("cannot read input file {}: {e}", p.display())))?,
+        (None, None) => return Ok(None),
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| usage(format!("the input is not valid JSON: {e}")))?;
+    Ok(Some(text))
+}

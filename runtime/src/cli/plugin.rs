@@ -1,0 +1,224 @@
+//! `sluice plugin install | list | inspect | call | remove`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::{App, Failure, LimitArgs, print_json, read_input, table, usage};
+use crate::broker::permissions::Grants;
+use crate::plugin::registry::PluginRecord;
+use crate::plugin::{CallContext, Limits, LoadedPlugin};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginCommand {
+    /// Install a plugin component, granting some of the permissions it declares.
+    Install {
+        /// The component (`.wasm`, built for wasm32-wasip2).
+        file: PathBuf,
+        /// A permission to grant (repeatable); must be one the plugin declares.
+        #[arg(long = "grant", value_name = "PERM")]
+        grants: Vec<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List bundled and installed plugins.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a plugin's manifest, digest, imports and grants.
+    Inspect {
+        /// A `.wasm` file, or NAME or NAME@VERSION of a bundled or installed plugin.
+        plugin: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one call of a plugin in the sandbox, as a workflow step would.
+    Call {
+        /// A `.wasm` file, or NAME or NAME@VERSION.
+        plugin: String,
+        /// The input as JSON text.
+        #[arg(long, value_name = "JSON")]
+        input_json: Option<String>,
+        /// A file holding the input JSON, or `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// For a `.wasm` file: a permission to grant for this call (repeatable).
+        #[arg(long = "grant", value_name = "PERM")]
+        grants: Vec<String>,
+        #[command(flatten)]
+        limits: LimitArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove an installed plugin.
+    Remove {
+        /// NAME@VERSION.
+        id: String,
+    },
+}
+
+pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result<(), Failure> {
+    let app = App::open(data_dir, Limits::DEFAULT)?;
+    match cmd {
+        PluginCommand::Install { file, grants, limits, json } => {
+            let bytes = read_file(&file)?;
+            let record = app
+                .registry
+                .install(&file.display().to_string(), &bytes, &grants, limits.overrides())
+                .await?;
+            if json {
+                return print_json(&record);
+            }
+            println!("Installed {} ({} plugin)", record.id(), record.kind);
+            println!("sha256 {}", record.digest);
+            print_permissions(&record);
+            Ok(())
+        }
+        PluginCommand::List { json } => {
+            let records = app.registry.list().await?;
+            if json {
+                return print_json(&records);
+            }
+            let mut t = table(["plugin", "kind", "source", "granted", "description"]);
+            for r in &records {
+                t.add_row(vec![
+                    r.id(),
+                    r.kind.to_string(),
+                    if r.bundled { "bundled".into() } else { "installed".into() },
+                    if r.grants.is_empty() { "-".into() } else { r.grants.join(", ") },
+                    r.description.clone(),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+        PluginCommand::Inspect { plugin, json } => {
+            let (record, loaded) = resolve(&app, &plugin, &[]).await?;
+            let m = &loaded.manifest;
+            if json {
+                return print_json(&json!({
+                    "manifest": &**m,
+                    "digest": loaded.digest,
+                    "imports": &*loaded.imports,
+                    "installed": record,
+                }));
+            }
+            println!("{} ({} plugin)", m.id(), m.kind);
+            println!("{}", m.description);
+            println!("sha256   {}", loaded.digest);
+            println!("imports  {}", loaded.imports.join(", "));
+            match &record {
+                Some(r) => print_permissions(r),
+                None => {
+                    println!("declares {}", list_or_none(&m.permissions));
+                    println!("(not installed: `sluice plugin install` grants permissions)");
+                }
+            }
+            println!("input schema:\n{}", serde_json::to_string_pretty(&m.input_schema)?);
+            println!("output schema:\n{}", serde_json::to_string_pretty(&m.output_schema)?);
+            Ok(())
+        }
+        PluginCommand::Call { plugin, input_json, input, grants, limits, json } => {
+            let input = read_input(input_json.as_deref(), input.as_ref())?
+                .ok_or_else(|| usage("give the input with --input-json JSON or --input FILE"))?;
+            let (record, loaded) = resolve(&app, &plugin, &grants).await?;
+            let base = app.registry.host().limits();
+            let overrides = record.as_ref().map(|r| r.limits.clone()).unwrap_or_default();
+            let grants = match &record {
+                Some(r) => r.grants(),
+                None => Grants::new(grants),
+            };
+            let ctx = CallContext {
+                run_id: "cli".into(),
+                workflow: "cli".into(),
+                step_id: "call".into(),
+                attempt: 1,
+                grants: Arc::new(grants),
+                role: None,
+                limits: base.with(&overrides).with(&limits.overrides()),
+            };
+            let outcome = app.registry.host().call(&loaded, &ctx, &input).await;
+            if json {
+                print_json(&outcome)?;
+            } else {
+                for line in &outcome.logs {
+                    eprintln!("[{:?} {:?}] {}", line.source, line.level, line.message);
+                }
+                for c in &outcome.calls {
+                    eprintln!(
+                        "[call] {:?} {} {} -> {}",
+                        c.kind,
+                        c.method,
+                        c.target,
+                        c.status.map(|s| s.to_string()).or(c.error.clone()).unwrap_or_default()
+                    );
+                }
+                match &outcome.result {
+                    Ok(v) => println!("{}", serde_json::to_string_pretty(v)?),
+                    Err(e) => eprintln!("step failed: {e}"),
+                }
+                eprintln!("({} µs)", outcome.duration.as_micros());
+            }
+            if outcome.result.is_err() {
+                return Err(Failure { code: 1, error: anyhow::anyhow!("the plugin call failed") });
+            }
+            Ok(())
+        }
+        PluginCommand::Remove { id } => {
+            let record = app.registry.remove(&id).await?;
+            println!("Removed {}", record.id());
+            Ok(())
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
+}
+
+/// A `.wasm` path is loaded directly (no record); anything else is looked up.
+async fn resolve(
+    app: &App,
+    spec: &str,
+    grants: &[String],
+) -> Result<(Option<PluginRecord>, LoadedPlugin), Failure> {
+    let path = Path::new(spec);
+    if spec.ends_with(".wasm") || path.is_file() {
+        let bytes = read_file(path)?;
+        let loaded = app.registry.load_bytes(spec, &bytes).await?;
+        if let Some(g) = grants.iter().find(|g| !loaded.manifest.permissions.contains(g)) {
+            return Err(usage(format!(
+                "cannot grant `{g}`: {} declares {}",
+                loaded.manifest.id(),
+                list_or_none(&loaded.manifest.permissions)
+            )));
+        }
+        return Ok((None, loaded));
+    }
+    if !grants.is_empty() {
+        return Err(usage("--grant applies to a .wasm file; installed plugins keep the grants given at install"));
+    }
+    let (record, loaded) = app.registry.resolve(spec).await?;
+    Ok((Some(record), loaded))
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() { "no permissions".into() } else { items.join(", ") }
+}
+
+fn print_permissions(r: &PluginRecord) {
+    if r.permissions.is_empty() {
+        println!("permissions: none declared");
+        return;
+    }
+    let mut t = table(["declared permission", "granted"]);
+    for p in &r.permissions {
+        t.add_row(vec![p.clone(), if r.grants.contains(p) { "yes".into() } else { "no".into() }]);
+    }
+    println!("{t}");
+}

@@ -1,0 +1,20 @@
+//! Sluice: a WebAssembly plugin runtime for JumpCloud automation.
+//!
+//! The host loads plugins (WebAssembly components implementing the `sluice:plugin` WIT
+//! package), runs each call in a fresh sandboxed instance, and brokers every call a plugin
+//! makes to JumpCloud, to external applications, or to its state.
+//!
+//! # Layout
+//! - [`plugin`]: the wasmtime host — engine, component cache, limits, host imports,
+//!   registry of installed and bundled plugins.
+//! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
+//!   permission model (scopes, grants, run-as roles).
+//! - [`store`]: persistent state behind small traits (sled).
+//! - [`bench`]: the measurements behind `sluice bench`.
+//! - [`cli`]: the `sluice` command line (the binary's `main` only calls it).
+
+pub mod bench;
+pub mod broker;
+pub mod cli;
+pub mod plugin;
+pub mod store;

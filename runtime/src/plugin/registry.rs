@@ -1,0 +1,263 @@
+//! Installed and bundled plugins.
+//!
+//! Installed components are stored by sha256 in `<data-dir>/plugins/<digest>.wasm`; their
+//! records (manifest summary, grants, limit overrides) in the store under `name@version`.
+//! Bundled plugins are compiled into the `sluice` binary and always available, granted
+//! exactly what they declare. Loaded plugins are kept in memory by digest, so a plugin is
+//! compiled (or read from the disk cache) once per process.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::OnceCell;
+
+use super::{LimitOverrides, LoadedPlugin, PluginHost, PluginHostError, PluginKind, digest};
+use crate::broker::permissions::Grants;
+use crate::store::PluginStore;
+
+/// The bundled components, embedded by the build script: (file name, bytes).
+pub static BUNDLED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+/// What the registry keeps about a plugin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginRecord {
+    pub name: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    pub digest: String,
+    /// What the plugin declared it needs.
+    pub permissions: Vec<String>,
+    /// What the administrator granted (a subset of `permissions`).
+    pub grants: Vec<String>,
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    pub bundled: bool,
+    /// RFC 3339, UTC; empty for bundled plugins.
+    #[serde(default)]
+    pub installed_at: String,
+}
+
+impl PluginRecord {
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+
+    pub fn grants(&self) -> Grants {
+        Grants::new(self.grants.iter().cloned())
+    }
+}
+
+/// The registry of one data directory.
+pub struct Registry {
+    host: Arc<PluginHost>,
+    store: Arc<dyn PluginStore>,
+    blobs: PathBuf,
+    loaded: Mutex<HashMap<String, LoadedPlugin>>,
+    bundled: OnceCell<Vec<PluginRecord>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("blobs", &self.blobs).finish_non_exhaustive()
+    }
+}
+
+fn io(context: &str, path: &Path, e: std::io::Error) -> PluginHostError {
+    PluginHostError::Io(format!("{context} {}: {e}", path.display()))
+}
+
+impl Registry {
+    /// `blobs` is where installed components are kept (`<data-dir>/plugins`).
+    pub fn new(host: Arc<PluginHost>, store: Arc<dyn PluginStore>, blobs: PathBuf) -> Self {
+        Self { host, store, blobs, loaded: Mutex::new(HashMap::new()), bundled: OnceCell::new() }
+    }
+
+    pub fn host(&self) -> &Arc<PluginHost> {
+        &self.host
+    }
+
+    /// Loads a component (memoized by digest).
+    pub async fn load_bytes(&self, label: &str, bytes: &[u8]) -> Result<LoadedPlugin, PluginHostError> {
+        let d = digest(bytes);
+        if let Some(p) = self.lock().get(&d) {
+            return Ok(p.clone());
+        }
+        let plugin = self.host.load(label, bytes).await?;
+        self.lock().insert(d, plugin.clone());
+        Ok(plugin)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, LoadedPlugin>> {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn bundled(&self) -> Result<&Vec<PluginRecord>, PluginHostError> {
+        self.bundled
+            .get_or_try_init(|| async {
+                let mut records = Vec::new();
+                for (file, bytes) in BUNDLED {
+                    let p = self.load_bytes(file, bytes).await?;
+                    let m = &p.manifest;
+                    records.push(PluginRecord {
+                        name: m.name.clone(),
+                        version: m.version.clone(),
+                        kind: m.kind,
+                        description: m.description.clone(),
+                        digest: p.digest.clone(),
+                        permissions: m.permissions.clone(),
+                        grants: m.permissions.clone(),
+                        limits: LimitOverrides::default(),
+                        bundled: true,
+                        installed_at: String::new(),
+                    });
+                }
+                Ok(records)
+            })
+            .await
+    }
+
+    fn bundled_bytes(digest: &str) -> Option<&'static [u8]> {
+        BUNDLED.iter().map(|(_, b)| *b).find(|b| super::digest(b) == digest)
+    }
+
+    /// Installs a component with the given grants. Refuses a grant the plugin did not
+    /// declare, a name that a bundled plugin uses, and anything that does not load; in each
+    /// case nothing is stored.
+    pub async fn install(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        grants: &[String],
+        limits: LimitOverrides,
+    ) -> Result<PluginRecord, PluginHostError> {
+        let plugin = self.load_bytes(label, bytes).await?;
+        let m = &plugin.manifest;
+        if self.bundled().await?.iter().any(|b| b.name == m.name) {
+            return Err(PluginHostError::Bundled(m.name.clone()));
+        }
+        for g in grants {
+            if !m.permissions.contains(g) {
+                return Err(PluginHostError::GrantNotDeclared {
+                    plugin: m.id(),
+                    grant: g.clone(),
+                    declared: if m.permissions.is_empty() {
+                        "nothing".into()
+                    } else {
+                        m.permissions.join(", ")
+                    },
+                });
+            }
+        }
+        let mut granted = grants.to_vec();
+        granted.sort();
+        granted.dedup();
+        let record = PluginRecord {
+            name: m.name.clone(),
+            version: m.version.clone(),
+            kind: m.kind,
+            description: m.description.clone(),
+            digest: plugin.digest.clone(),
+            permissions: m.permissions.clone(),
+            grants: granted,
+            limits,
+            bundled: false,
+            installed_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        };
+        let path = self.blobs.join(format!("{}.wasm", plugin.digest));
+        if !path.is_file() {
+            std::fs::create_dir_all(&self.blobs).map_err(|e| io("cannot create", &self.blobs, e))?;
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, bytes).map_err(|e| io("cannot write", &tmp, e))?;
+            std::fs::rename(&tmp, &path).map_err(|e| io("cannot write", &path, e))?;
+        }
+        let json = serde_json::to_value(&record).map_err(|e| PluginHostError::Io(e.to_string()))?;
+        self.store.plugin_put(&record.id(), &json)?;
+        Ok(record)
+    }
+
+    /// Bundled plugins first, then installed ones, each sorted by name and version.
+    pub async fn list(&self) -> Result<Vec<PluginRecord>, PluginHostError> {
+        let mut out = self.bundled().await?.clone();
+        let mut installed = self.installed()?;
+        installed.sort_by(|a, b| (&a.name, version(&a.version)).cmp(&(&b.name, version(&b.version))));
+        out.extend(installed);
+        Ok(out)
+    }
+
+    fn installed(&self) -> Result<Vec<PluginRecord>, PluginHostError> {
+        self.store
+            .plugin_list()?
+            .into_iter()
+            .map(|v| {
+                serde_json::from_value::<PluginRecord>(v)
+                    .map_err(|e| PluginHostError::Io(format!("unreadable plugin record: {e}")))
+            })
+            .collect()
+    }
+
+    /// The record for `name` (highest version) or `name@version`.
+    pub async fn find(&self, spec: &str) -> Result<PluginRecord, PluginHostError> {
+        let (name, wanted) = match spec.split_once('@') {
+            Some((n, v)) => (n, Some(v)),
+            None => (spec, None),
+        };
+        self.list()
+            .await?
+            .into_iter()
+            .filter(|r| r.name == name && wanted.is_none_or(|v| r.version == v))
+            .max_by_key(|r| version(&r.version))
+            .ok_or_else(|| PluginHostError::NotFound(spec.to_owned()))
+    }
+
+    /// The record and the loaded plugin for a spec.
+    pub async fn resolve(&self, spec: &str) -> Result<(PluginRecord, LoadedPlugin), PluginHostError> {
+        let record = self.find(spec).await?;
+        let plugin = match Self::bundled_bytes(&record.digest) {
+            Some(bytes) if record.bundled => self.load_bytes(&record.id(), bytes).await?,
+            _ => {
+                let path = self.blobs.join(format!("{}.wasm", record.digest));
+                let bytes = std::fs::read(&path).map_err(|e| io("cannot read", &path, e))?;
+                if digest(&bytes) != record.digest {
+                    return Err(PluginHostError::Io(format!(
+                        "{} does not match its recorded sha256 {}; reinstall the plugin",
+                        path.display(),
+                        record.digest
+                    )));
+                }
+                self.load_bytes(&record.id(), &bytes).await?
+            }
+        };
+        Ok((record, plugin))
+    }
+
+    /// Removes `name@version`; the component file goes when no record uses it.
+    pub async fn remove(&self, id: &str) -> Result<PluginRecord, PluginHostError> {
+        let Some((name, _)) = id.split_once('@') else {
+            return Err(PluginHostError::NotFound(format!("{id} (give NAME@VERSION)")));
+        };
+        if self.bundled().await?.iter().any(|b| b.name == name) {
+            return Err(PluginHostError::Bundled(id.to_owned()));
+        }
+        let record = self
+            .installed()?
+            .into_iter()
+            .find(|r| r.id() == id)
+            .ok_or_else(|| PluginHostError::NotFound(id.to_owned()))?;
+        self.store.plugin_remove(id)?;
+        if !self.installed()?.iter().any(|r| r.digest == record.digest) {
+            let path = self.blobs.join(format!("{}.wasm", record.digest));
+            std::fs::remove_file(&path).or_else(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Ok(()),
+                _ => Err(io("cannot remove", &path, e)),
+            })?;
+        }
+        Ok(record)
+    }
+}
+
+fn version(v: &str) -> semver::Version {
+    semver::Version::parse(v).unwrap_or_else(|_| semver::Version::new(0, 0, 0))
+}

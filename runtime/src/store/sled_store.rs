@@ -1,0 +1,154 @@
+//! The sled implementation of the store traits.
+
+use std::path::Path;
+
+use super::{PluginStore, StateNamespace, StateStore, StoreError};
+
+/// The embedded store: one sled database in `<data-dir>/store`.
+#[derive(Debug, Clone)]
+pub struct SledStore {
+    db: sled::Db,
+    state: sled::Tree,
+    plugins: sled::Tree,
+}
+
+fn backend(e: sled::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`. A directory held by another process gives
+    /// [`StoreError::Locked`], not sled's raw error.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir).open().map_err(|e| match &e {
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock") =>
+            {
+                StoreError::Locked(dir.display().to_string())
+            }
+            _ => backend(e),
+        })?;
+        Self::from_db(db)
+    }
+
+    /// A throwaway in-memory store (tests, benchmarks).
+    pub fn temporary() -> Result<Self, StoreError> {
+        Self::from_db(sled::Config::new().temporary(true).open().map_err(backend)?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        Ok(Self {
+            state: db.open_tree("state").map_err(backend)?,
+            plugins: db.open_tree("plugins").map_err(backend)?,
+            db,
+        })
+    }
+
+    /// Flushes pending writes to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map(|_| ()).map_err(backend)
+    }
+}
+
+/// `workflow \0 plugin \0 key`: the separator cannot occur in names, so namespaces never
+/// overlap.
+fn state_key(ns: &StateNamespace, key: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(ns.workflow.len() + ns.plugin.len() + key.len() + 2);
+    k.extend_from_slice(ns.workflow.as_bytes());
+    k.push(0);
+    k.extend_from_slice(ns.plugin.as_bytes());
+    k.push(0);
+    k.extend_from_slice(key.as_bytes());
+    k
+}
+
+impl StateStore for SledStore {
+    fn state_get(&self, ns: &StateNamespace, key: &str) -> Result<Option<String>, StoreError> {
+        let k = state_key(ns, key);
+        match self.state.get(&k).map_err(backend)? {
+            None => Ok(None),
+            Some(v) => String::from_utf8(v.to_vec()).map(Some).map_err(|e| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn state_set(&self, ns: &StateNamespace, key: &str, value: &str) -> Result<(), StoreError> {
+        self.state.insert(state_key(ns, key), value.as_bytes()).map_err(backend)?;
+        Ok(())
+    }
+
+    fn state_delete(&self, ns: &StateNamespace, key: &str) -> Result<(), StoreError> {
+        self.state.remove(state_key(ns, key)).map_err(backend)?;
+        Ok(())
+    }
+}
+
+fn decode(key: &[u8], bytes: &[u8]) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+impl PluginStore for SledStore {
+    fn plugin_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.plugins.insert(id.as_bytes(), bytes).map_err(backend)?;
+        self.plugins.flush().map_err(backend)?;
+        Ok(())
+    }
+
+    fn plugin_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.plugins
+            .get(id.as_bytes())
+            .map_err(backend)?
+            .map(|v| decode(id.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn plugin_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.plugins
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(backend)?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn plugin_remove(&self, id: &str) -> Result<bool, StoreError> {
+        let removed = self.plugins.remove(id.as_bytes()).map_err(backend)?.is_some();
+        self.plugins.flush().map_err(backend)?;
+        Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_namespaced_per_workflow_and_plugin() {
+        let s = SledStore::temporary().unwrap();
+        let a = StateNamespace { workflow: "w".into(), plugin: "p".into() };
+        let b = StateNamespace { workflow: "w".into(), plugin: "q".into() };
+        let c = StateNamespace { workflow: "w\0p".into(), plugin: "".into() };
+        s.state_set(&a, "k", "1").unwrap();
+        assert_eq!(s.state_get(&a, "k").unwrap().as_deref(), Some("1"));
+        assert_eq!(s.state_get(&b, "k").unwrap(), None);
+        assert_eq!(s.state_get(&c, "k").unwrap(), None);
+        s.state_delete(&a, "k").unwrap();
+        assert_eq!(s.state_get(&a, "k").unwrap(), None);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_dir_reports_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = SledStore::open(dir.path()).unwrap();
+        let err = SledStore::open(dir.path()).unwrap_err();
+        assert_eq!(err.code(), "STORE_LOCKED", "{err}");
+    }
+}

@@ -1,0 +1,126 @@
+//! A misbehaving action plugin for the sandbox tests. Its input names one attack (`mode`);
+//! each attack targets one limit or permission of the host, which must end the step with a
+//! stable error code and keep serving.
+//!
+//! # Layout
+//! One file: the [`Hostile`] action; each mode is one arm of its `match`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sluice_plugin::{Action, PluginError, Step};
+
+/// Which attack to run, with its argument.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Input {
+    pub mode: String,
+    #[serde(default)]
+    pub arg: Value,
+}
+
+/// The hostile action.
+#[derive(Debug)]
+pub struct Hostile;
+
+#[inline(never)]
+#[allow(unconditional_recursion)]
+fn recurse(depth: u64, pad: &mut [u8; 256]) -> u64 {
+    pad[(depth % 256) as usize] = depth as u8;
+    let mut next = [0u8; 256];
+    next[0] = pad[0];
+    recurse(depth + 1, &mut next) + u64::from(next[1])
+}
+
+impl Action for Hostile {
+    type Input = Input;
+    type Output = Value;
+    const DESCRIPTION: &'static str = "Attacks the sandbox; for tests only.";
+    const PERMISSIONS: &'static [&'static str] =
+        &["jumpcloud:users.readonly", "http:allowed", "state"];
+
+    fn run(step: &Step, input: Input) -> Result<Value, PluginError> {
+        match input.mode.as_str() {
+            "echo" => Ok(input.arg),
+            "loop" => {
+                let mut i: u64 = 0;
+                loop {
+                    i = std::hint::black_box(i.wrapping_add(1));
+                }
+            }
+            "memory" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "recursion" => Ok(json!(recurse(0, &mut [0u8; 256]))),
+            "huge-output" => Ok(Value::String("x".repeat(input.arg.as_u64().unwrap_or(1 << 24) as usize))),
+            "log-spam" => loop {
+                sluice_plugin::log::info(&"spam ".repeat(200));
+            },
+            "stdout-spam" => loop {
+                println!("{}", "spam ".repeat(200));
+            },
+            "panic" => panic!("hostile plugin panicked on purpose (step {})", step.step_id),
+            "read-file" => {
+                let path = input.arg.as_str().unwrap_or("/etc/passwd");
+                match std::fs::read_to_string(path) {
+                    Ok(content) => Ok(json!({"read": content})),
+                    Err(e) => Err(PluginError::new("FILE_DENIED", e.to_string())),
+                }
+            }
+            "list-dir" => match std::fs::read_dir(".") {
+                Ok(entries) => Ok(json!(entries.filter_map(|e| e.ok()).map(|e| e.path().display().to_string()).collect::<Vec<_>>())),
+                Err(e) => Err(PluginError::new("FILE_DENIED", e.to_string())),
+            },
+            "env" => Ok(json!({
+                "vars": std::env::vars().collect::<Vec<_>>(),
+                "args": std::env::args().collect::<Vec<_>>(),
+            })),
+            "socket" => {
+                let addr = input.arg.as_str().unwrap_or("127.0.0.1:9");
+                match std::net::TcpStream::connect(addr) {
+                    Ok(_) => Ok(json!({"connected": addr})),
+                    Err(e) => Err(PluginError::new("SOCKET_DENIED", e.to_string())),
+                }
+            }
+            "jumpcloud" => {
+                let method = input.arg["method"].as_str().unwrap_or("GET");
+                let path = input.arg["path"].as_str().unwrap_or("/api/systemusers");
+                let r = sluice_plugin::jumpcloud::call(method, path, &[], None)?;
+                Ok(json!({"status": r.status, "body": r.body}))
+            }
+            "http" => {
+                let connector = input.arg.as_str().unwrap_or("allowed").to_owned();
+                let r = sluice_plugin::http::send(&sluice_plugin::http::Request {
+                    connector,
+                    method: "GET".into(),
+                    path: "/".into(),
+                    ..Default::default()
+                })?;
+                Ok(json!({"status": r.status}))
+            }
+            "state" => {
+                let key = input.arg["key"].as_str().unwrap_or("k");
+                if let Some(v) = input.arg.get("set") {
+                    sluice_plugin::state::set(key, &v.to_string())?;
+                }
+                Ok(json!({"value": sluice_plugin::state::get(key)?}))
+            }
+            "counter" => {
+                // Counts calls in guest memory: a fresh instance per call must always say 1.
+                static mut CALLS: u32 = 0;
+                // SAFETY: a component instance is single-threaded.
+                let n = unsafe {
+                    CALLS += 1;
+                    CALLS
+                };
+                Ok(json!(n))
+            }
+            other => Err(PluginError::invalid_input(format!("unknown mode `{other}`"))),
+        }
+    }
+}
+
+sluice_plugin::export_action!(Hostile);
