@@ -519,6 +519,14 @@ fn classify(e: wasmtime::Error, store: &mut Store<StepState>) -> StepError {
             codes::PLUGIN_TRAP,
             format!("plugin `{}` overflowed its stack (recursion too deep)", state.plugin_name()),
         ),
+        Some(Trap::MemoryOutOfBounds) => StepError::host(
+            codes::PLUGIN_TRAP,
+            with_stderr(format!(
+                "plugin `{}` accessed memory out of bounds (in a Rust plugin this usually means \
+                 its stack overflowed: recursion too deep or a huge local)",
+                state.plugin_name()
+            )),
+        ),
         Some(trap) => StepError::host(
             codes::PLUGIN_TRAP,
             with_stderr(format!("plugin `{}` trapped: {trap}", state.plugin_name())),
