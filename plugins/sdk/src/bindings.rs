@@ -116,6 +116,9 @@ pub fn from_wit_error(e: types::PluginError) -> crate::PluginError {
 #[macro_export]
 macro_rules! export_action {
     ($plugin:ty) => {
+        // Only a wasm build exports the world: the export names are not valid native
+        // symbol names, and native builds exist for unit tests of the plugin's logic.
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct SluiceActionExport;
             impl $crate::__private::action::exports::sluice::plugin::action::Guest
@@ -148,6 +151,9 @@ macro_rules! export_action {
 #[macro_export]
 macro_rules! export_condition {
     ($plugin:ty) => {
+        // Only a wasm build exports the world: the export names are not valid native
+        // symbol names, and native builds exist for unit tests of the plugin's logic.
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct SluiceConditionExport;
             impl $crate::__private::condition::exports::sluice::plugin::condition::Guest
@@ -179,6 +185,9 @@ macro_rules! export_condition {
 #[macro_export]
 macro_rules! export_connector {
     ($plugin:ty) => {
+        // Only a wasm build exports the world: the export names are not valid native
+        // symbol names, and native builds exist for unit tests of the plugin's logic.
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct SluiceConnectorExport;
             impl $crate::__private::connector::exports::sluice::plugin::connector::Guest

@@ -4,29 +4,33 @@
 //! # Layout
 //! One file, written against the raw WIT bindings on purpose: the SDK cannot produce this.
 
-wit_bindgen::generate!({ world: "action-plugin", path: "../../../wit" });
+// Only a wasm build is a component; natively the export names are not valid symbols.
+#[cfg(target_arch = "wasm32")]
+mod component {
+    wit_bindgen::generate!({ world: "action-plugin", path: "../../../wit" });
 
-use exports::sluice::plugin::action::Guest;
-use sluice::plugin::types::{Manifest, PluginError, PluginKind, StepInfo};
+    use exports::sluice::plugin::action::Guest;
+    use sluice::plugin::types::{Manifest, PluginError, PluginKind, StepInfo};
 
-struct Bad;
+    struct Bad;
 
-impl Guest for Bad {
-    fn describe() -> Manifest {
-        Manifest {
-            name: "Bad Name!".into(),
-            version: "not-semver".into(),
-            kind: PluginKind::Condition,
-            description: String::new(),
-            input_schema: "{not json".into(),
-            output_schema: r#"{"type": 12}"#.into(),
-            permissions: vec!["root:everything".into()],
+    impl Guest for Bad {
+        fn describe() -> Manifest {
+            Manifest {
+                name: "Bad Name!".into(),
+                version: "not-semver".into(),
+                kind: PluginKind::Condition,
+                description: String::new(),
+                input_schema: "{not json".into(),
+                output_schema: r#"{"type": 12}"#.into(),
+                permissions: vec!["root:everything".into()],
+            }
+        }
+
+        fn run(_step: StepInfo, input: String) -> Result<String, PluginError> {
+            Ok(input)
         }
     }
 
-    fn run(_step: StepInfo, input: String) -> Result<String, PluginError> {
-        Ok(input)
-    }
+    export!(Bad);
 }
-
-export!(Bad);
