@@ -6,14 +6,25 @@ use std::path::Path;
 use sluice_plugin_build::{PluginCrate, build_plugins};
 
 const BUNDLED: &[PluginCrate<'static>] = &[
-    PluginCrate { package: "transform", dir: "plugins/transform" },
-    PluginCrate { package: "compare", dir: "plugins/compare" },
-    PluginCrate { package: "http-request", dir: "plugins/http-request" },
+    PluginCrate {
+        package: "transform",
+        dir: "plugins/transform",
+    },
+    PluginCrate {
+        package: "compare",
+        dir: "plugins/compare",
+    },
+    PluginCrate {
+        package: "http-request",
+        dir: "plugins/http-request",
+    },
 ];
 
 fn main() {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let root = Path::new(&manifest_dir).parent().expect("runtime/ sits in the workspace");
+    let root = Path::new(&manifest_dir)
+        .parent()
+        .expect("runtime/ sits in the workspace");
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let paths = match build_plugins(root, BUNDLED) {
         Ok(p) => p,

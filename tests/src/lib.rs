@@ -38,7 +38,11 @@ pub struct CountingBroker {
 impl JumpCloudBroker for CountingBroker {
     async fn call(&self, req: JumpCloudRequest) -> Result<BrokerResponse, BrokerError> {
         self.jumpcloud_calls.fetch_add(1, Ordering::SeqCst);
-        Ok(BrokerResponse { status: 200, headers: vec![], body: format!("{{\"path\":{:?}}}", req.path) })
+        Ok(BrokerResponse {
+            status: 200,
+            headers: vec![],
+            body: format!("{{\"path\":{:?}}}", req.path),
+        })
     }
 }
 
@@ -46,7 +50,11 @@ impl JumpCloudBroker for CountingBroker {
 impl HttpBroker for CountingBroker {
     async fn send(&self, _req: ConnectorRequest) -> Result<BrokerResponse, BrokerError> {
         self.http_calls.fetch_add(1, Ordering::SeqCst);
-        Ok(BrokerResponse { status: 204, headers: vec![], body: String::new() })
+        Ok(BrokerResponse {
+            status: 204,
+            headers: vec![],
+            body: String::new(),
+        })
     }
 }
 
@@ -62,14 +70,28 @@ impl TestHost {
     pub fn new(limits: Limits) -> TestHost {
         let broker = Arc::new(CountingBroker::default());
         let store = Arc::new(SledStore::temporary().expect("temporary store"));
-        let services = Services { jumpcloud: broker.clone(), http: broker.clone(), state: store.clone() };
-        let config = HostConfig { limits, ..HostConfig::default() };
+        let services = Services {
+            jumpcloud: broker.clone(),
+            http: broker.clone(),
+            state: store.clone(),
+        };
+        let config = HostConfig {
+            limits,
+            ..HostConfig::default()
+        };
         let host = Arc::new(PluginHost::new(config, services).expect("plugin host"));
-        TestHost { host, broker, store }
+        TestHost {
+            host,
+            broker,
+            store,
+        }
     }
 
     pub async fn load(&self, bytes: &[u8]) -> LoadedPlugin {
-        self.host.load("test.wasm", bytes).await.expect("plugin loads")
+        self.host
+            .load("test.wasm", bytes)
+            .await
+            .expect("plugin loads")
     }
 }
 

@@ -16,8 +16,16 @@ struct Fixture {
 fn fixture() -> Fixture {
     let t = TestHost::new(Limits::DEFAULT);
     let blobs = tempfile::tempdir().unwrap();
-    let registry = Registry::new(t.host.clone(), t.store.clone(), blobs.path().join("plugins"));
-    Fixture { registry, store: t.store, blobs }
+    let registry = Registry::new(
+        t.host.clone(),
+        t.store.clone(),
+        blobs.path().join("plugins"),
+    );
+    Fixture {
+        registry,
+        store: t.store,
+        blobs,
+    }
 }
 
 impl Fixture {
@@ -28,8 +36,13 @@ impl Fixture {
             .install("candidate.wasm", bytes, &grants, LimitOverrides::default())
             .await
             .expect_err("install must be refused");
-        assert!(self.store.plugin_list().unwrap().is_empty(), "no record was stored");
-        let stored = std::fs::read_dir(self.blobs.path().join("plugins")).map(|d| d.count()).unwrap_or(0);
+        assert!(
+            self.store.plugin_list().unwrap().is_empty(),
+            "no record was stored"
+        );
+        let stored = std::fs::read_dir(self.blobs.path().join("plugins"))
+            .map(|d| d.count())
+            .unwrap_or(0);
         assert_eq!(stored, 0, "no component was stored");
         (err.code().to_owned(), err.to_string())
     }
@@ -57,7 +70,10 @@ async fn a_component_of_an_unknown_world_is_refused() {
     let empty = wat::parse_str("(component)").unwrap();
     let (code, message) = f.refuses(&empty, &[]).await;
     assert_eq!(code, "PLUGIN_UNKNOWN_WORLD");
-    assert!(message.contains("exports none of sluice:plugin/action"), "{message}");
+    assert!(
+        message.contains("exports none of sluice:plugin/action"),
+        "{message}"
+    );
 
     let foreign = wat::parse_str(r#"(component (import "acme:evil/rootkit" (instance)))"#).unwrap();
     let (code, message) = f.refuses(&foreign, &[]).await;
@@ -78,7 +94,10 @@ async fn an_invalid_manifest_is_refused_listing_every_problem() {
         "output-schema: not a valid JSON Schema",
         "`root:everything`: not a permission",
     ] {
-        assert!(message.contains(problem), "missing {problem:?} in:\n{message}");
+        assert!(
+            message.contains(problem),
+            "missing {problem:?} in:\n{message}"
+        );
     }
 }
 
@@ -87,13 +106,19 @@ async fn a_grant_the_plugin_did_not_declare_is_refused() {
     let f = fixture();
     let (code, message) = f.refuses(&hostile_wasm(), &["jumpcloud:users"]).await;
     assert_eq!(code, "PLUGIN_GRANT_NOT_DECLARED");
-    assert!(message.contains("declared: jumpcloud:users.readonly, http:allowed, state"), "{message}");
+    assert!(
+        message.contains("declared: jumpcloud:users.readonly, http:allowed, state"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn a_bundled_plugin_cannot_be_replaced() {
     let f = fixture();
-    let (_, transform) = BUNDLED.iter().find(|(n, _)| *n == "transform.wasm").unwrap();
+    let (_, transform) = BUNDLED
+        .iter()
+        .find(|(n, _)| *n == "transform.wasm")
+        .unwrap();
     let (code, _) = f.refuses(transform, &[]).await;
     assert_eq!(code, "PLUGIN_BUNDLED");
 }
@@ -104,36 +129,90 @@ async fn install_list_resolve_and_remove() {
     let bytes = hostile_wasm();
     let record = f
         .registry
-        .install("hostile.wasm", &bytes, &["state".to_owned()], LimitOverrides { timeout_ms: Some(250), ..Default::default() })
+        .install(
+            "hostile.wasm",
+            &bytes,
+            &["state".to_owned()],
+            LimitOverrides {
+                timeout_ms: Some(250),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
-    assert_eq!((record.id().as_str(), record.kind), ("hostile@0.1.0", PluginKind::Action));
+    assert_eq!(
+        (record.id().as_str(), record.kind),
+        ("hostile@0.1.0", PluginKind::Action)
+    );
     assert_eq!(record.grants, ["state"]);
     assert_eq!(record.digest, sluice::plugin::digest(&bytes));
-    let blob = f.blobs.path().join("plugins").join(format!("{}.wasm", record.digest));
+    let blob = f
+        .blobs
+        .path()
+        .join("plugins")
+        .join(format!("{}.wasm", record.digest));
     assert!(blob.is_file());
 
-    let names: Vec<String> = f.registry.list().await.unwrap().iter().map(|r| r.id()).collect();
-    assert_eq!(names, ["transform@0.1.0", "compare@0.1.0", "http-request@0.1.0", "hostile@0.1.0"]);
+    let names: Vec<String> = f
+        .registry
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "transform@0.1.0",
+            "compare@0.1.0",
+            "http-request@0.1.0",
+            "hostile@0.1.0"
+        ]
+    );
     let (found, loaded) = f.registry.resolve("hostile").await.unwrap();
     assert_eq!(found.limits.timeout_ms, Some(250));
-    assert_eq!(loaded.manifest.permissions, ["jumpcloud:users.readonly", "http:allowed", "state"]);
+    assert_eq!(
+        loaded.manifest.permissions,
+        ["jumpcloud:users.readonly", "http:allowed", "state"]
+    );
 
     // A tampered component on disk is refused, not run.
     std::fs::write(&blob, b"\0asm\x0d\0\x01\0").unwrap();
     let fresh = fixture_over(&f);
     let err = fresh.resolve("hostile@0.1.0").await.unwrap_err();
-    assert!(err.to_string().contains("does not match its recorded sha256"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("does not match its recorded sha256"),
+        "{err}"
+    );
     std::fs::write(&blob, &bytes).unwrap();
 
-    assert_eq!(f.registry.remove("transform@0.1.0").await.unwrap_err().code(), "PLUGIN_BUNDLED");
+    assert_eq!(
+        f.registry
+            .remove("transform@0.1.0")
+            .await
+            .unwrap_err()
+            .code(),
+        "PLUGIN_BUNDLED"
+    );
     f.registry.remove("hostile@0.1.0").await.unwrap();
-    assert!(!blob.exists(), "the component file went with its last record");
-    assert_eq!(f.registry.find("hostile").await.unwrap_err().code(), "PLUGIN_NOT_FOUND");
+    assert!(
+        !blob.exists(),
+        "the component file went with its last record"
+    );
+    assert_eq!(
+        f.registry.find("hostile").await.unwrap_err().code(),
+        "PLUGIN_NOT_FOUND"
+    );
 }
 
 /// A second registry over the same store and blobs (a new process would build one).
 fn fixture_over(f: &Fixture) -> Registry {
     let t = TestHost::new(Limits::DEFAULT);
-    Registry::new(t.host.clone(), f.store.clone(), f.blobs.path().join("plugins"))
+    Registry::new(
+        t.host.clone(),
+        f.store.clone(),
+        f.blobs.path().join("plugins"),
+    )
 }

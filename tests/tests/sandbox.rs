@@ -13,7 +13,11 @@ use sluice_tests::{TestHost, ctx, hostile_wasm};
 const GRANTS: &[&str] = &["jumpcloud:users.readonly", "http:allowed", "state"];
 
 fn limits() -> Limits {
-    Limits { timeout: Duration::from_millis(500), memory_bytes: 16 << 20, ..Limits::DEFAULT }
+    Limits {
+        timeout: Duration::from_millis(500),
+        memory_bytes: 16 << 20,
+        ..Limits::DEFAULT
+    }
 }
 
 async fn setup() -> (TestHost, LoadedPlugin) {
@@ -26,13 +30,26 @@ async fn attack(t: &TestHost, p: &LoadedPlugin, mode: &str, arg: Value) -> CallO
     let input = json!({"mode": mode, "arg": arg}).to_string();
     let outcome = t.host.call(p, &ctx(GRANTS, None, limits()), &input).await;
     // Whatever the attack did, the host serves the next call normally.
-    let echo = t.host.call(p, &ctx(GRANTS, None, limits()), r#"{"mode":"echo","arg":{"ok":1}}"#).await;
-    assert_eq!(echo.result.expect("host still serves calls"), json!({"ok": 1}));
+    let echo = t
+        .host
+        .call(
+            p,
+            &ctx(GRANTS, None, limits()),
+            r#"{"mode":"echo","arg":{"ok":1}}"#,
+        )
+        .await;
+    assert_eq!(
+        echo.result.expect("host still serves calls"),
+        json!({"ok": 1})
+    );
     outcome
 }
 
 fn error_of(outcome: &CallOutcome) -> (&str, &str) {
-    let e = outcome.result.as_ref().expect_err("the attack must fail the step");
+    let e = outcome
+        .result
+        .as_ref()
+        .expect_err("the attack must fail the step");
     (e.code.as_str(), e.message.as_str())
 }
 
@@ -42,7 +59,10 @@ async fn infinite_loop_times_out() {
     let started = Instant::now();
     let out = attack(&t, &p, "loop", Value::Null).await;
     assert_eq!(error_of(&out).0, codes::PLUGIN_TIMEOUT, "{:?}", out.result);
-    assert!(started.elapsed() < Duration::from_secs(5), "deadline of 500 ms held");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "deadline of 500 ms held"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +91,10 @@ async fn huge_output_is_refused() {
     let out = attack(&t, &p, "huge-output", json!(2 << 20)).await;
     let (code, message) = error_of(&out);
     assert_eq!(code, codes::PLUGIN_OUTPUT_TOO_LARGE);
-    assert!(message.contains("the output limit is 1048576 bytes"), "{message}");
+    assert!(
+        message.contains("the output limit is 1048576 bytes"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -80,7 +103,10 @@ async fn log_spam_through_the_log_import_is_capped() {
     let out = attack(&t, &p, "log-spam", Value::Null).await;
     assert_eq!(error_of(&out).0, codes::PLUGIN_LOG_LIMIT);
     let kept: usize = out.logs.iter().map(|l| l.message.len()).sum();
-    assert!(kept <= Limits::DEFAULT.max_log_bytes + 100, "kept {kept} bytes of log");
+    assert!(
+        kept <= Limits::DEFAULT.max_log_bytes + 100,
+        "kept {kept} bytes of log"
+    );
     assert!(out.logs.last().unwrap().message.contains("log truncated"));
 }
 
@@ -88,7 +114,12 @@ async fn log_spam_through_the_log_import_is_capped() {
 async fn stdout_spam_is_captured_and_capped() {
     let (t, p) = setup().await;
     let out = attack(&t, &p, "stdout-spam", Value::Null).await;
-    assert_eq!(error_of(&out).0, codes::PLUGIN_LOG_LIMIT, "{:?}", out.result);
+    assert_eq!(
+        error_of(&out).0,
+        codes::PLUGIN_LOG_LIMIT,
+        "{:?}",
+        out.result
+    );
     assert!(out.logs.iter().any(|l| l.message.starts_with("spam spam")));
 }
 
@@ -98,7 +129,10 @@ async fn panic_message_reaches_the_step_error() {
     let out = attack(&t, &p, "panic", Value::Null).await;
     let (code, message) = error_of(&out);
     assert_eq!(code, codes::PLUGIN_TRAP);
-    assert!(message.contains("hostile plugin panicked on purpose (step step)"), "{message}");
+    assert!(
+        message.contains("hostile plugin panicked on purpose (step step)"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -107,10 +141,17 @@ async fn files_outside_the_sandbox_cannot_be_read() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret.txt");
     std::fs::write(&secret, "TOP-SECRET-CONTENT").unwrap();
-    for path in [secret.display().to_string(), "/etc/hostname".into(), "secret.txt".into()] {
+    for path in [
+        secret.display().to_string(),
+        "/etc/hostname".into(),
+        "secret.txt".into(),
+    ] {
         let out = attack(&t, &p, "read-file", json!(path)).await;
         let e = out.result.as_ref().unwrap_err();
-        assert_eq!((e.code.as_str(), e.origin), ("FILE_DENIED", ErrorSource::Plugin));
+        assert_eq!(
+            (e.code.as_str(), e.origin),
+            ("FILE_DENIED", ErrorSource::Plugin)
+        );
         assert!(!serde_json::to_string(&out).unwrap().contains("TOP-SECRET"));
     }
     let out = attack(&t, &p, "list-dir", Value::Null).await;
@@ -144,19 +185,40 @@ async fn sockets_cannot_be_opened() {
 #[tokio::test]
 async fn jumpcloud_scope_not_declared_is_denied_and_never_sent() {
     let (t, p) = setup().await;
-    let out = attack(&t, &p, "jumpcloud", json!({"method": "POST", "path": "/api/systemusers"})).await;
+    let out = attack(
+        &t,
+        &p,
+        "jumpcloud",
+        json!({"method": "POST", "path": "/api/systemusers"}),
+    )
+    .await;
     let (code, message) = error_of(&out);
     assert_eq!(code, codes::PERMISSION_DENIED);
     assert!(message.contains("needs jumpcloud:users"), "{message}");
     assert_eq!(out.calls.len(), 1);
-    assert_eq!(out.calls[0].error.as_deref(), Some(codes::PERMISSION_DENIED));
+    assert_eq!(
+        out.calls[0].error.as_deref(),
+        Some(codes::PERMISSION_DENIED)
+    );
     assert_eq!(t.broker.jumpcloud_calls.load(Ordering::SeqCst), 0);
 
-    let out = attack(&t, &p, "jumpcloud", json!({"method": "GET", "path": "/api/secret-admin"})).await;
+    let out = attack(
+        &t,
+        &p,
+        "jumpcloud",
+        json!({"method": "GET", "path": "/api/secret-admin"}),
+    )
+    .await;
     assert_eq!(error_of(&out).0, codes::PERMISSION_DENIED);
     assert_eq!(t.broker.jumpcloud_calls.load(Ordering::SeqCst), 0);
 
-    let out = attack(&t, &p, "jumpcloud", json!({"method": "GET", "path": "/api/systemusers"})).await;
+    let out = attack(
+        &t,
+        &p,
+        "jumpcloud",
+        json!({"method": "GET", "path": "/api/systemusers"}),
+    )
+    .await;
     assert_eq!(out.result.unwrap()["status"], 200);
     assert_eq!(out.calls[0].kind, CallKind::Jumpcloud);
     assert_eq!(out.calls[0].status, Some(200));
@@ -166,13 +228,22 @@ async fn jumpcloud_scope_not_declared_is_denied_and_never_sent() {
 #[tokio::test]
 async fn declared_but_not_granted_and_beyond_the_role_are_denied() {
     let (t, p) = setup().await;
-    let input = json!({"mode": "jumpcloud", "arg": {"method": "GET", "path": "/api/systemusers"}}).to_string();
+    let input = json!({"mode": "jumpcloud", "arg": {"method": "GET", "path": "/api/systemusers"}})
+        .to_string();
     let out = t.host.call(&p, &ctx(&[], None, limits()), &input).await;
     assert_eq!(error_of(&out).0, codes::PERMISSION_DENIED);
 
     // Granted `jumpcloud:users`, but the workflow runs as Read Only: a write is refused.
-    let input = json!({"mode": "jumpcloud", "arg": {"method": "POST", "path": "/api/systemusers"}}).to_string();
-    let out = t.host.call(&p, &ctx(&["jumpcloud:users"], Some(Role::ReadOnly), limits()), &input).await;
+    let input = json!({"mode": "jumpcloud", "arg": {"method": "POST", "path": "/api/systemusers"}})
+        .to_string();
+    let out = t
+        .host
+        .call(
+            &p,
+            &ctx(&["jumpcloud:users"], Some(Role::ReadOnly), limits()),
+            &input,
+        )
+        .await;
     let (code, message) = error_of(&out);
     assert_eq!(code, codes::PERMISSION_DENIED);
     assert!(message.contains("run-as role `Read Only`"), "{message}");
@@ -203,19 +274,34 @@ async fn state_needs_its_grant_and_is_namespaced() {
     assert_eq!(out.result.unwrap(), json!({"value": "\"v1\""}));
     let get = json!({"mode": "state", "arg": {"key": "k"}}).to_string();
     let out = t.host.call(&p, &ctx(GRANTS, None, limits()), &get).await;
-    assert_eq!(out.result.unwrap(), json!({"value": "\"v1\""}), "state persists across calls");
+    assert_eq!(
+        out.result.unwrap(),
+        json!({"value": "\"v1\""}),
+        "state persists across calls"
+    );
     let mut other = ctx(GRANTS, None, limits());
     other.workflow = "another-workflow".into();
     let out = t.host.call(&p, &other, &get).await;
-    assert_eq!(out.result.unwrap(), json!({"value": null}), "another workflow sees nothing");
+    assert_eq!(
+        out.result.unwrap(),
+        json!({"value": null}),
+        "another workflow sees nothing"
+    );
 }
 
 #[tokio::test]
 async fn no_state_leaks_between_calls() {
     let (t, p) = setup().await;
     for _ in 0..5 {
-        let out = t.host.call(&p, &ctx(GRANTS, None, limits()), r#"{"mode":"counter"}"#).await;
-        assert_eq!(out.result.unwrap(), json!(1), "each call gets a fresh instance");
+        let out = t
+            .host
+            .call(&p, &ctx(GRANTS, None, limits()), r#"{"mode":"counter"}"#)
+            .await;
+        assert_eq!(
+            out.result.unwrap(),
+            json!(1),
+            "each call gets a fresh instance"
+        );
     }
 }
 
@@ -230,11 +316,25 @@ async fn oversized_input_is_refused_before_the_call() {
 #[tokio::test]
 async fn plugin_errors_keep_their_code_and_bad_input_is_invalid_input() {
     let (t, p) = setup().await;
-    let out = t.host.call(&p, &ctx(GRANTS, None, limits()), r#"{"mode":"nope"}"#).await;
+    let out = t
+        .host
+        .call(&p, &ctx(GRANTS, None, limits()), r#"{"mode":"nope"}"#)
+        .await;
     let e = out.result.unwrap_err();
-    assert_eq!((e.code.as_str(), e.origin), ("INVALID_INPUT", ErrorSource::Plugin));
-    let out = t.host.call(&p, &ctx(GRANTS, None, limits()), r#"{"arg":1}"#).await;
-    assert!(out.result.unwrap_err().message.contains("missing field `mode`"));
+    assert_eq!(
+        (e.code.as_str(), e.origin),
+        ("INVALID_INPUT", ErrorSource::Plugin)
+    );
+    let out = t
+        .host
+        .call(&p, &ctx(GRANTS, None, limits()), r#"{"arg":1}"#)
+        .await;
+    assert!(
+        out.result
+            .unwrap_err()
+            .message
+            .contains("missing field `mode`")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -246,7 +346,11 @@ async fn concurrent_attacks_do_not_disturb_normal_calls() {
         let mode = ["loop", "memory", "echo", "panic"][i % 4];
         tasks.push(tokio::spawn(async move {
             let input = json!({"mode": mode, "arg": i}).to_string();
-            (mode, host.call(&plugin, &ctx(GRANTS, None, limits()), &input).await)
+            (
+                mode,
+                host.call(&plugin, &ctx(GRANTS, None, limits()), &input)
+                    .await,
+            )
         }));
     }
     for task in tasks {

@@ -45,7 +45,10 @@ impl std::fmt::Display for BuildError {
             ),
             BuildError::Spawn(e) => write!(f, "could not run cargo: {e}"),
             BuildError::Cargo { package, output } => {
-                write!(f, "building plugin `{package}` for {TARGET} failed:\n{output}")
+                write!(
+                    f,
+                    "building plugin `{package}` for {TARGET} failed:\n{output}"
+                )
             }
             BuildError::Missing(p) => write!(f, "cargo did not produce {}", p.display()),
         }
@@ -66,15 +69,34 @@ pub fn build_plugins(
     let target_dir = std::env::var_os("SLUICE_PLUGIN_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root.join("target").join("plugins"));
-    for watched in ["wit", "plugins/sdk/src", "plugins/sdk/Cargo.toml", "Cargo.lock"] {
-        println!("cargo:rerun-if-changed={}", workspace_root.join(watched).display());
+    for watched in [
+        "wit",
+        "plugins/sdk/src",
+        "plugins/sdk/Cargo.toml",
+        "Cargo.lock",
+    ] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace_root.join(watched).display()
+        );
     }
     let mut out = Vec::with_capacity(crates.len());
     for c in crates {
-        println!("cargo:rerun-if-changed={}", workspace_root.join(c.dir).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace_root.join(c.dir).display()
+        );
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(workspace_root)
-            .args(["build", "--profile", "plugin", "--target", TARGET, "-p", c.package])
+            .args([
+                "build",
+                "--profile",
+                "plugin",
+                "--target",
+                TARGET,
+                "-p",
+                c.package,
+            ])
             .arg("--target-dir")
             .arg(&target_dir);
         // Settings meant for the outer (host) build must not leak into the guest build.

@@ -66,9 +66,12 @@ pub fn compare(input: &Input) -> Result<bool, PluginError> {
             let (Value::String(text), Value::String(pattern)) = (field, value) else {
                 return Err(mismatch("matches", field, value));
             };
-            let re = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().map_err(
-                |e| PluginError::invalid_input(format!("`value` is not a valid regex: {e}")),
-            )?;
+            let re = regex::RegexBuilder::new(pattern)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| {
+                    PluginError::invalid_input(format!("`value` is not a valid regex: {e}"))
+                })?;
             re.is_match(text)
         }
     })
@@ -84,7 +87,10 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 fn order(a: &Value, b: &Value) -> Result<std::cmp::Ordering, PluginError> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            let (x, y) = (
+                x.as_f64().unwrap_or(f64::NAN),
+                y.as_f64().unwrap_or(f64::NAN),
+            );
             x.partial_cmp(&y).ok_or_else(|| mismatch("order", a, b))
         }
         (Value::String(x), Value::String(y)) => Ok(x.cmp(y)),
@@ -165,13 +171,17 @@ mod tests {
 
     #[test]
     fn contains_and_in() {
-        assert!(eval(json!({"field": "engineering", "operator": "contains", "value": "eer"})).unwrap());
+        assert!(
+            eval(json!({"field": "engineering", "operator": "contains", "value": "eer"})).unwrap()
+        );
         assert!(eval(json!({"field": ["a", "b"], "operator": "contains", "value": "b"})).unwrap());
         assert!(eval(json!({"field": {"k": 1}, "operator": "contains", "value": "k"})).unwrap());
         assert!(eval(json!({"field": "b", "operator": "in", "value": ["a", "b"]})).unwrap());
         assert!(!eval(json!({"field": 3, "operator": "in", "value": [1, 2]})).unwrap());
         assert_eq!(
-            eval(json!({"field": 1, "operator": "contains", "value": 1})).unwrap_err().code,
+            eval(json!({"field": 1, "operator": "contains", "value": 1}))
+                .unwrap_err()
+                .code,
             "TYPE_MISMATCH"
         );
     }

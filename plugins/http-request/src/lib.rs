@@ -70,8 +70,11 @@ pub struct Output {
 /// The host request for an input. Adds `content-type: application/json` for JSON bodies
 /// unless the caller set one.
 pub fn build_request(input: &Input) -> Request {
-    let mut headers: Vec<(String, String)> =
-        input.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+    let mut headers: Vec<(String, String)> = input
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+        .collect();
     let body = match &input.body {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -87,7 +90,11 @@ pub fn build_request(input: &Input) -> Request {
         method: input.method.as_str().to_owned(),
         path: input.path.clone(),
         headers,
-        query: input.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        query: input
+            .query
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         body,
     }
 }
@@ -121,7 +128,11 @@ pub fn interpret(input: &Input, response: Response) -> Result<Output, PluginErro
         };
         return Err(err.with_details(details));
     }
-    Ok(Output { status: response.status, headers: response.headers.into_iter().collect(), body })
+    Ok(Output {
+        status: response.status,
+        headers: response.headers.into_iter().collect(),
+        body,
+    })
 }
 
 /// The connector plugin.
@@ -131,8 +142,7 @@ pub struct HttpRequest;
 impl Connector for HttpRequest {
     type Input = Input;
     type Output = Output;
-    const DESCRIPTION: &'static str =
-        "Calls an external application through a connector: method, relative path, headers, \
+    const DESCRIPTION: &'static str = "Calls an external application through a connector: method, relative path, headers, \
          query and JSON body; the host adds the credentials.";
     const PERMISSIONS: &'static [&'static str] = &["http:*"];
 
@@ -154,18 +164,27 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> Response {
-        Response { status, headers: vec![("x-id".into(), "7".into())], body: body.into() }
+        Response {
+            status,
+            headers: vec![("x-id".into(), "7".into())],
+            body: body.into(),
+        }
     }
 
     #[test]
     fn json_body_is_serialized_with_a_content_type() {
-        let i = input(json!({"connector": "jira", "method": "POST", "path": "/rest/api/2/issue",
-            "headers": {"X-Trace": "1"}, "body": {"fields": {"summary": "hi"}}}));
+        let i = input(
+            json!({"connector": "jira", "method": "POST", "path": "/rest/api/2/issue",
+            "headers": {"X-Trace": "1"}, "body": {"fields": {"summary": "hi"}}}),
+        );
         let r = build_request(&i);
         assert_eq!(r.method, "POST");
         assert_eq!(r.body.as_deref(), Some(r#"{"fields":{"summary":"hi"}}"#));
         assert!(r.headers.contains(&("x-trace".into(), "1".into())));
-        assert!(r.headers.contains(&("content-type".into(), "application/json".into())));
+        assert!(
+            r.headers
+                .contains(&("content-type".into(), "application/json".into()))
+        );
     }
 
     #[test]
@@ -183,7 +202,10 @@ mod tests {
         assert_eq!(out.body, json!({"key": "IT-1"}));
         assert_eq!(out.headers["x-id"], "7");
         assert_eq!(interpret(&i, response(204, "")).unwrap().body, Value::Null);
-        assert_eq!(interpret(&i, response(200, "plain")).unwrap().body, json!("plain"));
+        assert_eq!(
+            interpret(&i, response(200, "plain")).unwrap().body,
+            json!("plain")
+        );
     }
 
     #[test]

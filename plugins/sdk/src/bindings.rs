@@ -90,7 +90,12 @@ pub fn to_wit_manifest(m: crate::Manifest) -> types::Manifest {
 }
 
 pub fn from_wit_step(s: types::StepInfo) -> crate::Step {
-    crate::Step { run_id: s.run_id, workflow: s.workflow, step_id: s.step_id, attempt: s.attempt }
+    crate::Step {
+        run_id: s.run_id,
+        workflow: s.workflow,
+        step_id: s.step_id,
+        attempt: s.attempt,
+    }
 }
 
 pub fn to_wit_error(e: crate::PluginError) -> types::PluginError {
@@ -133,8 +138,10 @@ macro_rules! export_action {
                 fn run(
                     step: $crate::__private::types::StepInfo,
                     input: ::std::string::String,
-                ) -> ::std::result::Result<::std::string::String, $crate::__private::types::PluginError>
-                {
+                ) -> ::std::result::Result<
+                    ::std::string::String,
+                    $crate::__private::types::PluginError,
+                > {
                     $crate::run_action::<$plugin>(&$crate::__private::from_wit_step(step), &input)
                         .map_err($crate::__private::to_wit_error)
                 }
@@ -169,8 +176,11 @@ macro_rules! export_condition {
                     step: $crate::__private::types::StepInfo,
                     input: ::std::string::String,
                 ) -> ::std::result::Result<bool, $crate::__private::types::PluginError> {
-                    $crate::run_condition::<$plugin>(&$crate::__private::from_wit_step(step), &input)
-                        .map_err($crate::__private::to_wit_error)
+                    $crate::run_condition::<$plugin>(
+                        &$crate::__private::from_wit_step(step),
+                        &input,
+                    )
+                    .map_err($crate::__private::to_wit_error)
                 }
             }
             $crate::__private::condition::export_condition_world!(
@@ -202,10 +212,15 @@ macro_rules! export_connector {
                 fn invoke(
                     step: $crate::__private::types::StepInfo,
                     input: ::std::string::String,
-                ) -> ::std::result::Result<::std::string::String, $crate::__private::types::PluginError>
-                {
-                    $crate::run_connector::<$plugin>(&$crate::__private::from_wit_step(step), &input)
-                        .map_err($crate::__private::to_wit_error)
+                ) -> ::std::result::Result<
+                    ::std::string::String,
+                    $crate::__private::types::PluginError,
+                > {
+                    $crate::run_connector::<$plugin>(
+                        &$crate::__private::from_wit_step(step),
+                        &input,
+                    )
+                    .map_err($crate::__private::to_wit_error)
                 }
             }
             $crate::__private::connector::export_connector_world!(

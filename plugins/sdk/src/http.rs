@@ -35,5 +35,9 @@ pub fn send(req: &Request) -> Result<Response, PluginError> {
         body: req.body.clone(),
     };
     let r = wit::send(&wit_req).map_err(from_wit_error)?;
-    Ok(Response { status: r.status, headers: r.headers, body: r.body })
+    Ok(Response {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    })
 }

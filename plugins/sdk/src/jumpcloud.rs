@@ -23,13 +23,19 @@ impl Response {
 
     /// A header by lower-case name.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Parses the body as JSON.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, PluginError> {
         serde_json::from_str(&self.body).map_err(|e| {
-            PluginError::new("JUMPCLOUD_BAD_RESPONSE", format!("unexpected response body: {e}"))
+            PluginError::new(
+                "JUMPCLOUD_BAD_RESPONSE",
+                format!("unexpected response body: {e}"),
+            )
         })
     }
 }
@@ -44,11 +50,18 @@ pub fn call(
     let req = wit::Request {
         method: method.to_owned(),
         path: path.to_owned(),
-        query: query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        query: query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         body: body.map(|b| b.to_string()),
     };
     let r = wit::call(&req).map_err(from_wit_error)?;
-    Ok(Response { status: r.status, headers: r.headers, body: r.body })
+    Ok(Response {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    })
 }
 
 /// `GET path?query`.

@@ -79,12 +79,20 @@ pub struct PluginError {
 impl PluginError {
     /// A non-retryable error.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), retryable: false, details: None }
+        Self {
+            code: code.into(),
+            message: message.into(),
+            retryable: false,
+            details: None,
+        }
     }
 
     /// A retryable error (rate limits, outages).
     pub fn retryable(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { retryable: true, ..Self::new(code, message) }
+        Self {
+            retryable: true,
+            ..Self::new(code, message)
+        }
     }
 
     /// Attaches structured details.
@@ -183,19 +191,43 @@ fn manifest(
 /// The manifest of an action plugin.
 pub fn action_manifest<A: Action>(name: &str, version: &str) -> Manifest {
     let (input, output) = (schema_of::<A::Input>(), schema_of::<A::Output>());
-    manifest(name, version, Kind::Action, A::DESCRIPTION, input, output, A::PERMISSIONS)
+    manifest(
+        name,
+        version,
+        Kind::Action,
+        A::DESCRIPTION,
+        input,
+        output,
+        A::PERMISSIONS,
+    )
 }
 
 /// The manifest of a condition plugin (its output is a boolean).
 pub fn condition_manifest<C: Condition>(name: &str, version: &str) -> Manifest {
     let (input, output) = (schema_of::<C::Input>(), schema_of::<bool>());
-    manifest(name, version, Kind::Condition, C::DESCRIPTION, input, output, C::PERMISSIONS)
+    manifest(
+        name,
+        version,
+        Kind::Condition,
+        C::DESCRIPTION,
+        input,
+        output,
+        C::PERMISSIONS,
+    )
 }
 
 /// The manifest of a connector plugin.
 pub fn connector_manifest<C: Connector>(name: &str, version: &str) -> Manifest {
     let (input, output) = (schema_of::<C::Input>(), schema_of::<C::Output>());
-    manifest(name, version, Kind::Connector, C::DESCRIPTION, input, output, C::PERMISSIONS)
+    manifest(
+        name,
+        version,
+        Kind::Connector,
+        C::DESCRIPTION,
+        input,
+        output,
+        C::PERMISSIONS,
+    )
 }
 
 fn parse_input<T: DeserializeOwned>(input: &str) -> Result<T, PluginError> {
@@ -241,7 +273,9 @@ mod tests {
         const DESCRIPTION: &'static str = "Doubles n.";
         const PERMISSIONS: &'static [&'static str] = &["state"];
         fn run(_: &Step, input: In) -> Result<Out, PluginError> {
-            Ok(Out { doubled: input.n * 2 })
+            Ok(Out {
+                doubled: input.n * 2,
+            })
         }
     }
 
@@ -258,7 +292,10 @@ mod tests {
     #[test]
     fn json_glue_round_trips_and_reports_bad_input() {
         let step = Step::default();
-        assert_eq!(run_action::<Double>(&step, r#"{"n":21}"#).unwrap(), r#"{"doubled":42}"#);
+        assert_eq!(
+            run_action::<Double>(&step, r#"{"n":21}"#).unwrap(),
+            r#"{"doubled":42}"#
+        );
         let err = run_action::<Double>(&step, r#"{"n":"x"}"#).unwrap_err();
         assert_eq!(err.code, "INVALID_INPUT");
         assert!(err.message.contains("invalid type"), "{}", err.message);

@@ -5,19 +5,21 @@
 //! # Layout
 //! One file: the [`Transform`] action and its export.
 
+use serde_json::value::RawValue;
 use sluice_plugin::{Action, PluginError, Step};
 
-/// Returns its input as its output.
+/// Returns its input as its output. The input is checked to be JSON but not parsed into a
+/// tree: the identity needs no tree, and `transform` is the most frequent step there is.
 #[derive(Debug)]
 pub struct Transform;
 
 impl Action for Transform {
-    type Input = serde_json::Value;
-    type Output = serde_json::Value;
+    type Input = Box<RawValue>;
+    type Output = Box<RawValue>;
     const DESCRIPTION: &'static str =
         "Returns its (templated) input as its output: reshape data for later steps.";
 
-    fn run(_step: &Step, input: serde_json::Value) -> Result<serde_json::Value, PluginError> {
+    fn run(_step: &Step, input: Box<RawValue>) -> Result<Box<RawValue>, PluginError> {
         Ok(input)
     }
 }
@@ -32,7 +34,10 @@ mod tests {
     fn output_is_the_input() {
         let input = serde_json::json!({"user": {"email": "a@b.c", "groups": [1, 2]}});
         let out = sluice_plugin::run_action::<Transform>(&Step::default(), &input.to_string());
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&out.unwrap()).unwrap(), input);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&out.unwrap()).unwrap(),
+            input
+        );
     }
 
     #[test]

@@ -27,7 +27,13 @@ impl Summary {
         samples.sort_unstable();
         let n = samples.len().max(1);
         let us = |d: Duration| d.as_nanos() as f64 / 1000.0;
-        let at = |q: f64| samples.get(((n as f64 - 1.0) * q).round() as usize).copied().map(us).unwrap_or(0.0);
+        let at = |q: f64| {
+            samples
+                .get(((n as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .map(us)
+                .unwrap_or(0.0)
+        };
         Summary {
             iterations: samples.len(),
             median_us: at(0.5),
@@ -54,6 +60,9 @@ pub struct StepReport {
     pub cache_load: Summary,
 }
 
+/// Rounds the measurements alternate in.
+const ROUNDS: usize = 10;
+
 /// Runs the step benchmark.
 pub async fn step(
     host: &PluginHost,
@@ -72,34 +81,35 @@ pub async fn step(
         role: None,
         limits: host.limits(),
     };
-    let warmup = (iterations / 10).clamp(10, 1000);
-    for _ in 0..warmup {
-        host.call(plugin, &ctx, input).await.result?;
-    }
-    let mut fresh = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let started = Instant::now();
-        let outcome = host.call(plugin, &ctx, input).await;
-        fresh.push(started.elapsed());
-        outcome.result?;
-    }
-    let mut instance = host.reused_instance(plugin, &ctx).await?;
     let owned = input.to_owned();
-    for _ in 0..warmup {
+    let mut instance = host.reused_instance(plugin, &ctx).await?;
+    for _ in 0..(iterations / 10).clamp(10, 1000) {
+        host.call(plugin, &ctx, input).await.result?;
         instance.call(&owned).await?;
     }
+    // Alternate rounds of both measurements so a noisy neighbour slows both alike.
+    let rounds = ROUNDS.min(iterations);
+    let mut fresh = Vec::with_capacity(iterations);
     let mut reused = Vec::with_capacity(iterations);
-    for _ in 0..iterations {
-        let started = Instant::now();
-        let r = instance.call(&owned).await;
-        reused.push(started.elapsed());
-        r?;
+    for round in 0..rounds {
+        let n = iterations / rounds + usize::from(round < iterations % rounds);
+        for _ in 0..n {
+            let started = Instant::now();
+            let outcome = host.call(plugin, &ctx, input).await;
+            fresh.push(started.elapsed());
+            outcome.result?;
+        }
+        for _ in 0..n {
+            let started = Instant::now();
+            let r = instance.call(&owned).await;
+            reused.push(started.elapsed());
+            r?;
+        }
     }
     let dir = std::env::temp_dir().join(format!("sluice-bench-cache-{}", std::process::id()));
     let cache = host.time_cache_loads(bytes, dir.clone(), iterations.clamp(10, 200));
     let _ = std::fs::remove_dir_all(&dir);
-    let (compile, loads) =
-        cache.map_err(|e| StepError::host(e.code(), e.to_string()))?;
+    let (compile, loads) = cache.map_err(|e| StepError::host(e.code(), e.to_string()))?;
     Ok(StepReport {
         plugin: plugin.manifest.id(),
         input_bytes: input.len(),

@@ -73,14 +73,20 @@ impl Permission {
             let valid = name == "*"
                 || (!name.is_empty()
                     && name.len() <= 64
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
             return if valid {
                 Ok(Permission::Http(name.to_owned()))
             } else {
-                Err(format!("`{s}`: a connector name is letters, digits, `-` and `_`, or `*`"))
+                Err(format!(
+                    "`{s}`: a connector name is letters, digits, `-` and `_`, or `*`"
+                ))
             };
         }
-        Err(format!("`{s}`: not a permission (expected `jumpcloud:<scope>`, `http:<connector>` or `state`)"))
+        Err(format!(
+            "`{s}`: not a permission (expected `jumpcloud:<scope>`, `http:<connector>` or `state`)"
+        ))
     }
 }
 
@@ -107,7 +113,9 @@ impl Grants {
 
     /// Whether one of `scopes` (any of them suffices) is held.
     pub fn allows_scope(&self, scopes: &[&str]) -> bool {
-        scopes.iter().any(|s| self.0.contains(&format!("jumpcloud:{s}")))
+        scopes
+            .iter()
+            .any(|s| self.0.contains(&format!("jumpcloud:{s}")))
     }
 }
 
@@ -130,23 +138,37 @@ pub fn scopes_for(method: &str, path: &str) -> Result<&'static [&'static str], S
     const APPS_R: &[&str] = &["applications", "applications.readonly"];
     let scopes: &'static [&'static str] = match segs.as_slice() {
         ["api", "systemusers", ..] => rw(&["users"], USERS_R),
-        ["api", "users", ..] => rw(&["administrators"], &["administrators", "administrators.readonly"]),
+        ["api", "users", ..] => rw(
+            &["administrators"],
+            &["administrators", "administrators.readonly"],
+        ),
         ["api", "systems", ..] => rw(&["systems"], SYSTEMS_R),
         ["api", "applications", ..] => rw(&["applications"], APPS_R),
         ["api", "commands", ..] => rw(&["commands"], &["commands", "commands.readonly"]),
-        ["api", "organizations", ..] => rw(&["organizations"], &["organizations", "organizations.readonly"]),
+        ["api", "organizations", ..] => rw(
+            &["organizations"],
+            &["organizations", "organizations.readonly"],
+        ),
         ["api", "v2", "usergroups", _, "members"] => rw(&["groups"], USERS_R),
-        ["api", "v2", "usergroups", ..] | ["api", "v2", "systemgroups", ..] => rw(&["groups"], GROUPS_R),
+        ["api", "v2", "usergroups", ..] | ["api", "v2", "systemgroups", ..] => {
+            rw(&["groups"], GROUPS_R)
+        }
         ["api", "v2", "users", _, "memberof"] => GROUPS_R,
         ["api", "v2", "users", _, "systems"] => SYSTEMS_R,
         ["api", "v2", "users", _, "applications"] => APPS_R,
         ["api", "v2", "users", ..] => rw(&["users"], USERS_R),
         ["api", "v2", "systems", ..] => rw(&["systems"], SYSTEMS_R),
         ["api", "v2", "applications", ..] => rw(&["applications"], APPS_R),
-        ["api", "v2", "ldapservers", ..] => rw(&["directories"], &["directories", "directories.readonly"]),
+        ["api", "v2", "ldapservers", ..] => {
+            rw(&["directories"], &["directories", "directories.readonly"])
+        }
         ["api", "v2", "radiusservers", ..] => rw(&["radius"], &["radius", "radius.readonly"]),
         ["insights", "directory", "v1", ..] => &["directoryinsights"],
-        _ => return Err(format!("{method} {path} is not a JumpCloud API path Sluice knows")),
+        _ => {
+            return Err(format!(
+                "{method} {path} is not a JumpCloud API path Sluice knows"
+            ));
+        }
     };
     Ok(scopes)
 }
@@ -197,16 +219,26 @@ impl Role {
                 .collect(),
             Role::Manager => readonly
                 .chain([
-                    "users", "groups", "systems", "applications", "commands", "mfa",
+                    "users",
+                    "groups",
+                    "systems",
+                    "applications",
+                    "commands",
+                    "mfa",
                     "directoryinsights",
                 ])
                 .collect(),
-            Role::HelpDesk => readonly.chain(["users", "mfa", "directoryinsights"]).collect(),
+            Role::HelpDesk => readonly
+                .chain(["users", "mfa", "directoryinsights"])
+                .collect(),
             Role::ReadOnly => readonly.chain(["directoryinsights"]).collect(),
             Role::BillingOnly => ["organizations.billing", "subscriptions.readonly"].into(),
-            Role::CommandRunner => {
-                ["commandrunner.legacy", "commands.readonly", "systems.readonly"].into()
-            }
+            Role::CommandRunner => [
+                "commandrunner.legacy",
+                "commands.readonly",
+                "systems.readonly",
+            ]
+            .into(),
             Role::CommandRunnerWithBilling => [
                 "commandrunner.legacy",
                 "commands.readonly",
@@ -239,20 +271,46 @@ mod tests {
     #[test]
     fn permission_strings_parse_or_explain() {
         assert_eq!(Permission::parse("state"), Ok(Permission::State));
-        assert_eq!(Permission::parse("jumpcloud:users"), Ok(Permission::JumpCloud("users".into())));
-        assert_eq!(Permission::parse("http:*"), Ok(Permission::Http("*".into())));
-        assert!(Permission::parse("jumpcloud:everything").unwrap_err().contains("unknown JumpCloud scope"));
+        assert_eq!(
+            Permission::parse("jumpcloud:users"),
+            Ok(Permission::JumpCloud("users".into()))
+        );
+        assert_eq!(
+            Permission::parse("http:*"),
+            Ok(Permission::Http("*".into()))
+        );
+        assert!(
+            Permission::parse("jumpcloud:everything")
+                .unwrap_err()
+                .contains("unknown JumpCloud scope")
+        );
         assert!(Permission::parse("http:a/b").is_err());
-        assert!(Permission::parse("root").unwrap_err().contains("not a permission"));
+        assert!(
+            Permission::parse("root")
+                .unwrap_err()
+                .contains("not a permission")
+        );
     }
 
     #[test]
     fn calls_map_to_scopes_and_unknown_paths_are_refused() {
-        assert_eq!(scopes_for("GET", "/api/systemusers").unwrap(), ["users", "users.readonly"]);
+        assert_eq!(
+            scopes_for("GET", "/api/systemusers").unwrap(),
+            ["users", "users.readonly"]
+        );
         assert_eq!(scopes_for("POST", "/api/systemusers").unwrap(), ["users"]);
-        assert_eq!(scopes_for("POST", "/api/v2/usergroups/abc/members").unwrap(), ["groups"]);
-        assert_eq!(scopes_for("GET", "/api/v2/usergroups/abc/members").unwrap(), ["users", "users.readonly"]);
-        assert_eq!(scopes_for("POST", "/insights/directory/v1/events").unwrap(), ["directoryinsights"]);
+        assert_eq!(
+            scopes_for("POST", "/api/v2/usergroups/abc/members").unwrap(),
+            ["groups"]
+        );
+        assert_eq!(
+            scopes_for("GET", "/api/v2/usergroups/abc/members").unwrap(),
+            ["users", "users.readonly"]
+        );
+        assert_eq!(
+            scopes_for("POST", "/insights/directory/v1/events").unwrap(),
+            ["directoryinsights"]
+        );
         assert!(scopes_for("GET", "/api/../secret").is_err());
         assert!(scopes_for("GET", "/nowhere").is_err());
         assert!(scopes_for("TRACE", "/api/systemusers").is_err());

@@ -33,13 +33,19 @@ const SAMPLE_USER: &str = r#"{"user":{"username":"jsmith","email":"john.smith@ex
 const SAMPLE_COMPARE: &str = r#"{"field":"Engineering","operator":"eq","value":"Engineering"}"#;
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<(), Failure> {
-    let BenchCommand::Step { plugin, iterations, input_json, json } = cmd;
+    let BenchCommand::Step {
+        plugin,
+        iterations,
+        input_json,
+        json,
+    } = cmd;
     if iterations == 0 {
         return Err(usage("--iterations must be at least 1"));
     }
     let app = App::open(data_dir, Limits::DEFAULT)?;
     let (bytes, grants) = if plugin.ends_with(".wasm") || Path::new(&plugin).is_file() {
-        let bytes = std::fs::read(&plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
+        let bytes =
+            std::fs::read(&plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
         (bytes, Grants::default())
     } else {
         let record = app.registry.find(&plugin).await?;
@@ -48,25 +54,51 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
                 .iter()
                 .map(|(_, b)| b.to_vec())
                 .find(|b| crate::plugin::digest(b) == record.digest)
-                .ok_or_else(|| usage(format!("bundled plugin {plugin} is missing from this build")))?
+                .ok_or_else(|| {
+                    usage(format!(
+                        "bundled plugin {plugin} is missing from this build"
+                    ))
+                })?
         } else {
             let path = app.registry_blob(&record.digest);
-            std::fs::read(&path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
+            std::fs::read(&path)
+                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
         };
         (bytes, record.grants())
     };
     let loaded = app.registry.load_bytes(&plugin, &bytes).await?;
-    let default_input = if loaded.manifest.name == "compare" { SAMPLE_COMPARE } else { SAMPLE_USER };
-    let input = read_input(input_json.as_deref(), None)?.unwrap_or_else(|| default_input.to_owned());
-    let report = bench::step(app.registry.host(), &loaded, &bytes, grants, &input, iterations)
-        .await
-        .map_err(|e| Failure { code: 1, error: anyhow::anyhow!("the benchmarked call failed: {e}") })?;
+    let default_input = if loaded.manifest.name == "compare" {
+        SAMPLE_COMPARE
+    } else {
+        SAMPLE_USER
+    };
+    let input =
+        read_input(input_json.as_deref(), None)?.unwrap_or_else(|| default_input.to_owned());
+    let report = bench::step(
+        app.registry.host(),
+        &loaded,
+        &bytes,
+        grants,
+        &input,
+        iterations,
+    )
+    .await
+    .map_err(|e| Failure {
+        code: 1,
+        error: anyhow::anyhow!("the benchmarked call failed: {e}"),
+    })?;
     if json {
         return print_json(&report);
     }
-    println!("plugin        {} ({} bytes of input)", report.plugin, report.input_bytes);
+    println!(
+        "plugin        {} ({} bytes of input)",
+        report.plugin, report.input_bytes
+    );
     println!("memory path   {}", report.memory_path);
-    println!("deadline      {} (checked on every call)", report.deadline_check);
+    println!(
+        "deadline      {} (checked on every call)",
+        report.deadline_check
+    );
     let mut t = table(["measurement", "iterations", "median", "p99", "mean"]);
     let row = |name: &str, s: &Summary| {
         vec![
@@ -77,9 +109,15 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
             format!("{:.1} µs", s.mean_us),
         ]
     };
-    t.add_row(row("sandboxed step (fresh instance + call)", &report.fresh_instance));
+    t.add_row(row(
+        "sandboxed step (fresh instance + call)",
+        &report.fresh_instance,
+    ));
     t.add_row(row("reused instance call (floor)", &report.reused_instance));
-    t.add_row(row("compiled component load from cache", &report.cache_load));
+    t.add_row(row(
+        "compiled component load from cache",
+        &report.cache_load,
+    ));
     println!("{t}");
     println!(
         "compile once: {:.1} ms; fresh/floor ratio {:.1}x",

@@ -104,7 +104,10 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> Failure {
-    Failure { code: 2, error: anyhow::anyhow!(message.into()) }
+    Failure {
+        code: 2,
+        error: anyhow::anyhow!(message.into()),
+    }
 }
 
 /// What every command needs: the store, the plugin host and the registry.
@@ -129,9 +132,16 @@ impl App {
             http: Arc::new(Unconfigured),
             state: store.clone(),
         };
-        let config = HostConfig { cache_dir: Some(data_dir.join("cache")), limits, ..HostConfig::default() };
+        let config = HostConfig {
+            cache_dir: Some(data_dir.join("cache")),
+            limits,
+            ..HostConfig::default()
+        };
         let host = Arc::new(PluginHost::new(config, services)?);
-        Ok(App { registry: Registry::new(host, store, data_dir.join("plugins")), data_dir })
+        Ok(App {
+            registry: Registry::new(host, store, data_dir.join("plugins")),
+            data_dir,
+        })
     }
 
     /// Where an installed component with this digest is kept.
@@ -143,7 +153,10 @@ impl App {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -175,12 +188,16 @@ pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> 
 /// A table with the house style.
 pub(crate) fn table<const N: usize>(header: [&str; N]) -> comfy_table::Table {
     let mut t = comfy_table::Table::new();
-    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(header);
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_header(header);
     t
 }
 
 /// Reads a JSON input from `--input-json` or `--input FILE|-`.
-pub(crate) fn read_input(json: Option<&str>, file: Option<&PathBuf>) -> Result<Option<String>, Failure> {
+pub(crate) fn read_input(
+    json: Option<&str>,
+    file: Option<&PathBuf>,
+) -> Result<Option<String>, Failure> {
     let text = match (json, file) {
         (Some(_), Some(_)) => return Err(usage("give either --input or --input-json, not both")),
         (Some(j), None) => j.to_owned(),

@@ -65,11 +65,21 @@ pub(crate) enum PluginCommand {
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result<(), Failure> {
     let app = App::open(data_dir, Limits::DEFAULT)?;
     match cmd {
-        PluginCommand::Install { file, grants, limits, json } => {
+        PluginCommand::Install {
+            file,
+            grants,
+            limits,
+            json,
+        } => {
             let bytes = read_file(&file)?;
             let record = app
                 .registry
-                .install(&file.display().to_string(), &bytes, &grants, limits.overrides())
+                .install(
+                    &file.display().to_string(),
+                    &bytes,
+                    &grants,
+                    limits.overrides(),
+                )
                 .await?;
             if json {
                 return print_json(&record);
@@ -89,8 +99,16 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 t.add_row(vec![
                     r.id(),
                     r.kind.to_string(),
-                    if r.bundled { "bundled".into() } else { "installed".into() },
-                    if r.grants.is_empty() { "-".into() } else { r.grants.join(", ") },
+                    if r.bundled {
+                        "bundled".into()
+                    } else {
+                        "installed".into()
+                    },
+                    if r.grants.is_empty() {
+                        "-".into()
+                    } else {
+                        r.grants.join(", ")
+                    },
                     r.description.clone(),
                 ]);
             }
@@ -119,16 +137,32 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     println!("(not installed: `sluice plugin install` grants permissions)");
                 }
             }
-            println!("input schema:\n{}", serde_json::to_string_pretty(&m.input_schema)?);
-            println!("output schema:\n{}", serde_json::to_string_pretty(&m.output_schema)?);
+            println!(
+                "input schema:\n{}",
+                serde_json::to_string_pretty(&m.input_schema)?
+            );
+            println!(
+                "output schema:\n{}",
+                serde_json::to_string_pretty(&m.output_schema)?
+            );
             Ok(())
         }
-        PluginCommand::Call { plugin, input_json, input, grants, limits, json } => {
+        PluginCommand::Call {
+            plugin,
+            input_json,
+            input,
+            grants,
+            limits,
+            json,
+        } => {
             let input = read_input(input_json.as_deref(), input.as_ref())?
                 .ok_or_else(|| usage("give the input with --input-json JSON or --input FILE"))?;
             let (record, loaded) = resolve(&app, &plugin, &grants).await?;
             let base = app.registry.host().limits();
-            let overrides = record.as_ref().map(|r| r.limits.clone()).unwrap_or_default();
+            let overrides = record
+                .as_ref()
+                .map(|r| r.limits.clone())
+                .unwrap_or_default();
             let grants = match &record {
                 Some(r) => r.grants(),
                 None => Grants::new(grants),
@@ -155,7 +189,10 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                         c.kind,
                         c.method,
                         c.target,
-                        c.status.map(|s| s.to_string()).or(c.error.clone()).unwrap_or_default()
+                        c.status
+                            .map(|s| s.to_string())
+                            .or(c.error.clone())
+                            .unwrap_or_default()
                     );
                 }
                 match &outcome.result {
@@ -165,7 +202,10 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 eprintln!("({} µs)", outcome.duration.as_micros());
             }
             if outcome.result.is_err() {
-                return Err(Failure { code: 1, error: anyhow::anyhow!("the plugin call failed") });
+                return Err(Failure {
+                    code: 1,
+                    error: anyhow::anyhow!("the plugin call failed"),
+                });
             }
             Ok(())
         }
@@ -191,7 +231,10 @@ async fn resolve(
     if spec.ends_with(".wasm") || path.is_file() {
         let bytes = read_file(path)?;
         let loaded = app.registry.load_bytes(spec, &bytes).await?;
-        if let Some(g) = grants.iter().find(|g| !loaded.manifest.permissions.contains(g)) {
+        if let Some(g) = grants
+            .iter()
+            .find(|g| !loaded.manifest.permissions.contains(g))
+        {
             return Err(usage(format!(
                 "cannot grant `{g}`: {} declares {}",
                 loaded.manifest.id(),
@@ -201,14 +244,20 @@ async fn resolve(
         return Ok((None, loaded));
     }
     if !grants.is_empty() {
-        return Err(usage("--grant applies to a .wasm file; installed plugins keep the grants given at install"));
+        return Err(usage(
+            "--grant applies to a .wasm file; installed plugins keep the grants given at install",
+        ));
     }
     let (record, loaded) = app.registry.resolve(spec).await?;
     Ok((Some(record), loaded))
 }
 
 fn list_or_none(items: &[String]) -> String {
-    if items.is_empty() { "no permissions".into() } else { items.join(", ") }
+    if items.is_empty() {
+        "no permissions".into()
+    } else {
+        items.join(", ")
+    }
 }
 
 fn print_permissions(r: &PluginRecord) {
@@ -218,7 +267,14 @@ fn print_permissions(r: &PluginRecord) {
     }
     let mut t = table(["declared permission", "granted"]);
     for p in &r.permissions {
-        t.add_row(vec![p.clone(), if r.grants.contains(p) { "yes".into() } else { "no".into() }]);
+        t.add_row(vec![
+            p.clone(),
+            if r.grants.contains(p) {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        ]);
     }
     println!("{t}");
 }

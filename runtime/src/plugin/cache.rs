@@ -30,7 +30,10 @@ impl ComponentCache {
         // FNV-1a over the engine's compatibility hash input: stable across builds of Sluice.
         let mut h = Fnv(0xcbf2_9ce4_8422_2325);
         engine.precompile_compatibility_hash().hash(&mut h);
-        Self { dir, engine_key: format!("{:016x}", h.0) }
+        Self {
+            dir,
+            engine_key: format!("{:016x}", h.0),
+        }
     }
 
     fn path(&self, digest: &str) -> Option<PathBuf> {

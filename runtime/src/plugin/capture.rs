@@ -78,7 +78,11 @@ impl StepLog {
     /// Appends a line from the `log` import.
     pub(crate) fn line(&mut self, level: LogLevel, message: String) -> Result<(), LogLimit> {
         self.charge(message.len())?;
-        self.lines.push(LogLine { level, source: LogSource::Log, message });
+        self.lines.push(LogLine {
+            level,
+            source: LogSource::Log,
+            message,
+        });
         Ok(())
     }
 
@@ -94,8 +98,16 @@ impl StepLog {
             let rest = partial.split_off(pos + 1);
             let line = std::mem::replace(partial, rest);
             let text = String::from_utf8_lossy(&line[..pos]).into_owned();
-            let level = if source == LogSource::Stderr { LogLevel::Warn } else { LogLevel::Info };
-            self.lines.push(LogLine { level, source, message: text });
+            let level = if source == LogSource::Stderr {
+                LogLevel::Warn
+            } else {
+                LogLevel::Info
+            };
+            self.lines.push(LogLine {
+                level,
+                source,
+                message: text,
+            });
         }
         Ok(())
     }
@@ -111,9 +123,17 @@ impl StepLog {
             (LogSource::Stderr, std::mem::take(&mut self.partial_stderr)),
         ] {
             if !partial.is_empty() {
-                let level = if source == LogSource::Stderr { LogLevel::Warn } else { LogLevel::Info };
+                let level = if source == LogSource::Stderr {
+                    LogLevel::Warn
+                } else {
+                    LogLevel::Info
+                };
                 let message = String::from_utf8_lossy(&partial).into_owned();
-                self.lines.push(LogLine { level, source, message });
+                self.lines.push(LogLine {
+                    level,
+                    source,
+                    message,
+                });
             }
         }
         if self.exceeded {
@@ -179,7 +199,8 @@ impl Pollable for Capture {
 
 impl OutputStream for Capture {
     fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
-        self.append(&bytes).map_err(|_| StreamError::trap("plugin log limit exceeded"))
+        self.append(&bytes)
+            .map_err(|_| StreamError::trap("plugin log limit exceeded"))
     }
 
     fn flush(&mut self) -> StreamResult<()> {
@@ -227,6 +248,9 @@ mod tests {
         assert!(log.exceeded());
         let lines = log.finish();
         let texts: Vec<_> = lines.iter().map(|l| l.message.as_str()).collect();
-        assert_eq!(texts, ["hello", "world", "x", "[log truncated at 20 bytes]"]);
+        assert_eq!(
+            texts,
+            ["hello", "world", "x", "[log truncated at 20 bytes]"]
+        );
     }
 }

@@ -53,11 +53,15 @@ pub struct EngineSettings {
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        Self { max_instances: 64, max_memory_bytes: 256 << 20, fast_path: true }
+        Self {
+            max_instances: 64,
+            max_memory_bytes: 256 << 20,
+            fast_path: true,
+        }
     }
 }
 
-const KEEP_RESIDENT: usize = 1 << 20;
+const KEEP_RESIDENT: usize = 2 << 20;
 
 fn config(settings: &EngineSettings, fast: bool) -> Config {
     let mut pool = PoolingAllocationConfig::new();

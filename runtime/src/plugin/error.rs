@@ -81,7 +81,11 @@ pub enum PluginHostError {
     #[error("describe() failed: {0}")]
     Describe(String),
     #[error("cannot grant `{grant}`: {plugin} does not declare it (declared: {declared})")]
-    GrantNotDeclared { plugin: String, grant: String, declared: String },
+    GrantNotDeclared {
+        plugin: String,
+        grant: String,
+        declared: String,
+    },
     #[error("plugin {0} is not installed (see `sluice plugin list`)")]
     NotFound(String),
     #[error("plugin {0} is bundled with Sluice and cannot be removed or replaced")]

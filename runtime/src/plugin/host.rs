@@ -47,7 +47,12 @@ pub(crate) struct Limiter {
 }
 
 impl ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> WasmResult<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> WasmResult<bool> {
         if desired > self.memory_cap {
             self.hit = Some(desired);
             return Ok(false);
@@ -55,7 +60,12 @@ impl ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> WasmResult<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> WasmResult<bool> {
         if desired > 100_000 {
             self.hit = Some(desired);
             return Ok(false);
@@ -82,7 +92,9 @@ pub struct StepState {
 
 impl std::fmt::Debug for StepState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StepState").field("plugin", &self.plugin).finish_non_exhaustive()
+        f.debug_struct("StepState")
+            .field("plugin", &self.plugin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -101,8 +113,14 @@ impl StepState {
         // Deny by default: no preopens, no environment, no arguments, no network, closed
         // stdin; stdout and stderr go to the step's bounded log.
         let wasi = WasiCtx::builder()
-            .stdout(Capture { log: log.clone(), source: LogSource::Stdout })
-            .stderr(Capture { log: log.clone(), source: LogSource::Stderr })
+            .stdout(Capture {
+                log: log.clone(),
+                source: LogSource::Stdout,
+            })
+            .stderr(Capture {
+                log: log.clone(),
+                source: LogSource::Stderr,
+            })
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false)
@@ -111,11 +129,17 @@ impl StepState {
         Self {
             wasi,
             table: ResourceTable::new(),
-            limiter: Limiter { memory_cap, hit: None },
+            limiter: Limiter {
+                memory_cap,
+                hit: None,
+            },
             log,
             calls: Vec::new(),
             violation: None,
-            namespace: StateNamespace { workflow: workflow.to_owned(), plugin: plugin.to_string() },
+            namespace: StateNamespace {
+                workflow: workflow.to_owned(),
+                plugin: plugin.to_string(),
+            },
             plugin,
             grants,
             role,
@@ -128,7 +152,13 @@ impl StepState {
     }
 
     /// Records a refused call and returns the trap that ends the step.
-    fn deny(&mut self, kind: CallKind, method: &str, target: &str, message: String) -> wasmtime::Error {
+    fn deny(
+        &mut self,
+        kind: CallKind,
+        method: &str,
+        target: &str,
+        message: String,
+    ) -> wasmtime::Error {
         self.calls.push(HostCall {
             kind,
             method: method.to_owned(),
@@ -143,7 +173,14 @@ impl StepState {
         trap
     }
 
-    fn record(&mut self, kind: CallKind, method: &str, target: String, started: Instant, r: &Result<u16, String>) {
+    fn record(
+        &mut self,
+        kind: CallKind,
+        method: &str,
+        target: String,
+        started: Instant,
+        r: &Result<u16, String>,
+    ) {
         self.calls.push(HostCall {
             kind,
             method: method.to_owned(),
@@ -157,16 +194,29 @@ impl StepState {
 
 impl WasiView for StepState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 fn broker_error(e: BrokerError) -> types::PluginError {
-    types::PluginError { code: e.code, message: e.message, retryable: e.retryable, details: None }
+    types::PluginError {
+        code: e.code,
+        message: e.message,
+        retryable: e.retryable,
+        details: None,
+    }
 }
 
 fn plugin_error(code: &str, message: String, retryable: bool) -> types::PluginError {
-    types::PluginError { code: code.to_owned(), message, retryable, details: None }
+    types::PluginError {
+        code: code.to_owned(),
+        message,
+        retryable,
+        details: None,
+    }
 }
 
 impl types::Host for StepState {}
@@ -180,7 +230,11 @@ impl log::Host for StepState {
             log::Level::Warn => LogLevel::Warn,
             log::Level::Error => LogLevel::Error,
         };
-        let pushed = self.log.lock().unwrap_or_else(|p| p.into_inner()).line(level, message);
+        let pushed = self
+            .log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .line(level, message);
         pushed.map_err(|_| wasmtime::format_err!("plugin log limit exceeded"))
     }
 }
@@ -197,7 +251,11 @@ impl jumpcloud::Host for StepState {
                 return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
             }
         };
-        let needed = scopes.iter().map(|s| format!("jumpcloud:{s}")).collect::<Vec<_>>().join(" or ");
+        let needed = scopes
+            .iter()
+            .map(|s| format!("jumpcloud:{s}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
         if !self.grants.allows_scope(scopes) {
             let msg = format!(
                 "plugin `{}` called {} {} which needs {needed}; it was not granted that \
@@ -220,17 +278,38 @@ impl jumpcloud::Host for StepState {
         let result = self
             .services
             .jumpcloud
-            .call(JumpCloudRequest { method: req.method, path: req.path, query: req.query, body: req.body })
+            .call(JumpCloudRequest {
+                method: req.method,
+                path: req.path,
+                query: req.query,
+                body: req.body,
+            })
             .await;
-        self.record(CallKind::Jumpcloud, &method, path, started, &result.as_ref().map(|r| r.status).map_err(|e| e.code.clone()));
+        self.record(
+            CallKind::Jumpcloud,
+            &method,
+            path,
+            started,
+            &result
+                .as_ref()
+                .map(|r| r.status)
+                .map_err(|e| e.code.clone()),
+        );
         Ok(result
-            .map(|r| jumpcloud::Response { status: r.status, headers: r.headers, body: r.body })
+            .map(|r| jumpcloud::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
             .map_err(broker_error))
     }
 }
 
 impl http::Host for StepState {
-    async fn send(&mut self, req: http::Request) -> WasmResult<Result<http::Response, types::PluginError>> {
+    async fn send(
+        &mut self,
+        req: http::Request,
+    ) -> WasmResult<Result<http::Response, types::PluginError>> {
         let target = format!("{}:{}", req.connector, req.path);
         if !self.grants.allows_connector(&req.connector) {
             let msg = format!(
@@ -253,9 +332,22 @@ impl http::Host for StepState {
                 body: req.body,
             })
             .await;
-        self.record(CallKind::Http, &method, target, started, &result.as_ref().map(|r| r.status).map_err(|e| e.code.clone()));
+        self.record(
+            CallKind::Http,
+            &method,
+            target,
+            started,
+            &result
+                .as_ref()
+                .map(|r| r.status)
+                .map_err(|e| e.code.clone()),
+        );
         Ok(result
-            .map(|r| http::Response { status: r.status, headers: r.headers, body: r.body })
+            .map(|r| http::Response {
+                status: r.status,
+                headers: r.headers,
+                body: r.body,
+            })
             .map_err(broker_error))
     }
 }
@@ -263,7 +355,10 @@ impl http::Host for StepState {
 impl StepState {
     fn check_state(&mut self, op: &str, key: &str) -> WasmResult<Option<types::PluginError>> {
         if !self.grants.allows_state() {
-            let msg = format!("plugin `{}` used state; it was not granted `state`", self.plugin);
+            let msg = format!(
+                "plugin `{}` used state; it was not granted `state`",
+                self.plugin
+            );
             return Err(self.deny(CallKind::State, op, key, msg));
         }
         if key.is_empty() || key.len() > MAX_STATE_KEY {
@@ -276,7 +371,13 @@ impl StepState {
         Ok(None)
     }
 
-    fn state_result<T>(&mut self, op: &str, key: &str, started: Instant, r: Result<T, crate::store::StoreError>) -> Result<T, types::PluginError> {
+    fn state_result<T>(
+        &mut self,
+        op: &str,
+        key: &str,
+        started: Instant,
+        r: Result<T, crate::store::StoreError>,
+    ) -> Result<T, types::PluginError> {
         let status = r.as_ref().map(|_| 200).map_err(|e| e.code().to_owned());
         self.record(CallKind::State, op, key.to_owned(), started, &status);
         r.map_err(|e| plugin_error("STATE_UNAVAILABLE", e.to_string(), true))
@@ -293,7 +394,11 @@ impl state::Host for StepState {
         Ok(self.state_result("GET", &key, started, r))
     }
 
-    async fn set(&mut self, key: String, value: String) -> WasmResult<Result<(), types::PluginError>> {
+    async fn set(
+        &mut self,
+        key: String,
+        value: String,
+    ) -> WasmResult<Result<(), types::PluginError>> {
         if let Some(e) = self.check_state("SET", &key)? {
             return Ok(Err(e));
         }

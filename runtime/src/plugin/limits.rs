@@ -33,7 +33,10 @@ impl Limits {
     /// These limits with the overrides applied.
     pub fn with(self, o: &LimitOverrides) -> Limits {
         Limits {
-            timeout: o.timeout_ms.map(Duration::from_millis).unwrap_or(self.timeout),
+            timeout: o
+                .timeout_ms
+                .map(Duration::from_millis)
+                .unwrap_or(self.timeout),
             memory_bytes: o.memory_bytes.unwrap_or(self.memory_bytes),
             max_input_bytes: o.max_input_bytes.unwrap_or(self.max_input_bytes),
             max_output_bytes: o.max_output_bytes.unwrap_or(self.max_output_bytes),

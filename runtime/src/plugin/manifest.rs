@@ -67,7 +67,9 @@ fn kind_of(k: wit::PluginKind) -> PluginKind {
 pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
 }
 
@@ -85,7 +87,9 @@ pub(crate) fn validate(m: wit::Manifest, world: PluginKind) -> Result<Manifest, 
     }
     let kind = kind_of(m.kind);
     if kind != world {
-        errors.push(format!("kind `{kind}` does not match the exported world `{world}`"));
+        errors.push(format!(
+            "kind `{kind}` does not match the exported world `{world}`"
+        ));
     }
     if m.description.trim().is_empty() {
         errors.push("description is empty".into());
@@ -161,7 +165,15 @@ mod tests {
         let errors = validate(m, PluginKind::Condition).unwrap_err();
         assert_eq!(errors.len(), 7, "{errors:#?}");
         assert!(errors[0].starts_with("name `Bad Name`"));
-        assert!(errors.iter().any(|e| e.contains("does not match the exported world")));
-        assert!(errors.iter().any(|e| e.starts_with("output-schema: not a valid JSON Schema")));
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("does not match the exported world"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("output-schema: not a valid JSON Schema"))
+        );
     }
 }

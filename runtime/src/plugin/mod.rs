@@ -63,7 +63,11 @@ pub struct HostConfig {
 
 impl Default for HostConfig {
     fn default() -> Self {
-        Self { engine: EngineSettings::default(), cache_dir: None, limits: Limits::DEFAULT }
+        Self {
+            engine: EngineSettings::default(),
+            cache_dir: None,
+            limits: Limits::DEFAULT,
+        }
     }
 }
 
@@ -91,7 +95,10 @@ pub struct LoadedPlugin {
 
 impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedPlugin").field("id", &self.manifest.id()).field("digest", &self.digest).finish()
+        f.debug_struct("LoadedPlugin")
+            .field("id", &self.manifest.id())
+            .field("digest", &self.digest)
+            .finish()
     }
 }
 
@@ -132,7 +139,9 @@ pub struct PluginHost {
 
 impl std::fmt::Debug for PluginHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginHost").field("memory_path", &self.memory_path).finish_non_exhaustive()
+        f.debug_struct("PluginHost")
+            .field("memory_path", &self.memory_path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,7 +160,15 @@ impl PluginHost {
             .map_err(link)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
         let ticker = EpochTicker::start(&engine);
-        Ok(Self { engine, linker, cache, memory_path, config, services, _ticker: ticker })
+        Ok(Self {
+            engine,
+            linker,
+            cache,
+            memory_path,
+            config,
+            services,
+            _ticker: ticker,
+        })
     }
 
     /// Which memory path the engine uses.
@@ -176,12 +193,13 @@ impl PluginHost {
             .imports(&self.engine)
             .map(|(name, _)| name.to_owned())
             .collect::<Vec<_>>();
-        let instance_pre = self.linker.instantiate_pre(&component).map_err(|e| {
-            PluginHostError::UnknownWorld {
-                name: label.to_owned(),
-                reason: format!("it imports something Sluice does not provide: {e:#}"),
-            }
-        })?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| PluginHostError::UnknownWorld {
+                    name: label.to_owned(),
+                    reason: format!("it imports something Sluice does not provide: {e:#}"),
+                })?;
         let bad = |e: wasmtime::Error| PluginHostError::UnknownWorld {
             name: label.to_owned(),
             reason: format!("{e:#}"),
@@ -213,10 +231,14 @@ impl PluginHost {
             .exports(&self.engine)
             .map(|(name, _)| name.to_owned())
             .collect();
-        let kinds: Vec<PluginKind> = [PluginKind::Action, PluginKind::Condition, PluginKind::Connector]
-            .into_iter()
-            .filter(|k| exports.iter().any(|e| e == k.export_name()))
-            .collect();
+        let kinds: Vec<PluginKind> = [
+            PluginKind::Action,
+            PluginKind::Condition,
+            PluginKind::Connector,
+        ]
+        .into_iter()
+        .filter(|k| exports.iter().any(|e| e == k.export_name()))
+        .collect();
         match kinds.as_slice() {
             [one] => Ok(*one),
             [] => Err(PluginHostError::UnknownWorld {
@@ -224,7 +246,11 @@ impl PluginHost {
                 reason: format!(
                     "it exports none of sluice:plugin/action, condition or connector @0.1.0 \
                      (its exports: {})",
-                    if exports.is_empty() { "none".to_owned() } else { exports.join(", ") }
+                    if exports.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        exports.join(", ")
+                    }
                 ),
             }),
             _ => Err(PluginHostError::UnknownWorld {
@@ -265,14 +291,34 @@ impl PluginHost {
         let mut store = self.new_store(Arc::from("describe"), &ctx);
         let fut = async {
             match pre {
-                KindPre::Action(p) => p.instantiate_async(&mut store).await?.sluice_plugin_action().call_describe(&mut store).await,
-                KindPre::Condition(p) => p.instantiate_async(&mut store).await?.sluice_plugin_condition().call_describe(&mut store).await,
-                KindPre::Connector(p) => p.instantiate_async(&mut store).await?.sluice_plugin_connector().call_describe(&mut store).await,
+                KindPre::Action(p) => {
+                    p.instantiate_async(&mut store)
+                        .await?
+                        .sluice_plugin_action()
+                        .call_describe(&mut store)
+                        .await
+                }
+                KindPre::Condition(p) => {
+                    p.instantiate_async(&mut store)
+                        .await?
+                        .sluice_plugin_condition()
+                        .call_describe(&mut store)
+                        .await
+                }
+                KindPre::Connector(p) => {
+                    p.instantiate_async(&mut store)
+                        .await?
+                        .sluice_plugin_connector()
+                        .call_describe(&mut store)
+                        .await
+                }
             }
         };
         match tokio::time::timeout(ctx.limits.timeout, fut).await {
             Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(PluginHostError::Describe(classify(e, &mut store).to_string())),
+            Ok(Err(e)) => Err(PluginHostError::Describe(
+                classify(e, &mut store).to_string(),
+            )),
             Err(_) => Err(PluginHostError::Describe(format!(
                 "{}: describe() did not return within {:?}",
                 codes::PLUGIN_TIMEOUT,
@@ -322,7 +368,12 @@ impl PluginHost {
         let state = store.data_mut();
         let logs = state.log.lock().unwrap_or_else(|p| p.into_inner()).finish();
         let calls = std::mem::take(&mut state.calls);
-        CallOutcome { result, logs, calls, duration: started.elapsed() }
+        CallOutcome {
+            result,
+            logs,
+            calls,
+            duration: started.elapsed(),
+        }
     }
 
     /// Times loading a compiled component from a disk cache in `dir`: the first load
@@ -344,7 +395,9 @@ impl PluginHost {
             let (_, outcome) = cache.load(&self.engine, &d, bytes)?;
             loads.push(started.elapsed());
             if outcome != CacheOutcome::Hit {
-                return Err(PluginHostError::Io("the component cache could not be read back".into()));
+                return Err(PluginHostError::Io(
+                    "the component cache could not be read back".into(),
+                ));
             }
         }
         Ok((compile, loads))
@@ -360,11 +413,21 @@ impl PluginHost {
         let mut store = self.new_store(plugin.name.clone(), ctx);
         let instance = match &plugin.pre {
             KindPre::Action(p) => p.instantiate_async(&mut store).await.map(Instance::Action),
-            KindPre::Condition(p) => p.instantiate_async(&mut store).await.map(Instance::Condition),
-            KindPre::Connector(p) => p.instantiate_async(&mut store).await.map(Instance::Connector),
+            KindPre::Condition(p) => p
+                .instantiate_async(&mut store)
+                .await
+                .map(Instance::Condition),
+            KindPre::Connector(p) => p
+                .instantiate_async(&mut store)
+                .await
+                .map(Instance::Connector),
         }
         .map_err(|e| classify(e, &mut store))?;
-        Ok(ReusedInstance { store, instance, ticks: ticks(ctx.limits.timeout) })
+        Ok(ReusedInstance {
+            store,
+            instance,
+            ticks: ticks(ctx.limits.timeout),
+        })
     }
 }
 
@@ -382,15 +445,24 @@ async fn invoke(
     Ok(match pre {
         KindPre::Action(p) => {
             let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_action().call_run(&mut *store, step, input).await?.map(Output::Json)
+            i.sluice_plugin_action()
+                .call_run(&mut *store, step, input)
+                .await?
+                .map(Output::Json)
         }
         KindPre::Condition(p) => {
             let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_condition().call_evaluate(&mut *store, step, input).await?.map(Output::Bool)
+            i.sluice_plugin_condition()
+                .call_evaluate(&mut *store, step, input)
+                .await?
+                .map(Output::Bool)
         }
         KindPre::Connector(p) => {
             let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_connector().call_invoke(&mut *store, step, input).await?.map(Output::Json)
+            i.sluice_plugin_connector()
+                .call_invoke(&mut *store, step, input)
+                .await?
+                .map(Output::Json)
         }
     })
 }
@@ -418,12 +490,29 @@ impl ReusedInstance {
     /// One call on the reused instance, with the same deadline check as a real step.
     pub async fn call(&mut self, input: &String) -> Result<serde_json::Value, StepError> {
         self.store.set_epoch_deadline(self.ticks);
-        let step = wit::StepInfo { run_id: String::new(), workflow: String::new(), step_id: "bench".into(), attempt: 1 };
+        let step = wit::StepInfo {
+            run_id: String::new(),
+            workflow: String::new(),
+            step_id: "bench".into(),
+            attempt: 1,
+        };
         let store = &mut self.store;
         let r = match &self.instance {
-            Instance::Action(i) => i.sluice_plugin_action().call_run(&mut *store, &step, input).await.map(|r| r.map(Output::Json)),
-            Instance::Condition(i) => i.sluice_plugin_condition().call_evaluate(&mut *store, &step, input).await.map(|r| r.map(Output::Bool)),
-            Instance::Connector(i) => i.sluice_plugin_connector().call_invoke(&mut *store, &step, input).await.map(|r| r.map(Output::Json)),
+            Instance::Action(i) => i
+                .sluice_plugin_action()
+                .call_run(&mut *store, &step, input)
+                .await
+                .map(|r| r.map(Output::Json)),
+            Instance::Condition(i) => i
+                .sluice_plugin_condition()
+                .call_evaluate(&mut *store, &step, input)
+                .await
+                .map(|r| r.map(Output::Bool)),
+            Instance::Connector(i) => i
+                .sluice_plugin_connector()
+                .call_invoke(&mut *store, &step, input)
+                .await
+                .map(|r| r.map(Output::Json)),
         };
         match r {
             Err(e) => Err(classify(e, store)),
@@ -448,7 +537,9 @@ fn check_header(label: &str, bytes: &[u8]) -> Result<(), PluginHostError> {
 fn timeout_error(plugin: &str, timeout: Duration) -> StepError {
     StepError::host(
         codes::PLUGIN_TIMEOUT,
-        format!("plugin `{plugin}` did not finish within {timeout:?} (guest code and host calls included)"),
+        format!(
+            "plugin `{plugin}` did not finish within {timeout:?} (guest code and host calls included)"
+        ),
     )
 }
 
@@ -457,7 +548,9 @@ fn from_plugin_error(e: wit::PluginError) -> StepError {
         code: e.code,
         message: e.message,
         retryable: e.retryable,
-        details: e.details.map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
+        details: e
+            .details
+            .map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
         origin: ErrorSource::Plugin,
     }
 }
@@ -474,7 +567,10 @@ fn parse_output(plugin: &str, text: &str, limits: Limits) -> Result<serde_json::
         ));
     }
     serde_json::from_str(text).map_err(|e| {
-        StepError::host(codes::PLUGIN_INVALID_OUTPUT, format!("plugin `{plugin}` returned invalid JSON: {e}"))
+        StepError::host(
+            codes::PLUGIN_INVALID_OUTPUT,
+            format!("plugin `{plugin}` returned invalid JSON: {e}"),
+        )
     })
 }
 
@@ -509,15 +605,27 @@ fn classify(e: wasmtime::Error, store: &mut Store<StepState>) -> StepError {
         );
     }
     let panic = stderr.trim();
-    let with_stderr = |m: String| if panic.is_empty() { m } else { format!("{m}; plugin stderr: {panic}") };
+    let with_stderr = |m: String| {
+        if panic.is_empty() {
+            m
+        } else {
+            format!("{m}; plugin stderr: {panic}")
+        }
+    };
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => StepError::host(
             codes::PLUGIN_TIMEOUT,
-            format!("plugin `{}` ran past its deadline and was interrupted", state.plugin_name()),
+            format!(
+                "plugin `{}` ran past its deadline and was interrupted",
+                state.plugin_name()
+            ),
         ),
         Some(Trap::StackOverflow) => StepError::host(
             codes::PLUGIN_TRAP,
-            format!("plugin `{}` overflowed its stack (recursion too deep)", state.plugin_name()),
+            format!(
+                "plugin `{}` overflowed its stack (recursion too deep)",
+                state.plugin_name()
+            ),
         ),
         Some(Trap::MemoryOutOfBounds) => StepError::host(
             codes::PLUGIN_TRAP,

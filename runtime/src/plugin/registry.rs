@@ -61,7 +61,9 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("blobs", &self.blobs).finish_non_exhaustive()
+        f.debug_struct("Registry")
+            .field("blobs", &self.blobs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,7 +74,13 @@ fn io(context: &str, path: &Path, e: std::io::Error) -> PluginHostError {
 impl Registry {
     /// `blobs` is where installed components are kept (`<data-dir>/plugins`).
     pub fn new(host: Arc<PluginHost>, store: Arc<dyn PluginStore>, blobs: PathBuf) -> Self {
-        Self { host, store, blobs, loaded: Mutex::new(HashMap::new()), bundled: OnceCell::new() }
+        Self {
+            host,
+            store,
+            blobs,
+            loaded: Mutex::new(HashMap::new()),
+            bundled: OnceCell::new(),
+        }
     }
 
     pub fn host(&self) -> &Arc<PluginHost> {
@@ -80,7 +88,11 @@ impl Registry {
     }
 
     /// Loads a component (memoized by digest).
-    pub async fn load_bytes(&self, label: &str, bytes: &[u8]) -> Result<LoadedPlugin, PluginHostError> {
+    pub async fn load_bytes(
+        &self,
+        label: &str,
+        bytes: &[u8],
+    ) -> Result<LoadedPlugin, PluginHostError> {
         let d = digest(bytes);
         if let Some(p) = self.lock().get(&d) {
             return Ok(p.clone());
@@ -120,7 +132,10 @@ impl Registry {
     }
 
     fn bundled_bytes(digest: &str) -> Option<&'static [u8]> {
-        BUNDLED.iter().map(|(_, b)| *b).find(|b| super::digest(b) == digest)
+        BUNDLED
+            .iter()
+            .map(|(_, b)| *b)
+            .find(|b| super::digest(b) == digest)
     }
 
     /// Installs a component with the given grants. Refuses a grant the plugin did not
@@ -164,11 +179,13 @@ impl Registry {
             grants: granted,
             limits,
             bundled: false,
-            installed_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            installed_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                .to_string(),
         };
         let path = self.blobs.join(format!("{}.wasm", plugin.digest));
         if !path.is_file() {
-            std::fs::create_dir_all(&self.blobs).map_err(|e| io("cannot create", &self.blobs, e))?;
+            std::fs::create_dir_all(&self.blobs)
+                .map_err(|e| io("cannot create", &self.blobs, e))?;
             let tmp = path.with_extension("tmp");
             std::fs::write(&tmp, bytes).map_err(|e| io("cannot write", &tmp, e))?;
             std::fs::rename(&tmp, &path).map_err(|e| io("cannot write", &path, e))?;
@@ -182,7 +199,8 @@ impl Registry {
     pub async fn list(&self) -> Result<Vec<PluginRecord>, PluginHostError> {
         let mut out = self.bundled().await?.clone();
         let mut installed = self.installed()?;
-        installed.sort_by(|a, b| (&a.name, version(&a.version)).cmp(&(&b.name, version(&b.version))));
+        installed
+            .sort_by(|a, b| (&a.name, version(&a.version)).cmp(&(&b.name, version(&b.version))));
         out.extend(installed);
         Ok(out)
     }
@@ -213,7 +231,10 @@ impl Registry {
     }
 
     /// The record and the loaded plugin for a spec.
-    pub async fn resolve(&self, spec: &str) -> Result<(PluginRecord, LoadedPlugin), PluginHostError> {
+    pub async fn resolve(
+        &self,
+        spec: &str,
+    ) -> Result<(PluginRecord, LoadedPlugin), PluginHostError> {
         let record = self.find(spec).await?;
         let plugin = match Self::bundled_bytes(&record.digest) {
             Some(bytes) if record.bundled => self.load_bytes(&record.id(), bytes).await?,
@@ -236,7 +257,9 @@ impl Registry {
     /// Removes `name@version`; the component file goes when no record uses it.
     pub async fn remove(&self, id: &str) -> Result<PluginRecord, PluginHostError> {
         let Some((name, _)) = id.split_once('@') else {
-            return Err(PluginHostError::NotFound(format!("{id} (give NAME@VERSION)")));
+            return Err(PluginHostError::NotFound(format!(
+                "{id} (give NAME@VERSION)"
+            )));
         };
         if self.bundled().await?.iter().any(|b| b.name == name) {
             return Err(PluginHostError::Bundled(id.to_owned()));

@@ -34,7 +34,12 @@ impl SledStore {
 
     /// A throwaway in-memory store (tests, benchmarks).
     pub fn temporary() -> Result<Self, StoreError> {
-        Self::from_db(sled::Config::new().temporary(true).open().map_err(backend)?)
+        Self::from_db(
+            sled::Config::new()
+                .temporary(true)
+                .open()
+                .map_err(backend)?,
+        )
     }
 
     fn from_db(db: sled::Db) -> Result<Self, StoreError> {
@@ -68,15 +73,19 @@ impl StateStore for SledStore {
         let k = state_key(ns, key);
         match self.state.get(&k).map_err(backend)? {
             None => Ok(None),
-            Some(v) => String::from_utf8(v.to_vec()).map(Some).map_err(|e| StoreError::Corrupt {
-                key: String::from_utf8_lossy(&k).into_owned(),
-                reason: e.to_string(),
-            }),
+            Some(v) => String::from_utf8(v.to_vec())
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    key: String::from_utf8_lossy(&k).into_owned(),
+                    reason: e.to_string(),
+                }),
         }
     }
 
     fn state_set(&self, ns: &StateNamespace, key: &str, value: &str) -> Result<(), StoreError> {
-        self.state.insert(state_key(ns, key), value.as_bytes()).map_err(backend)?;
+        self.state
+            .insert(state_key(ns, key), value.as_bytes())
+            .map_err(backend)?;
         Ok(())
     }
 
@@ -120,7 +129,11 @@ impl PluginStore for SledStore {
     }
 
     fn plugin_remove(&self, id: &str) -> Result<bool, StoreError> {
-        let removed = self.plugins.remove(id.as_bytes()).map_err(backend)?.is_some();
+        let removed = self
+            .plugins
+            .remove(id.as_bytes())
+            .map_err(backend)?
+            .is_some();
         self.plugins.flush().map_err(backend)?;
         Ok(removed)
     }
@@ -133,9 +146,18 @@ mod tests {
     #[test]
     fn state_is_namespaced_per_workflow_and_plugin() {
         let s = SledStore::temporary().unwrap();
-        let a = StateNamespace { workflow: "w".into(), plugin: "p".into() };
-        let b = StateNamespace { workflow: "w".into(), plugin: "q".into() };
-        let c = StateNamespace { workflow: "w\0p".into(), plugin: "".into() };
+        let a = StateNamespace {
+            workflow: "w".into(),
+            plugin: "p".into(),
+        };
+        let b = StateNamespace {
+            workflow: "w".into(),
+            plugin: "q".into(),
+        };
+        let c = StateNamespace {
+            workflow: "w\0p".into(),
+            plugin: "".into(),
+        };
         s.state_set(&a, "k", "1").unwrap();
         assert_eq!(s.state_get(&a, "k").unwrap().as_deref(), Some("1"));
         assert_eq!(s.state_get(&b, "k").unwrap(), None);

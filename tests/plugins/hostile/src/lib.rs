@@ -55,7 +55,9 @@ impl Action for Hostile {
                 }
             }
             "recursion" => Ok(json!(recurse(0, &mut [0u8; 256]))),
-            "huge-output" => Ok(Value::String("x".repeat(input.arg.as_u64().unwrap_or(1 << 24) as usize))),
+            "huge-output" => Ok(Value::String(
+                "x".repeat(input.arg.as_u64().unwrap_or(1 << 24) as usize),
+            )),
             "log-spam" => loop {
                 sluice_plugin::log::info(&"spam ".repeat(200));
             },
@@ -71,7 +73,12 @@ impl Action for Hostile {
                 }
             }
             "list-dir" => match std::fs::read_dir(".") {
-                Ok(entries) => Ok(json!(entries.filter_map(|e| e.ok()).map(|e| e.path().display().to_string()).collect::<Vec<_>>())),
+                Ok(entries) => Ok(json!(
+                    entries
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.path().display().to_string())
+                        .collect::<Vec<_>>()
+                )),
                 Err(e) => Err(PluginError::new("FILE_DENIED", e.to_string())),
             },
             "env" => Ok(json!({
@@ -118,7 +125,9 @@ impl Action for Hostile {
                 };
                 Ok(json!(n))
             }
-            other => Err(PluginError::invalid_input(format!("unknown mode `{other}`"))),
+            other => Err(PluginError::invalid_input(format!(
+                "unknown mode `{other}`"
+            ))),
         }
     }
 }

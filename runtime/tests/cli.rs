@@ -1,0 +1,239 @@
+//! The `sluice` binary as a user runs it: plugin install / list / inspect / call / remove,
+//! bench step, exit codes, and what is (not) stored after a refusal.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sluice_plugin_build::{PluginCrate, build_plugins};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The hostile test plugin, built (or found up to date) by the same helper the build uses.
+fn hostile_wasm() -> PathBuf {
+    let crates = [PluginCrate {
+        package: "hostile",
+        dir: "tests/plugins/hostile",
+    }];
+    build_plugins(&workspace(), &crates)
+        .expect("hostile plugin builds")
+        .remove(0)
+}
+
+struct Sluice {
+    data: tempfile::TempDir,
+}
+
+impl Sluice {
+    fn new() -> Self {
+        Sluice {
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(args)
+            .env("SLUICE_DATA_DIR", self.data.path())
+            .output()
+            .expect("sluice runs")
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+
+    fn plugin_ids(&self) -> Vec<String> {
+        let list = self.json(&["plugin", "list", "--json"]);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}@{}",
+                    r["name"].as_str().unwrap(),
+                    r["version"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bundled_plugins_are_listed_and_callable() {
+    let s = Sluice::new();
+    assert_eq!(
+        s.plugin_ids(),
+        ["transform@0.1.0", "compare@0.1.0", "http-request@0.1.0"]
+    );
+    let out = s.json(&[
+        "plugin",
+        "call",
+        "transform",
+        "--input-json",
+        r#"{"a":[1,2]}"#,
+        "--json",
+    ]);
+    assert_eq!(out["result"]["Ok"], serde_json::json!({"a": [1, 2]}));
+    let out = s.json(&[
+        "plugin",
+        "call",
+        "compare",
+        "--input-json",
+        r#"{"field":3,"operator":"gt","value":2}"#,
+        "--json",
+    ]);
+    assert_eq!(out["result"]["Ok"], Value::Bool(true));
+}
+
+#[test]
+fn bad_input_gets_exit_2_and_a_clear_message() {
+    let s = Sluice::new();
+    let out = s.run(&["plugin", "call", "transform", "--input-json", "{not json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the input is not valid JSON"),
+        "{}",
+        stderr(&out)
+    );
+
+    let junk = s.data.path().join("junk.wasm");
+    std::fs::write(&junk, "hello").unwrap();
+    let out = s.run(&["plugin", "install", junk.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("is not a WebAssembly file"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = s.run(&["plugin", "inspect", "no-such-plugin"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("plugin no-such-plugin is not installed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.plugin_ids().len(), 3, "nothing was installed");
+}
+
+#[test]
+fn install_reviews_permissions_and_refuses_undeclared_grants() {
+    let s = Sluice::new();
+    let wasm = hostile_wasm();
+    let wasm = wasm.to_str().unwrap();
+
+    let out = s.run(&["plugin", "install", wasm, "--grant", "jumpcloud:users"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot grant `jumpcloud:users`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(s.plugin_ids().len(), 3, "nothing was installed");
+
+    let out = s.run(&[
+        "plugin",
+        "install",
+        wasm,
+        "--grant",
+        "state",
+        "--timeout-ms",
+        "300",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Installed hostile@0.1.0 (action plugin)"),
+        "{text}"
+    );
+    for line in ["jumpcloud:users.readonly", "http:allowed", "state"] {
+        assert!(text.contains(line), "the review lists {line}: {text}");
+    }
+    assert!(s.plugin_ids().contains(&"hostile@0.1.0".to_owned()));
+
+    let inspect = s.json(&["plugin", "inspect", "hostile@0.1.0", "--json"]);
+    assert_eq!(inspect["installed"]["grants"], serde_json::json!(["state"]));
+    assert_eq!(inspect["manifest"]["kind"], "action");
+
+    // The installed limits apply: the loop ends at 300 ms, with exit code 1.
+    let out = s.run(&[
+        "plugin",
+        "call",
+        "hostile",
+        "--input-json",
+        r#"{"mode":"loop"}"#,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["result"]["Err"]["code"], "PLUGIN_TIMEOUT");
+
+    // Only the granted permission works.
+    let out = s.json(&[
+        "plugin",
+        "call",
+        "hostile",
+        "--input-json",
+        r#"{"mode":"state","arg":{"key":"k","set":1}}"#,
+        "--json",
+    ]);
+    assert_eq!(out["result"]["Ok"]["value"], "1");
+    let out = s.run(&[
+        "plugin",
+        "call",
+        "hostile",
+        "--input-json",
+        r#"{"mode":"http","arg":"allowed"}"#,
+        "--json",
+    ]);
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["result"]["Err"]["code"], "PERMISSION_DENIED");
+
+    let out = s.run(&["plugin", "remove", "hostile@0.1.0"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(s.plugin_ids().len(), 3);
+}
+
+#[test]
+fn a_data_dir_in_use_is_reported_plainly() {
+    let s = Sluice::new();
+    s.json(&["plugin", "list", "--json"]);
+    let _held = sluice::store::SledStore::open(&s.data.path().join("store")).unwrap();
+    let out = s.run(&["plugin", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is in use by another Sluice process"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bench_step_reports_medians() {
+    let s = Sluice::new();
+    let report = s.json(&["bench", "step", "--iterations", "200", "--json"]);
+    assert_eq!(report["plugin"], "transform@0.1.0");
+    for key in ["fresh_instance", "reused_instance", "cache_load"] {
+        assert!(
+            report[key]["median_us"].as_f64().unwrap() > 0.0,
+            "{key}: {report}"
+        );
+    }
+    assert!(["pagemap-scan", "default"].contains(&report["memory_path"].as_str().unwrap()));
+}
