@@ -211,6 +211,40 @@ fn install_reviews_permissions_and_refuses_undeclared_grants() {
 }
 
 #[test]
+fn global_limits_come_from_the_environment() {
+    let s = Sluice::new();
+    let wasm = hostile_wasm();
+    let call = |env: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "plugin",
+                "call",
+                wasm.to_str().unwrap(),
+                "--input-json",
+                r#"{"mode":"loop"}"#,
+                "--json",
+            ])
+            .env("SLUICE_DATA_DIR", s.data.path())
+            .env("SLUICE_LIMIT_TIMEOUT_MS", env)
+            .output()
+            .unwrap()
+    };
+    let out = call("ten");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("SLUICE_LIMIT_TIMEOUT_MS=\"ten\" is not a valid number"),
+        "{}",
+        stderr(&out)
+    );
+    let started = std::time::Instant::now();
+    let out = call("200");
+    assert_eq!(out.status.code(), Some(1));
+    let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["result"]["Err"]["code"], "PLUGIN_TIMEOUT");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
 fn a_data_dir_in_use_is_reported_plainly() {
     let s = Sluice::new();
     s.json(&["plugin", "list", "--json"]);

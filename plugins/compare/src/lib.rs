@@ -61,7 +61,11 @@ pub fn compare(input: &Input) -> Result<bool, PluginError> {
         Operator::Le => order(field, value)?.is_le(),
         Operator::Contains => contains(field, value)?,
         Operator::In => contains(value, field)?,
-        Operator::Exists => !field.is_null() != (value == &Value::Bool(false)),
+        Operator::Exists => {
+            let want_present = value != &Value::Bool(false);
+            let present = !field.is_null();
+            present == want_present
+        }
         Operator::Matches => {
             let (Value::String(text), Value::String(pattern)) = (field, value) else {
                 return Err(mismatch("matches", field, value));

@@ -7,7 +7,7 @@ use clap::Subcommand;
 use super::{App, Failure, print_json, read_input, table, usage};
 use crate::bench::{self, Summary};
 use crate::broker::permissions::Grants;
-use crate::plugin::Limits;
+use crate::plugin::EngineSettings;
 use crate::plugin::registry::BUNDLED;
 
 #[derive(Debug, Subcommand)]
@@ -24,6 +24,9 @@ pub(crate) enum BenchCommand {
         /// The input as JSON text (default: a small user record, or a comparison for `compare`).
         #[arg(long, value_name = "JSON")]
         input_json: Option<String>,
+        /// Measure wasmtime's default memory reset instead of the PAGEMAP_SCAN fast path.
+        #[arg(long)]
+        no_fast_path: bool,
         #[arg(long)]
         json: bool,
     },
@@ -37,12 +40,17 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         plugin,
         iterations,
         input_json,
+        no_fast_path,
         json,
     } = cmd;
     if iterations == 0 {
         return Err(usage("--iterations must be at least 1"));
     }
-    let app = App::open(data_dir, Limits::DEFAULT)?;
+    let engine = EngineSettings {
+        fast_path: !no_fast_path,
+        ..EngineSettings::default()
+    };
+    let app = App::open_with(data_dir, super::global_limits()?, engine)?;
     let (bytes, grants) = if plugin.ends_with(".wasm") || Path::new(&plugin).is_file() {
         let bytes =
             std::fs::read(&plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;

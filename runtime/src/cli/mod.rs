@@ -18,7 +18,9 @@ use clap::{Parser, Subcommand};
 
 use crate::broker::Unconfigured;
 use crate::plugin::registry::Registry;
-use crate::plugin::{HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services};
+use crate::plugin::{
+    EngineSettings, HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services,
+};
 use crate::store::SledStore;
 
 /// Sluice: JumpCloud automation with sandboxed WebAssembly plugins.
@@ -76,6 +78,28 @@ impl LimitArgs {
     }
 }
 
+/// The global limits: the defaults, changed by `SLUICE_LIMIT_*` environment variables.
+pub(crate) fn global_limits() -> Result<Limits, Failure> {
+    fn var<T: std::str::FromStr>(name: &str) -> Result<Option<T>, Failure> {
+        match std::env::var(name) {
+            Err(_) => Ok(None),
+            Ok(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| usage(format!("{name}={v:?} is not a valid number"))),
+        }
+    }
+    let overrides = LimitOverrides {
+        timeout_ms: var("SLUICE_LIMIT_TIMEOUT_MS")?,
+        memory_bytes: var::<u64>("SLUICE_LIMIT_MEMORY_MB")?.map(|m| m << 20),
+        max_input_bytes: var("SLUICE_LIMIT_MAX_INPUT_BYTES")?,
+        max_output_bytes: var("SLUICE_LIMIT_MAX_OUTPUT_BYTES")?,
+        max_log_bytes: var("SLUICE_LIMIT_MAX_LOG_BYTES")?,
+    };
+    Ok(Limits::DEFAULT.with(&overrides))
+}
+
 /// A failure with its exit code.
 #[derive(Debug)]
 pub(crate) struct Failure {
@@ -118,6 +142,14 @@ pub(crate) struct App {
 
 impl App {
     fn open(data_dir: Option<PathBuf>, limits: Limits) -> anyhow::Result<App> {
+        Self::open_with(data_dir, limits, EngineSettings::default())
+    }
+
+    fn open_with(
+        data_dir: Option<PathBuf>,
+        limits: Limits,
+        engine: EngineSettings,
+    ) -> anyhow::Result<App> {
         let data_dir = match data_dir {
             Some(d) => d,
             None => directories::ProjectDirs::from("", "", "sluice")
@@ -135,7 +167,7 @@ impl App {
         let config = HostConfig {
             cache_dir: Some(data_dir.join("cache")),
             limits,
-            ..HostConfig::default()
+            engine,
         };
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::{App, Failure, LimitArgs, print_json, read_input, table, usage};
 use crate::broker::permissions::Grants;
 use crate::plugin::registry::PluginRecord;
-use crate::plugin::{CallContext, Limits, LoadedPlugin};
+use crate::plugin::{CallContext, LoadedPlugin};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {
@@ -63,7 +63,7 @@ pub(crate) enum PluginCommand {
 }
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result<(), Failure> {
-    let app = App::open(data_dir, Limits::DEFAULT)?;
+    let app = App::open(data_dir, super::global_limits()?)?;
     match cmd {
         PluginCommand::Install {
             file,

@@ -267,7 +267,10 @@ impl PluginHost {
             &ctx.workflow,
             ctx.grants.clone(),
             ctx.role,
-            usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+            // A cap above the pool's slot size could never be reached: the slot would
+            // refuse first and the failure would look like a guest bug.
+            usize::try_from(limits.memory_bytes.min(self.config.engine.max_memory_bytes))
+                .unwrap_or(usize::MAX),
             limits.max_log_bytes,
             self.services.clone(),
         );
