@@ -10,6 +10,7 @@
 //! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
 //!   permission model (scopes, grants, run-as roles).
 //! - [`store`]: persistent state behind small traits (sled).
+//! - [`workflow`]: workflow templating (the document model and engine come next).
 //! - [`bench`]: the measurements behind `sluice bench`.
 //! - [`cli`]: the `sluice` command line (the binary's `main` only calls it).
 
@@ -18,3 +19,4 @@ pub mod broker;
 pub mod cli;
 pub mod plugin;
 pub mod store;
+pub mod workflow;

@@ -1,0 +1,286 @@
+//! Templating of workflow values with minijinja.
+//!
+//! Three spellings, one engine:
+//! - `{{ expr }}` — Jinja expressions (`{{ input.user.email | lower }}`);
+//! - `${path}` — JumpCloud's plain lookup (`${input.resource.username}`);
+//! - `{{ .path }}` — the Go-template form of JumpCloud's connector bodies
+//!   (`{{ .input.body.actor.email }}`).
+//!
+//! A string that is exactly one template keeps the JSON type of its result (`"${input.count}"`
+//! renders to the number, `"{{ steps.list.output.users }}"` to the array); a string with text
+//! around templates renders to a string. Undefined names are errors, never empty strings.
+//! Templates are data only: no loader (no includes or file access), no secrets in scope,
+//! and a fuel cap so a template cannot loop for long.
+
+use std::sync::OnceLock;
+
+use minijinja::{Environment, UndefinedBehavior};
+use serde_json::Value;
+
+/// A template problem, with where it is inside the templated value (`body.fields.summary`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct TemplateError {
+    pub location: String,
+    pub message: String,
+}
+
+/// Instructions one template may run before it is stopped.
+const FUEL: u64 = 50_000;
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
+        env.set_recursion_limit(64);
+        env
+    })
+}
+
+/// Whether a string contains template syntax at all.
+pub fn is_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("${") || s.contains("{%")
+}
+
+/// Rewrites `${path}` to `{{ path }}` and `{{ .path` to `{{ path`.
+fn normalize(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| "unclosed `${`".to_owned())?;
+        let path = after[..end].trim();
+        let valid = !path.is_empty()
+            && path.split('.').all(|seg| {
+                !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            });
+        if !valid {
+            return Err(format!(
+                "`${{{path}}}` is not a plain path such as `${{input.user.email}}`"
+            ));
+        }
+        out.push_str("{{ ");
+        out.push_str(path);
+        out.push_str(" }}");
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    // The Go-template form: `{{ .a.b }}` is `{{ a.b }}`.
+    let mut result = String::with_capacity(out.len());
+    let mut rest = out.as_str();
+    while let Some(start) = rest.find("{{") {
+        result.push_str(&rest[..start + 2]);
+        let after = &rest[start + 2..];
+        let trimmed = after.trim_start();
+        if let Some(stripped) = trimmed.strip_prefix('.')
+            && stripped.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        {
+            result.push(' ');
+            rest = stripped;
+        } else {
+            rest = after;
+        }
+    }
+    result.push_str(rest);
+    Ok(result)
+}
+
+/// If `s` is exactly one `{{ expr }}`, the expression.
+fn whole_expression(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}")).then(|| inner.trim())
+}
+
+fn render_str(s: &str, scope: &minijinja::Value) -> Result<Value, String> {
+    let source = normalize(s)?;
+    let env = env();
+    if let Some(expr) = whole_expression(&source) {
+        let compiled = env.compile_expression(expr).map_err(describe)?;
+        let value = compiled.eval(scope.clone()).map_err(describe)?;
+        return serde_json::to_value(&value).map_err(|e| e.to_string());
+    }
+    env.render_str(&source, scope.clone())
+        .map(Value::String)
+        .map_err(describe)
+}
+
+fn describe(e: minijinja::Error) -> String {
+    let mut msg = e.to_string();
+    // minijinja appends the template name; ours are anonymous strings.
+    if let Some(stripped) = msg.strip_suffix(" (in <string>)") {
+        msg = stripped.to_owned();
+    }
+    msg
+}
+
+/// Renders every template inside `value` against `scope` (the JSON of `input`, `steps`,
+/// `vars`, `item`, `trigger`, `run`).
+pub fn render(value: &Value, scope: &Value) -> Result<Value, TemplateError> {
+    let scope = minijinja::Value::from(minijinja::value::Serde(scope));
+    render_at(value, &scope, &mut String::new())
+}
+
+fn render_at(
+    value: &Value,
+    scope: &minijinja::Value,
+    at: &mut String,
+) -> Result<Value, TemplateError> {
+    Ok(match value {
+        Value::String(s) if is_template(s) => {
+            render_str(s, scope).map_err(|message| TemplateError {
+                location: if at.is_empty() {
+                    "(value)".into()
+                } else {
+                    at.clone()
+                },
+                message,
+            })?
+        }
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("[{i}]"));
+                out.push(render_at(item, scope, at)?);
+                at.truncate(len);
+            }
+            Value::Array(out)
+        }
+        Value::Object(map) => {
+            let mut out = serde_json::Map::with_capacity(map.len());
+            for (k, v) in map {
+                let len = at.len();
+                if !at.is_empty() {
+                    at.push('.');
+                }
+                at.push_str(k);
+                out.insert(k.clone(), render_at(v, scope, at)?);
+                at.truncate(len);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+/// Checks the syntax of every template inside `value` without rendering, reporting all
+/// problems (for validation before a workflow is saved or run).
+pub fn check(value: &Value) -> Vec<TemplateError> {
+    let mut errors = Vec::new();
+    check_at(value, &mut String::new(), &mut errors);
+    errors
+}
+
+fn check_at(value: &Value, at: &mut String, errors: &mut Vec<TemplateError>) {
+    match value {
+        Value::String(s) if is_template(s) => {
+            let result = normalize(s).and_then(|source| {
+                let env = env();
+                match whole_expression(&source) {
+                    Some(expr) => env.compile_expression(expr).map(|_| ()).map_err(describe),
+                    None => env.template_from_str(&source).map(|_| ()).map_err(describe),
+                }
+            });
+            if let Err(message) = result {
+                let location = if at.is_empty() {
+                    "(value)".into()
+                } else {
+                    at.clone()
+                };
+                errors.push(TemplateError { location, message });
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("[{i}]"));
+                check_at(item, at, errors);
+                at.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                let len = at.len();
+                if !at.is_empty() {
+                    at.push('.');
+                }
+                at.push_str(k);
+                check_at(v, at, errors);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn scope() -> Value {
+        json!({
+            "input": {"resource": {"username": "jsmith"}, "count": 3, "body": {"actor": {"email": "A@B.C"}}},
+            "steps": {"list": {"output": {"users": ["a", "b"]}}},
+            "vars": {"domain": "example.com"},
+        })
+    }
+
+    #[test]
+    fn the_three_spellings_render() {
+        let v = json!({
+            "a": "${input.resource.username}",
+            "b": "{{ .input.body.actor.email }}",
+            "c": "{{ input.body.actor.email | lower }}@{{ vars.domain }}",
+            "d": "user ${input.resource.username} in {{ vars.domain }}",
+        });
+        assert_eq!(
+            render(&v, &scope()).unwrap(),
+            json!({"a": "jsmith", "b": "A@B.C", "c": "a@b.c@example.com", "d": "user jsmith in example.com"})
+        );
+    }
+
+    #[test]
+    fn a_whole_template_keeps_its_json_type() {
+        let v = json!({"n": "${input.count}", "list": "{{ steps.list.output.users }}", "b": "{{ input.count > 2 }}", "s": " {{ input.count }}x"});
+        assert_eq!(
+            render(&v, &scope()).unwrap(),
+            json!({"n": 3, "list": ["a", "b"], "b": true, "s": " 3x"})
+        );
+    }
+
+    #[test]
+    fn an_undefined_name_is_an_error_with_its_location() {
+        let v = json!({"body": {"fields": [{"summary": "${input.missing.key}"}]}});
+        let err = render(&v, &scope()).unwrap_err();
+        assert_eq!(err.location, "body.fields[0].summary");
+        assert!(err.message.contains("undefined"), "{}", err.message);
+    }
+
+    #[test]
+    fn syntax_errors_are_all_reported_without_rendering() {
+        let v = json!({"a": "{{ input. }}", "b": "ok", "c": ["${not a path}"], "d": "{% for %}"});
+        let errors = check(&v);
+        let locations: Vec<_> = errors.iter().map(|e| e.location.as_str()).collect();
+        assert_eq!(locations, ["a", "c[0]", "d"], "{errors:?}");
+        assert!(errors[1].message.contains("is not a plain path"));
+    }
+
+    #[test]
+    fn templates_cannot_loop_forever() {
+        let v = json!(
+            "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}"
+        );
+        let err = render(&v, &scope()).unwrap_err();
+        assert!(err.message.contains("fuel"), "{}", err.message);
+    }
+
+    #[test]
+    fn plain_values_pass_through() {
+        let v = json!({"n": 1, "s": "no template", "arr": [true, null]});
+        assert_eq!(render(&v, &scope()).unwrap(), v);
+    }
+}
