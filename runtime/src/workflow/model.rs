@@ -1,0 +1,295 @@
+//! The workflow document as admins write it (YAML or JSON, one model), parsed strictly:
+//! unknown fields are errors, and the version must be one this runtime knows.
+//!
+//! A step is one flat record so that a misspelt or misplaced key is reported by name; which
+//! kind of step it is (action, `if`, `for_each`, `parallel`, `workflow`, `connector`) is
+//! decided and checked by validation, which reports every problem at once.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::broker::permissions::Role;
+
+/// The document versions this runtime reads.
+pub const SUPPORTED_VERSIONS: &[u32] = &[1];
+
+/// A workflow document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowDoc {
+    pub version: u32,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub trigger: Trigger,
+    /// The JumpCloud role the workflow runs as (least privilege: choose the narrowest).
+    pub run_as: Role,
+    #[serde(default = "enabled_by_default")]
+    pub enabled: bool,
+    /// Organisation variables the admin edits, available to templates as `vars`.
+    #[serde(default)]
+    pub vars: serde_json::Map<String, Value>,
+    pub steps: Vec<StepDoc>,
+    /// The run's output, templated over the final scope; default: the last step's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+/// What starts a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Trigger {
+    /// Started by an admin (CLI, API) with input JSON matching `input_schema`.
+    Manual {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input_schema: Option<Value>,
+    },
+    /// Started on a cron schedule (with seconds) in an IANA timezone.
+    Schedule {
+        cron: String,
+        #[serde(default = "utc")]
+        timezone: String,
+    },
+    /// Started by a Directory Insights event of `event_type`, optionally filtered by a
+    /// condition over the event.
+    Event {
+        event_type: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        condition: Option<Value>,
+    },
+    /// Started by a signed `POST /hooks/{workflow}`.
+    Webhook {
+        /// Answer with the run's output instead of 202 and the run id.
+        #[serde(default)]
+        respond_with_output: bool,
+    },
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+/// One step, as written. See the module doc for why it is flat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDoc {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A guard: the step runs only when this template is truthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Value>,
+
+    /// Action: `plugin` or `plugin@version`, with its templated input in `with`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub with: Option<Value>,
+
+    /// `if`: a condition plugin and its input, with `then` / `else` step lists.
+    #[serde(rename = "if", default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<Vec<StepDoc>>,
+    #[serde(rename = "else", default, skip_serializing_if = "Option::is_none")]
+    pub otherwise: Option<Vec<StepDoc>>,
+
+    /// `for_each`: a list template, the item's name, a concurrency cap, and the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_each: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<u32>,
+    #[serde(rename = "do", default, skip_serializing_if = "Option::is_none")]
+    pub do_steps: Option<Vec<StepDoc>>,
+
+    /// `parallel`: branches (step lists) that all run to the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallel: Option<Vec<Vec<StepDoc>>>,
+
+    /// `workflow`: a sub-workflow by name, with its input.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+
+    /// `connector`: an External App Connector call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<Vec<u16>>,
+
+    /// Every step: retries, a deadline (`30s`, `2m`), and what to do on error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_error: Option<OnErrorDoc>,
+    /// Shown in the failure report when this step fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+}
+
+/// The condition of an `if` step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionDoc {
+    pub uses: String,
+    #[serde(default)]
+    pub with: Value,
+}
+
+/// Retry policy of a step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetryDoc {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// First backoff (`500ms`, `2s`); doubled each retry, with jitter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff: Option<String>,
+    /// Retry these error codes even when the error is not marked retryable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
+}
+
+/// What a step's failure does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OnErrorDoc {
+    /// `fail` (the default) or `continue`.
+    Mode(OnErrorMode),
+    /// Steps to run, then the run fails unless they recover.
+    Steps(Vec<StepDoc>),
+}
+
+/// `fail` or `continue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnErrorMode {
+    Fail,
+    Continue,
+}
+
+/// A document that could not be read, with its location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ParseError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Parses a workflow document. JSON when `file` ends in `.json` or the text starts with `{`,
+/// YAML otherwise.
+pub fn parse(file: &str, text: &str) -> Result<WorkflowDoc, ParseError> {
+    let doc: WorkflowDoc = if file.ends_with(".json") || text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|e| ParseError {
+            file: file.to_owned(),
+            line: Some(e.line()),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })?
+    } else {
+        serde_yaml_ng::from_str(text).map_err(|e| ParseError {
+            file: file.to_owned(),
+            line: e.location().map(|l| l.line()),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        })?
+    };
+    if !SUPPORTED_VERSIONS.contains(&doc.version) {
+        return Err(ParseError {
+            file: file.to_owned(),
+            line: None,
+            message: format!(
+                "version {} is not supported (this runtime reads version {})",
+                doc.version,
+                SUPPORTED_VERSIONS
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "\
+version: 1
+name: hello
+trigger: { type: manual }
+run_as: Read Only
+steps:
+  - id: shape
+    uses: transform
+    with: { greeting: 'hello ${input.name}' }
+";
+
+    #[test]
+    fn yaml_and_json_read_into_one_model() {
+        let yaml = parse("hello.yaml", MINIMAL).unwrap();
+        assert_eq!(yaml.run_as, Role::ReadOnly);
+        assert!(yaml.enabled);
+        assert_eq!(yaml.steps[0].uses.as_deref(), Some("transform"));
+        let json = serde_json::to_string(&yaml).unwrap();
+        assert_eq!(parse("hello.json", &json).unwrap(), yaml);
+    }
+
+    #[test]
+    fn unknown_fields_are_errors_with_a_line() {
+        let text = MINIMAL.replace("    uses: transform", "    uses: transform\n    wiht: {}");
+        let err = parse("hello.yaml", &text).unwrap_err();
+        assert_eq!(err.line, Some(8), "{err}");
+        assert!(err.message.contains("unknown field `wiht`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("hello.yaml:8: steps[0]: unknown field `wiht`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_types_versions_and_roles_are_reported() {
+        let err = parse("w.yaml", &MINIMAL.replace("version: 1", "version: 2")).unwrap_err();
+        assert!(err.message.contains("version 2 is not supported"), "{err}");
+        let err = parse("w.yaml", &MINIMAL.replace("Read Only", "Root")).unwrap_err();
+        assert!(err.message.contains("unknown variant `Root`"), "{err}");
+        let err = parse("w.yaml", &MINIMAL.replace("type: manual", "type: cronjob")).unwrap_err();
+        assert!(err.message.contains("unknown variant `cronjob`"), "{err}");
+        let err = parse("w.json", "{\"version\": \"one\"}").unwrap_err();
+        assert!(err.message.contains("invalid type"), "{err}");
+        assert!(parse("w.yaml", "steps: [").is_err());
+    }
+}
