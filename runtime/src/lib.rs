@@ -9,6 +9,7 @@
 //!   registry of installed and bundled plugins.
 //! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
 //!   permission model (scopes, grants, run-as roles).
+//! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
 //! - [`store`]: persistent state behind small traits (sled).
 //! - [`workflow`]: workflow templating (the document model and engine come next).
 //! - [`bench`]: the measurements behind `sluice bench`.
@@ -17,6 +18,7 @@
 pub mod bench;
 pub mod broker;
 pub mod cli;
+pub mod engine;
 pub mod plugin;
 pub mod store;
 pub mod workflow;

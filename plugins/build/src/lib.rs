@@ -73,6 +73,7 @@ pub fn build_plugins(
         "wit",
         "plugins/sdk/src",
         "plugins/sdk/Cargo.toml",
+        "Cargo.toml",
         "Cargo.lock",
     ] {
         println!(

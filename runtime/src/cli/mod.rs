@@ -8,6 +8,7 @@
 
 mod bench;
 mod plugin;
+mod workflow;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,27 @@ enum Command {
     /// Measure the runtime.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Check a workflow file; print every problem, or the narrowest role that covers it.
+    Validate {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a workflow file with input JSON and print its output (or its failure report).
+    Run {
+        file: PathBuf,
+        /// A file holding the input JSON, or `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        input: Option<PathBuf>,
+        /// The input as JSON text.
+        #[arg(long, value_name = "JSON")]
+        input_json: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect and resume runs.
+    #[command(subcommand)]
+    Runs(workflow::RunsCommand),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -110,6 +132,12 @@ pub(crate) struct Failure {
 impl<E: Into<anyhow::Error>> From<E> for Failure {
     fn from(e: E) -> Self {
         let error = e.into();
+        if let Some(
+            crate::engine::EngineError::NoSuchRun(_) | crate::engine::EngineError::Finished(_),
+        ) = error.downcast_ref::<crate::engine::EngineError>()
+        {
+            return Failure { code: 2, error };
+        }
         let code = match error.downcast_ref::<PluginHostError>() {
             Some(
                 PluginHostError::NotWasm(_)
@@ -136,7 +164,8 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 
 /// What every command needs: the store, the plugin host and the registry.
 pub(crate) struct App {
-    pub(crate) registry: Registry,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) store: Arc<SledStore>,
     data_dir: PathBuf,
 }
 
@@ -171,7 +200,8 @@ impl App {
         };
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {
-            registry: Registry::new(host, store, data_dir.join("plugins")),
+            registry: Arc::new(Registry::new(host, store.clone(), data_dir.join("plugins"))),
+            store,
             data_dir,
         })
     }
@@ -208,6 +238,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Plugin(cmd) => plugin::run(cli.data_dir, cmd).await,
         Command::Bench(cmd) => bench::run(cli.data_dir, cmd).await,
+        Command::Validate { file, json } => {
+            let app = App::open(cli.data_dir, global_limits()?)?;
+            workflow::validate_cmd(&app, &file, json).await
+        }
+        Command::Run {
+            file,
+            input,
+            input_json,
+            json,
+        } => {
+            let app = App::open(cli.data_dir, global_limits()?)?;
+            workflow::run_cmd(&app, &file, input.as_ref(), input_json.as_deref(), json).await
+        }
+        Command::Runs(cmd) => {
+            let app = App::open(cli.data_dir, global_limits()?)?;
+            workflow::runs_cmd(&app, cmd).await
+        }
     }
 }
 

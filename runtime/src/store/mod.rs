@@ -51,3 +51,24 @@ pub trait PluginStore: Send + Sync {
     fn plugin_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
     fn plugin_remove(&self, id: &str) -> Result<bool, StoreError>;
 }
+
+/// Runs and their step journal, as JSON documents.
+///
+/// A run's record lives under its id; each finished step's record under `(run, path)`,
+/// where the path names the step's place in the run (`create_user`,
+/// `add_groups[2].add`). The journal is what makes a run resumable after a crash.
+pub trait RunStore: Send + Sync {
+    fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError>;
+    fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// All runs, newest first.
+    fn run_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
+    fn journal_put(
+        &self,
+        run: &str,
+        path: &str,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    fn journal_get(&self, run: &str, path: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// The run's journal in write order.
+    fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError>;
+}

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{PluginStore, StateNamespace, StateStore, StoreError};
+use super::{PluginStore, RunStore, StateNamespace, StateStore, StoreError};
 
 /// The embedded store: one sled database in `<data-dir>/store`.
 #[derive(Debug, Clone)]
@@ -10,6 +10,9 @@ pub struct SledStore {
     db: sled::Db,
     state: sled::Tree,
     plugins: sled::Tree,
+    runs: sled::Tree,
+    journal: sled::Tree,
+    journal_index: sled::Tree,
 }
 
 fn backend(e: sled::Error) -> StoreError {
@@ -46,6 +49,9 @@ impl SledStore {
         Ok(Self {
             state: db.open_tree("state").map_err(backend)?,
             plugins: db.open_tree("plugins").map_err(backend)?,
+            runs: db.open_tree("runs").map_err(backend)?,
+            journal: db.open_tree("journal").map_err(backend)?,
+            journal_index: db.open_tree("journal_order").map_err(backend)?,
             db,
         })
     }
@@ -53,6 +59,15 @@ impl SledStore {
     /// Flushes pending writes to disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(backend)
+    }
+
+    /// Flushes pending writes to disk; concurrent callers share one flush (group commit).
+    pub async fn flush_async(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await.map(|_| ()).map_err(backend)
+    }
+
+    fn next_id(&self) -> Result<u64, StoreError> {
+        self.db.generate_id().map_err(backend)
     }
 }
 
@@ -136,6 +151,83 @@ impl PluginStore for SledStore {
             .is_some();
         self.plugins.flush().map_err(backend)?;
         Ok(removed)
+    }
+}
+
+fn journal_key(run: &str, path: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(run.len() + path.len() + 1);
+    k.extend_from_slice(run.as_bytes());
+    k.push(0);
+    k.extend_from_slice(path.as_bytes());
+    k
+}
+
+impl RunStore for SledStore {
+    fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.runs.insert(id.as_bytes(), bytes).map_err(backend)?;
+        Ok(())
+    }
+
+    fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.runs
+            .get(id.as_bytes())
+            .map_err(backend)?
+            .map(|v| decode(id.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn run_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        // Run ids start with a zero-padded timestamp, so reverse key order is newest first.
+        self.runs
+            .iter()
+            .rev()
+            .map(|kv| {
+                let (k, v) = kv.map_err(backend)?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+
+    fn journal_put(
+        &self,
+        run: &str,
+        path: &str,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let key = journal_key(run, path);
+        let fresh = self.journal.insert(&key, bytes).map_err(backend)?.is_none();
+        if fresh {
+            let mut order = Vec::with_capacity(run.len() + 9);
+            order.extend_from_slice(run.as_bytes());
+            order.push(0);
+            order.extend_from_slice(&self.next_id()?.to_be_bytes());
+            self.journal_index.insert(order, key).map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn journal_get(&self, run: &str, path: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let key = journal_key(run, path);
+        self.journal
+            .get(&key)
+            .map_err(backend)?
+            .map(|v| decode(&key, &v))
+            .transpose()
+    }
+
+    fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut prefix = run.as_bytes().to_vec();
+        prefix.push(0);
+        let mut out = Vec::new();
+        for kv in self.journal_index.scan_prefix(&prefix) {
+            let (_, key) = kv.map_err(backend)?;
+            if let Some(v) = self.journal.get(&key).map_err(backend)? {
+                out.push(decode(&key, &v)?);
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -2,7 +2,38 @@
 //!
 //! # Layout
 //! - `model.rs`: the document (YAML or JSON, strict) and its parser.
+//! - `validate.rs`: every check before a save or run, all problems reported.
 //! - `template.rs`: rendering and checking of `{{ expr }}`, `${path}` and `{{ .path }}`.
 
 pub mod model;
 pub mod template;
+pub mod validate;
+
+use serde_json::Value;
+
+/// Fills in the top-level `default`s of an object schema that the input leaves out.
+pub fn apply_defaults(schema: &Value, input: &mut Value) {
+    if let (Some(obj), Some(props)) = (input.as_object_mut(), schema["properties"].as_object()) {
+        for (name, prop) in props {
+            if let Some(default) = prop.get("default")
+                && !obj.contains_key(name)
+            {
+                obj.insert(name.clone(), default.clone());
+            }
+        }
+    }
+}
+
+/// Why `input` does not match `schema` (empty when it does), each with its location.
+pub fn input_problems(schema: &Value, input: &Value) -> Vec<String> {
+    match jsonschema::validator_for(schema) {
+        Err(e) => vec![format!("the input schema is invalid: {e}")],
+        Ok(v) => v
+            .iter_errors(input)
+            .map(|e| {
+                let at = e.instance_path.to_string();
+                format!("input{at}: {e}")
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,415 @@
+//! `sluice validate`, `sluice run` and `sluice runs …`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Subcommand;
+use serde_json::{Value, json};
+
+use super::{App, Failure, print_json, read_input, table, usage};
+use crate::engine::{Engine, Progress, RunRecord, RunStatus, manual_trigger};
+use crate::workflow::model::{Trigger, WorkflowDoc, parse};
+use crate::workflow::validate::{
+    PluginInfo, PluginTable, Problem, Report, WorkflowSource, plugin_specs, validate,
+};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RunsCommand {
+    /// List runs, newest first.
+    List {
+        #[arg(long)]
+        workflow: Option<String>,
+        /// queued, running, succeeded, failed, partially_completed or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A run's per-step timeline: inputs, outputs, errors, logs, host calls, durations.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resume an interrupted run from its last journaled step.
+    Resume {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Sub-workflows are looked up beside the workflow file: `<dir>/<name>.yaml|.yml|.json`.
+struct DirSource {
+    dir: PathBuf,
+}
+
+impl WorkflowSource for DirSource {
+    fn load(&self, name: &str) -> Result<(String, WorkflowDoc), String> {
+        for ext in ["yaml", "yml", "json"] {
+            let path = self.dir.join(format!("{name}.{ext}"));
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                let file = path.display().to_string();
+                let doc = parse(&file, &text).map_err(|e| e.to_string())?;
+                if doc.name != name {
+                    return Err(format!("{file} is named `{}`, not `{name}`", doc.name));
+                }
+                return Ok((file, doc));
+            }
+        }
+        Err(format!(
+            "not found as {name}.yaml, {name}.yml or {name}.json in {}",
+            self.dir.display()
+        ))
+    }
+}
+
+/// A workflow file, validated, with its sub-workflows.
+struct Loaded {
+    doc: WorkflowDoc,
+    subs: BTreeMap<String, WorkflowDoc>,
+    report: Report,
+}
+
+async fn plugin_table(app: &App, docs: &[&WorkflowDoc]) -> PluginTable {
+    let mut table = PluginTable::new();
+    for doc in docs {
+        for spec in plugin_specs(doc) {
+            if table.contains_key(&spec) {
+                continue;
+            }
+            let info = match app.registry.resolve(&spec).await {
+                Ok((record, loaded)) => Ok(PluginInfo {
+                    id: record.id(),
+                    kind: record.kind,
+                    input_schema: loaded.manifest.input_schema.clone(),
+                    grants: record.grants.clone(),
+                }),
+                Err(e) => Err(format!("plugin `{spec}`: {e}")),
+            };
+            table.insert(spec, info);
+        }
+    }
+    table
+}
+
+async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
+    let label = file.display().to_string();
+    let text =
+        std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read {label}: {e}")))?;
+    let doc = parse(&label, &text).map_err(|e| usage(e.to_string()))?;
+    let source = DirSource {
+        dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    // Sub-workflows, transitively (validation reports missing ones and cycles).
+    let mut subs: BTreeMap<String, (String, WorkflowDoc)> = BTreeMap::new();
+    let mut pending: Vec<String> = sub_names(&doc);
+    while let Some(name) = pending.pop() {
+        if subs.contains_key(&name) || name == doc.name {
+            continue;
+        }
+        if let Ok((f, d)) = source.load(&name) {
+            pending.extend(sub_names(&d));
+            subs.insert(name, (f, d));
+        }
+    }
+    let mut all: Vec<&WorkflowDoc> = vec![&doc];
+    all.extend(subs.values().map(|(_, d)| d));
+    let plugins = plugin_table(app, &all).await;
+    let mut report = validate(&label, &doc, &plugins, &source);
+    for (f, d) in subs.values() {
+        report
+            .problems
+            .extend(validate(f, d, &plugins, &source).problems);
+    }
+    Ok(Loaded {
+        subs: subs.into_iter().map(|(k, (_, d))| (k, d)).collect(),
+        doc,
+        report,
+    })
+}
+
+fn sub_names(doc: &WorkflowDoc) -> Vec<String> {
+    let mut out = Vec::new();
+    crate::workflow::validate::visit(&doc.steps, &mut |s| {
+        if let Some(w) = &s.workflow {
+            out.push(w.clone());
+        }
+    });
+    out
+}
+
+fn invalid(problems: &[Problem]) -> Failure {
+    let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    usage(format!(
+        "the workflow is invalid ({} problems):\n{}",
+        problems.len(),
+        list.join("\n")
+    ))
+}
+
+/// `sluice validate FILE`.
+pub(crate) async fn validate_cmd(app: &App, file: &Path, json_out: bool) -> Result<(), Failure> {
+    let loaded = match load(app, file).await {
+        Ok(l) => l,
+        Err(f) if json_out => {
+            print_json(
+                &json!({"valid": false, "problems": [{"message": format!("{:#}", f.error)}]}),
+            )?;
+            return Err(Failure {
+                code: 2,
+                error: anyhow::anyhow!("the workflow is invalid"),
+            });
+        }
+        Err(f) => return Err(f),
+    };
+    let report = &loaded.report;
+    if json_out {
+        print_json(&json!({
+            "valid": report.problems.is_empty(),
+            "problems": report.problems,
+            "scopes": report.scopes,
+            "narrowest_role": report.narrowest_role,
+            "run_as": loaded.doc.run_as,
+        }))?;
+        if !report.problems.is_empty() {
+            return Err(Failure {
+                code: 2,
+                error: anyhow::anyhow!("the workflow is invalid"),
+            });
+        }
+        return Ok(());
+    }
+    if !report.problems.is_empty() {
+        return Err(invalid(&report.problems));
+    }
+    println!(
+        "{} is valid ({} steps, runs as {})",
+        loaded.doc.name,
+        count_steps(&loaded.doc),
+        loaded.doc.run_as
+    );
+    if let Some(role) = report.narrowest_role {
+        let scopes: Vec<_> = report
+            .scopes
+            .iter()
+            .map(|s| format!("jumpcloud:{s}"))
+            .collect();
+        println!(
+            "narrowest role covering it: {role}{}",
+            if scopes.is_empty() {
+                String::new()
+            } else {
+                format!(" (needs {})", scopes.join(", "))
+            }
+        );
+    }
+    Ok(())
+}
+
+fn count_steps(doc: &WorkflowDoc) -> usize {
+    let mut n = 0;
+    crate::workflow::validate::visit(&doc.steps, &mut |_| n += 1);
+    n
+}
+
+/// Checks the input against the trigger's schema, after filling in top-level defaults.
+fn prepare_input(doc: &WorkflowDoc, input: Option<String>) -> Result<Value, Failure> {
+    let mut value: Value = match input {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| usage(format!("the input is not valid JSON: {e}")))?,
+        None => json!({}),
+    };
+    if let Trigger::Manual {
+        input_schema: Some(schema),
+    } = &doc.trigger
+    {
+        crate::workflow::apply_defaults(schema, &mut value);
+        let errors: Vec<String> = crate::workflow::input_problems(schema, &value)
+            .into_iter()
+            .map(|p| format!("  - {p}"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(usage(format!(
+                "the input does not match the workflow's input schema:\n{}",
+                errors.join("\n")
+            )));
+        }
+    }
+    Ok(value)
+}
+
+/// Prints progress on stderr as steps finish.
+struct StderrProgress;
+
+impl Progress for StderrProgress {
+    fn step_finished(&self, _run: &str, path: &str, ok: bool, replayed: bool) {
+        let mark = match (ok, replayed) {
+            (_, true) => "= (journaled)",
+            (true, false) => "ok",
+            (false, false) => "FAILED",
+        };
+        eprintln!("  {path} {mark}");
+    }
+}
+
+fn finish(run: &RunRecord, json_out: bool) -> Result<(), Failure> {
+    if json_out {
+        print_json(&json!({
+            "run_id": run.id,
+            "status": run.status,
+            "output": run.output,
+            "report": run.report,
+        }))?;
+    } else {
+        eprintln!("run {} {}", run.id, run.status);
+        if let Some(out) = &run.output {
+            println!("{}", serde_json::to_string_pretty(out)?);
+        }
+        if let Some(report) = &run.report {
+            let printed = serde_json::to_string_pretty(report)?;
+            if run.status == RunStatus::Failed {
+                println!("{printed}")
+            } else {
+                eprintln!("{printed}")
+            }
+        }
+    }
+    match run.status {
+        RunStatus::Failed | RunStatus::Cancelled => Err(Failure {
+            code: 1,
+            error: anyhow::anyhow!("run {} {}", run.id, run.status),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn engine(app: &App) -> Engine {
+    Engine::new(Arc::clone(&app.registry), app.store.clone())
+}
+
+/// `sluice run FILE`.
+pub(crate) async fn run_cmd(
+    app: &App,
+    file: &Path,
+    input_file: Option<&PathBuf>,
+    input_json: Option<&str>,
+    json_out: bool,
+) -> Result<(), Failure> {
+    let loaded = load(app, file).await?;
+    if !loaded.report.problems.is_empty() {
+        return Err(invalid(&loaded.report.problems));
+    }
+    let input = prepare_input(&loaded.doc, read_input(input_json, input_file)?)?;
+    let engine = engine(app);
+    let trigger = manual_trigger(&loaded.doc);
+    let run = engine.create_run(loaded.doc, loaded.subs, input, trigger)?;
+    eprintln!("run {} started ({})", run.id, run.workflow);
+    let done = engine.execute(&run.id, &StderrProgress).await?;
+    finish(&done, json_out)
+}
+
+pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure> {
+    let engine = engine(app);
+    match cmd {
+        RunsCommand::List {
+            workflow,
+            status,
+            json,
+        } => {
+            let runs: Vec<RunRecord> = engine
+                .list()?
+                .into_iter()
+                .filter(|r| workflow.as_ref().is_none_or(|w| &r.workflow == w))
+                .filter(|r| status.as_ref().is_none_or(|s| r.status.to_string() == *s))
+                .collect();
+            if json {
+                let rows: Vec<Value> = runs
+                    .iter()
+                    .map(|r| json!({"id": r.id, "workflow": r.workflow, "status": r.status, "started_at": r.started_at, "finished_at": r.finished_at}))
+                    .collect();
+                return print_json(&rows);
+            }
+            let mut t = table(["run", "workflow", "status", "started", "finished"]);
+            for r in &runs {
+                t.add_row(vec![
+                    r.id.clone(),
+                    r.workflow.clone(),
+                    r.status.to_string(),
+                    r.started_at.clone(),
+                    r.finished_at.clone().unwrap_or_default(),
+                ]);
+            }
+            println!("{t}");
+            Ok(())
+        }
+        RunsCommand::Show { id, json } => {
+            let run = engine.get(&id)?;
+            let journal = engine.journal(&id)?;
+            if json {
+                return print_json(&json!({"run": run, "steps": journal}));
+            }
+            println!("run {} of {} — {}", run.id, run.workflow, run.status);
+            println!(
+                "started {}  finished {}",
+                run.started_at,
+                run.finished_at.clone().unwrap_or_else(|| "-".into())
+            );
+            let mut t = table(["step", "kind", "attempts", "duration", "result"]);
+            for s in &journal {
+                let duration: u64 = s.attempts.iter().map(|a| a.duration_us).sum();
+                let result = match &s.result {
+                    Ok(v) => {
+                        let text = v.to_string();
+                        if text.len() > 80 {
+                            format!("{}…", &text[..text.floor_char_boundary(80)])
+                        } else {
+                            text
+                        }
+                    }
+                    Err(e) => format!("{}: {}", e.code, e.message),
+                };
+                t.add_row(vec![
+                    s.path.clone(),
+                    s.kind.clone(),
+                    s.attempts.len().to_string(),
+                    format!("{duration} µs"),
+                    result,
+                ]);
+            }
+            println!("{t}");
+            for s in &journal {
+                for a in &s.attempts {
+                    for l in &a.logs {
+                        println!("[{} #{}] {:?} {}", s.path, a.attempt, l.level, l.message);
+                    }
+                    for c in &a.calls {
+                        println!(
+                            "[{} #{}] call {:?} {} {} -> {} ({} µs)",
+                            s.path,
+                            a.attempt,
+                            c.kind,
+                            c.method,
+                            c.target,
+                            c.status
+                                .map(|x| x.to_string())
+                                .or(c.error.clone())
+                                .unwrap_or_default(),
+                            c.latency_us
+                        );
+                    }
+                }
+            }
+            if let Some(report) = &run.report {
+                println!("{}", serde_json::to_string_pretty(report)?);
+            }
+            Ok(())
+        }
+        RunsCommand::Resume { id, json } => {
+            eprintln!("run {id} resuming");
+            let done = engine.execute(&id, &StderrProgress).await?;
+            finish(&done, json)
+        }
+    }
+}

@@ -1,0 +1,861 @@
+//! Executing runs: steps, flows (`if`, `for_each`, `parallel`, sub-workflows), connector
+//! calls, retries, error handling, and the journal that makes a run durable.
+//!
+//! Durability is by replay: every finished leaf step (a plugin call, a condition, a
+//! connector call) is journaled under its path in the run before the run moves on, and the
+//! journal is flushed to disk (concurrent runs share one flush). Executing a run walks the
+//! workflow from the top; a leaf whose path is already journaled is not called again, its
+//! recorded result is used. So a run interrupted by a crash resumes where it stopped, and a
+//! finished step never runs twice; a step that was in flight at the crash runs again.
+//!
+//! # Layout
+//! - this file: [`Engine`], run records, the step walker;
+//! - `report.rs`: the failure report of seed 001.
+
+pub mod report;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use crate::broker::HostCall;
+use crate::broker::permissions::Grants;
+use crate::plugin::registry::{PluginRecord, Registry};
+use crate::plugin::{CallContext, ErrorSource, LoadedPlugin, LogLine, StepError};
+use crate::store::{RunStore, SledStore, StoreError};
+use crate::workflow::model::{OnErrorDoc, OnErrorMode, StepDoc, Trigger, WorkflowDoc};
+use crate::workflow::template;
+use crate::workflow::validate::CONNECTOR_PLUGIN;
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    /// Finished, but some steps failed and were continued or handled.
+    PartiallyCompleted,
+    Cancelled,
+}
+
+impl RunStatus {
+    pub fn is_finished(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(v.as_str().unwrap_or_default())
+    }
+}
+
+/// A run, as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub workflow: String,
+    pub status: RunStatus,
+    /// The workflow as it was when the run started (a resumed run uses this version).
+    pub doc: WorkflowDoc,
+    /// Sub-workflows by name, as they were when the run started.
+    #[serde(default)]
+    pub subworkflows: BTreeMap<String, WorkflowDoc>,
+    pub input: Value,
+    pub trigger: Value,
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub output: Option<Value>,
+    /// The failure report when the run failed or partially completed.
+    #[serde(default)]
+    pub report: Option<Value>,
+    /// How many times execution was (re)started: 1, or more after resumption.
+    #[serde(default)]
+    pub executions: u32,
+}
+
+/// One step's record in the journal.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub path: String,
+    pub step: String,
+    pub kind: String,
+    pub attempts: Vec<Attempt>,
+    pub result: Result<Value, StepError>,
+    pub finished_at: String,
+}
+
+/// One attempt of a leaf step.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attempt {
+    pub attempt: u32,
+    pub input: Value,
+    pub result: Result<Value, StepError>,
+    pub logs: Vec<LogLine>,
+    pub calls: Vec<HostCall>,
+    pub started_at: String,
+    pub duration_us: u64,
+}
+
+/// Why the engine could not run something at all (as opposed to a step failing).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("run {0} does not exist")]
+    NoSuchRun(String),
+    #[error("run {0} has finished; nothing to resume")]
+    Finished(String),
+    #[error("corrupt run record: {0}")]
+    Corrupt(String),
+}
+
+impl EngineError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            EngineError::Store(e) => e.code(),
+            EngineError::NoSuchRun(_) => "RUN_NOT_FOUND",
+            EngineError::Finished(_) => "RUN_FINISHED",
+            EngineError::Corrupt(_) => "STORE_CORRUPT",
+        }
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+static RUN_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A new run id: sortable by time, unique within and across processes.
+pub fn new_run_id() -> String {
+    let micros = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_micros();
+    let seq = RUN_SEQ.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{micros:016}-{:04x}{:04x}",
+        std::process::id() & 0xffff,
+        seq & 0xffff
+    )
+}
+
+/// A failure that stops the run (an unhandled step error).
+#[derive(Debug, Clone)]
+struct Stop;
+
+/// A step that failed, for the failure report.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailedStep {
+    pub step: String,
+    pub path: String,
+    pub error: StepError,
+    pub timestamp: String,
+    pub impact: Option<String>,
+    pub remediation: Option<String>,
+    pub handled: bool,
+}
+
+/// Observes a run's progress (the CLI prints it; tests count it).
+pub trait Progress: Send + Sync {
+    fn step_finished(&self, _run: &str, _path: &str, _ok: bool, _replayed: bool) {}
+}
+
+/// A progress observer that says nothing.
+#[derive(Debug, Default)]
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// Runs workflows.
+pub struct Engine {
+    registry: Arc<Registry>,
+    store: Arc<SledStore>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+struct RunCtx<'a> {
+    engine: &'a Engine,
+    run: &'a RunRecord,
+    progress: &'a dyn Progress,
+    plugins: Mutex<BTreeMap<String, (PluginRecord, LoadedPlugin)>>,
+    failures: Mutex<Vec<FailedStep>>,
+    completed: Mutex<Vec<String>>,
+}
+
+impl Engine {
+    pub fn new(registry: Arc<Registry>, store: Arc<SledStore>) -> Self {
+        Self { registry, store }
+    }
+
+    pub fn store(&self) -> &Arc<SledStore> {
+        &self.store
+    }
+
+    /// Records a new run (status `queued`) and returns it.
+    pub fn create_run(
+        &self,
+        doc: WorkflowDoc,
+        subworkflows: BTreeMap<String, WorkflowDoc>,
+        input: Value,
+        trigger: Value,
+    ) -> Result<RunRecord, EngineError> {
+        let record = RunRecord {
+            id: new_run_id(),
+            workflow: doc.name.clone(),
+            status: RunStatus::Queued,
+            doc,
+            subworkflows,
+            input,
+            trigger,
+            started_at: now(),
+            finished_at: None,
+            output: None,
+            report: None,
+            executions: 0,
+        };
+        self.save(&record)?;
+        Ok(record)
+    }
+
+    fn save(&self, record: &RunRecord) -> Result<(), EngineError> {
+        let v = serde_json::to_value(record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        self.store.run_put(&record.id, &v)?;
+        Ok(())
+    }
+
+    /// A run by id.
+    pub fn get(&self, id: &str) -> Result<RunRecord, EngineError> {
+        let v = self
+            .store
+            .run_get(id)?
+            .ok_or_else(|| EngineError::NoSuchRun(id.to_owned()))?;
+        serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string()))
+    }
+
+    /// All runs, newest first.
+    pub fn list(&self) -> Result<Vec<RunRecord>, EngineError> {
+        self.store
+            .run_list()?
+            .into_iter()
+            .map(|v| serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string())))
+            .collect()
+    }
+
+    /// A run's journal.
+    pub fn journal(&self, id: &str) -> Result<Vec<StepRecord>, EngineError> {
+        self.store
+            .journal_list(id)?
+            .into_iter()
+            .map(|v| serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string())))
+            .collect()
+    }
+
+    /// Runs (or resumes) a run to its end and returns the final record.
+    pub async fn execute(
+        &self,
+        id: &str,
+        progress: &dyn Progress,
+    ) -> Result<RunRecord, EngineError> {
+        let mut run = self.get(id)?;
+        if run.status.is_finished() {
+            return Err(EngineError::Finished(id.to_owned()));
+        }
+        run.status = RunStatus::Running;
+        run.executions += 1;
+        self.save(&run)?;
+        self.store.flush_async().await?;
+        let ctx = RunCtx {
+            engine: self,
+            run: &run,
+            progress,
+            plugins: Mutex::new(BTreeMap::new()),
+            failures: Mutex::new(Vec::new()),
+            completed: Mutex::new(Vec::new()),
+        };
+        let scope = json!({
+            "input": run.input,
+            "vars": run.doc.vars,
+            "steps": {},
+            "run": {"id": run.id, "started_at": run.started_at},
+            "trigger": run.trigger,
+        });
+        let result = ctx.steps(&run.doc.steps, scope, String::new()).await;
+        let failures = ctx.failures.lock().await.clone();
+        let completed = ctx.completed.lock().await.clone();
+        let mut done = run.clone();
+        match result {
+            Ok(scope) => {
+                let output = match &run.doc.output {
+                    Some(template) => template::render(template, &scope).map_err(|e| {
+                        StepError::host(
+                            "TEMPLATE_ERROR",
+                            format!("output.{}: {}", e.location, e.message),
+                        )
+                    }),
+                    None => Ok(last_output(&run.doc.steps, &scope)),
+                };
+                match output {
+                    Ok(output) => {
+                        done.output = Some(output);
+                        done.status = if failures.is_empty() {
+                            RunStatus::Succeeded
+                        } else {
+                            RunStatus::PartiallyCompleted
+                        };
+                    }
+                    Err(e) => {
+                        let mut failures = failures.clone();
+                        failures.push(FailedStep {
+                            step: "output".into(),
+                            path: "output".into(),
+                            error: e,
+                            timestamp: now(),
+                            impact: None,
+                            remediation: None,
+                            handled: false,
+                        });
+                        done.status = RunStatus::Failed;
+                        done.report = Some(report::failure_report(&completed, &failures));
+                    }
+                }
+                if done.status == RunStatus::PartiallyCompleted {
+                    done.report = Some(report::failure_report(&completed, &failures));
+                }
+            }
+            Err(Stop) => {
+                done.status = RunStatus::Failed;
+                done.report = Some(report::failure_report(&completed, &failures));
+            }
+        }
+        done.finished_at = Some(now());
+        self.save(&done)?;
+        self.store.flush_async().await?;
+        Ok(done)
+    }
+
+    /// Runs that have not finished (interrupted by a crash, or never started).
+    pub fn unfinished(&self) -> Result<Vec<RunRecord>, EngineError> {
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|r| !r.status.is_finished())
+            .collect())
+    }
+}
+
+/// The output of the last step that produced one.
+fn last_output(steps: &[StepDoc], scope: &Value) -> Value {
+    steps
+        .iter()
+        .rev()
+        .find_map(|s| {
+            scope["steps"]
+                .get(&s.id)
+                .and_then(|r| r.get("output"))
+                .cloned()
+        })
+        .unwrap_or(Value::Null)
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty() && s != "false",
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+fn join(prefix: &str, id: &str) -> String {
+    if prefix.is_empty() || prefix.ends_with('/') {
+        format!("{prefix}{id}")
+    } else {
+        format!("{prefix}.{id}")
+    }
+}
+
+fn template_error(field: &str, e: template::TemplateError) -> StepError {
+    StepError::host(
+        "TEMPLATE_ERROR",
+        format!("{field}.{}: {}", e.location, e.message),
+    )
+}
+
+fn error_value(e: &StepError) -> Value {
+    serde_json::to_value(e).unwrap_or(Value::Null)
+}
+
+/// Sets `scope.steps.<id>` to `record`.
+fn record_step(scope: &mut Value, id: &str, record: Value) {
+    if let Some(steps) = scope.get_mut("steps").and_then(Value::as_object_mut) {
+        steps.insert(id.to_owned(), record);
+    }
+}
+
+impl RunCtx<'_> {
+    fn steps<'s>(
+        &'s self,
+        steps: &'s [StepDoc],
+        scope: Value,
+        prefix: String,
+    ) -> BoxFuture<'s, Result<Value, Stop>> {
+        async move {
+            let mut scope = scope;
+            for s in steps {
+                scope = self.step(s, scope, &prefix).await?;
+            }
+            Ok(scope)
+        }
+        .boxed()
+    }
+
+    async fn step(&self, s: &StepDoc, mut scope: Value, prefix: &str) -> Result<Value, Stop> {
+        let path = join(prefix, &s.id);
+        if let Some(guard) = &s.when {
+            match template::render(guard, &scope) {
+                Ok(v) if !truthy(&v) => {
+                    record_step(&mut scope, &s.id, json!({"skipped": true}));
+                    return Ok(scope);
+                }
+                Ok(_) => {}
+                Err(e) => return self.fail(s, &path, template_error("when", e), scope).await,
+            }
+        }
+        let outcome: Result<(Value, Value), StepError> = if let Some(spec) = &s.uses {
+            self.action(s, &path, spec, &scope)
+                .await
+                .map(|out| (out, scope.clone()))
+        } else if let Some(cond) = &s.condition {
+            match self
+                .condition(s, &path, &cond.uses, &cond.with, &scope)
+                .await
+            {
+                Err(e) => Err(e),
+                Ok(result) => {
+                    let branch = if result { &s.then } else { &s.otherwise };
+                    let label = if result { "then" } else { "else" };
+                    let mut inner = scope.clone();
+                    record_step(&mut inner, &s.id, json!({"output": {"result": result}}));
+                    match branch {
+                        Some(steps) => match self
+                            .steps(steps, inner, format!("{path}.{label}"))
+                            .await
+                        {
+                            Ok(after) => Ok((json!({"result": result, "branch": label}), after)),
+                            Err(stop) => return Err(stop),
+                        },
+                        None => Ok((json!({"result": result, "branch": label}), inner)),
+                    }
+                }
+            }
+        } else if let Some(list) = &s.for_each {
+            match template::render(list, &scope) {
+                Err(e) => Err(template_error("for_each", e)),
+                Ok(Value::Array(items)) => match self.for_each(s, &path, items, &scope).await {
+                    Ok(results) => Ok((Value::Array(results), scope.clone())),
+                    Err(stop) => return Err(stop),
+                },
+                Ok(other) => Err(StepError::host(
+                    "TEMPLATE_ERROR",
+                    format!("for_each: expected a list, got {other}"),
+                )),
+            }
+        } else if let Some(branches) = &s.parallel {
+            let runs = branches
+                .iter()
+                .enumerate()
+                .map(|(i, b)| self.steps(b, scope.clone(), format!("{path}.parallel[{i}]")));
+            let results = futures::future::join_all(runs).await;
+            let mut merged = scope.clone();
+            let mut outputs = Vec::new();
+            let mut stopped = false;
+            for r in results {
+                match r {
+                    Ok(branch_scope) => {
+                        let mut out = serde_json::Map::new();
+                        if let Some(steps) = branch_scope["steps"].as_object() {
+                            for (id, rec) in steps {
+                                if scope["steps"].get(id).is_none() {
+                                    record_step(&mut merged, id, rec.clone());
+                                    out.insert(
+                                        id.clone(),
+                                        rec.get("output").cloned().unwrap_or(Value::Null),
+                                    );
+                                }
+                            }
+                        }
+                        outputs.push(Value::Object(out));
+                    }
+                    Err(Stop) => stopped = true,
+                }
+            }
+            if stopped {
+                return Err(Stop);
+            }
+            Ok((Value::Array(outputs), merged))
+        } else if let Some(name) = &s.workflow {
+            self.sub_workflow(s, &path, name, &scope)
+                .await
+                .map(|out| (out, scope.clone()))
+        } else if let Some(connector) = &s.connector {
+            self.connector(s, &path, connector, &scope)
+                .await
+                .map(|out| (out, scope.clone()))
+        } else {
+            Err(StepError::host(
+                "INVALID_STEP",
+                format!("step `{}` has no kind", s.id),
+            ))
+        };
+        match outcome {
+            Ok((output, mut after)) => {
+                record_step(&mut after, &s.id, json!({"output": output}));
+                self.completed.lock().await.push(s.id.clone());
+                Ok(after)
+            }
+            Err(e) => self.fail(s, &path, e, scope).await,
+        }
+    }
+
+    /// A step failed: record it, then stop the run or go on as `on_error` says.
+    async fn fail(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        error: StepError,
+        mut scope: Value,
+    ) -> Result<Value, Stop> {
+        let handled = !matches!(s.on_error, None | Some(OnErrorDoc::Mode(OnErrorMode::Fail)));
+        self.failures.lock().await.push(FailedStep {
+            step: s.id.clone(),
+            path: path.to_owned(),
+            error: error.clone(),
+            timestamp: now(),
+            impact: s.impact.clone(),
+            remediation: s.remediation.clone(),
+            handled,
+        });
+        record_step(&mut scope, &s.id, json!({"error": error_value(&error)}));
+        match &s.on_error {
+            None | Some(OnErrorDoc::Mode(OnErrorMode::Fail)) => Err(Stop),
+            Some(OnErrorDoc::Mode(OnErrorMode::Continue)) => Ok(scope),
+            Some(OnErrorDoc::Steps(handler)) => {
+                self.steps(handler, scope, format!("{path}.on_error")).await
+            }
+        }
+    }
+
+    async fn plugin(&self, spec: &str) -> Result<(PluginRecord, LoadedPlugin), StepError> {
+        let mut cache = self.plugins.lock().await;
+        if let Some(p) = cache.get(spec) {
+            return Ok(p.clone());
+        }
+        let resolved = self
+            .engine
+            .registry
+            .resolve(spec)
+            .await
+            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        cache.insert(spec.to_owned(), resolved.clone());
+        Ok(resolved)
+    }
+
+    /// Runs a leaf (one plugin call, with retries) unless the journal already has it.
+    async fn leaf(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        kind: &str,
+        spec: &str,
+        input: Value,
+        grants: Option<Grants>,
+    ) -> Result<Value, StepError> {
+        let store = &self.engine.store;
+        let journaled = store
+            .journal_get(&self.run.id, path)
+            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        if let Some(v) = journaled
+            && let Ok(rec) = serde_json::from_value::<StepRecord>(v)
+        {
+            self.progress
+                .step_finished(&self.run.id, path, rec.result.is_ok(), true);
+            return rec.result;
+        }
+        let (record, plugin) = self.plugin(spec).await?;
+        let mut limits = self.engine.registry.host().limits().with(&record.limits);
+        if let Some(t) = s
+            .timeout
+            .as_deref()
+            .and_then(|t| humantime::parse_duration(t).ok())
+        {
+            limits.timeout = t;
+        }
+        let text = input.to_string();
+        let retry = s.retry.clone();
+        let attempts_allowed = retry.as_ref().map(|r| r.attempts.max(1)).unwrap_or(1);
+        let backoff = retry
+            .as_ref()
+            .and_then(|r| r.backoff.as_deref())
+            .and_then(|b| humantime::parse_duration(b).ok())
+            .unwrap_or(Duration::from_millis(200));
+        let mut attempts = Vec::new();
+        let mut attempt = 1;
+        let result = loop {
+            let ctx = CallContext {
+                run_id: self.run.id.clone(),
+                workflow: self.run.workflow.clone(),
+                step_id: s.id.clone(),
+                attempt,
+                grants: Arc::new(grants.clone().unwrap_or_else(|| record.grants())),
+                role: Some(self.run.doc.run_as),
+                limits,
+            };
+            let started_at = now();
+            let started = Instant::now();
+            let outcome = self.engine.registry.host().call(&plugin, &ctx, &text).await;
+            attempts.push(Attempt {
+                attempt,
+                input: input.clone(),
+                result: outcome.result.clone(),
+                logs: outcome.logs,
+                calls: outcome.calls,
+                started_at,
+                duration_us: started.elapsed().as_micros() as u64,
+            });
+            match outcome.result {
+                Ok(v) => break Ok(v),
+                Err(e) => {
+                    let listed = retry.as_ref().is_some_and(|r| r.codes.contains(&e.code));
+                    if attempt < attempts_allowed && (e.retryable || listed) {
+                        // Exponential backoff with full jitter.
+                        let ceiling = backoff.saturating_mul(1 << (attempt - 1).min(10));
+                        let wait = ceiling.mul_f64(0.5 + fastrand::f64() * 0.5);
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                        continue;
+                    }
+                    break Err(e);
+                }
+            }
+        };
+        let rec = StepRecord {
+            path: path.to_owned(),
+            step: s.id.clone(),
+            kind: kind.to_owned(),
+            attempts,
+            result: result.clone(),
+            finished_at: now(),
+        };
+        let v = serde_json::to_value(&rec)
+            .map_err(|e| StepError::host("STORE_ERROR", e.to_string()))?;
+        store
+            .journal_put(&self.run.id, path, &v)
+            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        store
+            .flush_async()
+            .await
+            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        self.progress
+            .step_finished(&self.run.id, path, result.is_ok(), false);
+        result
+    }
+
+    async fn action(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        spec: &str,
+        scope: &Value,
+    ) -> Result<Value, StepError> {
+        let input = match &s.with {
+            Some(w) => template::render(w, scope).map_err(|e| template_error("with", e))?,
+            None => json!({}),
+        };
+        self.leaf(s, path, "action", spec, input, None).await
+    }
+
+    async fn condition(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        spec: &str,
+        with: &Value,
+        scope: &Value,
+    ) -> Result<bool, StepError> {
+        let input = template::render(with, scope).map_err(|e| template_error("if.with", e))?;
+        let out = self.leaf(s, path, "condition", spec, input, None).await?;
+        out.as_bool().ok_or_else(|| {
+            StepError::host(
+                "PLUGIN_INVALID_OUTPUT",
+                "a condition returned a non-boolean",
+            )
+        })
+    }
+
+    async fn for_each(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        items: Vec<Value>,
+        scope: &Value,
+    ) -> Result<Vec<Value>, Stop> {
+        let body = s.do_steps.clone().unwrap_or_default();
+        let name = s.item.clone().unwrap_or_else(|| "item".into());
+        let concurrency = s.concurrency.unwrap_or(1).max(1) as usize;
+        let body = &body;
+        let name = &name;
+        let results: Vec<Result<Value, Stop>> =
+            futures::stream::iter(items.into_iter().enumerate())
+                .map(|(i, item)| {
+                    let mut inner = scope.clone();
+                    if let Some(obj) = inner.as_object_mut() {
+                        obj.insert(name.clone(), item);
+                        obj.insert("index".into(), json!(i));
+                    }
+                    async move {
+                        let after = self.steps(body, inner, format!("{path}[{i}]")).await?;
+                        let mut out = serde_json::Map::new();
+                        for b in body {
+                            if let Some(rec) = after["steps"].get(&b.id) {
+                                out.insert(
+                                    b.id.clone(),
+                                    rec.get("output").cloned().unwrap_or(Value::Null),
+                                );
+                            }
+                        }
+                        Ok(Value::Object(out))
+                    }
+                })
+                .buffered(concurrency)
+                .collect()
+                .await;
+        results.into_iter().collect()
+    }
+
+    async fn sub_workflow(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        name: &str,
+        scope: &Value,
+    ) -> Result<Value, StepError> {
+        let doc = self.run.subworkflows.get(name).ok_or_else(|| {
+            StepError::host(
+                "WORKFLOW_NOT_FOUND",
+                format!("sub-workflow `{name}` was not loaded with the run"),
+            )
+        })?;
+        let mut input = match &s.input {
+            Some(i) => template::render(i, scope).map_err(|e| template_error("input", e))?,
+            None => json!({}),
+        };
+        if let Trigger::Manual {
+            input_schema: Some(schema),
+        } = &doc.trigger
+        {
+            crate::workflow::apply_defaults(schema, &mut input);
+            let problems = crate::workflow::input_problems(schema, &input);
+            if !problems.is_empty() {
+                return Err(StepError::host(
+                    "INVALID_INPUT",
+                    format!("input of sub-workflow `{name}`: {}", problems.join("; ")),
+                ));
+            }
+        }
+        let inner = json!({
+            "input": input,
+            "vars": doc.vars,
+            "steps": {},
+            "run": scope["run"],
+            "trigger": {"type": "workflow", "parent": self.run.workflow},
+        });
+        match self.steps(&doc.steps, inner, format!("{path}/")).await {
+            Ok(after) => match &doc.output {
+                Some(t) => template::render(t, &after).map_err(|e| template_error("output", e)),
+                None => Ok(last_output(&doc.steps, &after)),
+            },
+            Err(Stop) => Err(StepError {
+                code: "SUBWORKFLOW_FAILED".into(),
+                message: format!("sub-workflow `{name}` failed; see its steps in this run"),
+                retryable: false,
+                details: None,
+                origin: ErrorSource::Host,
+            }),
+        }
+    }
+
+    async fn connector(
+        &self,
+        s: &StepDoc,
+        path: &str,
+        connector: &str,
+        scope: &Value,
+    ) -> Result<Value, StepError> {
+        let render = |field: &str, v: &Option<Value>| -> Result<Value, StepError> {
+            match v {
+                Some(v) => template::render(v, scope).map_err(|e| template_error(field, e)),
+                None => Ok(Value::Null),
+            }
+        };
+        let path_value = render("path", &s.path.clone().map(Value::String))?;
+        let path_text = path_value.as_str().unwrap_or_default().to_owned();
+        crate::workflow::validate::check_relative_path(&path_text).map_err(|why| {
+            StepError::host(
+                "INVALID_CONNECTOR_PATH",
+                format!("path `{path_text}`: {why}"),
+            )
+        })?;
+        let mut input = json!({
+            "connector": connector,
+            "method": s.method.clone().unwrap_or_else(|| "GET".into()),
+            "path": path_text,
+        });
+        for (field, v) in [
+            ("headers", &s.headers),
+            ("query", &s.query),
+            ("body", &s.body),
+        ] {
+            let rendered = render(field, v)?;
+            if !rendered.is_null() {
+                input[field] = rendered;
+            }
+        }
+        if let Some(expect) = &s.expect {
+            input["expect"] = json!(expect);
+        }
+        let grants = Grants::new([format!("http:{connector}")]);
+        self.leaf(s, path, "connector", CONNECTOR_PLUGIN, input, Some(grants))
+            .await
+    }
+}
+
+/// The `trigger` value of a run started by hand.
+pub fn manual_trigger(doc: &WorkflowDoc) -> Value {
+    let kind = match &doc.trigger {
+        Trigger::Manual { .. } => "manual",
+        Trigger::Schedule { .. } => "schedule",
+        Trigger::Event { .. } => "event",
+        Trigger::Webhook { .. } => "webhook",
+    };
+    json!({"type": "manual", "workflow_trigger": kind, "at": now()})
+}

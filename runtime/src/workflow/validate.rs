@@ -1,0 +1,656 @@
+//! Validation, in one place, before any save or run. Every problem is reported (not only the
+//! first), each with its location: the file and the step path (`steps[2] create_user`).
+//!
+//! What is checked: names and step ids; that each step is exactly one kind with only that
+//! kind's fields; plugins exist with the right kind; static inputs match the plugin's input
+//! schema; template syntax; references to steps that do not exist; sub-workflows exist and
+//! do not form a cycle; cron expressions and timezones; connector paths stay relative;
+//! retry and timeout values; and that every plugin's JumpCloud grants fit the `run_as` role
+//! (naming the narrowest role that would).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::model::{OnErrorDoc, StepDoc, Trigger, WorkflowDoc};
+use super::template;
+use crate::broker::permissions::Role;
+use crate::plugin::PluginKind;
+use crate::plugin::manifest::valid_name;
+
+/// What validation needs to know about one plugin.
+#[derive(Debug, Clone)]
+pub struct PluginInfo {
+    pub id: String,
+    pub kind: PluginKind,
+    pub input_schema: Value,
+    pub grants: Vec<String>,
+}
+
+/// Plugins by the spec a workflow wrote (`transform`, `compare@0.1.0`); `Err` says why a
+/// spec does not resolve.
+pub type PluginTable = HashMap<String, Result<PluginInfo, String>>;
+
+/// Finds sub-workflows by name.
+pub trait WorkflowSource {
+    /// The sub-workflow `name`: where it was found and its document.
+    fn load(&self, name: &str) -> Result<(String, WorkflowDoc), String>;
+}
+
+/// One problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    /// `workflow`, `trigger`, `steps[1] add_groups > do[0] add`, ...
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.location, self.message)
+    }
+}
+
+/// Every plugin spec a document uses (actions, conditions, the connector plugin).
+pub fn plugin_specs(doc: &WorkflowDoc) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    visit(&doc.steps, &mut |s| {
+        if let Some(u) = &s.uses {
+            out.insert(u.clone());
+        }
+        if let Some(c) = &s.condition {
+            out.insert(c.uses.clone());
+        }
+        if s.connector.is_some() {
+            out.insert(CONNECTOR_PLUGIN.to_owned());
+        }
+    });
+    out
+}
+
+/// The plugin that executes `connector` steps.
+pub const CONNECTOR_PLUGIN: &str = "http-request";
+
+/// Calls `f` on every step, nested ones included.
+pub fn visit<'a>(steps: &'a [StepDoc], f: &mut dyn FnMut(&'a StepDoc)) {
+    for s in steps {
+        f(s);
+        for child in children(s) {
+            visit(child, f);
+        }
+    }
+}
+
+fn children(s: &StepDoc) -> Vec<&Vec<StepDoc>> {
+    let mut out: Vec<&Vec<StepDoc>> = Vec::new();
+    out.extend(s.then.iter());
+    out.extend(s.otherwise.iter());
+    out.extend(s.do_steps.iter());
+    if let Some(branches) = &s.parallel {
+        out.extend(branches.iter());
+    }
+    if let Some(OnErrorDoc::Steps(steps)) = &s.on_error {
+        out.push(steps);
+    }
+    out
+}
+
+/// Whether a step id is usable in templates as `steps.<id>`.
+pub fn valid_step_id(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && id.len() <= 64
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    plugins: &'a PluginTable,
+    problems: Vec<Problem>,
+    ids: BTreeMap<String, usize>,
+    role: Role,
+    needed_scopes: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, location: &str, message: impl Into<String>) {
+        self.problems.push(Problem {
+            file: self.file.to_owned(),
+            location: location.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn templates(&mut self, location: &str, field: &str, value: &Value) {
+        for e in template::check(value) {
+            self.report(
+                location,
+                format!("{field}.{}: bad template: {}", e.location, e.message),
+            );
+        }
+    }
+
+    fn plugin(&mut self, location: &str, spec: &str, kind: PluginKind, input: Option<&Value>) {
+        let info = match self.plugins.get(spec) {
+            Some(Ok(info)) => info.clone(),
+            Some(Err(reason)) => return self.report(location, reason.clone()),
+            None => return self.report(location, format!("plugin `{spec}` was not resolved")),
+        };
+        if info.kind != kind {
+            return self.report(
+                location,
+                format!(
+                    "`{}` is a {} plugin; this step needs a {kind} plugin",
+                    info.id, info.kind
+                ),
+            );
+        }
+        for g in &info.grants {
+            if let Some(scope) = g.strip_prefix("jumpcloud:") {
+                self.needed_scopes
+                    .entry(scope.to_owned())
+                    .or_default()
+                    .insert(info.id.clone());
+            }
+        }
+        let input = input.cloned().unwrap_or(Value::Object(Default::default()));
+        if template::check(&input).is_empty() && !contains_template(&input) {
+            if let Ok(validator) = jsonschema::validator_for(&info.input_schema) {
+                for e in validator.iter_errors(&input) {
+                    let at = e.instance_path.to_string();
+                    let at = if at.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" at {at}")
+                    };
+                    self.report(
+                        location,
+                        format!("input{at} does not match `{}`: {e}", info.id),
+                    );
+                }
+            }
+        }
+    }
+
+    fn steps(&mut self, steps: &[StepDoc], prefix: &str) {
+        for (i, s) in steps.iter().enumerate() {
+            let here = format!("{prefix}[{i}] {}", s.id);
+            self.step(s, &here);
+        }
+    }
+
+    fn step(&mut self, s: &StepDoc, here: &str) {
+        if !valid_step_id(&s.id) {
+            self.report(
+                here,
+                format!(
+                    "step id `{}`: use letters, digits and `_` (not starting with a digit)",
+                    s.id
+                ),
+            );
+        }
+        *self.ids.entry(s.id.clone()).or_default() += 1;
+        let kinds: Vec<&str> = [
+            ("uses", s.uses.is_some()),
+            ("if", s.condition.is_some()),
+            ("for_each", s.for_each.is_some()),
+            ("parallel", s.parallel.is_some()),
+            ("workflow", s.workflow.is_some()),
+            ("connector", s.connector.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, present)| present.then_some(k))
+        .collect();
+        let kind = match kinds.as_slice() {
+            [one] => *one,
+            [] => {
+                return self.report(here, "the step does nothing: give one of uses, if, for_each, parallel, workflow, connector");
+            }
+            many => {
+                return self.report(
+                    here,
+                    format!("a step is one kind; this one has {}", many.join(", ")),
+                );
+            }
+        };
+        let allowed: &[&str] = match kind {
+            "uses" => &["with"],
+            "if" => &["then", "else"],
+            "for_each" => &["item", "concurrency", "do"],
+            "parallel" => &[],
+            "workflow" => &["input"],
+            _ => &["method", "path", "headers", "query", "body", "expect"],
+        };
+        let present = [
+            ("with", s.with.is_some()),
+            ("then", s.then.is_some()),
+            ("else", s.otherwise.is_some()),
+            ("item", s.item.is_some()),
+            ("concurrency", s.concurrency.is_some()),
+            ("do", s.do_steps.is_some()),
+            ("input", s.input.is_some()),
+            ("method", s.method.is_some()),
+            ("path", s.path.is_some()),
+            ("headers", s.headers.is_some()),
+            ("query", s.query.is_some()),
+            ("body", s.body.is_some()),
+            ("expect", s.expect.is_some()),
+        ];
+        for (field, is_set) in present {
+            if is_set && !allowed.contains(&field) {
+                self.report(
+                    here,
+                    format!("`{field}` does not belong to a `{kind}` step"),
+                );
+            }
+        }
+        if let Some(w) = &s.when {
+            self.templates(here, "when", w);
+        }
+        match kind {
+            "uses" => {
+                let spec = s.uses.clone().unwrap_or_default();
+                if let Some(with) = &s.with {
+                    self.templates(here, "with", with);
+                }
+                self.plugin(here, &spec, PluginKind::Action, s.with.as_ref());
+            }
+            "if" => {
+                if let Some(c) = &s.condition {
+                    self.templates(here, "if.with", &c.with);
+                    let spec = c.uses.clone();
+                    self.plugin(here, &spec, PluginKind::Condition, Some(&c.with));
+                }
+                if s.then.is_none() && s.otherwise.is_none() {
+                    self.report(here, "an `if` step needs `then` or `else`");
+                }
+                if let Some(t) = &s.then {
+                    self.steps(t, &format!("{here} > then"));
+                }
+                if let Some(e) = &s.otherwise {
+                    self.steps(e, &format!("{here} > else"));
+                }
+            }
+            "for_each" => {
+                if let Some(list) = &s.for_each {
+                    self.templates(here, "for_each", list);
+                    if !contains_template(list) && !list.is_array() {
+                        self.report(here, "`for_each` must be a list or a template giving one");
+                    }
+                }
+                if let Some(item) = &s.item
+                    && !valid_step_id(item)
+                {
+                    self.report(
+                        here,
+                        format!("item name `{item}`: use letters, digits and `_`"),
+                    );
+                }
+                if s.concurrency == Some(0) {
+                    self.report(here, "`concurrency` must be at least 1");
+                }
+                match &s.do_steps {
+                    Some(body) if !body.is_empty() => self.steps(body, &format!("{here} > do")),
+                    _ => self.report(here, "a `for_each` step needs `do` steps"),
+                }
+            }
+            "parallel" => {
+                let branches = s.parallel.clone().unwrap_or_default();
+                if branches.len() < 2 {
+                    self.report(here, "`parallel` needs at least two branches");
+                }
+                for (b, branch) in branches.iter().enumerate() {
+                    self.steps(branch, &format!("{here} > parallel[{b}]"));
+                }
+            }
+            "workflow" => {
+                if let Some(input) = &s.input {
+                    self.templates(here, "input", input);
+                }
+            }
+            _ => {
+                let name = s.connector.clone().unwrap_or_default();
+                if name.is_empty() {
+                    self.report(here, "`connector` needs a connector name");
+                }
+                match s.method.as_deref() {
+                    Some("GET" | "POST" | "PUT" | "PATCH" | "DELETE") => {}
+                    Some(other) => self.report(
+                        here,
+                        format!("method `{other}`: use GET, POST, PUT, PATCH or DELETE"),
+                    ),
+                    None => self.report(here, "a connector step needs `method`"),
+                }
+                match s.path.as_deref() {
+                    None => self.report(here, "a connector step needs `path`"),
+                    Some(p) => {
+                        if let Err(why) = check_relative_path(p) {
+                            self.report(here, format!("path `{p}`: {why}"));
+                        }
+                    }
+                }
+                for (field, v) in [
+                    ("headers", &s.headers),
+                    ("query", &s.query),
+                    ("body", &s.body),
+                ] {
+                    if let Some(v) = v {
+                        self.templates(here, field, v);
+                    }
+                }
+            }
+        }
+        if let Some(r) = &s.retry {
+            if r.attempts == 0 || r.attempts > 20 {
+                self.report(here, "`retry.attempts` must be between 1 and 20");
+            }
+            if let Some(b) = &r.backoff
+                && let Err(e) = humantime::parse_duration(b)
+            {
+                self.report(here, format!("`retry.backoff` `{b}`: {e}"));
+            }
+        }
+        if let Some(t) = &s.timeout {
+            match humantime::parse_duration(t) {
+                Ok(d) if d.is_zero() => self.report(here, "`timeout` must be more than zero"),
+                Ok(_) => {}
+                Err(e) => self.report(here, format!("`timeout` `{t}`: {e} (e.g. `30s`, `2m`)")),
+            }
+        }
+        if let Some(OnErrorDoc::Steps(handler)) = &s.on_error {
+            self.steps(handler, &format!("{here} > on_error"));
+        }
+    }
+}
+
+fn contains_template(v: &Value) -> bool {
+    match v {
+        Value::String(s) => template::is_template(s),
+        Value::Array(items) => items.iter().any(contains_template),
+        Value::Object(map) => map.values().any(contains_template),
+        _ => false,
+    }
+}
+
+/// A connector path must stay below the connector's base URL.
+pub fn check_relative_path(p: &str) -> Result<(), &'static str> {
+    if p.contains("://") || p.starts_with("//") {
+        return Err(
+            "absolute URLs are not allowed; give a path relative to the connector's base URL",
+        );
+    }
+    if p.split(['/', '?', '#'])
+        .any(|seg| seg == ".." || seg.eq_ignore_ascii_case("%2e%2e"))
+    {
+        return Err("`..` would escape the connector's base URL");
+    }
+    if !p.starts_with('/') && !template::is_template(p) {
+        return Err("start the path with `/`");
+    }
+    Ok(())
+}
+
+/// Names of steps a template string refers to as `steps.<id>`.
+fn referenced_steps(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) if template::is_template(s) => {
+            let mut rest = s.as_str();
+            while let Some(i) = rest.find("steps.") {
+                let before_ok = i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric();
+                let tail = &rest[i + 6..];
+                let id: String = tail
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if before_ok && !id.is_empty() {
+                    out.insert(id);
+                }
+                rest = tail;
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| referenced_steps(i, out)),
+        Value::Object(map) => map.values().for_each(|i| referenced_steps(i, out)),
+        _ => {}
+    }
+}
+
+/// Roles from the narrowest to the broadest, for "the narrowest role that covers it".
+const ROLES_BY_PRIVILEGE: [Role; 5] = [
+    Role::ReadOnly,
+    Role::HelpDesk,
+    Role::Manager,
+    Role::Administrator,
+    Role::AdministratorWithBilling,
+];
+
+/// The narrowest role granting all `scopes`.
+pub fn narrowest_role<'a>(scopes: impl IntoIterator<Item = &'a str> + Clone) -> Option<Role> {
+    ROLES_BY_PRIVILEGE.into_iter().find(|r| {
+        let granted = r.scopes();
+        scopes.clone().into_iter().all(|s| granted.contains(s))
+    })
+}
+
+/// The result of validating a document: its problems, and the narrowest role covering the
+/// JumpCloud scopes its plugins were granted.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub problems: Vec<Problem>,
+    pub narrowest_role: Option<Role>,
+    pub scopes: BTreeSet<String>,
+}
+
+/// Validates `doc` (read from `file`), its sub-workflows included.
+pub fn validate(
+    file: &str,
+    doc: &WorkflowDoc,
+    plugins: &PluginTable,
+    source: &dyn WorkflowSource,
+) -> Report {
+    let mut c = Checker {
+        file,
+        plugins,
+        problems: Vec::new(),
+        ids: BTreeMap::new(),
+        role: doc.run_as,
+        needed_scopes: BTreeMap::new(),
+    };
+    if !valid_name(&doc.name) {
+        c.report(
+            "workflow",
+            format!(
+                "name `{}`: use lower-case letters, digits and `-`",
+                doc.name
+            ),
+        );
+    }
+    if doc.steps.is_empty() {
+        c.report("workflow", "a workflow needs at least one step");
+    }
+    match &doc.trigger {
+        Trigger::Manual {
+            input_schema: Some(schema),
+        } => {
+            if let Err(e) = jsonschema::meta::validate(schema) {
+                c.report(
+                    "trigger.input_schema",
+                    format!("not a valid JSON Schema: {e}"),
+                );
+            }
+        }
+        Trigger::Schedule { cron, timezone } => {
+            if let Err(e) = cron.parse::<cron::Schedule>() {
+                c.report("trigger.cron", format!("`{cron}` is not a valid cron expression (sec min hour day month weekday [year]): {e}"));
+            }
+            if timezone.parse::<chrono_tz::Tz>().is_err() {
+                c.report(
+                    "trigger.timezone",
+                    format!("`{timezone}` is not an IANA timezone such as `Europe/Paris`"),
+                );
+            }
+        }
+        Trigger::Event {
+            event_type,
+            condition,
+        } => {
+            if event_type.trim().is_empty() {
+                c.report(
+                    "trigger.event_type",
+                    "give the Directory Insights event type, e.g. `user_create`",
+                );
+            }
+            if let Some(cond) = condition {
+                c.templates("trigger", "condition", cond);
+            }
+        }
+        _ => {}
+    }
+    c.steps(&doc.steps, "steps");
+    let duplicates: Vec<String> = c
+        .ids
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in duplicates {
+        c.report("steps", format!("step id `{id}` is used more than once"));
+    }
+    let mut refs = BTreeSet::new();
+    visit(&doc.steps, &mut |s| {
+        for v in [
+            &s.with,
+            &s.input,
+            &s.body,
+            &s.headers,
+            &s.query,
+            &s.for_each,
+            &s.when,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            referenced_steps(v, &mut refs);
+        }
+        if let Some(cond) = &s.condition {
+            referenced_steps(&cond.with, &mut refs);
+        }
+    });
+    if let Some(out) = &doc.output {
+        c.templates("output", "output", out);
+        referenced_steps(out, &mut refs);
+    }
+    for r in refs {
+        if !c.ids.contains_key(&r) {
+            c.report(
+                "steps",
+                format!("a template refers to `steps.{r}`, but no step has id `{r}`"),
+            );
+        }
+    }
+    // Sub-workflows: they exist, they are valid, and no chain leads back to this one.
+    let mut chain = vec![doc.name.clone()];
+    sub_workflows(&mut c, doc, source, &mut chain);
+    // The role must cover every JumpCloud scope granted to the plugins used.
+    let scopes: BTreeSet<String> = c.needed_scopes.keys().cloned().collect();
+    let narrowest = narrowest_role(scopes.iter().map(String::as_str));
+    let role = c.role;
+    let granted = role.scopes();
+    for (scope, users) in c.needed_scopes.clone() {
+        if !granted.contains(scope.as_str()) {
+            let users: Vec<_> = users.into_iter().collect();
+            let hint = narrowest
+                .map(|r| format!("; the narrowest role covering this workflow is `{r}`"))
+                .unwrap_or_default();
+            c.report(
+                "run_as",
+                format!(
+                    "{} needs `jumpcloud:{scope}`, which the role `{role}` does not grant{hint}",
+                    users.join(", ")
+                ),
+            );
+        }
+    }
+    Report {
+        problems: c.problems,
+        narrowest_role: narrowest,
+        scopes,
+    }
+}
+
+fn sub_workflows(
+    c: &mut Checker<'_>,
+    doc: &WorkflowDoc,
+    source: &dyn WorkflowSource,
+    chain: &mut Vec<String>,
+) {
+    let mut names = Vec::new();
+    visit(&doc.steps, &mut |s| {
+        if let Some(w) = &s.workflow {
+            names.push((s.id.clone(), w.clone()));
+        }
+    });
+    for (step, name) in names {
+        let here = format!("step {step}");
+        if chain.contains(&name) {
+            c.report(
+                &here,
+                format!("sub-workflow cycle: {} -> {name}", chain.join(" -> ")),
+            );
+            continue;
+        }
+        match source.load(&name) {
+            Err(e) => c.report(&here, format!("sub-workflow `{name}`: {e}")),
+            Ok((_, sub)) => {
+                chain.push(name);
+                sub_workflows(c, &sub, source, chain);
+                chain.pop();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connector_paths_must_stay_relative() {
+        assert!(check_relative_path("/rest/api/2/issue").is_ok());
+        assert!(check_relative_path("/users/${input.id}").is_ok());
+        assert!(check_relative_path("https://evil.example/x").is_err());
+        assert!(check_relative_path("//evil.example/x").is_err());
+        assert!(check_relative_path("/a/../../admin").is_err());
+        assert!(check_relative_path("/a/%2E%2E/admin").is_err());
+        assert!(check_relative_path("relative").is_err());
+    }
+
+    #[test]
+    fn narrowest_role_orders_roles_by_privilege() {
+        assert_eq!(narrowest_role(["users.readonly"]), Some(Role::ReadOnly));
+        assert_eq!(
+            narrowest_role(["users", "users.readonly"]),
+            Some(Role::HelpDesk)
+        );
+        assert_eq!(narrowest_role(["users", "groups"]), Some(Role::Manager));
+        assert_eq!(
+            narrowest_role(["settings.readonly", "organizations"]),
+            Some(Role::Administrator)
+        );
+        assert_eq!(
+            narrowest_role(["administrators"]),
+            Some(Role::AdministratorWithBilling)
+        );
+    }
+
+    #[test]
+    fn step_references_are_found_in_templates() {
+        let mut refs = BTreeSet::new();
+        referenced_steps(
+            &serde_json::json!({"a": "${steps.create_user.output.id}", "b": ["{{ steps.x.output | length }}"], "c": "mysteps.y"}),
+            &mut refs,
+        );
+        assert_eq!(refs.into_iter().collect::<Vec<_>>(), ["create_user", "x"]);
+    }
+}
