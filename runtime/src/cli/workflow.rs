@@ -117,11 +117,11 @@ async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
     let mut all: Vec<&WorkflowDoc> = vec![&doc];
     all.extend(subs.values().map(|(_, d)| d));
     let plugins = plugin_table(app, &all).await;
-    let mut report = validate(&label, &doc, &plugins, &source);
+    let mut report = validate(&label, &doc, &plugins, Some(&source));
     for (f, d) in subs.values() {
         report
             .problems
-            .extend(validate(f, d, &plugins, &source).problems);
+            .extend(validate(f, d, &plugins, None).problems);
     }
     Ok(Loaded {
         subs: subs.into_iter().map(|(k, (_, d))| (k, d)).collect(),
@@ -142,9 +142,10 @@ fn sub_names(doc: &WorkflowDoc) -> Vec<String> {
 
 fn invalid(problems: &[Problem]) -> Failure {
     let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    let n = problems.len();
+    let plural = if n == 1 { "" } else { "s" };
     usage(format!(
-        "the workflow is invalid ({} problems):\n{}",
-        problems.len(),
+        "the workflow is invalid ({n} problem{plural}):\n{}",
         list.join("\n")
     ))
 }

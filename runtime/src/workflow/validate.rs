@@ -142,8 +142,14 @@ impl Checker<'_> {
             return self.report(
                 location,
                 format!(
-                    "`{}` is a {} plugin; this step needs a {kind} plugin",
-                    info.id, info.kind
+                    "`{}` is a {} plugin; this step needs {} {kind} plugin",
+                    info.id,
+                    info.kind,
+                    if kind == PluginKind::Action {
+                        "an"
+                    } else {
+                        "a"
+                    }
                 ),
             );
         }
@@ -443,11 +449,14 @@ pub struct Report {
 }
 
 /// Validates `doc` (read from `file`), its sub-workflows included.
+///
+/// `source` resolves sub-workflows for the existence and cycle checks; pass `None` when
+/// validating a sub-workflow whose parent already checked its chain.
 pub fn validate(
     file: &str,
     doc: &WorkflowDoc,
     plugins: &PluginTable,
-    source: &dyn WorkflowSource,
+    source: Option<&dyn WorkflowSource>,
 ) -> Report {
     let mut c = Checker {
         file,
@@ -482,7 +491,13 @@ pub fn validate(
         }
         Trigger::Schedule { cron, timezone } => {
             if let Err(e) = cron.parse::<cron::Schedule>() {
-                c.report("trigger.cron", format!("`{cron}` is not a valid cron expression (sec min hour day month weekday [year]): {e}"));
+                let why = e
+                    .to_string()
+                    .lines()
+                    .filter(|l| !l.trim().is_empty() && l.trim() != "^")
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                c.report("trigger.cron", format!("`{cron}` is not a valid cron expression (sec min hour day month weekday [year]): {why}"));
             }
             if timezone.parse::<chrono_tz::Tz>().is_err() {
                 c.report(
@@ -550,8 +565,10 @@ pub fn validate(
         }
     }
     // Sub-workflows: they exist, they are valid, and no chain leads back to this one.
-    let mut chain = vec![doc.name.clone()];
-    sub_workflows(&mut c, doc, source, &mut chain);
+    if let Some(source) = source {
+        let mut chain = vec![doc.name.clone()];
+        sub_workflows(&mut c, doc, source, &mut chain);
+    }
     // The role must cover every JumpCloud scope granted to the plugins used.
     let scopes: BTreeSet<String> = c.needed_scopes.keys().cloned().collect();
     let narrowest = narrowest_role(scopes.iter().map(String::as_str));
@@ -592,7 +609,7 @@ fn sub_workflows(
         }
     });
     for (step, name) in names {
-        let here = format!("step {step}");
+        let here = format!("workflow {} > step {step}", doc.name);
         if chain.contains(&name) {
             c.report(
                 &here,

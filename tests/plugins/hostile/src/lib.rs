@@ -115,6 +115,34 @@ impl Action for Hostile {
                 }
                 Ok(json!({"value": sluice_plugin::state::get(key)?}))
             }
+            "bump" => {
+                // A side effect the tests can count: increments a state counter.
+                let key = input.arg.as_str().unwrap_or("count");
+                let n: u64 = sluice_plugin::state::get(key)?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                sluice_plugin::state::set(key, &(n + 1).to_string())?;
+                Ok(json!(n + 1))
+            }
+            "read-counters" => {
+                let keys = input.arg.as_array().cloned().unwrap_or_default();
+                let mut out = serde_json::Map::new();
+                for k in keys.iter().filter_map(|k| k.as_str()) {
+                    let n: u64 = sluice_plugin::state::get(k)?
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    out.insert(k.to_owned(), json!(n));
+                }
+                Ok(Value::Object(out))
+            }
+            "spin" => {
+                let until = std::time::Instant::now()
+                    + std::time::Duration::from_millis(input.arg.as_u64().unwrap_or(1000));
+                while std::time::Instant::now() < until {
+                    std::hint::spin_loop();
+                }
+                Ok(json!("spun"))
+            }
             "counter" => {
                 // Counts calls in guest memory: a fresh instance per call must always say 1.
                 static mut CALLS: u32 = 0;

@@ -1,0 +1,314 @@
+//! Workflows as an admin runs them: every example validates and runs, invalid ones match
+//! their golden error files, bad input changes nothing, and a run killed mid-way resumes
+//! with each side effect done exactly once.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sluice_plugin_build::{PluginCrate, build_plugins};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+struct Sluice {
+    data: tempfile::TempDir,
+}
+
+impl Sluice {
+    fn new() -> Self {
+        Sluice {
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        c.args(args)
+            .current_dir(workspace())
+            .env("SLUICE_DATA_DIR", self.data.path());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("sluice runs")
+    }
+
+    fn runs(&self) -> Vec<Value> {
+        let out = self.run(&["runs", "list", "--json"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(workspace().join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_example_validates_and_runs() {
+    let s = Sluice::new();
+    let files = examples();
+    assert!(files.len() >= 4, "examples: {files:?}");
+    for file in files {
+        let rel = file
+            .strip_prefix(workspace())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let out = s.run(&["validate", &rel]);
+        assert!(out.status.success(), "{rel}: {}", stderr(&out));
+        let stem = file.file_stem().unwrap().to_str().unwrap();
+        let input = format!("examples/inputs/{stem}.json");
+        let out = s.run(&["run", &rel, "--input", &input, "--json"]);
+        assert!(out.status.success(), "{rel}: {}", stderr(&out));
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        match stem {
+            "hello" => assert_eq!(
+                result["output"],
+                json!({"username": "jsmith", "email": "john.smith@example.com", "display_name": "John Smith (Acme)"})
+            ),
+            "welcome" => assert_eq!(
+                result["output"]["text"],
+                "Welcome Ada Lovelace (Acme), your login is alovelace"
+            ),
+            "group-routing" => {
+                assert_eq!(
+                    result["output"]["groups"],
+                    json!(["all-staff", "engineering", "github-users", "managers"])
+                );
+                assert_eq!(result["output"]["memberships"].as_array().unwrap().len(), 4);
+                assert_eq!(result["output"]["notes"][1], 4);
+            }
+            "jira-ticket" => {
+                // No `jira` connector is defined here: the step fails, `on_error: continue`.
+                assert_eq!(result["status"], "partially_completed");
+                assert_eq!(
+                    result["output"],
+                    json!({"ticket_created": false, "error": "CONNECTOR_NOT_FOUND"})
+                );
+                let failed = &result["report"]["failed_steps"][0];
+                assert_eq!(failed["step"], "ticket");
+                assert_eq!(
+                    failed["remediation"],
+                    "Define the `jira` connector, then open the issue by hand."
+                );
+            }
+            other => panic!("add expectations for examples/{other}.yaml"),
+        }
+    }
+}
+
+#[test]
+fn invalid_examples_match_their_golden_errors() {
+    let s = Sluice::new();
+    let dir = workspace().join("examples/invalid");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let golden = entry.unwrap().path();
+        if golden.extension().is_none_or(|e| e != "err") {
+            continue;
+        }
+        let yaml = golden.with_extension("yaml");
+        let rel = yaml
+            .strip_prefix(workspace())
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let out = s.run(&["validate", &rel]);
+        assert_eq!(out.status.code(), Some(2), "{rel}");
+        let expected = std::fs::read_to_string(&golden).unwrap();
+        assert_eq!(
+            stderr(&out),
+            expected,
+            "{rel} differs from {}",
+            golden.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4);
+    assert!(s.runs().is_empty(), "validation stores nothing");
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let s = Sluice::new();
+    let dir = tempfile::tempdir().unwrap();
+    let bad_yaml = dir.path().join("bad.yaml");
+    std::fs::write(&bad_yaml, "version: 1\nname: x\nsteps: [\n").unwrap();
+    let out = s.run(&["run", bad_yaml.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("bad.yaml:"), "{}", stderr(&out));
+
+    let wrong_type = dir.path().join("types.yaml");
+    std::fs::write(
+        &wrong_type,
+        "version: 1\nname: x\ntrigger: {type: manual}\nrun_as: Read Only\nsteps: {id: a}\n",
+    )
+    .unwrap();
+    let out = s.run(&["validate", wrong_type.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("types.yaml:5: steps: invalid type: map, expected a sequence"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = s.run(&[
+        "run",
+        "examples/hello.yaml",
+        "--input-json",
+        r#"{"first_name": 7}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("input/first_name: 7 is not of type \"string\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("\"last_name\" is a required property"),
+        "{err}"
+    );
+
+    let out = s.run(&["run", "examples/hello.yaml", "--input-json", "{nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(s.runs().is_empty(), "no run was recorded for refused input");
+}
+
+#[test]
+fn a_template_error_at_run_time_fails_the_step_with_its_location() {
+    let s = Sluice::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("missing.yaml");
+    std::fs::write(
+        &file,
+        "version: 1\nname: missing\ntrigger: {type: manual}\nrun_as: Read Only\nsteps:\n  - id: shape\n    uses: transform\n    with: {user: {email: '${input.user.email}'}}\n    remediation: Pass input.user.email\n",
+    )
+    .unwrap();
+    let out = s.run(&[
+        "run",
+        file.to_str().unwrap(),
+        "--input-json",
+        "{}",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &result["report"];
+    assert_eq!(report["success"], false);
+    assert_eq!(report["partial_completion"], false);
+    let failed = &report["failed_steps"][0];
+    assert_eq!(failed["step"], "shape");
+    assert_eq!(failed["error"]["code"], "TEMPLATE_ERROR");
+    assert_eq!(failed["error"]["type"], "template_error");
+    assert!(
+        failed["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("with.user.email: undefined value"),
+        "{failed}"
+    );
+    assert_eq!(
+        report["recommended_actions"],
+        json!(["Pass input.user.email"])
+    );
+    let runs = s.runs();
+    assert_eq!(runs[0]["status"], "failed");
+    let show = s.run(&["runs", "show", runs[0]["id"].as_str().unwrap()]);
+    assert!(show.status.success());
+}
+
+#[test]
+fn a_killed_run_resumes_and_each_side_effect_happens_once() {
+    let s = Sluice::new();
+    let hostile = build_plugins(
+        &workspace(),
+        &[PluginCrate {
+            package: "hostile",
+            dir: "tests/plugins/hostile",
+        }],
+    )
+    .expect("hostile plugin builds")
+    .remove(0);
+    let out = s.run(&[
+        "plugin",
+        "install",
+        hostile.to_str().unwrap(),
+        "--grant",
+        "state",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let mut child = s
+        .cmd(&["run", "tests/fixtures/crash.yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut run_id = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("run ") {
+            run_id = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim() == "bump2 ok" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never reached bump2");
+    }
+    // The slow step spins for 3 s: kill the process in the middle of it.
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run_id = run_id.expect("the run printed its id");
+
+    let runs = s.runs();
+    assert_eq!(runs[0]["status"], "running", "the killed run is unfinished");
+
+    let out = s.run(&["runs", "resume", &run_id, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bump1 = (journaled)") && err.contains("bump2 = (journaled)"),
+        "{err}"
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["status"], "succeeded");
+    assert_eq!(
+        result["output"],
+        json!({"bump1": 1, "bump2": 1, "bump3": 1}),
+        "each side effect ran once"
+    );
+
+    let out = s.run(&["runs", "resume", &run_id]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a finished run is not resumed again"
+    );
+}
