@@ -32,6 +32,9 @@ pub(crate) enum RunsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Cancel a run that is queued or was interrupted (a run executing in `sluice serve` is
+    /// cancelled through the service).
+    Cancel { id: String },
     /// Resume an interrupted run from its last journaled step.
     Resume {
         id: String,
@@ -405,6 +408,11 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
             if let Some(report) = &run.report {
                 println!("{}", serde_json::to_string_pretty(report)?);
             }
+            Ok(())
+        }
+        RunsCommand::Cancel { id } => {
+            let run = engine.cancel(&id)?;
+            println!("run {} cancelled", run.id);
             Ok(())
         }
         RunsCommand::Resume { id, json } => {

@@ -183,6 +183,9 @@ impl Progress for Quiet {}
 pub struct Engine {
     registry: Arc<Registry>,
     store: Arc<SledStore>,
+    /// Runs executing in this process, and those asked to stop.
+    executing: std::sync::Mutex<std::collections::HashSet<String>>,
+    cancelled: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -202,7 +205,34 @@ struct RunCtx<'a> {
 
 impl Engine {
     pub fn new(registry: Arc<Registry>, store: Arc<SledStore>) -> Self {
-        Self { registry, store }
+        Self {
+            registry,
+            store,
+            executing: Default::default(),
+            cancelled: Default::default(),
+        }
+    }
+
+    /// Asks a run to stop. A run executing in this process stops before its next step (the
+    /// step in flight finishes and is journaled); a run that is not executing (queued, or
+    /// interrupted) is marked cancelled at once.
+    pub fn cancel(&self, id: &str) -> Result<RunRecord, EngineError> {
+        let mut run = self.get(id)?;
+        if run.status.is_finished() {
+            return Err(EngineError::Finished(id.to_owned()));
+        }
+        lock(&self.cancelled).insert(id.to_owned());
+        if !lock(&self.executing).contains(id) {
+            run.status = RunStatus::Cancelled;
+            run.finished_at = Some(now());
+            self.save(&run)?;
+            self.store.flush()?;
+        }
+        Ok(run)
+    }
+
+    fn is_cancelled(&self, id: &str) -> bool {
+        lock(&self.cancelled).contains(id)
     }
 
     pub fn store(&self) -> &Arc<SledStore> {
@@ -278,10 +308,13 @@ impl Engine {
         if run.status.is_finished() {
             return Err(EngineError::Finished(id.to_owned()));
         }
+        lock(&self.executing).insert(id.to_owned());
+        let _executing = Executing { engine: self, id };
         run.status = RunStatus::Running;
         run.executions += 1;
+        // Not flushed on its own: the first journaled step flushes it, and a crash before
+        // that leaves a queued run, which resumes the same way.
         self.save(&run)?;
-        self.store.flush_async().await?;
         let ctx = RunCtx {
             engine: self,
             run: &run,
@@ -340,6 +373,9 @@ impl Engine {
                     done.report = Some(report::failure_report(&completed, &failures));
                 }
             }
+            Err(Stop) if self.is_cancelled(id) => {
+                done.status = RunStatus::Cancelled;
+            }
             Err(Stop) => {
                 done.status = RunStatus::Failed;
                 done.report = Some(report::failure_report(&completed, &failures));
@@ -347,7 +383,7 @@ impl Engine {
         }
         done.finished_at = Some(now());
         self.save(&done)?;
-        self.store.flush_async().await?;
+        self.store.commit().await?;
         Ok(done)
     }
 
@@ -358,6 +394,23 @@ impl Engine {
             .into_iter()
             .filter(|r| !r.status.is_finished())
             .collect())
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Removes a run from the executing set however `execute` ends.
+struct Executing<'a> {
+    engine: &'a Engine,
+    id: &'a str,
+}
+
+impl Drop for Executing<'_> {
+    fn drop(&mut self) {
+        lock(&self.engine.executing).remove(self.id);
+        lock(&self.engine.cancelled).remove(self.id);
     }
 }
 
@@ -422,6 +475,9 @@ impl RunCtx<'_> {
         async move {
             let mut scope = scope;
             for s in steps {
+                if self.engine.is_cancelled(&self.run.id) {
+                    return Err(Stop);
+                }
                 scope = self.step(s, scope, &prefix).await?;
             }
             Ok(scope)
@@ -441,10 +497,11 @@ impl RunCtx<'_> {
                 Err(e) => return self.fail(s, &path, template_error("when", e), scope).await,
             }
         }
-        let outcome: Result<(Value, Value), StepError> = if let Some(spec) = &s.uses {
+        // The step output, and the scope after the step when it changed beyond `steps.<id>`.
+        let outcome: Result<(Value, Option<Value>), StepError> = if let Some(spec) = &s.uses {
             self.action(s, &path, spec, &scope)
                 .await
-                .map(|out| (out, scope.clone()))
+                .map(|out| (out, None))
         } else if let Some(cond) = &s.condition {
             match self
                 .condition(s, &path, &cond.uses, &cond.with, &scope)
@@ -457,14 +514,15 @@ impl RunCtx<'_> {
                     let mut inner = scope.clone();
                     record_step(&mut inner, &s.id, json!({"output": {"result": result}}));
                     match branch {
-                        Some(steps) => match self
-                            .steps(steps, inner, format!("{path}.{label}"))
-                            .await
-                        {
-                            Ok(after) => Ok((json!({"result": result, "branch": label}), after)),
-                            Err(stop) => return Err(stop),
-                        },
-                        None => Ok((json!({"result": result, "branch": label}), inner)),
+                        Some(steps) => {
+                            match self.steps(steps, inner, format!("{path}.{label}")).await {
+                                Ok(after) => {
+                                    Ok((json!({"result": result, "branch": label}), Some(after)))
+                                }
+                                Err(stop) => return Err(stop),
+                            }
+                        }
+                        None => Ok((json!({"result": result, "branch": label}), Some(inner))),
                     }
                 }
             }
@@ -472,7 +530,7 @@ impl RunCtx<'_> {
             match template::render(list, &scope) {
                 Err(e) => Err(template_error("for_each", e)),
                 Ok(Value::Array(items)) => match self.for_each(s, &path, items, &scope).await {
-                    Ok(results) => Ok((Value::Array(results), scope.clone())),
+                    Ok(results) => Ok((Value::Array(results), None)),
                     Err(stop) => return Err(stop),
                 },
                 Ok(other) => Err(StepError::host(
@@ -512,15 +570,15 @@ impl RunCtx<'_> {
             if stopped {
                 return Err(Stop);
             }
-            Ok((Value::Array(outputs), merged))
+            Ok((Value::Array(outputs), Some(merged)))
         } else if let Some(name) = &s.workflow {
             self.sub_workflow(s, &path, name, &scope)
                 .await
-                .map(|out| (out, scope.clone()))
+                .map(|out| (out, None))
         } else if let Some(connector) = &s.connector {
             self.connector(s, &path, connector, &scope)
                 .await
-                .map(|out| (out, scope.clone()))
+                .map(|out| (out, None))
         } else {
             Err(StepError::host(
                 "INVALID_STEP",
@@ -528,7 +586,8 @@ impl RunCtx<'_> {
             ))
         };
         match outcome {
-            Ok((output, mut after)) => {
+            Ok((output, after)) => {
+                let mut after = after.unwrap_or(scope);
                 record_step(&mut after, &s.id, json!({"output": output}));
                 self.completed.lock().await.push(s.id.clone());
                 Ok(after)
@@ -672,7 +731,7 @@ impl RunCtx<'_> {
             .journal_put(&self.run.id, path, &v)
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         store
-            .flush_async()
+            .commit()
             .await
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         self.progress

@@ -134,6 +134,8 @@ pub struct PluginHost {
     memory_path: MemoryPath,
     config: HostConfig,
     services: Services,
+    /// One permit per pool slot: calls beyond the pool wait instead of failing.
+    slots: tokio::sync::Semaphore,
     _ticker: EpochTicker,
 }
 
@@ -160,6 +162,7 @@ impl PluginHost {
             .map_err(link)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
         let ticker = EpochTicker::start(&engine);
+        let slots = tokio::sync::Semaphore::new(config.engine.max_instances.max(1) as usize);
         Ok(Self {
             engine,
             linker,
@@ -167,6 +170,7 @@ impl PluginHost {
             memory_path,
             config,
             services,
+            slots,
             _ticker: ticker,
         })
     }
@@ -351,6 +355,7 @@ impl PluginHost {
                 duration: started.elapsed(),
             };
         }
+        let _slot = self.slots.acquire().await;
         let mut store = self.new_store(plugin.name.clone(), ctx);
         let step = wit::StepInfo {
             run_id: ctx.run_id.clone(),

@@ -7,6 +7,7 @@ use super::{PluginStore, RunStore, StateNamespace, StateStore, StoreError};
 /// The embedded store: one sled database in `<data-dir>/store`.
 #[derive(Debug, Clone)]
 pub struct SledStore {
+    commits: std::sync::Arc<GroupCommit>,
     db: sled::Db,
     state: sled::Tree,
     plugins: sled::Tree,
@@ -47,6 +48,7 @@ impl SledStore {
 
     fn from_db(db: sled::Db) -> Result<Self, StoreError> {
         Ok(Self {
+            commits: Default::default(),
             state: db.open_tree("state").map_err(backend)?,
             plugins: db.open_tree("plugins").map_err(backend)?,
             runs: db.open_tree("runs").map_err(backend)?,
@@ -61,14 +63,38 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(backend)
     }
 
-    /// Flushes pending writes to disk; concurrent callers share one flush (group commit).
-    pub async fn flush_async(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await.map(|_| ()).map_err(backend)
+    /// Makes every write this caller made so far durable (flushed to disk). Concurrent
+    /// callers share flushes: whoever finds a flush in progress waits for the next one,
+    /// which covers all of them (group commit).
+    pub async fn commit(&self) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        // Writes that finished before this point get a generation at most `mine`.
+        let mine = self.commits.written.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut flushed = self.commits.flushed.lock().await;
+        if *flushed >= mine {
+            return Ok(());
+        }
+        let target = self.commits.written.load(Ordering::SeqCst);
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?
+            .map_err(backend)?;
+        *flushed = target;
+        Ok(())
     }
 
     fn next_id(&self) -> Result<u64, StoreError> {
         self.db.generate_id().map_err(backend)
     }
+}
+
+/// The state of group commit: how many commit requests were made, and how many of them the
+/// last flush covered.
+#[derive(Debug, Default)]
+struct GroupCommit {
+    written: std::sync::atomic::AtomicU64,
+    flushed: tokio::sync::Mutex<u64>,
 }
 
 /// `workflow \0 plugin \0 key`: the separator cannot occur in names, so namespaces never
