@@ -33,7 +33,13 @@ impl Fixture {
         let grants: Vec<String> = grants.iter().map(|g| (*g).to_owned()).collect();
         let err = self
             .registry
-            .install("candidate.wasm", bytes, &grants, LimitOverrides::default())
+            .install(
+                "candidate.wasm",
+                bytes,
+                &grants,
+                LimitOverrides::default(),
+                false,
+            )
             .await
             .expect_err("install must be refused");
         assert!(
@@ -137,6 +143,7 @@ async fn install_list_resolve_and_remove() {
                 timeout_ms: Some(250),
                 ..Default::default()
             },
+            false,
         )
         .await
         .unwrap();
@@ -215,4 +222,38 @@ fn fixture_over(f: &Fixture) -> Registry {
         f.store.clone(),
         f.blobs.path().join("plugins"),
     )
+}
+
+#[tokio::test]
+async fn reinstalling_needs_replace_and_replacing_keeps_nothing_old() {
+    let f = fixture();
+    let bytes = hostile_wasm();
+    let install = |grants: Vec<String>, replace: bool| {
+        let (registry, bytes) = (&f.registry, &bytes);
+        async move {
+            registry
+                .install(
+                    "hostile.wasm",
+                    bytes,
+                    &grants,
+                    LimitOverrides::default(),
+                    replace,
+                )
+                .await
+        }
+    };
+    install(vec!["state".into()], false).await.unwrap();
+    let err = install(vec![], false).await.unwrap_err();
+    assert_eq!(err.code(), "PLUGIN_ALREADY_INSTALLED");
+    assert_eq!(
+        f.registry.find("hostile").await.unwrap().grants,
+        ["state"],
+        "unchanged"
+    );
+    let replaced = install(vec![], true).await.unwrap();
+    assert!(replaced.grants.is_empty());
+    assert_eq!(
+        f.registry.remove("hostile").await.unwrap_err().code(),
+        "PLUGIN_VERSION_REQUIRED"
+    );
 }

@@ -71,7 +71,7 @@ async fn memory_bomb_hits_the_memory_limit() {
     let out = attack(&t, &p, "memory", Value::Null).await;
     let (code, message) = error_of(&out);
     assert_eq!(code, codes::PLUGIN_MEMORY_LIMIT, "{message}");
-    assert!(message.contains("its limit is 16 MiB"), "{message}");
+    assert!(message.contains("its limit is 16.0 MiB"), "{message}");
 }
 
 #[tokio::test]
@@ -360,4 +360,57 @@ async fn concurrent_attacks_do_not_disturb_normal_calls() {
             _ => assert!(out.result.is_err()),
         }
     }
+}
+
+#[tokio::test]
+async fn encoded_or_dotted_jumpcloud_paths_are_refused() {
+    let (t, p) = setup().await;
+    for path in [
+        "/api/systemusers/%2e%2e/users",
+        "/api/systemusers/../users",
+        "/api//users",
+        "/api/systemusers/./x",
+    ] {
+        let out = attack(&t, &p, "jumpcloud", json!({"method": "GET", "path": path})).await;
+        let (code, message) = error_of(&out);
+        assert_eq!(code, codes::PERMISSION_DENIED, "{path}");
+        assert!(message.contains("invalid path"), "{message}");
+    }
+    assert_eq!(t.broker.jumpcloud_calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_flood_of_empty_log_lines_is_capped() {
+    let (t, p) = setup().await;
+    let out = attack(&t, &p, "empty-log-spam", Value::Null).await;
+    assert_eq!(error_of(&out).0, codes::PLUGIN_LOG_LIMIT);
+    assert!(out.logs.len() < 3000, "{} lines kept", out.logs.len());
+}
+
+#[tokio::test]
+async fn a_flood_of_host_calls_is_capped() {
+    let (t, p) = setup().await;
+    let out = attack(&t, &p, "call-flood", Value::Null).await;
+    assert_eq!(error_of(&out).0, codes::PLUGIN_CALL_LIMIT);
+    assert!(out.calls.len() <= 10_000);
+}
+
+#[tokio::test]
+async fn connector_requests_cannot_escape_or_set_credentials() {
+    let (t, p) = setup().await;
+    for arg in [
+        json!({"path": "https://evil.example/x"}),
+        json!({"path": "/a/../../admin"}),
+        json!({"path": "//evil.example/x"}),
+        json!({"path": "/ok", "header": "Authorization"}),
+    ] {
+        let out = attack(&t, &p, "http", arg.clone()).await;
+        let e = out.result.as_ref().unwrap_err();
+        assert_eq!(e.code, "INVALID_REQUEST", "{arg}: {e}");
+    }
+    assert_eq!(
+        t.broker.http_calls.load(Ordering::SeqCst),
+        0,
+        "nothing reached the broker"
+    );
 }

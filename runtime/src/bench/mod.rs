@@ -106,9 +106,17 @@ pub async fn step(
             r?;
         }
     }
-    let dir = std::env::temp_dir().join(format!("sluice-bench-cache-{}", std::process::id()));
-    let cache = host.time_cache_loads(bytes, dir.clone(), iterations.clamp(10, 200));
-    let _ = std::fs::remove_dir_all(&dir);
+    // A private, fresh directory: nobody else can plant an artifact there.
+    let dir = tempfile::Builder::new()
+        .prefix("sluice-bench-cache-")
+        .tempdir()
+        .map_err(|e| {
+            StepError::host(
+                "IO_ERROR",
+                format!("cannot create a temporary directory: {e}"),
+            )
+        })?;
+    let cache = host.time_cache_loads(bytes, dir.path().to_path_buf(), iterations.clamp(10, 200));
     let (compile, loads) = cache.map_err(|e| StepError::host(e.code(), e.to_string()))?;
     Ok(StepReport {
         plugin: plugin.manifest.id(),

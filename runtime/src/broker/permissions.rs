@@ -127,8 +127,24 @@ pub fn scopes_for(method: &str, path: &str) -> Result<&'static [&'static str], S
         "POST" | "PUT" | "PATCH" | "DELETE" => false,
         other => return Err(format!("unsupported method `{other}`")),
     };
-    if path.contains("..") || !path.starts_with('/') || path.contains('?') || path.contains('#') {
-        return Err(format!("invalid path `{path}`"));
+    // Only plain segments: no percent-encoding, dot segments, empty segments, query or
+    // fragment, so the path the scope was checked for is the path that is sent.
+    let plain = |seg: &str| {
+        !seg.is_empty()
+            && seg != "."
+            && seg != ".."
+            && seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.~@:".contains(&b))
+    };
+    if path.len() > 1024
+        || !path.starts_with('/')
+        || !path[1..].trim_end_matches('/').split('/').all(plain)
+    {
+        return Err(format!(
+            "invalid path `{}`: use plain segments (letters, digits, `-_.~@:`), no encoding or dot segments",
+            path.chars().take(200).collect::<String>()
+        ));
     }
     let segs: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let rw = |w: &'static [&'static str], r: &'static [&'static str]| if read { r } else { w };
@@ -153,9 +169,9 @@ pub fn scopes_for(method: &str, path: &str) -> Result<&'static [&'static str], S
         ["api", "v2", "usergroups", ..] | ["api", "v2", "systemgroups", ..] => {
             rw(&["groups"], GROUPS_R)
         }
-        ["api", "v2", "users", _, "memberof"] => GROUPS_R,
-        ["api", "v2", "users", _, "systems"] => SYSTEMS_R,
-        ["api", "v2", "users", _, "applications"] => APPS_R,
+        ["api", "v2", "users", _, "memberof"] => rw(&["groups"], GROUPS_R),
+        ["api", "v2", "users", _, "systems"] => rw(&["systems"], SYSTEMS_R),
+        ["api", "v2", "users", _, "applications"] => rw(&["applications"], APPS_R),
         ["api", "v2", "users", ..] => rw(&["users"], USERS_R),
         ["api", "v2", "systems", ..] => rw(&["systems"], SYSTEMS_R),
         ["api", "v2", "applications", ..] => rw(&["applications"], APPS_R),
@@ -312,6 +328,15 @@ mod tests {
             ["directoryinsights"]
         );
         assert!(scopes_for("GET", "/api/../secret").is_err());
+        assert!(scopes_for("GET", "/api/systemusers/%2e%2e/users").is_err());
+        assert!(scopes_for("GET", "/api/systemusers/./x").is_err());
+        assert!(scopes_for("GET", "/api//systemusers").is_err());
+        assert!(scopes_for("GET", "/api/systemusers/a\\b").is_err());
+        assert!(scopes_for("GET", "/api/systemusers?x=1").is_err());
+        assert_eq!(
+            scopes_for("POST", "/api/v2/users/x/memberof").unwrap(),
+            ["groups"]
+        );
         assert!(scopes_for("GET", "/nowhere").is_err());
         assert!(scopes_for("TRACE", "/api/systemusers").is_err());
     }

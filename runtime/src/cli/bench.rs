@@ -1,6 +1,6 @@
 //! `sluice bench step`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
@@ -16,12 +16,12 @@ pub(crate) enum BenchCommand {
     Workflow {
         /// A workflow file; default: a built-in workflow of 10 no-op steps.
         file: Option<PathBuf>,
-        /// Timed runs.
-        #[arg(long, default_value_t = 2000)]
-        runs: usize,
-        /// Runs in flight at once.
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
+        /// Timed runs (1 to 1,000,000).
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        runs: u64,
+        /// Runs in flight at once (1 to 1024).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        concurrency: u64,
         /// The input as JSON text (default `{"n": 0}`).
         #[arg(long, value_name = "JSON")]
         input_json: Option<String>,
@@ -34,9 +34,9 @@ pub(crate) enum BenchCommand {
         /// A bundled or installed plugin (NAME[@VERSION]) or a `.wasm` file. Default: transform.
         #[arg(long, default_value = "transform")]
         plugin: String,
-        /// Timed calls per measurement.
-        #[arg(long, default_value_t = 5000)]
-        iterations: usize,
+        /// Timed calls per measurement (1 to 10,000,000).
+        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        iterations: u64,
         /// The input as JSON text (default: a small user record, or a comparison for `compare`).
         #[arg(long, value_name = "JSON")]
         input_json: Option<String>,
@@ -60,7 +60,15 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         json,
     } = cmd
     {
-        return workflow(data_dir, file, runs, concurrency, input_json, json).await;
+        return workflow(
+            data_dir,
+            file,
+            runs as usize,
+            concurrency as usize,
+            input_json,
+            json,
+        )
+        .await;
     }
     let BenchCommand::Step {
         plugin,
@@ -72,15 +80,13 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
     else {
         unreachable!("handled above")
     };
-    if iterations == 0 {
-        return Err(usage("--iterations must be at least 1"));
-    }
+    let iterations = iterations as usize;
     let engine = EngineSettings {
         fast_path: !no_fast_path,
         ..EngineSettings::default()
     };
     let app = App::open_with(data_dir, super::global_limits()?, engine)?;
-    let (bytes, grants) = if plugin.ends_with(".wasm") || Path::new(&plugin).is_file() {
+    let (bytes, grants) = if super::plugin::is_file_spec(&plugin) {
         let bytes =
             std::fs::read(&plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
         (bytes, Grants::default())

@@ -72,10 +72,10 @@ enum Command {
 #[derive(Debug, Clone, Default, clap::Args)]
 pub(crate) struct LimitArgs {
     /// Deadline of one call in milliseconds (default 30000).
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     timeout_ms: Option<u64>,
     /// Memory cap in MiB (default 64).
-    #[arg(long, value_name = "MIB")]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=4096))]
     memory_mb: Option<u64>,
     /// Largest accepted input in bytes (default 1 MiB).
     #[arg(long, value_name = "BYTES")]
@@ -113,8 +113,26 @@ pub(crate) fn global_limits() -> Result<Limits, Failure> {
         }
     }
     let overrides = LimitOverrides {
-        timeout_ms: var("SLUICE_LIMIT_TIMEOUT_MS")?,
-        memory_bytes: var::<u64>("SLUICE_LIMIT_MEMORY_MB")?.map(|m| m << 20),
+        timeout_ms: var::<u64>("SLUICE_LIMIT_TIMEOUT_MS")?
+            .map(|ms| {
+                if (1..=86_400_000).contains(&ms) {
+                    Ok(ms)
+                } else {
+                    Err(usage(
+                        "SLUICE_LIMIT_TIMEOUT_MS must be between 1 and 86400000",
+                    ))
+                }
+            })
+            .transpose()?,
+        memory_bytes: var::<u64>("SLUICE_LIMIT_MEMORY_MB")?
+            .map(|mb| {
+                if (1..=4096).contains(&mb) {
+                    Ok(mb << 20)
+                } else {
+                    Err(usage("SLUICE_LIMIT_MEMORY_MB must be between 1 and 4096"))
+                }
+            })
+            .transpose()?,
         max_input_bytes: var("SLUICE_LIMIT_MAX_INPUT_BYTES")?,
         max_output_bytes: var("SLUICE_LIMIT_MAX_OUTPUT_BYTES")?,
         max_log_bytes: var("SLUICE_LIMIT_MAX_LOG_BYTES")?,
@@ -147,7 +165,9 @@ impl<E: Into<anyhow::Error>> From<E> for Failure {
                 | PluginHostError::Compile(_)
                 | PluginHostError::GrantNotDeclared { .. }
                 | PluginHostError::NotFound(_)
-                | PluginHostError::Bundled(_),
+                | PluginHostError::Bundled(_)
+                | PluginHostError::AlreadyInstalled(_)
+                | PluginHostError::NeedsVersion(_),
             ) => 2,
             _ => 1,
         };

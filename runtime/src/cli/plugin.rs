@@ -22,6 +22,9 @@ pub(crate) enum PluginCommand {
         grants: Vec<String>,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Replace an installed plugin of the same name and version.
+        #[arg(long)]
+        replace: bool,
         #[arg(long)]
         json: bool,
     },
@@ -69,6 +72,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             file,
             grants,
             limits,
+            replace,
             json,
         } => {
             let bytes = read_file(&file)?;
@@ -79,6 +83,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     &bytes,
                     &grants,
                     limits.overrides(),
+                    replace,
                 )
                 .await?;
             if json {
@@ -169,7 +174,11 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             };
             let ctx = CallContext {
                 run_id: "cli".into(),
-                workflow: "cli".into(),
+                // State of a loose file is kept apart from any installed plugin's.
+                workflow: match &record {
+                    Some(_) => "cli".into(),
+                    None => format!("cli:{}", loaded.digest),
+                },
                 step_id: "call".into(),
                 attempt: 1,
                 grants: Arc::new(grants),
@@ -181,7 +190,12 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 print_json(&outcome)?;
             } else {
                 for line in &outcome.logs {
-                    eprintln!("[{:?} {:?}] {}", line.source, line.level, line.message);
+                    eprintln!(
+                        "[{:?} {:?}] {}",
+                        line.source,
+                        line.level,
+                        safe(&line.message)
+                    );
                 }
                 for c in &outcome.calls {
                     eprintln!(
@@ -197,7 +211,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 }
                 match &outcome.result {
                     Ok(v) => println!("{}", serde_json::to_string_pretty(v)?),
-                    Err(e) => eprintln!("step failed: {e}"),
+                    Err(e) => eprintln!("step failed: {}", safe(&e.to_string())),
                 }
                 eprintln!("({} µs)", outcome.duration.as_micros());
             }
@@ -221,6 +235,25 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
 }
 
+/// Whether a plugin argument names a file (it ends in `.wasm` or contains a `/`) rather
+/// than a bundled or installed plugin, so a stray file never shadows a plugin's name.
+pub(crate) fn is_file_spec(spec: &str) -> bool {
+    spec.ends_with(".wasm") || spec.contains('/')
+}
+
+/// Terminal-safe text: control characters (escape sequences) are shown escaped.
+pub(crate) fn safe(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 /// A `.wasm` path is loaded directly (no record); anything else is looked up.
 async fn resolve(
     app: &App,
@@ -228,7 +261,7 @@ async fn resolve(
     grants: &[String],
 ) -> Result<(Option<PluginRecord>, LoadedPlugin), Failure> {
     let path = Path::new(spec);
-    if spec.ends_with(".wasm") || path.is_file() {
+    if is_file_spec(spec) {
         let bytes = read_file(path)?;
         let loaded = app.registry.load_bytes(spec, &bytes).await?;
         if let Some(g) = grants

@@ -39,6 +39,9 @@ pub struct LogLine {
     pub message: String,
 }
 
+/// What a line costs beyond its text, against the log cap.
+const LINE_OVERHEAD: usize = 32;
+
 /// The bounded buffer behind a step's log.
 #[derive(Debug)]
 pub(crate) struct StepLog {
@@ -75,9 +78,10 @@ impl StepLog {
         Ok(())
     }
 
-    /// Appends a line from the `log` import.
+    /// Appends a line from the `log` import. Each line costs its length plus a fixed
+    /// overhead, so a flood of empty lines is bounded too.
     pub(crate) fn line(&mut self, level: LogLevel, message: String) -> Result<(), LogLimit> {
-        self.charge(message.len())?;
+        self.charge(message.len() + LINE_OVERHEAD)?;
         self.lines.push(LogLine {
             level,
             source: LogSource::Log,
@@ -240,7 +244,7 @@ mod tests {
 
     #[test]
     fn stream_bytes_become_lines_and_the_cap_holds() {
-        let mut log = StepLog::new(20);
+        let mut log = StepLog::new(20 + 3 * LINE_OVERHEAD);
         log.stream(LogSource::Stdout, b"hello\nwor").unwrap();
         log.stream(LogSource::Stdout, b"ld\n").unwrap();
         log.line(LogLevel::Info, "x".into()).unwrap();

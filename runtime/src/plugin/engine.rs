@@ -1,7 +1,7 @@
 //! The wasmtime engine: component model, epoch interruption, the pooling allocator sized
 //! from [`EngineSettings`], and the fast memory path when the kernel supports it.
 //!
-//! The fast path keeps up to 1 MiB of each slot's linear memory and tables resident between
+//! The fast path keeps up to 2 MiB of each slot's linear memory and tables resident between
 //! instances and asks the kernel which pages a guest dirtied (`PAGEMAP_SCAN`, Linux ≥ 6.7)
 //! so only those are reset. Keeping memory resident without `PAGEMAP_SCAN` is slower than
 //! the default (the whole kept region would be reset on every drop), so on older kernels
@@ -72,6 +72,11 @@ fn config(settings: &EngineSettings, fast: bool) -> Config {
         .total_memories(n)
         .total_tables(n.saturating_mul(4))
         .total_stacks(n)
+        // Per component: a Rust plugin has one memory and a handful of core instances;
+        // these bounds stop one component from taking many pool slots at once.
+        .max_memories_per_component(2)
+        .max_core_instances_per_component(64)
+        .max_tables_per_component(16)
         .max_memory_size(settings.max_memory_bytes as usize);
     if fast {
         pool.linear_memory_keep_resident(KEEP_RESIDENT)
@@ -108,7 +113,8 @@ pub struct EpochTicker {
 }
 
 impl EpochTicker {
-    pub fn start(engine: &Engine) -> Self {
+    /// Starts the ticker thread; without it guest loops would never be interrupted.
+    pub fn start(engine: &Engine) -> Result<Self, PluginHostError> {
         let stop = Arc::new(AtomicBool::new(false));
         let (engine, flag) = (engine.weak(), stop.clone());
         std::thread::Builder::new()
@@ -122,8 +128,8 @@ impl EpochTicker {
                     }
                 }
             })
-            .ok();
-        Self { stop }
+            .map_err(|e| PluginHostError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+        Ok(Self { stop })
     }
 }
 

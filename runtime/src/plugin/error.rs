@@ -19,6 +19,8 @@ pub mod codes {
     pub const PLUGIN_LOG_LIMIT: &str = "PLUGIN_LOG_LIMIT";
     /// The guest returned text that is not JSON.
     pub const PLUGIN_INVALID_OUTPUT: &str = "PLUGIN_INVALID_OUTPUT";
+    /// The guest made more host calls in one step than allowed.
+    pub const PLUGIN_CALL_LIMIT: &str = "PLUGIN_CALL_LIMIT";
     /// The guest made a host call it was not granted; the call never left the host.
     pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
     /// The component could not be instantiated (e.g. the instance pool is exhausted).
@@ -88,6 +90,10 @@ pub enum PluginHostError {
     },
     #[error("plugin {0} is not installed (see `sluice plugin list`)")]
     NotFound(String),
+    #[error("{0} is already installed; remove it first or install with --replace")]
+    AlreadyInstalled(String),
+    #[error("give the plugin as NAME@VERSION, e.g. `{0}@1.0.0` (see `sluice plugin list`)")]
+    NeedsVersion(String),
     #[error("plugin {0} is bundled with Sluice and cannot be removed or replaced")]
     Bundled(String),
     #[error("{0}")]
@@ -112,6 +118,8 @@ impl PluginHostError {
             Self::GrantNotDeclared { .. } => "PLUGIN_GRANT_NOT_DECLARED",
             Self::NotFound(_) => "PLUGIN_NOT_FOUND",
             Self::Bundled(_) => "PLUGIN_BUNDLED",
+            Self::AlreadyInstalled(_) => "PLUGIN_ALREADY_INSTALLED",
+            Self::NeedsVersion(_) => "PLUGIN_VERSION_REQUIRED",
             Self::Io(_) => "IO_ERROR",
             Self::Store(e) => e.code(),
             Self::Engine(_) => "ENGINE_CONFIG",

@@ -20,6 +20,13 @@ use crate::broker::{
 };
 use crate::store::{StateNamespace, StateStore};
 
+/// Host calls one plugin call may make; the next one ends the step with
+/// `PLUGIN_CALL_LIMIT`, which bounds the step's record as well.
+pub const MAX_HOST_CALLS: usize = 10_000;
+
+/// Longest path or connector target accepted (and recorded).
+pub const MAX_TARGET: usize = 2048;
+
 /// Largest state key and value.
 pub const MAX_STATE_KEY: usize = 256;
 pub const MAX_STATE_VALUE: usize = 64 << 10;
@@ -43,20 +50,36 @@ impl std::fmt::Debug for Services {
 #[derive(Debug)]
 pub(crate) struct Limiter {
     pub(crate) memory_cap: usize,
-    pub(crate) hit: Option<usize>,
+    pub(crate) memory_used: usize,
+    pub(crate) hit: Option<LimitHit>,
 }
+
+/// Which limit a guest ran into.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LimitHit {
+    /// Total linear memory it asked for, bytes.
+    Memory(usize),
+    /// Table elements it asked for.
+    Table(usize),
+}
+
+/// Largest table a plugin may grow.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> WasmResult<bool> {
-        if desired > self.memory_cap {
-            self.hit = Some(desired);
+        // The cap is for the whole call: a component with several memories shares it.
+        let total = self.memory_used - current + desired;
+        if total > self.memory_cap {
+            self.hit = Some(LimitHit::Memory(total));
             return Ok(false);
         }
+        self.memory_used = total;
         Ok(true)
     }
 
@@ -66,8 +89,8 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         _max: Option<usize>,
     ) -> WasmResult<bool> {
-        if desired > 100_000 {
-            self.hit = Some(desired);
+        if desired > MAX_TABLE_ELEMENTS {
+            self.hit = Some(LimitHit::Table(desired));
             return Ok(false);
         }
         Ok(true)
@@ -131,6 +154,7 @@ impl StepState {
             table: ResourceTable::new(),
             limiter: Limiter {
                 memory_cap,
+                memory_used: 0,
                 hit: None,
             },
             log,
@@ -152,6 +176,23 @@ impl StepState {
     }
 
     /// Records a refused call and returns the trap that ends the step.
+    /// Counts a host call; past [`MAX_HOST_CALLS`] the guest traps.
+    fn admit(&mut self) -> WasmResult<()> {
+        if self.calls.len() < MAX_HOST_CALLS {
+            return Ok(());
+        }
+        let err = StepError::host(
+            codes::PLUGIN_CALL_LIMIT,
+            format!(
+                "plugin `{}` made more than {MAX_HOST_CALLS} host calls in one step",
+                self.plugin
+            ),
+        );
+        let trap = wasmtime::format_err!("{err}");
+        self.violation.get_or_insert(err);
+        Err(trap)
+    }
+
     fn deny(
         &mut self,
         kind: CallKind,
@@ -161,8 +202,8 @@ impl StepState {
     ) -> wasmtime::Error {
         self.calls.push(HostCall {
             kind,
-            method: method.to_owned(),
-            target: target.to_owned(),
+            method: truncate(method, 16),
+            target: truncate(target, MAX_TARGET),
             status: None,
             error: Some(codes::PERMISSION_DENIED.to_owned()),
             latency_us: 0,
@@ -183,8 +224,8 @@ impl StepState {
     ) {
         self.calls.push(HostCall {
             kind,
-            method: method.to_owned(),
-            target,
+            method: truncate(method, 16),
+            target: truncate(&target, MAX_TARGET),
             status: r.as_ref().ok().copied(),
             error: r.as_ref().err().cloned(),
             latency_us: started.elapsed().as_micros() as u64,
@@ -199,6 +240,61 @@ impl WasiView for StepState {
             table: &mut self.table,
         }
     }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// Why a connector request is malformed, if it is: the host refuses absolute URLs, paths
+/// escaping the base URL, unknown methods and headers that would override credentials.
+fn connector_request_problem(req: &http::Request) -> Option<String> {
+    if !matches!(
+        req.method.as_str(),
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
+    ) {
+        return Some(format!(
+            "method `{}`: use GET, POST, PUT, PATCH or DELETE",
+            truncate(&req.method, 16)
+        ));
+    }
+    let p = &req.path;
+    if p.len() > MAX_TARGET
+        || !p.starts_with('/')
+        || p.starts_with("//")
+        || p.contains("://")
+        || p.contains('\\')
+        || p.split(['/', '?', '#']).any(|seg| {
+            seg == ".."
+                || seg.eq_ignore_ascii_case("%2e%2e")
+                || seg.eq_ignore_ascii_case(".%2e")
+                || seg.eq_ignore_ascii_case("%2e.")
+        })
+    {
+        return Some(format!(
+            "path `{}` must be relative to the connector's base URL (start with `/`, no `..`)",
+            truncate(p, 200)
+        ));
+    }
+    for (name, _) in &req.headers {
+        let lower = name.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "authorization" | "proxy-authorization" | "cookie" | "x-api-key" | "host"
+        ) {
+            return Some(format!(
+                "header `{name}` is set by the host, not by plugins"
+            ));
+        }
+    }
+    None
 }
 
 fn broker_error(e: BrokerError) -> types::PluginError {
@@ -244,6 +340,7 @@ impl jumpcloud::Host for StepState {
         &mut self,
         req: jumpcloud::Request,
     ) -> WasmResult<Result<jumpcloud::Response, types::PluginError>> {
+        self.admit()?;
         let scopes = match scopes_for(&req.method, &req.path) {
             Ok(s) => s,
             Err(reason) => {
@@ -310,13 +407,17 @@ impl http::Host for StepState {
         &mut self,
         req: http::Request,
     ) -> WasmResult<Result<http::Response, types::PluginError>> {
-        let target = format!("{}:{}", req.connector, req.path);
+        self.admit()?;
+        let target = format!("{}:{}", req.connector, truncate(&req.path, MAX_TARGET));
         if !self.grants.allows_connector(&req.connector) {
             let msg = format!(
                 "plugin `{}` called connector `{}`; it was not granted `http:{}`",
                 self.plugin, req.connector, req.connector
             );
             return Err(self.deny(CallKind::Http, &req.method, &target, msg));
+        }
+        if let Some(problem) = connector_request_problem(&req) {
+            return Ok(Err(plugin_error("INVALID_REQUEST", problem, false)));
         }
         let started = Instant::now();
         let method = req.method.clone();
@@ -354,6 +455,7 @@ impl http::Host for StepState {
 
 impl StepState {
     fn check_state(&mut self, op: &str, key: &str) -> WasmResult<Option<types::PluginError>> {
+        self.admit()?;
         if !self.grants.allows_state() {
             let msg = format!(
                 "plugin `{}` used state; it was not granted `state`",

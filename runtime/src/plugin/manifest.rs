@@ -91,6 +91,10 @@ pub(crate) fn validate(m: wit::Manifest, world: PluginKind) -> Result<Manifest, 
             "kind `{kind}` does not match the exported world `{world}`"
         ));
     }
+    if m.description.chars().any(|c| c.is_control() && c != '\n') {
+        errors
+            .push("description contains control characters (terminal escapes are refused)".into());
+    }
     if m.description.trim().is_empty() {
         errors.push("description is empty".into());
     } else if m.description.len() > 2000 {

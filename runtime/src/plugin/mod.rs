@@ -161,7 +161,7 @@ impl PluginHost {
         bindings::Platform::add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
             .map_err(link)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
-        let ticker = EpochTicker::start(&engine);
+        let ticker = EpochTicker::start(&engine)?;
         let slots = tokio::sync::Semaphore::new(config.engine.max_instances.max(1) as usize);
         Ok(Self {
             engine,
@@ -601,16 +601,38 @@ fn classify(e: wasmtime::Error, store: &mut Store<StepState>) -> StepError {
             ),
         );
     }
-    if let Some(desired) = state.limiter.hit {
+    if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
         return StepError::host(
-            codes::PLUGIN_MEMORY_LIMIT,
+            codes::PLUGIN_TIMEOUT,
             format!(
-                "plugin `{}` tried to grow its memory to {} MiB; its limit is {} MiB",
-                state.plugin_name(),
-                desired >> 20,
-                state.limiter.memory_cap >> 20
+                "plugin `{}` ran past its deadline and was interrupted",
+                state.plugin_name()
             ),
         );
+    }
+    let mib = |b: usize| b as f64 / (1u64 << 20) as f64;
+    match state.limiter.hit {
+        Some(host::LimitHit::Memory(total)) => {
+            return StepError::host(
+                codes::PLUGIN_MEMORY_LIMIT,
+                format!(
+                    "plugin `{}` asked for {:.1} MiB of memory in all; its limit is {:.1} MiB",
+                    state.plugin_name(),
+                    mib(total),
+                    mib(state.limiter.memory_cap)
+                ),
+            );
+        }
+        Some(host::LimitHit::Table(elements)) => {
+            return StepError::host(
+                codes::PLUGIN_MEMORY_LIMIT,
+                format!(
+                    "plugin `{}` tried to grow a table to {elements} elements; the limit is 100000",
+                    state.plugin_name()
+                ),
+            );
+        }
+        None => {}
     }
     let panic = stderr.trim();
     let with_stderr = |m: String| {

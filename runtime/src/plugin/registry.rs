@@ -141,12 +141,16 @@ impl Registry {
     /// Installs a component with the given grants. Refuses a grant the plugin did not
     /// declare, a name that a bundled plugin uses, and anything that does not load; in each
     /// case nothing is stored.
+    ///
+    /// Installing a `name@version` that is already installed is refused unless `replace`
+    /// is set; replacing keeps nothing of the old record (grants and limits are the new ones).
     pub async fn install(
         &self,
         label: &str,
         bytes: &[u8],
         grants: &[String],
         limits: LimitOverrides,
+        replace: bool,
     ) -> Result<PluginRecord, PluginHostError> {
         let plugin = self.load_bytes(label, bytes).await?;
         let m = &plugin.manifest;
@@ -166,6 +170,10 @@ impl Registry {
                 });
             }
         }
+        let previous = self.installed()?.into_iter().find(|r| r.id() == m.id());
+        if previous.is_some() && !replace {
+            return Err(PluginHostError::AlreadyInstalled(m.id()));
+        }
         let mut granted = grants.to_vec();
         granted.sort();
         granted.dedup();
@@ -183,7 +191,9 @@ impl Registry {
                 .to_string(),
         };
         let path = self.blobs.join(format!("{}.wasm", plugin.digest));
-        if !path.is_file() {
+        // (Re)write the file unless it already holds exactly these bytes.
+        let intact = std::fs::read(&path).is_ok_and(|on_disk| on_disk == bytes);
+        if !intact {
             std::fs::create_dir_all(&self.blobs)
                 .map_err(|e| io("cannot create", &self.blobs, e))?;
             let tmp = path.with_extension("tmp");
@@ -192,6 +202,11 @@ impl Registry {
         }
         let json = serde_json::to_value(&record).map_err(|e| PluginHostError::Io(e.to_string()))?;
         self.store.plugin_put(&record.id(), &json)?;
+        if let Some(old) = previous
+            && old.digest != record.digest
+        {
+            self.remove_blob_if_unused(&old.digest)?;
+        }
         Ok(record)
     }
 
@@ -257,9 +272,7 @@ impl Registry {
     /// Removes `name@version`; the component file goes when no record uses it.
     pub async fn remove(&self, id: &str) -> Result<PluginRecord, PluginHostError> {
         let Some((name, _)) = id.split_once('@') else {
-            return Err(PluginHostError::NotFound(format!(
-                "{id} (give NAME@VERSION)"
-            )));
+            return Err(PluginHostError::NeedsVersion(id.to_owned()));
         };
         if self.bundled().await?.iter().any(|b| b.name == name) {
             return Err(PluginHostError::Bundled(id.to_owned()));
@@ -270,14 +283,19 @@ impl Registry {
             .find(|r| r.id() == id)
             .ok_or_else(|| PluginHostError::NotFound(id.to_owned()))?;
         self.store.plugin_remove(id)?;
-        if !self.installed()?.iter().any(|r| r.digest == record.digest) {
-            let path = self.blobs.join(format!("{}.wasm", record.digest));
-            std::fs::remove_file(&path).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(io("cannot remove", &path, e)),
-            })?;
-        }
+        self.remove_blob_if_unused(&record.digest)?;
         Ok(record)
+    }
+
+    fn remove_blob_if_unused(&self, digest: &str) -> Result<(), PluginHostError> {
+        if self.installed()?.iter().any(|r| r.digest == digest) {
+            return Ok(());
+        }
+        let path = self.blobs.join(format!("{digest}.wasm"));
+        std::fs::remove_file(&path).or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Ok(()),
+            _ => Err(io("cannot remove", &path, e)),
+        })
     }
 }
 

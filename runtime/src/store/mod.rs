@@ -9,8 +9,8 @@ pub use sled_store::SledStore;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "the data directory {0} is in use by another Sluice process (is `sluice serve` \
-         running?); stop it or pass a different --data-dir"
+        "the data directory {0} is in use by another Sluice process (a running command \
+         or service); wait for it, stop it, or pass a different --data-dir"
     )]
     Locked(String),
     #[error("store error: {0}")]

@@ -99,15 +99,32 @@ impl Action for Hostile {
                 Ok(json!({"status": r.status, "body": r.body}))
             }
             "http" => {
-                let connector = input.arg.as_str().unwrap_or("allowed").to_owned();
+                let (connector, path, headers) = match &input.arg {
+                    Value::String(c) => (c.clone(), "/".to_owned(), vec![]),
+                    a => (
+                        a["connector"].as_str().unwrap_or("allowed").to_owned(),
+                        a["path"].as_str().unwrap_or("/").to_owned(),
+                        a["header"]
+                            .as_str()
+                            .map(|h| vec![(h.to_owned(), "x".to_owned())])
+                            .unwrap_or_default(),
+                    ),
+                };
                 let r = sluice_plugin::http::send(&sluice_plugin::http::Request {
                     connector,
                     method: "GET".into(),
-                    path: "/".into(),
+                    path,
+                    headers,
                     ..Default::default()
                 })?;
                 Ok(json!({"status": r.status}))
             }
+            "empty-log-spam" => loop {
+                sluice_plugin::log::info("");
+            },
+            "call-flood" => loop {
+                let _ = sluice_plugin::state::get("k");
+            },
             "state" => {
                 let key = input.arg["key"].as_str().unwrap_or("k");
                 if let Some(v) = input.arg.get("set") {
