@@ -92,7 +92,9 @@ impl StepLog {
 
     /// Appends raw stdout/stderr bytes; complete lines become log lines.
     pub(crate) fn stream(&mut self, source: LogSource, bytes: &[u8]) -> Result<(), LogLimit> {
-        self.charge(bytes.len())?;
+        // Each completed line costs like a log line, so a flood of newlines is bounded too.
+        let newlines = bytes.iter().filter(|b| **b == b'\n').count();
+        self.charge(bytes.len() + newlines * LINE_OVERHEAD)?;
         let partial = match source {
             LogSource::Stderr => &mut self.partial_stderr,
             _ => &mut self.partial_stdout,
@@ -254,7 +256,18 @@ mod tests {
         let texts: Vec<_> = lines.iter().map(|l| l.message.as_str()).collect();
         assert_eq!(
             texts,
-            ["hello", "world", "x", "[log truncated at 20 bytes]"]
+            ["hello", "world", "x", "[log truncated at 116 bytes]"]
         );
+    }
+
+    #[test]
+    fn empty_lines_cost_too() {
+        let mut log = StepLog::new(10 * LINE_OVERHEAD);
+        let pushed = (0..100)
+            .take_while(|_| log.line(LogLevel::Info, String::new()).is_ok())
+            .count();
+        assert_eq!(pushed, 10);
+        let mut log = StepLog::new(10 * LINE_OVERHEAD);
+        assert!(log.stream(LogSource::Stdout, &[b'\n'; 11]).is_err());
     }
 }
