@@ -68,7 +68,7 @@ pub fn compare(input: &Input) -> Result<bool, PluginError> {
         }
         Operator::Matches => {
             let (Value::String(text), Value::String(pattern)) = (field, value) else {
-                return Err(mismatch("matches", field, value));
+                return Err(mismatch("match", field, value));
             };
             let re = regex::RegexBuilder::new(pattern)
                 .size_limit(1 << 20)

@@ -1,4 +1,4 @@
-//! Compiled components on disk. A compile takes 50–90 ms; loading a cached artifact takes a
+//! Compiled components on disk. A compile takes 0.1–0.7 s; loading a cached artifact takes a
 //! fraction of a millisecond. The key covers the component's sha256 and the engine's
 //! compatibility hash (wasmtime version and every setting that changes generated code), so
 //! a changed engine never loads a stale artifact.

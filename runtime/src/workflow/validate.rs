@@ -162,20 +162,22 @@ impl Checker<'_> {
             }
         }
         let input = input.cloned().unwrap_or(Value::Object(Default::default()));
-        if template::check(&input).is_empty() && !contains_template(&input) {
-            if let Ok(validator) = jsonschema::validator_for(&info.input_schema) {
-                for e in validator.iter_errors(&input) {
-                    let at = e.instance_path.to_string();
-                    let at = if at.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" at {at}")
-                    };
-                    self.report(
-                        location,
-                        format!("input{at} does not match `{}`: {e}", info.id),
-                    );
-                }
+        // Only a static input can be checked before the run; templates are checked then.
+        if contains_template(&input) {
+            return;
+        }
+        if let Ok(validator) = jsonschema::validator_for(&info.input_schema) {
+            for e in validator.iter_errors(&input) {
+                let at = e.instance_path.to_string();
+                let at = if at.is_empty() {
+                    String::new()
+                } else {
+                    format!(" at {at}")
+                };
+                self.report(
+                    location,
+                    format!("input{at} does not match `{}`: {e}", info.id),
+                );
             }
         }
     }
