@@ -1,59 +1,18 @@
 //! The `sluice` binary as a user runs it: plugin install / list / inspect / call / remove,
 //! bench step, exit codes, and what is (not) stored after a refusal.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Command;
+
+use common::{Sluice, hostile_wasm, stderr};
 use serde_json::Value;
-use sluice_plugin_build::{PluginCrate, build_plugins};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+trait PluginIds {
+    fn plugin_ids(&self) -> Vec<String>;
 }
 
-/// The hostile test plugin, built (or found up to date) by the same helper the build uses.
-fn hostile_wasm() -> PathBuf {
-    let crates = [PluginCrate {
-        package: "hostile",
-        dir: "tests/plugins/hostile",
-    }];
-    build_plugins(&workspace(), &crates)
-        .expect("hostile plugin builds")
-        .remove(0)
-}
-
-struct Sluice {
-    data: tempfile::TempDir,
-}
-
-impl Sluice {
-    fn new() -> Self {
-        Sluice {
-            data: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(args)
-            .env("SLUICE_DATA_DIR", self.data.path())
-            .output()
-            .expect("sluice runs")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("JSON output")
-    }
-
+impl PluginIds for Sluice {
     fn plugin_ids(&self) -> Vec<String> {
         let list = self.json(&["plugin", "list", "--json"]);
         list.as_array()
@@ -68,10 +27,6 @@ impl Sluice {
             })
             .collect()
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -2,57 +2,25 @@
 //! their golden error files, bad input changes nothing, and a run killed mid-way resumes
 //! with each side effect done exactly once.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use common::{Sluice, hostile_wasm, stderr, workspace};
 use serde_json::{Value, json};
-use sluice_plugin_build::{PluginCrate, build_plugins};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+trait Runs {
+    fn runs(&self) -> Vec<Value>;
 }
 
-struct Sluice {
-    data: tempfile::TempDir,
-}
-
-impl Sluice {
-    fn new() -> Self {
-        Sluice {
-            data: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));
-        c.args(args)
-            .current_dir(workspace())
-            .env("SLUICE_DATA_DIR", self.data.path());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("sluice runs")
-    }
-
+impl Runs for Sluice {
     fn runs(&self) -> Vec<Value> {
-        let out = self.run(&["runs", "list", "--json"]);
-        assert!(out.status.success(), "{}", stderr(&out));
-        serde_json::from_slice::<Value>(&out.stdout)
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
+        let list = self.json(&["runs", "list", "--json"]);
+        list.as_array().unwrap().clone()
     }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn examples() -> Vec<PathBuf> {
@@ -244,15 +212,7 @@ fn a_template_error_at_run_time_fails_the_step_with_its_location() {
 #[test]
 fn a_killed_run_resumes_and_each_side_effect_happens_once() {
     let s = Sluice::new();
-    let hostile = build_plugins(
-        &workspace(),
-        &[PluginCrate {
-            package: "hostile",
-            dir: "tests/plugins/hostile",
-        }],
-    )
-    .expect("hostile plugin builds")
-    .remove(0);
+    let hostile = hostile_wasm();
     let out = s.run(&[
         "plugin",
         "install",

@@ -1,0 +1,64 @@
+//! Helpers shared by the binary-level tests: the `sluice` binary over a throwaway data
+//! directory, and the plugin components written for the tests.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use sluice_plugin_build::{PluginCrate, build_plugins};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The hostile test plugin, built (or found up to date) by the same helper the build uses.
+pub fn hostile_wasm() -> PathBuf {
+    let crates = [PluginCrate {
+        package: "hostile",
+        dir: "tests/plugins/hostile",
+    }];
+    build_plugins(&workspace(), &crates)
+        .expect("hostile plugin builds")
+        .remove(0)
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The `sluice` binary with its own data directory, run from the workspace root.
+pub struct Sluice {
+    pub data: tempfile::TempDir,
+}
+
+impl Sluice {
+    pub fn new() -> Self {
+        Sluice {
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        c.args(args)
+            .current_dir(workspace())
+            .env("SLUICE_DATA_DIR", self.data.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("sluice runs")
+    }
+
+    /// Runs a command that must succeed and print JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert!(out.status.success(), "{args:?} failed: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("JSON output")
+    }
+}
