@@ -44,7 +44,7 @@ fn bundled_plugins_are_listed_and_callable() {
         r#"{"a":[1,2]}"#,
         "--json",
     ]);
-    assert_eq!(out["result"]["Ok"], serde_json::json!({"a": [1, 2]}));
+    assert_eq!(out["result"]["output"], serde_json::json!({"a": [1, 2]}));
     let out = s.json(&[
         "plugin",
         "call",
@@ -53,7 +53,7 @@ fn bundled_plugins_are_listed_and_callable() {
         r#"{"field":3,"operator":"gt","value":2}"#,
         "--json",
     ]);
-    assert_eq!(out["result"]["Ok"], Value::Bool(true));
+    assert_eq!(out["result"]["output"], Value::Bool(true));
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn install_reviews_permissions_and_refuses_undeclared_grants() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(outcome["result"]["Err"]["code"], "PLUGIN_TIMEOUT");
+    assert_eq!(outcome["result"]["error"]["code"], "PLUGIN_TIMEOUT");
 
     // Only the granted permission works.
     let out = s.json(&[
@@ -148,7 +148,7 @@ fn install_reviews_permissions_and_refuses_undeclared_grants() {
         r#"{"mode":"state","arg":{"key":"k","set":1}}"#,
         "--json",
     ]);
-    assert_eq!(out["result"]["Ok"]["value"], "1");
+    assert_eq!(out["result"]["output"]["value"], "1");
     let out = s.run(&[
         "plugin",
         "call",
@@ -158,7 +158,7 @@ fn install_reviews_permissions_and_refuses_undeclared_grants() {
         "--json",
     ]);
     let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(outcome["result"]["Err"]["code"], "PERMISSION_DENIED");
+    assert_eq!(outcome["result"]["error"]["code"], "PERMISSION_DENIED");
 
     let out = s.run(&["plugin", "remove", "hostile@0.1.0"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -195,7 +195,7 @@ fn global_limits_come_from_the_environment() {
     let out = call("200");
     assert_eq!(out.status.code(), Some(1));
     let outcome: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(outcome["result"]["Err"]["code"], "PLUGIN_TIMEOUT");
+    assert_eq!(outcome["result"]["error"]["code"], "PLUGIN_TIMEOUT");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 

@@ -93,6 +93,7 @@ pub struct StepRecord {
     pub step: String,
     pub kind: String,
     pub attempts: Vec<Attempt>,
+    #[serde(with = "crate::plugin::error::result_json")]
     pub result: Result<Value, StepError>,
     pub finished_at: String,
 }
@@ -102,6 +103,7 @@ pub struct StepRecord {
 pub struct Attempt {
     pub attempt: u32,
     pub input: Value,
+    #[serde(with = "crate::plugin::error::result_json")]
     pub result: Result<Value, StepError>,
     pub logs: Vec<LogLine>,
     pub calls: Vec<HostCall>,

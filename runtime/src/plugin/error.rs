@@ -126,3 +126,38 @@ impl PluginHostError {
         }
     }
 }
+
+/// Serializes a step result as `{"output": …}` or `{"error": {…}}`: the shape the CLI's
+/// `--json`, the journal and the API show, rather than serde's `{"Ok": …}`.
+pub mod result_json {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::StepError;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Shape<T> {
+        Output(T),
+        Error(StepError),
+    }
+
+    pub fn serialize<S: Serializer>(
+        r: &Result<serde_json::Value, StepError>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match r {
+            Ok(v) => Shape::Output(v),
+            Err(e) => Shape::Error(e.clone()),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Result<serde_json::Value, StepError>, D::Error> {
+        Ok(match Shape::deserialize(d)? {
+            Shape::Output(v) => Ok(v),
+            Shape::Error(e) => Err(e),
+        })
+    }
+}

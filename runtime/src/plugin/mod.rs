@@ -119,10 +119,11 @@ pub struct CallContext {
 /// What a call produced: its result, and the record kept whatever the result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CallOutcome {
+    #[serde(with = "error::result_json")]
     pub result: Result<serde_json::Value, StepError>,
     pub logs: Vec<LogLine>,
     pub calls: Vec<HostCall>,
-    #[serde(with = "micros")]
+    #[serde(rename = "duration_us", with = "micros")]
     pub duration: Duration,
 }
 
