@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sluice_plugin_build::{PluginCrate, build_plugins};
+use sluice_plugin_build::{PluginCrate, build_for_build_script};
 
 const BUNDLED: &[PluginCrate<'static>] = &[
     PluginCrate {
@@ -21,18 +21,8 @@ const BUNDLED: &[PluginCrate<'static>] = &[
 ];
 
 fn main() {
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let root = Path::new(&manifest_dir)
-        .parent()
-        .expect("runtime/ sits in the workspace");
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let paths = match build_plugins(root, BUNDLED) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    };
+    let paths = build_for_build_script(BUNDLED);
     let mut code = String::from("&[\n");
     for (c, path) in BUNDLED.iter().zip(&paths) {
         code.push_str(&format!(

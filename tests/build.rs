@@ -1,9 +1,7 @@
 //! Builds the plugins written for the tests (`tests/plugins/*`) into components and tells
 //! the tests where they are.
 
-use std::path::Path;
-
-use sluice_plugin_build::{PluginCrate, build_plugins};
+use sluice_plugin_build::{PluginCrate, build_for_build_script};
 
 const PLUGINS: &[PluginCrate<'static>] = &[
     PluginCrate {
@@ -17,24 +15,13 @@ const PLUGINS: &[PluginCrate<'static>] = &[
 ];
 
 fn main() {
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let root = Path::new(&manifest_dir)
-        .parent()
-        .expect("tests/ sits in the workspace");
-    match build_plugins(root, PLUGINS) {
-        Ok(paths) => {
-            println!(
-                "cargo:rustc-env=SLUICE_TEST_HOSTILE_WASM={}",
-                paths[0].display()
-            );
-            println!(
-                "cargo:rustc-env=SLUICE_TEST_BAD_MANIFEST_WASM={}",
-                paths[1].display()
-            );
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(1);
-        }
-    }
+    let paths = build_for_build_script(PLUGINS);
+    println!(
+        "cargo:rustc-env=SLUICE_TEST_HOSTILE_WASM={}",
+        paths[0].display()
+    );
+    println!(
+        "cargo:rustc-env=SLUICE_TEST_BAD_MANIFEST_WASM={}",
+        paths[1].display()
+    );
 }

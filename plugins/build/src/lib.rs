@@ -131,6 +131,23 @@ pub fn build_plugins(
     Ok(out)
 }
 
+/// For build scripts: builds `crates` of the workspace that holds the calling package (its
+/// parent directory), or prints the error and fails the build.
+pub fn build_for_build_script(crates: &[PluginCrate<'_>]) -> Vec<PathBuf> {
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default();
+    let root = Path::new(&manifest_dir)
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    match build_plugins(&root, crates) {
+        Ok(paths) => paths,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 fn ensure_target(rustc: &std::ffi::OsStr) -> Result<(), BuildError> {
     let output = Command::new(rustc)
         .args(["--print", "target-libdir", "--target", TARGET])
