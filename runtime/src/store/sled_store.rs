@@ -143,30 +143,43 @@ fn decode(key: &[u8], bytes: &[u8]) -> Result<serde_json::Value, StoreError> {
     })
 }
 
+fn encode(record: &serde_json::Value) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+/// The JSON record under `key` in `tree`, if any.
+fn get_json(tree: &sled::Tree, key: &[u8]) -> Result<Option<serde_json::Value>, StoreError> {
+    tree.get(key)
+        .map_err(backend)?
+        .map(|v| decode(key, &v))
+        .transpose()
+}
+
+/// Decodes every record of an iteration over a tree.
+fn collect_json(
+    iter: impl Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>,
+) -> Result<Vec<serde_json::Value>, StoreError> {
+    iter.map(|kv| {
+        let (k, v) = kv.map_err(backend)?;
+        decode(&k, &v)
+    })
+    .collect()
+}
+
 impl PluginStore for SledStore {
     fn plugin_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let bytes = encode(record)?;
         self.plugins.insert(id.as_bytes(), bytes).map_err(backend)?;
         self.plugins.flush().map_err(backend)?;
         Ok(())
     }
 
     fn plugin_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        self.plugins
-            .get(id.as_bytes())
-            .map_err(backend)?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
+        get_json(&self.plugins, id.as_bytes())
     }
 
     fn plugin_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
-        self.plugins
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv.map_err(backend)?;
-                decode(&k, &v)
-            })
-            .collect()
+        collect_json(self.plugins.iter())
     }
 
     fn plugin_remove(&self, id: &str) -> Result<bool, StoreError> {
@@ -190,29 +203,18 @@ fn journal_key(run: &str, path: &str) -> Vec<u8> {
 
 impl RunStore for SledStore {
     fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let bytes = encode(record)?;
         self.runs.insert(id.as_bytes(), bytes).map_err(backend)?;
         Ok(())
     }
 
     fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        self.runs
-            .get(id.as_bytes())
-            .map_err(backend)?
-            .map(|v| decode(id.as_bytes(), &v))
-            .transpose()
+        get_json(&self.runs, id.as_bytes())
     }
 
     fn run_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
         // Run ids start with a zero-padded timestamp, so reverse key order is newest first.
-        self.runs
-            .iter()
-            .rev()
-            .map(|kv| {
-                let (k, v) = kv.map_err(backend)?;
-                decode(&k, &v)
-            })
-            .collect()
+        collect_json(self.runs.iter().rev())
     }
 
     fn journal_put(
@@ -221,7 +223,7 @@ impl RunStore for SledStore {
         path: &str,
         record: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let bytes = encode(record)?;
         let key = journal_key(run, path);
         let fresh = self.journal.insert(&key, bytes).map_err(backend)?.is_none();
         if fresh {
@@ -235,12 +237,7 @@ impl RunStore for SledStore {
     }
 
     fn journal_get(&self, run: &str, path: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        let key = journal_key(run, path);
-        self.journal
-            .get(&key)
-            .map_err(backend)?
-            .map(|v| decode(&key, &v))
-            .transpose()
+        get_json(&self.journal, &journal_key(run, path))
     }
 
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
