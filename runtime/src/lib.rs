@@ -9,16 +9,20 @@
 //!   registry of installed and bundled plugins.
 //! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
 //!   permission model (scopes, grants, run-as roles).
+//! - [`jumpcloud`]: the local JumpCloud sandbox (and what the runtime needs to start it).
 //! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
 //! - [`store`]: persistent state behind small traits (sled).
 //! - [`workflow`]: workflow templating (the document model and engine come next).
 //! - [`bench`]: the measurements behind `sluice bench`.
 //! - [`cli`]: the `sluice` command line (the binary's `main` only calls it).
 
+#![recursion_limit = "256"]
+
 pub mod bench;
 pub mod broker;
 pub mod cli;
 pub mod engine;
+pub mod jumpcloud;
 pub mod plugin;
 pub mod store;
 pub mod workflow;

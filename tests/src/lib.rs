@@ -42,6 +42,7 @@ impl JumpCloudBroker for CountingBroker {
             status: 200,
             headers: vec![],
             body: format!("{{\"path\":{:?}}}", req.path),
+            attempts: 1,
         })
     }
 }
@@ -54,6 +55,7 @@ impl HttpBroker for CountingBroker {
             status: 204,
             headers: vec![],
             body: String::new(),
+            attempts: 1,
         })
     }
 }

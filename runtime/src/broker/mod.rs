@@ -6,6 +6,7 @@
 //! The production JumpCloud client and the connector HTTP client implement these traits;
 //! [`Unconfigured`] answers every call with a clear "not configured" error.
 
+pub mod jumpcloud;
 pub mod permissions;
 
 use async_trait::async_trait;
@@ -37,6 +38,13 @@ pub struct BrokerResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// How many attempts the broker made (retries on 429, 5xx and timeouts).
+    #[serde(default = "one")]
+    pub attempts: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// A brokered call that did not produce a response (after the broker's own retries).
@@ -107,4 +115,7 @@ pub struct HostCall {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub latency_us: u64,
+    /// Attempts the broker made, when it retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }

@@ -154,6 +154,9 @@ pub fn scopes_for(method: &str, path: &str) -> Result<&'static [&'static str], S
     const APPS_R: &[&str] = &["applications", "applications.readonly"];
     let scopes: &'static [&'static str] = match segs.as_slice() {
         ["api", "systemusers", ..] => rw(&["users"], USERS_R),
+        // searches are POSTs that only read
+        ["api", "search", "systemusers"] => USERS_R,
+        ["api", "search", "systems"] => SYSTEMS_R,
         ["api", "users", ..] => rw(
             &["administrators"],
             &["administrators", "administrators.readonly"],
@@ -175,6 +178,8 @@ pub fn scopes_for(method: &str, path: &str) -> Result<&'static [&'static str], S
         ["api", "v2", "users", ..] => rw(&["users"], USERS_R),
         ["api", "v2", "systems", ..] => rw(&["systems"], SYSTEMS_R),
         ["api", "v2", "applications", ..] => rw(&["applications"], APPS_R),
+        // policies are device configuration: JumpCloud files them under systems
+        ["api", "v2", "policies", ..] => rw(&["systems"], SYSTEMS_R),
         ["api", "v2", "ldapservers", ..] => {
             rw(&["directories"], &["directories", "directories.readonly"])
         }
@@ -338,6 +343,11 @@ mod tests {
             ["groups"]
         );
         assert!(scopes_for("GET", "/nowhere").is_err());
+        assert!(scopes_for("POST", "/sandbox/reset").is_err());
+        assert_eq!(
+            scopes_for("POST", "/api/search/systemusers").unwrap(),
+            ["users", "users.readonly"]
+        );
         assert!(scopes_for("TRACE", "/api/systemusers").is_err());
     }
 

@@ -4,10 +4,13 @@
 //! # Layout
 //! - this file: arguments, the data directory, dispatch and exit codes;
 //! - `plugin.rs`: `sluice plugin …`;
-//! - `bench.rs`: `sluice bench …`.
+//! - `bench.rs`: `sluice bench …`;
+//! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
+//! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
 
 mod bench;
 mod plugin;
+mod sandbox;
 mod workflow;
 
 use std::path::PathBuf;
@@ -18,6 +21,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::broker::Unconfigured;
+use crate::jumpcloud::embedded::JumpCloudTarget;
 use crate::plugin::registry::Registry;
 use crate::plugin::{
     EngineSettings, HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services,
@@ -66,6 +70,8 @@ enum Command {
     /// Inspect and resume runs.
     #[command(subcommand)]
     Runs(workflow::RunsCommand),
+    /// Serve a local JumpCloud sandbox (or reset the embedded one).
+    Sandbox(sandbox::SandboxArgs),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -186,6 +192,7 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 pub(crate) struct App {
     pub(crate) registry: Arc<Registry>,
     pub(crate) store: Arc<SledStore>,
+    pub(crate) jumpcloud: JumpCloudTarget,
     data_dir: PathBuf,
 }
 
@@ -199,17 +206,12 @@ impl App {
         limits: Limits,
         engine: EngineSettings,
     ) -> anyhow::Result<App> {
-        let data_dir = match data_dir {
-            Some(d) => d,
-            None => directories::ProjectDirs::from("", "", "sluice")
-                .map(|p| p.data_dir().to_path_buf())
-                .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR")?,
-        };
-        std::fs::create_dir_all(&data_dir)
-            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-        let store = Arc::new(SledStore::open(&data_dir.join("store"))?);
+        let (data_dir, store) = Self::open_store(data_dir)?;
+        let jumpcloud =
+            crate::jumpcloud::embedded::connect(|k| std::env::var(k).ok(), store.clone())
+                .map_err(|e| anyhow::anyhow!(e))?;
         let services = Services {
-            jumpcloud: Arc::new(Unconfigured),
+            jumpcloud: jumpcloud.broker.clone(),
             http: Arc::new(Unconfigured),
             state: store.clone(),
         };
@@ -222,8 +224,25 @@ impl App {
         Ok(App {
             registry: Arc::new(Registry::new(host, store.clone(), data_dir.join("plugins"))),
             store,
+            jumpcloud,
             data_dir,
         })
+    }
+
+    /// Resolves the data directory and opens its store.
+    pub(crate) fn open_store(
+        data_dir: Option<PathBuf>,
+    ) -> anyhow::Result<(PathBuf, Arc<SledStore>)> {
+        let data_dir = match data_dir {
+            Some(d) => d,
+            None => directories::ProjectDirs::from("", "", "sluice")
+                .map(|p| p.data_dir().to_path_buf())
+                .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR")?,
+        };
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        let store = Arc::new(SledStore::open(&data_dir.join("store"))?);
+        Ok((data_dir, store))
     }
 
     /// Where an installed component with this digest is kept.
@@ -275,6 +294,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let app = App::open(cli.data_dir, global_limits()?)?;
             workflow::runs_cmd(&app, cmd).await
         }
+        Command::Sandbox(args) => sandbox::run(cli.data_dir, args).await,
     }
 }
 

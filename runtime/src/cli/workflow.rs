@@ -310,6 +310,9 @@ pub(crate) async fn run_cmd(
     let trigger = manual_trigger(&loaded.doc);
     let run = engine.create_run(loaded.doc, loaded.subs, input, trigger)?;
     eprintln!("run {} started ({})", run.id, run.workflow);
+    if let Some(notice) = app.jumpcloud.notice() {
+        eprintln!("note: {notice}");
+    }
     let done = engine.execute(&run.id, &StderrProgress).await?;
     finish(&done, json_out)
 }

@@ -207,6 +207,7 @@ impl StepState {
             status: None,
             error: Some(codes::PERMISSION_DENIED.to_owned()),
             latency_us: 0,
+            attempts: None,
         });
         let err = StepError::host(codes::PERMISSION_DENIED, message);
         let trap = wasmtime::format_err!("{err}");
@@ -221,6 +222,7 @@ impl StepState {
         target: String,
         started: Instant,
         r: &Result<u16, String>,
+        attempts: u32,
     ) {
         self.calls.push(HostCall {
             kind,
@@ -229,6 +231,7 @@ impl StepState {
             status: r.as_ref().ok().copied(),
             error: r.as_ref().err().cloned(),
             latency_us: started.elapsed().as_micros() as u64,
+            attempts: (attempts > 1).then_some(attempts),
         });
     }
 }
@@ -391,6 +394,7 @@ impl jumpcloud::Host for StepState {
                 .as_ref()
                 .map(|r| r.status)
                 .map_err(|e| e.code.clone()),
+            result.as_ref().map_or(1, |r| r.attempts),
         );
         Ok(result
             .map(|r| jumpcloud::Response {
@@ -442,6 +446,7 @@ impl http::Host for StepState {
                 .as_ref()
                 .map(|r| r.status)
                 .map_err(|e| e.code.clone()),
+            result.as_ref().map_or(1, |r| r.attempts),
         );
         Ok(result
             .map(|r| http::Response {
@@ -481,7 +486,7 @@ impl StepState {
         r: Result<T, crate::store::StoreError>,
     ) -> Result<T, types::PluginError> {
         let status = r.as_ref().map(|_| 200).map_err(|e| e.code().to_owned());
-        self.record(CallKind::State, op, key.to_owned(), started, &status);
+        self.record(CallKind::State, op, key.to_owned(), started, &status, 1);
         r.map_err(|e| plugin_error("STATE_UNAVAILABLE", e.to_string(), true))
     }
 }

@@ -14,6 +14,7 @@ pub struct SledStore {
     runs: sled::Tree,
     journal: sled::Tree,
     journal_index: sled::Tree,
+    sandbox: sled::Tree,
 }
 
 fn backend(e: sled::Error) -> StoreError {
@@ -54,6 +55,7 @@ impl SledStore {
             runs: db.open_tree("runs").map_err(backend)?,
             journal: db.open_tree("journal").map_err(backend)?,
             journal_index: db.open_tree("journal_order").map_err(backend)?,
+            sandbox: db.open_tree("sandbox").map_err(backend)?,
             db,
         })
     }
@@ -287,5 +289,22 @@ mod tests {
         let _first = SledStore::open(dir.path()).unwrap();
         let err = SledStore::open(dir.path()).unwrap_err();
         assert_eq!(err.code(), "STORE_LOCKED", "{err}");
+    }
+}
+
+/// The embedded JumpCloud sandbox keeps its directory as one snapshot in the `sandbox` tree.
+impl crate::jumpcloud::sandbox::SnapshotStore for SledStore {
+    fn load(&self) -> Result<Option<Vec<u8>>, String> {
+        self.sandbox
+            .get("directory")
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn save(&self, snapshot: &[u8]) -> Result<(), String> {
+        self.sandbox
+            .insert("directory", snapshot)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }

@@ -1,0 +1,94 @@
+//! `sluice sandbox`: serve a standalone JumpCloud sandbox (its directory in memory, apart
+//! from any data dir), or `sluice sandbox reset` the embedded one in the data dir.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{App, Failure, usage};
+use crate::jumpcloud::sandbox::{Faults, Sandbox, SnapshotStore, seed};
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub(crate) struct SandboxArgs {
+    #[command(subcommand)]
+    command: Option<SandboxCommand>,
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8089", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// The API key clients must send as `x-api-key` (default: a random one, printed).
+    #[arg(long, env = "SLUICE_SANDBOX_API_KEY", value_name = "KEY")]
+    api_key: Option<String>,
+    /// A seed file (JSON), or `default` for the built-in organisation.
+    #[arg(long, default_value = "default", value_name = "FILE|default")]
+    seed: String,
+    /// Injected faults, e.g. `429=0.1,503=0.05,latency=20ms,retry-after=1`.
+    #[arg(long, value_name = "SPEC")]
+    faults: Option<String>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum SandboxCommand {
+    /// Put the embedded sandbox of the data dir back to the default organisation.
+    Reset,
+}
+
+pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<(), Failure> {
+    if let Some(SandboxCommand::Reset) = args.command {
+        let (dir, store) = App::open_store(data_dir)?;
+        let snapshots: Arc<dyn SnapshotStore> = store.clone();
+        let sandbox = Sandbox::new(
+            seed::default_directory(),
+            "",
+            Faults::default(),
+            Some(snapshots),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        sandbox.reset().map_err(|e| anyhow::anyhow!(e))?;
+        store.flush()?;
+        eprintln!(
+            "the embedded JumpCloud sandbox in {} is back to the default organisation",
+            dir.display()
+        );
+        return Ok(());
+    }
+    if !args.listen.ip().is_loopback() {
+        eprintln!(
+            "warning: listening on {}, not loopback: anyone who can reach it and knows the key can use it",
+            args.listen
+        );
+    }
+    let directory = if args.seed == "default" {
+        seed::default_directory()
+    } else {
+        let text = std::fs::read_to_string(&args.seed)
+            .map_err(|e| usage(format!("cannot read the seed file {}: {e}", args.seed)))?;
+        seed::parse(&text).map_err(usage)?
+    };
+    let faults = match &args.faults {
+        Some(spec) => Faults::parse(spec).map_err(|e| usage(format!("--faults: {e}")))?,
+        None => Faults::default(),
+    };
+    let key = args
+        .api_key
+        .clone()
+        .unwrap_or_else(|| format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)));
+    let sandbox = Arc::new(Sandbox::new(directory, key.clone(), faults, None).map_err(usage)?);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    println!("JumpCloud sandbox listening on http://{addr}");
+    println!("organisation id: {}", sandbox.org_id());
+    if args.api_key.is_none() {
+        println!("API key: {key}");
+    }
+    println!(
+        "use it with SLUICE_JUMPCLOUD_URL=http://{addr} SLUICE_JUMPCLOUD_API_KEY=<key>; Ctrl-C stops it"
+    );
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    sandbox.serve(listener, shutdown).await?;
+    Ok(())
+}

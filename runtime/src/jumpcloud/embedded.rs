@@ -1,0 +1,78 @@
+//! Which JumpCloud a runtime talks to: the organisation configured with
+//! `SLUICE_JUMPCLOUD_API_KEY`, or, when none is, a sandbox started inside the runtime on a
+//! loopback port, with its directory kept in the data dir so consecutive runs see each
+//! other's changes. Either way plugins reach it through the same broker and HTTP client.
+
+use std::sync::Arc;
+
+use crate::broker::JumpCloudBroker;
+use crate::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
+
+use super::sandbox::{Faults, RunningSandbox, Sandbox, SnapshotStore, seed};
+
+/// The JumpCloud a runtime is wired to.
+pub struct JumpCloudTarget {
+    pub broker: Arc<dyn JumpCloudBroker>,
+    /// Set when the target is the embedded sandbox (kept alive for the runtime's lifetime).
+    pub sandbox: Option<RunningSandbox>,
+    /// Where calls go, for people: a URL, or the embedded sandbox.
+    pub description: String,
+}
+
+impl std::fmt::Debug for JumpCloudTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JumpCloudTarget")
+            .field("description", &self.description)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JumpCloudTarget {
+    /// Whether calls go to the embedded sandbox.
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// What every run prints so nobody mistakes the sandbox for their organisation.
+    pub fn notice(&self) -> Option<String> {
+        self.sandbox.as_ref().map(|_| {
+            "JumpCloud: no API key configured (SLUICE_JUMPCLOUD_API_KEY), so this run uses the \
+             embedded sandbox organisation kept in the data dir; no real directory is changed"
+                .to_owned()
+        })
+    }
+}
+
+/// Connects to the configured JumpCloud, or starts the embedded sandbox over `snapshots`.
+/// Must be called inside a tokio runtime (the sandbox serves from a task).
+pub fn connect(
+    env: impl Fn(&str) -> Option<String>,
+    snapshots: Arc<dyn SnapshotStore>,
+) -> Result<JumpCloudTarget, String> {
+    if let Some(cfg) = JumpCloudConfig::from_env(&env)? {
+        let description = cfg.base_url.clone();
+        return Ok(JumpCloudTarget {
+            broker: Arc::new(JumpCloudClient::new(cfg)?),
+            sandbox: None,
+            description,
+        });
+    }
+    let key = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let sandbox = Arc::new(Sandbox::new(
+        seed::default_directory(),
+        key.clone(),
+        Faults::default(),
+        Some(snapshots),
+    )?);
+    let running = sandbox
+        .spawn(([127, 0, 0, 1], 0).into())
+        .map_err(|e| format!("cannot start the embedded JumpCloud sandbox: {e}"))?;
+    let mut cfg = JumpCloudConfig::new(ApiKey::new(key), &running.url());
+    // A loopback server needs no pacing.
+    cfg.rate_per_second = 0.0;
+    Ok(JumpCloudTarget {
+        broker: Arc::new(JumpCloudClient::new(cfg)?),
+        description: format!("embedded sandbox ({})", running.url()),
+        sandbox: Some(running),
+    })
+}
