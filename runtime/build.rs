@@ -1,33 +1,40 @@
-//! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`) into
-//! components and embeds them in the `sluice` binary.
+//! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, and one
+//! component per feature of the JumpCloud catalogue `plugins/jumpcloud`) and embeds them
+//! in the `sluice` binary.
 
 use std::path::Path;
 
-use sluice_plugin_build::{PluginCrate, build_for_build_script};
+use sluice_plugin_build::{PluginCrate, build_for_build_script, features_of};
 
 const BUNDLED: &[PluginCrate<'static>] = &[
-    PluginCrate {
-        package: "transform",
-        dir: "plugins/transform",
-    },
-    PluginCrate {
-        package: "compare",
-        dir: "plugins/compare",
-    },
-    PluginCrate {
-        package: "http-request",
-        dir: "plugins/http-request",
-    },
+    PluginCrate::single("transform", "plugins/transform"),
+    PluginCrate::single("compare", "plugins/compare"),
+    PluginCrate::single("http-request", "plugins/http-request"),
 ];
+
+/// The JumpCloud catalogue: one component per feature of this crate.
+const CATALOGUE: (&str, &str) = ("sluice-jumpcloud", "plugins/jumpcloud");
 
 fn main() {
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    let paths = build_for_build_script(BUNDLED);
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
+    let root = Path::new(&manifest_dir).parent().unwrap_or(Path::new("."));
+    let features = features_of(root, CATALOGUE.1).unwrap_or_else(|e| {
+        eprintln!("error: cannot read {}/Cargo.toml: {e}", CATALOGUE.1);
+        std::process::exit(1);
+    });
+    let mut crates = BUNDLED.to_vec();
+    crates.extend(features.iter().map(|f| PluginCrate {
+        package: CATALOGUE.0,
+        dir: CATALOGUE.1,
+        feature: Some(f),
+    }));
+    let paths = build_for_build_script(&crates);
     let mut code = String::from("&[\n");
-    for (c, path) in BUNDLED.iter().zip(&paths) {
+    for (c, path) in crates.iter().zip(&paths) {
         code.push_str(&format!(
             "    ({:?}, include_bytes!({:?}) as &[u8]),\n",
-            format!("{}.wasm", c.package),
+            format!("{}.wasm", c.feature.unwrap_or(c.package)),
             path.display().to_string()
         ));
     }

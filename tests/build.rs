@@ -4,14 +4,8 @@
 use sluice_plugin_build::{PluginCrate, build_for_build_script};
 
 const PLUGINS: &[PluginCrate<'static>] = &[
-    PluginCrate {
-        package: "hostile",
-        dir: "tests/plugins/hostile",
-    },
-    PluginCrate {
-        package: "bad-manifest",
-        dir: "tests/plugins/bad-manifest",
-    },
+    PluginCrate::single("hostile", "tests/plugins/hostile"),
+    PluginCrate::single("bad-manifest", "tests/plugins/bad-manifest"),
 ];
 
 fn main() {

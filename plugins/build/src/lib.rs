@@ -15,11 +15,43 @@ use std::process::Command;
 /// The rustc target plugins are built for.
 pub const TARGET: &str = "wasm32-wasip2";
 
-/// A plugin crate in the workspace: its package name and its directory.
+/// A plugin crate in the workspace: its package name and its directory, and for a crate
+/// that builds one component per cargo feature (the JumpCloud catalogue), the feature.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginCrate<'a> {
     pub package: &'a str,
     pub dir: &'a str,
+    pub feature: Option<&'a str>,
+}
+
+impl<'a> PluginCrate<'a> {
+    /// A crate that builds one component.
+    pub const fn single(package: &'a str, dir: &'a str) -> Self {
+        PluginCrate {
+            package,
+            dir,
+            feature: None,
+        }
+    }
+}
+
+/// The features declared in the `[features]` table of `<root>/<dir>/Cargo.toml`, in order
+/// (a catalogue crate's plugin names).
+pub fn features_of(workspace_root: &Path, dir: &str) -> std::io::Result<Vec<String>> {
+    let text = std::fs::read_to_string(workspace_root.join(dir).join("Cargo.toml"))?;
+    let mut in_features = false;
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_features = line == "[features]";
+        } else if in_features
+            && let Some((name, _)) = line.split_once('=')
+            && !line.starts_with('#')
+        {
+            out.push(name.trim().to_owned());
+        }
+    }
+    Ok(out)
 }
 
 /// Why a plugin could not be built.
@@ -100,6 +132,9 @@ pub fn build_plugins(
             ])
             .arg("--target-dir")
             .arg(&target_dir);
+        if let Some(f) = c.feature {
+            cmd.args(["--features", f]);
+        }
         // Settings meant for the outer (host) build must not leak into the guest build.
         for var in [
             "CARGO_TARGET_DIR",
@@ -126,6 +161,18 @@ pub fn build_plugins(
         if !wasm.is_file() {
             return Err(BuildError::Missing(wasm));
         }
+        // The next feature's build overwrites the crate's output: keep a copy per feature.
+        let wasm = match c.feature {
+            None => wasm,
+            Some(f) => {
+                let dir = target_dir.join("components");
+                let copy = dir.join(format!("{f}.wasm"));
+                std::fs::create_dir_all(&dir)
+                    .and_then(|_| std::fs::copy(&wasm, &copy))
+                    .map_err(BuildError::Spawn)?;
+                copy
+            }
+        };
         out.push(wasm);
     }
     Ok(out)

@@ -121,6 +121,10 @@ pub fn from_wit_error(e: types::PluginError) -> crate::PluginError {
 #[macro_export]
 macro_rules! export_action {
     ($plugin:ty) => {
+        $crate::export_action!($plugin, name = env!("CARGO_PKG_NAME"));
+    };
+    // A crate that builds several components (one per cargo feature) names each one.
+    ($plugin:ty, name = $name:expr) => {
         // Only a wasm build exports the world: the export names are not valid native
         // symbol names, and native builds exist for unit tests of the plugin's logic.
         #[cfg(target_arch = "wasm32")]
@@ -131,7 +135,7 @@ macro_rules! export_action {
             {
                 fn describe() -> $crate::__private::types::Manifest {
                     $crate::__private::to_wit_manifest($crate::action_manifest::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
+                        $name,
                         env!("CARGO_PKG_VERSION"),
                     ))
                 }
@@ -158,6 +162,10 @@ macro_rules! export_action {
 #[macro_export]
 macro_rules! export_condition {
     ($plugin:ty) => {
+        $crate::export_condition!($plugin, name = env!("CARGO_PKG_NAME"));
+    };
+    // A crate that builds several components (one per cargo feature) names each one.
+    ($plugin:ty, name = $name:expr) => {
         // Only a wasm build exports the world: the export names are not valid native
         // symbol names, and native builds exist for unit tests of the plugin's logic.
         #[cfg(target_arch = "wasm32")]
@@ -168,7 +176,7 @@ macro_rules! export_condition {
             {
                 fn describe() -> $crate::__private::types::Manifest {
                     $crate::__private::to_wit_manifest($crate::condition_manifest::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
+                        $name,
                         env!("CARGO_PKG_VERSION"),
                     ))
                 }
@@ -195,6 +203,10 @@ macro_rules! export_condition {
 #[macro_export]
 macro_rules! export_connector {
     ($plugin:ty) => {
+        $crate::export_connector!($plugin, name = env!("CARGO_PKG_NAME"));
+    };
+    // A crate that builds several components (one per cargo feature) names each one.
+    ($plugin:ty, name = $name:expr) => {
         // Only a wasm build exports the world: the export names are not valid native
         // symbol names, and native builds exist for unit tests of the plugin's logic.
         #[cfg(target_arch = "wasm32")]
@@ -205,7 +217,7 @@ macro_rules! export_connector {
             {
                 fn describe() -> $crate::__private::types::Manifest {
                     $crate::__private::to_wit_manifest($crate::connector_manifest::<$plugin>(
-                        env!("CARGO_PKG_NAME"),
+                        $name,
                         env!("CARGO_PKG_VERSION"),
                     ))
                 }

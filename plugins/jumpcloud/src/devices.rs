@@ -1,0 +1,315 @@
+//! Device (system) actions: list, get, bind a user, a user's devices, add a device to a
+//! device group, bind a policy to a device or device group.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sluice_plugin::PluginError;
+
+use crate::api::{self, DeviceRef, GroupRef, Transport, UserRef, str_field};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListIn {
+    /// Operating system as JumpCloud names it (`Windows`, `Mac OS X`, `Ubuntu`, ...).
+    #[serde(default)]
+    pub os: Option<String>,
+    /// `windows`, `darwin` or `linux`.
+    #[serde(default)]
+    pub os_family: Option<String>,
+    #[serde(default)]
+    pub hostname: Option<String>,
+    /// More v1 filters, `field:$op:value`.
+    #[serde(default)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListOut {
+    pub devices: Vec<Value>,
+    pub total: usize,
+}
+
+pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
+    let mut query: Vec<(String, String)> = input
+        .filter
+        .iter()
+        .map(|f| ("filter".to_owned(), f.clone()))
+        .collect();
+    for (field, v) in [
+        ("os", &input.os),
+        ("osFamily", &input.os_family),
+        ("hostname", &input.hostname),
+    ] {
+        if let Some(v) = v {
+            query.push(("filter".into(), format!("{field}:$eq:{v}")));
+        }
+    }
+    let (devices, total) = api::list_v1(jc, "/api/systems", &query, 10_000, "listing devices")?;
+    Ok(ListOut { devices, total })
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeviceOut {
+    pub device: Value,
+}
+
+pub fn get(jc: &dyn Transport, device: DeviceRef) -> Result<DeviceOut, PluginError> {
+    Ok(DeviceOut {
+        device: device.get(jc)?,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindIn {
+    #[serde(flatten)]
+    pub device: DeviceRef,
+    #[serde(flatten)]
+    pub user: UserRef,
+    /// Administrator (sudo) rights on the device.
+    #[serde(default)]
+    pub sudo: bool,
+    /// sudo without a password.
+    #[serde(default)]
+    pub without_password: bool,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct BindOut {
+    pub system_id: String,
+    pub system_name: String,
+    pub user_id: String,
+    pub sudo: bool,
+    pub changed: bool,
+}
+
+pub fn bind_user(jc: &dyn Transport, input: BindIn) -> Result<BindOut, PluginError> {
+    let fail = |e: PluginError| {
+        if e.retryable {
+            e
+        } else {
+            PluginError::new("SYSTEM_BINDING_FAILED", e.message)
+        }
+    };
+    let device = input.device.get(jc).map_err(fail)?;
+    let sid = str_field(&device, "_id");
+    let uid = input.user.id(jc)?;
+    let attrs = json!({"sudo": {"enabled": input.sudo, "withoutPassword": input.sudo && input.without_password}});
+    let path = format!("/api/v2/users/{uid}/associations");
+    let r = api::send(
+        jc,
+        "POST",
+        &path,
+        Some(&api::graph_op("add", "system", &sid, Some(attrs.clone()))),
+    )?;
+    let changed = if api::already_exists(&r) {
+        // Bound already: make the sudo flag what was asked.
+        api::write(
+            jc,
+            "POST",
+            &path,
+            Some(&api::graph_op("update", "system", &sid, Some(attrs))),
+            "updating the binding",
+        )
+        .map_err(fail)?;
+        false
+    } else if r.ok() {
+        true
+    } else {
+        return Err(fail(api::error_for(&r, "binding the user to the device")));
+    };
+    Ok(BindOut {
+        system_id: sid,
+        system_name: str_field(&device, "displayName"),
+        user_id: uid,
+        sudo: input.sudo,
+        changed,
+    })
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserDevice {
+    pub system_id: String,
+    pub system_name: String,
+    pub os: String,
+    pub sudo: bool,
+    /// `direct`, or the names of the groups the access comes through.
+    pub access_via: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UserDevicesOut {
+    pub user_id: String,
+    pub devices: Vec<UserDevice>,
+}
+
+pub fn user_devices(jc: &dyn Transport, who: UserRef) -> Result<UserDevicesOut, PluginError> {
+    let uid = who.id(jc)?;
+    let found = api::list_v2(
+        jc,
+        &format!("/api/v2/users/{uid}/systems"),
+        &[],
+        10_000,
+        "listing the user's devices",
+    )?;
+    let mut devices = Vec::new();
+    for s in found {
+        let sid = str_field(&s, "id");
+        let d = api::get(jc, &format!("/api/systems/{sid}"), &[], "reading a device")?;
+        let mut via = Vec::new();
+        for path in s["paths"].as_array().into_iter().flatten() {
+            let first = &path[0]["to"];
+            let name = if path.as_array().is_some_and(|p| p.len() == 1) {
+                "direct".to_owned()
+            } else if first["type"] == "user_group" {
+                let gid = str_field(first, "id");
+                api::get(jc, &format!("/api/v2/usergroups/{gid}"), &[], "reading a group")
+                    .map(|g| str_field(&g, "name"))
+                    .unwrap_or(gid)
+            } else {
+                str_field(first, "type")
+            };
+            if !via.contains(&name) {
+                via.push(name);
+            }
+        }
+        devices.push(UserDevice {
+            system_id: sid,
+            system_name: str_field(&d, "displayName"),
+            os: format!("{} {}", str_field(&d, "os"), str_field(&d, "version"))
+                .trim()
+                .to_owned(),
+            sudo: s["compiledAttributes"]["sudo"]["enabled"] == json!(true),
+            access_via: via,
+        });
+    }
+    Ok(UserDevicesOut {
+        user_id: uid,
+        devices,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupAddIn {
+    #[serde(flatten)]
+    pub device: DeviceRef,
+    #[serde(flatten)]
+    pub group: GroupRef,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GroupAddOut {
+    pub system_id: String,
+    pub group_id: String,
+    pub group_name: String,
+    pub changed: bool,
+}
+
+pub fn group_add(jc: &dyn Transport, input: GroupAddIn) -> Result<GroupAddOut, PluginError> {
+    let device = input.device.get(jc)?;
+    let sid = str_field(&device, "_id");
+    let group = input.group.get(jc, "systemgroups")?;
+    let gid = str_field(&group, "id");
+    let r = api::send(
+        jc,
+        "POST",
+        &format!("/api/v2/systemgroups/{gid}/members"),
+        Some(&api::graph_op("add", "system", &sid, None)),
+    )?;
+    let changed = if api::already_exists(&r) {
+        false
+    } else if r.ok() {
+        true
+    } else {
+        return Err(api::error_for(&r, "adding the device to the group"));
+    };
+    Ok(GroupAddOut {
+        system_id: sid,
+        group_id: gid,
+        group_name: str_field(&group, "name"),
+        changed,
+    })
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBindIn {
+    /// The policy, by id or name.
+    #[serde(default)]
+    pub policy_id: Option<String>,
+    #[serde(default)]
+    pub policy_name: Option<String>,
+    /// A device (`system_id` or `hostname`) ...
+    #[serde(flatten)]
+    pub device: DeviceRef,
+    /// ... or a device group (`group_id` or `group_name`).
+    #[serde(flatten)]
+    pub group: GroupRef,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PolicyBindOut {
+    pub policy_id: String,
+    pub policy_name: String,
+    /// `system:<id>` or `system_group:<id>`.
+    pub target: String,
+    pub changed: bool,
+}
+
+pub fn policy_bind(jc: &dyn Transport, input: PolicyBindIn) -> Result<PolicyBindOut, PluginError> {
+    let policy = match (&input.policy_id, &input.policy_name) {
+        (Some(id), _) => {
+            api::check_id(id, "policy_id")?;
+            api::get(jc, &format!("/api/v2/policies/{id}"), &[], "reading the policy")?
+        }
+        (None, Some(name)) => {
+            let filter = format!("name:eq:{name}");
+            api::get(jc, "/api/v2/policies", &[("filter", filter.as_str())], "finding the policy")?
+                .as_array()
+                .and_then(|a| a.first())
+                .cloned()
+                .ok_or_else(|| PluginError::new("NOT_FOUND", format!("no policy named `{name}`")))?
+        }
+        (None, None) => {
+            return Err(PluginError::invalid_input(
+                "name the policy with policy_id or policy_name",
+            ));
+        }
+    };
+    let pid = str_field(&policy, "id");
+    let device_given = input.device.system_id.is_some() || input.device.hostname.is_some();
+    let group_given = input.group.group_id.is_some() || input.group.group_name.is_some();
+    let (ty, tid) = match (device_given, group_given) {
+        (true, false) => ("system", str_field(&input.device.get(jc)?, "_id")),
+        (false, true) => (
+            "system_group",
+            str_field(&input.group.get(jc, "systemgroups")?, "id"),
+        ),
+        _ => {
+            return Err(PluginError::invalid_input(
+                "bind to exactly one target: a device (system_id/hostname) or a device group (group_id/group_name)",
+            ));
+        }
+    };
+    let r = api::send(
+        jc,
+        "POST",
+        &format!("/api/v2/policies/{pid}/associations"),
+        Some(&api::graph_op("add", ty, &tid, None)),
+    )?;
+    let changed = if api::already_exists(&r) {
+        false
+    } else if r.ok() {
+        true
+    } else {
+        return Err(api::error_for(&r, "binding the policy"));
+    };
+    Ok(PolicyBindOut {
+        policy_id: pid,
+        policy_name: str_field(&policy, "name"),
+        target: format!("{ty}:{tid}"),
+        changed,
+    })
+}

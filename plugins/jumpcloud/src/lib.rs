@@ -1,0 +1,458 @@
+//! The JumpCloud plugin catalogue: every action and condition admins compose workflows
+//! from, as one crate that builds one component per cargo feature (`--features
+//! user-create` builds the `user-create` plugin). The logic is plain Rust over a
+//! [`api::Transport`]; components call the host's `jumpcloud` import, unit tests call an
+//! in-process sandbox directory.
+//!
+//! # Layout
+//! - [`api`]: transport, error mapping to seed 001's codes, pagination, id/name lookups.
+//! - [`users`], [`groups`], [`devices`], [`apps`], [`insights`], [`admin`]: the actions.
+//! - [`conditions`]: conditions not tied to one area.
+//! - this file: the plugin types (name, description, scopes) and the per-feature exports.
+
+pub mod admin;
+pub mod api;
+pub mod apps;
+pub mod conditions;
+pub mod devices;
+pub mod groups;
+pub mod insights;
+pub mod users;
+
+use sluice_plugin::{PluginError, Step};
+
+/// Declares an action plugin type that runs `$f` over the host transport.
+macro_rules! action {
+    ($name:ident, $desc:literal, [$($perm:literal),*], $input:ty, $output:ty, $f:path) => {
+        #[doc = $desc]
+        #[derive(Debug)]
+        pub struct $name;
+        impl sluice_plugin::Action for $name {
+            type Input = $input;
+            type Output = $output;
+            const DESCRIPTION: &'static str = $desc;
+            const PERMISSIONS: &'static [&'static str] = &[$(concat!("jumpcloud:", $perm)),*];
+            fn run(_step: &Step, input: $input) -> Result<$output, PluginError> {
+                $f(&api::Host, input)
+            }
+        }
+    };
+}
+
+/// Declares a condition plugin type.
+macro_rules! condition {
+    ($name:ident, $desc:literal, [$($perm:literal),*], $input:ty, $f:path) => {
+        #[doc = $desc]
+        #[derive(Debug)]
+        pub struct $name;
+        impl sluice_plugin::Condition for $name {
+            type Input = $input;
+            const DESCRIPTION: &'static str = $desc;
+            const PERMISSIONS: &'static [&'static str] = &[$(concat!("jumpcloud:", $perm)),*];
+            fn evaluate(_step: &Step, input: $input) -> Result<bool, PluginError> {
+                $f(&api::Host, input)
+            }
+        }
+    };
+}
+
+action!(
+    UserGet,
+    "Reads one JumpCloud user, by id, username, email or employee id.",
+    ["users.readonly"],
+    api::UserRef,
+    users::UserOut,
+    users::get
+);
+action!(
+    UserFind,
+    "Looks a user up by username, email or employee id; not finding one is an answer (`found: false`), not an error.",
+    ["users.readonly"],
+    api::UserRef,
+    users::FindOut,
+    users::find
+);
+action!(
+    UserList,
+    "Lists users matching filters (department, state, any v1 filter), following pages.",
+    ["users.readonly"],
+    users::ListIn,
+    users::ListOut,
+    users::list
+);
+action!(
+    UserCreate,
+    "Creates a JumpCloud user with every attribute (unix ids, sudo, manager, custom attributes); generates a policy-compliant password when none is given and never returns it.",
+    ["users"],
+    users::CreateIn,
+    users::CreateOut,
+    users::create
+);
+action!(
+    UserUpdate,
+    "Changes fields of a user (JumpCloud field names); passwords go through user-reset-password.",
+    ["users"],
+    users::UpdateIn,
+    users::UserOut,
+    users::update
+);
+action!(
+    UserDelete,
+    "Deletes a user (optionally clearing the manager of their direct reports).",
+    ["users"],
+    users::DeleteIn,
+    users::DeleteOut,
+    users::delete
+);
+action!(
+    UserSuspend,
+    "Suspends a user (state SUSPENDED); a suspended user is left as is.",
+    ["users"],
+    api::UserRef,
+    users::StateOut,
+    users::suspend
+);
+action!(
+    UserReactivate,
+    "Activates a STAGED user (with or without JumpCloud's activation email) or unsuspends a SUSPENDED one.",
+    ["users"],
+    users::ReactivateIn,
+    users::ReactivateOut,
+    users::reactivate
+);
+action!(
+    UserDeactivate,
+    "JumpCloud has no deactivation: suspends the user and removes every group membership and direct binding.",
+    ["users", "groups"],
+    api::UserRef,
+    users::DeactivateOut,
+    users::deactivate
+);
+action!(
+    UserUnlock,
+    "Unlocks a user locked out by failed logins.",
+    ["users"],
+    api::UserRef,
+    users::DoneOut,
+    users::unlock
+);
+action!(
+    UserResetPassword,
+    "Expires a user's password, or sets a generated policy-compliant one that is never returned.",
+    ["users"],
+    users::ResetPasswordIn,
+    users::DoneOut,
+    users::reset_password
+);
+action!(
+    UserResetMfa,
+    "Resets a user's MFA enrolment with an exclusion period (days) to enrol again.",
+    ["users"],
+    users::ResetMfaIn,
+    users::MfaOut,
+    users::reset_mfa
+);
+action!(
+    UserAddSshKey,
+    "Validates and adds an SSH public key to a user.",
+    ["users"],
+    users::SshKeyIn,
+    users::SshKeyOut,
+    users::add_ssh_key
+);
+action!(
+    UserSetAttributes,
+    "Sets custom attributes on a user, keeping the others unless asked to replace them.",
+    ["users"],
+    users::AttributesIn,
+    users::AttributesOut,
+    users::set_attributes
+);
+action!(
+    GroupFind,
+    "Finds a user or device group by id or name; not finding one is an answer.",
+    ["groups.readonly"],
+    groups::FindIn,
+    groups::FindOut,
+    groups::find
+);
+action!(
+    GroupList,
+    "Lists user or device groups, with v2 filters.",
+    ["groups.readonly"],
+    groups::ListIn,
+    groups::ListOut,
+    groups::list
+);
+action!(
+    GroupCreate,
+    "Creates a user or device group (returns the existing one of that name unless told not to).",
+    ["groups"],
+    groups::CreateIn,
+    groups::CreateOut,
+    groups::create
+);
+action!(
+    GroupAddMember,
+    "Adds a user to a user group; an existing membership is not an error.",
+    ["groups", "users.readonly"],
+    groups::MemberIn,
+    groups::MemberOut,
+    groups::add_member
+);
+action!(
+    GroupRemoveMember,
+    "Removes a user from a user group; a missing membership is not an error.",
+    ["groups", "users.readonly"],
+    groups::MemberIn,
+    groups::MemberOut,
+    groups::remove_member
+);
+action!(
+    GroupMembers,
+    "Lists the members of a user group with their usernames, emails and states.",
+    ["groups.readonly", "users.readonly"],
+    groups::MembersIn,
+    groups::MembersOut,
+    groups::members
+);
+action!(
+    UserGroups,
+    "Lists the user groups a user belongs to.",
+    ["users.readonly", "groups.readonly"],
+    api::UserRef,
+    groups::UserGroupsOut,
+    groups::user_groups
+);
+action!(
+    DeviceList,
+    "Lists devices, filtered by OS, OS family, hostname or any v1 filter.",
+    ["systems.readonly"],
+    devices::ListIn,
+    devices::ListOut,
+    devices::list
+);
+action!(
+    DeviceGet,
+    "Reads one device by id, display name or hostname.",
+    ["systems.readonly"],
+    api::DeviceRef,
+    devices::DeviceOut,
+    devices::get
+);
+action!(
+    DeviceBindUser,
+    "Binds a user to a device, with or without sudo; an existing binding gets the asked sudo setting.",
+    ["users", "systems.readonly"],
+    devices::BindIn,
+    devices::BindOut,
+    devices::bind_user
+);
+action!(
+    UserDevices,
+    "Lists the devices a user can log in to, directly or through groups, with sudo and the groups access comes through.",
+    ["users.readonly", "systems.readonly", "groups.readonly"],
+    api::UserRef,
+    devices::UserDevicesOut,
+    devices::user_devices
+);
+action!(
+    DeviceGroupAdd,
+    "Adds a device to a device group.",
+    ["groups", "systems.readonly"],
+    devices::GroupAddIn,
+    devices::GroupAddOut,
+    devices::group_add
+);
+action!(
+    PolicyBind,
+    "Binds a policy to a device or a device group.",
+    ["systems", "groups.readonly"],
+    devices::PolicyBindIn,
+    devices::PolicyBindOut,
+    devices::policy_bind
+);
+action!(
+    AppList,
+    "Lists the organisation's SSO applications.",
+    ["applications.readonly"],
+    apps::ListIn,
+    apps::ListOut,
+    apps::list
+);
+action!(
+    UserApps,
+    "Lists the applications a user can use and the groups access comes through.",
+    ["users.readonly", "applications.readonly", "groups.readonly"],
+    api::UserRef,
+    apps::UserAppsOut,
+    apps::user_apps
+);
+action!(
+    AppBindGroup,
+    "Gives a user group access to an application.",
+    ["applications", "groups.readonly"],
+    apps::BindGroupIn,
+    apps::BindGroupOut,
+    apps::bind_group
+);
+action!(
+    AdminList,
+    "Lists the organisation's administrators and their roles (read-only).",
+    ["administrators.readonly"],
+    admin::AdminsIn,
+    admin::AdminsOut,
+    admin::admins
+);
+action!(
+    EventsQuery,
+    "Queries Directory Insights events by service, time, event type and search term, following pages.",
+    ["directoryinsights"],
+    insights::QueryIn,
+    insights::QueryOut,
+    insights::query
+);
+action!(
+    UserLastEvent,
+    "The most recent Directory Insights event about or by a user.",
+    ["directoryinsights"],
+    insights::LastEventIn,
+    insights::LastEventOut,
+    insights::last_event
+);
+action!(
+    JumpCloudApi,
+    "A generic JumpCloud API call (method, path, query, body) for what the catalogue does not cover; still checked against the run-as role.",
+    ["users", "groups", "systems", "applications", "directoryinsights", "administrators.readonly", "organizations.readonly"],
+    admin::CallIn,
+    admin::CallOut,
+    admin::call
+);
+condition!(
+    UserExists,
+    "True when a user with that id, username, email or employee id exists.",
+    ["users.readonly"],
+    api::UserRef,
+    conditions::user_exists
+);
+condition!(
+    UserInGroup,
+    "True when the user is a member of the user group.",
+    ["users.readonly", "groups.readonly"],
+    groups::MemberIn,
+    groups::user_in_group
+);
+
+// One component per feature: exactly one of these is compiled into a wasm build.
+#[cfg(feature = "user-get")]
+sluice_plugin::export_action!(UserGet, name = "user-get");
+#[cfg(feature = "user-find")]
+sluice_plugin::export_action!(UserFind, name = "user-find");
+#[cfg(feature = "user-list")]
+sluice_plugin::export_action!(UserList, name = "user-list");
+#[cfg(feature = "user-create")]
+sluice_plugin::export_action!(UserCreate, name = "user-create");
+#[cfg(feature = "user-update")]
+sluice_plugin::export_action!(UserUpdate, name = "user-update");
+#[cfg(feature = "user-delete")]
+sluice_plugin::export_action!(UserDelete, name = "user-delete");
+#[cfg(feature = "user-suspend")]
+sluice_plugin::export_action!(UserSuspend, name = "user-suspend");
+#[cfg(feature = "user-reactivate")]
+sluice_plugin::export_action!(UserReactivate, name = "user-reactivate");
+#[cfg(feature = "user-deactivate")]
+sluice_plugin::export_action!(UserDeactivate, name = "user-deactivate");
+#[cfg(feature = "user-unlock")]
+sluice_plugin::export_action!(UserUnlock, name = "user-unlock");
+#[cfg(feature = "user-reset-password")]
+sluice_plugin::export_action!(UserResetPassword, name = "user-reset-password");
+#[cfg(feature = "user-reset-mfa")]
+sluice_plugin::export_action!(UserResetMfa, name = "user-reset-mfa");
+#[cfg(feature = "user-add-ssh-key")]
+sluice_plugin::export_action!(UserAddSshKey, name = "user-add-ssh-key");
+#[cfg(feature = "user-set-attributes")]
+sluice_plugin::export_action!(UserSetAttributes, name = "user-set-attributes");
+#[cfg(feature = "group-find")]
+sluice_plugin::export_action!(GroupFind, name = "group-find");
+#[cfg(feature = "group-list")]
+sluice_plugin::export_action!(GroupList, name = "group-list");
+#[cfg(feature = "group-create")]
+sluice_plugin::export_action!(GroupCreate, name = "group-create");
+#[cfg(feature = "group-add-member")]
+sluice_plugin::export_action!(GroupAddMember, name = "group-add-member");
+#[cfg(feature = "group-remove-member")]
+sluice_plugin::export_action!(GroupRemoveMember, name = "group-remove-member");
+#[cfg(feature = "group-members")]
+sluice_plugin::export_action!(GroupMembers, name = "group-members");
+#[cfg(feature = "user-groups")]
+sluice_plugin::export_action!(UserGroups, name = "user-groups");
+#[cfg(feature = "device-list")]
+sluice_plugin::export_action!(DeviceList, name = "device-list");
+#[cfg(feature = "device-get")]
+sluice_plugin::export_action!(DeviceGet, name = "device-get");
+#[cfg(feature = "device-bind-user")]
+sluice_plugin::export_action!(DeviceBindUser, name = "device-bind-user");
+#[cfg(feature = "user-devices")]
+sluice_plugin::export_action!(UserDevices, name = "user-devices");
+#[cfg(feature = "device-group-add")]
+sluice_plugin::export_action!(DeviceGroupAdd, name = "device-group-add");
+#[cfg(feature = "policy-bind")]
+sluice_plugin::export_action!(PolicyBind, name = "policy-bind");
+#[cfg(feature = "app-list")]
+sluice_plugin::export_action!(AppList, name = "app-list");
+#[cfg(feature = "user-apps")]
+sluice_plugin::export_action!(UserApps, name = "user-apps");
+#[cfg(feature = "app-bind-group")]
+sluice_plugin::export_action!(AppBindGroup, name = "app-bind-group");
+#[cfg(feature = "admin-list")]
+sluice_plugin::export_action!(AdminList, name = "admin-list");
+#[cfg(feature = "events-query")]
+sluice_plugin::export_action!(EventsQuery, name = "events-query");
+#[cfg(feature = "user-last-event")]
+sluice_plugin::export_action!(UserLastEvent, name = "user-last-event");
+#[cfg(feature = "jumpcloud-api")]
+sluice_plugin::export_action!(JumpCloudApi, name = "jumpcloud-api");
+#[cfg(feature = "user-exists")]
+sluice_plugin::export_condition!(UserExists, name = "user-exists");
+#[cfg(feature = "user-in-group")]
+sluice_plugin::export_condition!(UserInGroup, name = "user-in-group");
+
+/// Every plugin of the catalogue, by name (the cargo feature that builds it).
+pub const PLUGINS: &[&str] = &[
+    "user-get",
+    "user-find",
+    "user-list",
+    "user-create",
+    "user-update",
+    "user-delete",
+    "user-suspend",
+    "user-reactivate",
+    "user-deactivate",
+    "user-unlock",
+    "user-reset-password",
+    "user-reset-mfa",
+    "user-add-ssh-key",
+    "user-set-attributes",
+    "group-find",
+    "group-list",
+    "group-create",
+    "group-add-member",
+    "group-remove-member",
+    "group-members",
+    "user-groups",
+    "device-list",
+    "device-get",
+    "device-bind-user",
+    "user-devices",
+    "device-group-add",
+    "policy-bind",
+    "app-list",
+    "user-apps",
+    "app-bind-group",
+    "admin-list",
+    "events-query",
+    "user-last-event",
+    "jumpcloud-api",
+    "user-exists",
+    "user-in-group",
+];
