@@ -115,10 +115,13 @@ pub fn build_plugins(
     }
     let mut out = Vec::with_capacity(crates.len());
     for c in crates {
-        println!(
-            "cargo:rerun-if-changed={}",
-            workspace_root.join(c.dir).display()
-        );
+        // The component is made of `src` and the manifest; tests and docs do not rebuild it.
+        for part in ["src", "Cargo.toml"] {
+            println!(
+                "cargo:rerun-if-changed={}",
+                workspace_root.join(c.dir).join(part).display()
+            );
+        }
         let mut cmd = Command::new(&cargo);
         cmd.current_dir(workspace_root)
             .args([

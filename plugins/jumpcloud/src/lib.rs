@@ -9,6 +9,7 @@
 //! - [`users`], [`groups`], [`devices`], [`apps`], [`insights`], [`admin`]: the actions.
 //! - [`conditions`]: conditions not tied to one area.
 //! - this file: the plugin types (name, description, scopes) and the per-feature exports.
+//! - `tests/logic.rs`: the logic against the sandbox's directory, in-process.
 
 pub mod admin;
 pub mod api;

@@ -54,7 +54,8 @@ impl ApiError {
         ApiError::new(404, "NOT_FOUND", format!("{what} not found"))
     }
 
-    fn body(&self) -> Value {
+    /// The JSON error body JumpCloud sends.
+    pub fn body(&self) -> Value {
         let mut b = json!({"code": self.status, "message": self.message, "status": self.code});
         if let Some(d) = &self.details {
             b["details"] = d.clone();
