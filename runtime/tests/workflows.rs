@@ -53,6 +53,14 @@ fn every_example_validates_and_runs() {
         assert!(out.status.success(), "{rel}: {}", stderr(&out));
         let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         match stem {
+            "bulk-provision" => assert_eq!(
+                result["output"]["users"],
+                json!([
+                    {"username": "ana.garcia", "created": true, "added_to_group": true},
+                    {"username": "lee.wong", "created": true, "added_to_group": true},
+                    {"username": "jane.doe", "created": false, "added_to_group": false},
+                ])
+            ),
             "hello" => assert_eq!(
                 result["output"],
                 json!({"username": "jsmith", "email": "john.smith@example.com", "display_name": "John Smith (Acme)"})

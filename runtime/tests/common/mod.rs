@@ -18,10 +18,7 @@ pub fn workspace() -> PathBuf {
 
 /// The hostile test plugin, built (or found up to date) by the same helper the build uses.
 pub fn hostile_wasm() -> PathBuf {
-    let crates = [PluginCrate {
-        package: "hostile",
-        dir: "tests/plugins/hostile",
-    }];
+    let crates = [PluginCrate::single("hostile", "tests/plugins/hostile")];
     build_plugins(&workspace(), &crates)
         .expect("hostile plugin builds")
         .remove(0)

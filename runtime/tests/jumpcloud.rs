@@ -1,0 +1,201 @@
+//! JumpCloud as a user meets it: a standalone `sluice sandbox` with injected faults, a
+//! workflow run against it through the environment's API key, and what the data dir keeps.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::{Sluice, stderr};
+use serde_json::{Value, json};
+
+const KEY: &str = "sk-live-3c9f1a7e2b5d4c8e9f0a1b2c3d4e5f60";
+
+/// A `sluice sandbox` child process; killed on drop.
+struct SandboxProcess {
+    child: Child,
+    url: String,
+    /// Kept open: the sandbox prints more and must not meet a closed pipe.
+    _banner: BufReader<std::process::ChildStdout>,
+}
+
+impl SandboxProcess {
+    fn start(faults: &str) -> SandboxProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "sandbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                KEY,
+                "--faults",
+                faults,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sandbox starts");
+        let mut first = String::new();
+        let mut banner = BufReader::new(child.stdout.take().unwrap());
+        banner.read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected sandbox banner: {first}"))
+            .to_owned();
+        SandboxProcess {
+            child,
+            url,
+            _banner: banner,
+        }
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn with_jumpcloud(s: &Sluice, sb: &SandboxProcess, args: &[&str]) -> std::process::Output {
+    s.cmd(args)
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
+        .output()
+        .unwrap()
+}
+
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle)
+            {
+                hits.push(p.display().to_string());
+            }
+        }
+    }
+    hits
+}
+
+#[test]
+fn provisioning_100_users_through_faults_creates_each_exactly_once_and_keeps_no_key() {
+    let sb = SandboxProcess::start("429=0.1,503=0.1,retry-after=0");
+    let s = Sluice::new();
+    let users: Vec<Value> = (0..100)
+        .map(|i| json!({"username": format!("bulk.user{i:03}"), "email": format!("bulk.user{i:03}@acme.example")}))
+        .collect();
+    let input = json!({ "users": users }).to_string();
+    let out = with_jumpcloud(
+        &s,
+        &sb,
+        &["run", "examples/bulk-provision.yaml", "--input-json", &input, "--json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("embedded sandbox"),
+        "a configured key means no embedded sandbox"
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = result["output"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["created"] == true)
+        .count();
+    assert_eq!(created, 100);
+    // The directory holds each user once: 3 seeded + 100.
+    let listed = with_jumpcloud(
+        &s,
+        &sb,
+        &["plugin", "call", "user-list", "--input-json", r#"{"fields": "username"}"#, "--json"],
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let names: Vec<&str> = listed["result"]["output"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<_> = names.iter().collect();
+    assert_eq!(names.len(), 103);
+    assert_eq!(unique.len(), 103);
+    // Faults were met and ridden out: some calls took more than one attempt.
+    let run_id = result["run_id"].as_str().unwrap();
+    let shown = s.run(&["runs", "show", run_id, "--json"]);
+    assert!(shown.status.success());
+    let record = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(record.contains("\"attempts\""), "retried calls are recorded");
+    // The API key is nowhere: not in the data dir, the run record or any output.
+    assert!(!record.contains(KEY));
+    assert!(!stderr(&out).contains(KEY) && !String::from_utf8_lossy(&out.stdout).contains(KEY));
+    assert_eq!(files_containing(s.data.path(), KEY.as_bytes()), Vec::<String>::new());
+}
+
+#[test]
+fn a_wrong_key_or_organisation_is_a_clear_error() {
+    let sb = SandboxProcess::start("latency=0ms");
+    let s = Sluice::new();
+    let out = s
+        .cmd(&["plugin", "call", "user-get", "--input-json", r#"{"username":"jane.doe"}"#])
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_API_KEY", "not-the-key")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("AUTHENTICATION_FAILED"), "{}", stderr(&out));
+    let out = s
+        .cmd(&["plugin", "call", "user-get", "--input-json", r#"{"username":"jane.doe"}"#])
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
+        .env("SLUICE_JUMPCLOUD_ORG_ID", "0123456789abcdef01234567")
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("ORGANIZATION_NOT_FOUND"), "{}", stderr(&out));
+    let out = s
+        .cmd(&["validate", "examples/hello.yaml"])
+        .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
+        .env("SLUICE_JUMPCLOUD_URL", "console.jumpcloud.com")
+        .output()
+        .unwrap();
+    assert!(stderr(&out).contains("SLUICE_JUMPCLOUD_URL"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_embedded_sandbox_keeps_changes_between_runs_and_resets() {
+    let s = Sluice::new();
+    let call = |input: &str| {
+        s.run(&["plugin", "call", "user-create", "--input-json", input, "--json"])
+    };
+    let first = call(r#"{"username":"kim.ode","email":"kim.ode@acme.example"}"#);
+    assert!(first.status.success(), "{}{}", stderr(&first), String::from_utf8_lossy(&first.stdout));
+    let again = call(r#"{"username":"kim.ode","email":"kim.ode@acme.example"}"#);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("USER_ALREADY_EXISTS"));
+    let reset = s.run(&["sandbox", "reset"]);
+    assert!(reset.status.success(), "{}", stderr(&reset));
+    let after = call(r#"{"username":"kim.ode","email":"kim.ode@acme.example"}"#);
+    assert!(after.status.success(), "{}", stderr(&after));
+}
+
+#[test]
+fn bad_sandbox_options_are_usage_errors() {
+    let s = Sluice::new();
+    for args in [
+        vec!["sandbox", "--faults", "404=0.5"],
+        vec!["sandbox", "--seed", "no-such-seed.json"],
+    ] {
+        let out = s.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}
