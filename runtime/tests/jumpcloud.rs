@@ -64,6 +64,8 @@ fn with_jumpcloud(s: &Sluice, sb: &SandboxProcess, args: &[&str]) -> std::proces
     s.cmd(args)
         .env("SLUICE_JUMPCLOUD_URL", &sb.url)
         .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
+        // The client's default pacing (10 calls/s) is for a real organisation.
+        .env("SLUICE_JUMPCLOUD_RATE_LIMIT", "1000")
         .output()
         .unwrap()
 }
@@ -99,7 +101,13 @@ fn provisioning_100_users_through_faults_creates_each_exactly_once_and_keeps_no_
     let out = with_jumpcloud(
         &s,
         &sb,
-        &["run", "examples/bulk-provision.yaml", "--input-json", &input, "--json"],
+        &[
+            "run",
+            "examples/bulk-provision.yaml",
+            "--input-json",
+            &input,
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -118,7 +126,14 @@ fn provisioning_100_users_through_faults_creates_each_exactly_once_and_keeps_no_
     let listed = with_jumpcloud(
         &s,
         &sb,
-        &["plugin", "call", "user-list", "--input-json", r#"{"fields": "username"}"#, "--json"],
+        &[
+            "plugin",
+            "call",
+            "user-list",
+            "--input-json",
+            r#"{"fields": "username"}"#,
+            "--json",
+        ],
     );
     assert!(listed.status.success(), "{}", stderr(&listed));
     let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
@@ -136,11 +151,17 @@ fn provisioning_100_users_through_faults_creates_each_exactly_once_and_keeps_no_
     let shown = s.run(&["runs", "show", run_id, "--json"]);
     assert!(shown.status.success());
     let record = String::from_utf8_lossy(&shown.stdout).into_owned();
-    assert!(record.contains("\"attempts\""), "retried calls are recorded");
+    assert!(
+        record.contains("\"attempts\""),
+        "retried calls are recorded"
+    );
     // The API key is nowhere: not in the data dir, the run record or any output.
     assert!(!record.contains(KEY));
     assert!(!stderr(&out).contains(KEY) && !String::from_utf8_lossy(&out.stdout).contains(KEY));
-    assert_eq!(files_containing(s.data.path(), KEY.as_bytes()), Vec::<String>::new());
+    assert_eq!(
+        files_containing(s.data.path(), KEY.as_bytes()),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -148,38 +169,74 @@ fn a_wrong_key_or_organisation_is_a_clear_error() {
     let sb = SandboxProcess::start("latency=0ms");
     let s = Sluice::new();
     let out = s
-        .cmd(&["plugin", "call", "user-get", "--input-json", r#"{"username":"jane.doe"}"#])
+        .cmd(&[
+            "plugin",
+            "call",
+            "user-get",
+            "--input-json",
+            r#"{"username":"jane.doe"}"#,
+        ])
         .env("SLUICE_JUMPCLOUD_URL", &sb.url)
         .env("SLUICE_JUMPCLOUD_API_KEY", "not-the-key")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("AUTHENTICATION_FAILED"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AUTHENTICATION_FAILED"),
+        "{}",
+        stderr(&out)
+    );
     let out = s
-        .cmd(&["plugin", "call", "user-get", "--input-json", r#"{"username":"jane.doe"}"#])
+        .cmd(&[
+            "plugin",
+            "call",
+            "user-get",
+            "--input-json",
+            r#"{"username":"jane.doe"}"#,
+        ])
         .env("SLUICE_JUMPCLOUD_URL", &sb.url)
         .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
         .env("SLUICE_JUMPCLOUD_ORG_ID", "0123456789abcdef01234567")
         .output()
         .unwrap();
-    assert!(stderr(&out).contains("ORGANIZATION_NOT_FOUND"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ORGANIZATION_NOT_FOUND"),
+        "{}",
+        stderr(&out)
+    );
     let out = s
         .cmd(&["validate", "examples/hello.yaml"])
         .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
         .env("SLUICE_JUMPCLOUD_URL", "console.jumpcloud.com")
         .output()
         .unwrap();
-    assert!(stderr(&out).contains("SLUICE_JUMPCLOUD_URL"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SLUICE_JUMPCLOUD_URL"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn the_embedded_sandbox_keeps_changes_between_runs_and_resets() {
     let s = Sluice::new();
     let call = |input: &str| {
-        s.run(&["plugin", "call", "user-create", "--input-json", input, "--json"])
+        s.run(&[
+            "plugin",
+            "call",
+            "user-create",
+            "--input-json",
+            input,
+            "--json",
+        ])
     };
     let first = call(r#"{"username":"kim.ode","email":"kim.ode@acme.example"}"#);
-    assert!(first.status.success(), "{}{}", stderr(&first), String::from_utf8_lossy(&first.stdout));
+    assert!(
+        first.status.success(),
+        "{}{}",
+        stderr(&first),
+        String::from_utf8_lossy(&first.stdout)
+    );
     let again = call(r#"{"username":"kim.ode","email":"kim.ode@acme.example"}"#);
     assert!(String::from_utf8_lossy(&again.stdout).contains("USER_ALREADY_EXISTS"));
     let reset = s.run(&["sandbox", "reset"]);

@@ -92,95 +92,173 @@ async fn every_catalogue_plugin_works_against_the_sandbox_over_http() {
         }};
     }
     let john = json!({"username": "john.smith"});
-    let created = run!("user-create", json!({
-        "username": "john.smith", "email": "john.smith@acme.example", "firstname": "John",
-        "lastname": "Smith", "department": "Engineering", "job_title": "Software Engineer",
-        "manager": "jane.doe", "custom_attributes": {"costCenter": "ENG-200"}
-    }));
+    let created = run!(
+        "user-create",
+        json!({
+            "username": "john.smith", "email": "john.smith@acme.example", "firstname": "John",
+            "lastname": "Smith", "department": "Engineering", "job_title": "Software Engineer",
+            "manager": "jane.doe", "custom_attributes": {"costCenter": "ENG-200"}
+        })
+    );
     assert!(created["password_generated"].as_bool().unwrap());
     let id = created["user"]["_id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 24);
-    assert_eq!(run!("user-get", json!({"user_id": id}))["user"]["username"], "john.smith");
-    assert_eq!(run!("user-find", json!({"email": "nobody@acme.example"}))["found"], false);
-    assert_eq!(run!("user-list", json!({"department": "Engineering"}))["total"], 2);
     assert_eq!(
-        run!("user-update", json!({"username": "john.smith", "set": {"location": "Seattle"}}))["user"]["location"],
+        run!("user-get", json!({"user_id": id}))["user"]["username"],
+        "john.smith"
+    );
+    assert_eq!(
+        run!("user-find", json!({"email": "nobody@acme.example"}))["found"],
+        false
+    );
+    assert_eq!(
+        run!("user-list", json!({"department": "Engineering"}))["total"],
+        2
+    );
+    assert_eq!(
+        run!(
+            "user-update",
+            json!({"username": "john.smith", "set": {"location": "Seattle"}})
+        )["user"]["location"],
         "Seattle"
     );
     assert_eq!(
-        run!("user-set-attributes", json!({"username": "john.smith", "attributes": {"badge": "7"}}))["attributes"]["badge"],
+        run!(
+            "user-set-attributes",
+            json!({"username": "john.smith", "attributes": {"badge": "7"}})
+        )["attributes"]["badge"],
         "7"
     );
     assert_eq!(
-        run!("user-add-ssh-key", json!({"username": "john.smith", "name": "laptop",
-            "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx3 john@laptop"}))["added"],
+        run!(
+            "user-add-ssh-key",
+            json!({"username": "john.smith", "name": "laptop",
+            "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx3 john@laptop"})
+        )["added"],
         true
     );
     assert_eq!(
-        run!("user-reset-mfa", json!({"username": "john.smith", "exclusion_days": 7}))["mfa"]["exclusion"],
+        run!(
+            "user-reset-mfa",
+            json!({"username": "john.smith", "exclusion_days": 7})
+        )["mfa"]["exclusion"],
         true
     );
     assert_eq!(
-        run!("user-reset-password", json!({"username": "john.smith", "mode": "generate"}))["done"],
+        run!(
+            "user-reset-password",
+            json!({"username": "john.smith", "mode": "generate"})
+        )["done"],
         "password_set"
     );
     assert_eq!(
-        run!("group-add-member", json!({"group_name": "UG-Developers", "username": "john.smith"}))["changed"],
+        run!(
+            "group-add-member",
+            json!({"group_name": "UG-Developers", "username": "john.smith"})
+        )["changed"],
         true
     );
-    assert_eq!(run!("user-groups", john.clone())["groups"][0]["group_name"], "UG-Developers");
+    assert_eq!(
+        run!("user-groups", john.clone())["groups"][0]["group_name"],
+        "UG-Developers"
+    );
     assert_eq!(
         run!("group-members", json!({"group_name": "UG-Developers"}))["members"][0]["username"],
         "john.smith"
     );
     assert_eq!(
-        run!("user-in-group", json!({"group_name": "UG-Developers", "username": "john.smith"})),
+        run!(
+            "user-in-group",
+            json!({"group_name": "UG-Developers", "username": "john.smith"})
+        ),
         json!(true)
     );
-    assert_eq!(run!("user-exists", json!({"username": "ghost"})), json!(false));
-    assert_eq!(run!("device-list", json!({"os_family": "windows"}))["total"], 2);
+    assert_eq!(
+        run!("user-exists", json!({"username": "ghost"})),
+        json!(false)
+    );
+    assert_eq!(
+        run!("device-list", json!({"os_family": "windows"}))["total"],
+        2
+    );
     let dev = run!("device-get", json!({"hostname": "SEA-WS-014"}));
     assert_eq!(dev["device"]["os"], "Windows");
     assert_eq!(
-        run!("device-bind-user", json!({"hostname": "SEA-WS-014", "username": "john.smith", "sudo": true}))["changed"],
+        run!(
+            "device-bind-user",
+            json!({"hostname": "SEA-WS-014", "username": "john.smith", "sudo": true})
+        )["changed"],
         true
     );
     let devices = run!("user-devices", john.clone());
     assert_eq!(devices["devices"].as_array().unwrap().len(), 6);
     assert_eq!(
-        run!("device-group-add", json!({"hostname": "SEA-WS-015", "group_name": "SG-Mac-Laptops"}))["changed"],
+        run!(
+            "device-group-add",
+            json!({"hostname": "SEA-WS-015", "group_name": "SG-Mac-Laptops"})
+        )["changed"],
         true
     );
     assert_eq!(
-        run!("policy-bind", json!({"policy_name": "Linux - Lock Screen", "hostname": "ci-runner-01"}))["changed"],
+        run!(
+            "policy-bind",
+            json!({"policy_name": "Linux - Lock Screen", "hostname": "ci-runner-01"})
+        )["changed"],
         true
     );
     assert_eq!(run!("app-list", json!({}))["total"], 13);
     let apps = run!("user-apps", john.clone());
     assert_eq!(apps["applications"].as_array().unwrap().len(), 2);
     assert_eq!(
-        run!("app-bind-group", json!({"application_name": "Jira", "group_name": "UG-Developers"}))["changed"],
+        run!(
+            "app-bind-group",
+            json!({"application_name": "Jira", "group_name": "UG-Developers"})
+        )["changed"],
         true
     );
-    assert_eq!(run!("admin-list", json!({}))["administrators"].as_array().unwrap().len(), 3);
-    let events = run!("events-query", json!({"event_types": ["association_change"]}));
+    assert_eq!(
+        run!("admin-list", json!({}))["administrators"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let events = run!(
+        "events-query",
+        json!({"event_types": ["association_change"]})
+    );
     assert!(events["count"].as_u64().unwrap() >= 4);
     assert_eq!(
         run!("user-last-event", json!({"username": "john.smith"}))["found"],
         true
     );
     assert_eq!(
-        run!("jumpcloud-api", json!({"method": "GET", "path": "/api/v2/usergroups", "query": {"filter": "name:eq:UG-Sales"}}))["body"][0]["name"],
+        run!(
+            "jumpcloud-api",
+            json!({"method": "GET", "path": "/api/v2/usergroups", "query": {"filter": "name:eq:UG-Sales"}})
+        )["body"][0]["name"],
         "UG-Sales"
     );
-    assert_eq!(run!("group-find", json!({"group_name": "UG-Nope"}))["found"], false);
     assert_eq!(
-        run!("group-list", json!({"filter": ["name:search:Office"]}))["groups"].as_array().unwrap().len(),
+        run!("group-find", json!({"group_name": "UG-Nope"}))["found"],
+        false
+    );
+    assert_eq!(
+        run!("group-list", json!({"filter": ["name:search:Office"]}))["groups"]
+            .as_array()
+            .unwrap()
+            .len(),
         2
     );
-    assert_eq!(run!("group-create", json!({"name": "UG-Interns"}))["created"], true);
     assert_eq!(
-        run!("group-remove-member", json!({"group_name": "UG-Developers", "username": "john.smith"}))["changed"],
+        run!("group-create", json!({"name": "UG-Interns"}))["created"],
+        true
+    );
+    assert_eq!(
+        run!(
+            "group-remove-member",
+            json!({"group_name": "UG-Developers", "username": "john.smith"})
+        )["changed"],
         true
     );
     assert_eq!(run!("user-suspend", john.clone())["state"], "SUSPENDED");
@@ -195,14 +273,25 @@ async fn every_catalogue_plugin_works_against_the_sandbox_over_http() {
     let catalogue: BTreeSet<&str> = rig
         .plugins
         .iter()
-        .filter(|p| p.manifest.permissions.iter().any(|s| s.starts_with("jumpcloud:")))
+        .filter(|p| {
+            p.manifest
+                .permissions
+                .iter()
+                .any(|s| s.starts_with("jumpcloud:"))
+        })
         .map(|p| p.manifest.name.as_str())
         .collect();
     let untested: Vec<_> = catalogue.difference(&tested).collect();
-    assert!(untested.is_empty(), "catalogue plugins without a test: {untested:?}");
+    assert!(
+        untested.is_empty(),
+        "catalogue plugins without a test: {untested:?}"
+    );
     // The key is the host's: no output, log or call record holds it.
     for o in &outcomes {
-        assert!(!o.contains(KEY), "the API key leaked into a step record: {o}");
+        assert!(
+            !o.contains(KEY),
+            "the API key leaked into a step record: {o}"
+        );
     }
 }
 
@@ -220,15 +309,47 @@ async fn errors_map_to_seed_codes_and_roles_stop_calls_in_the_host() {
     let e = denied.result.unwrap_err();
     assert_eq!(e.code, "PERMISSION_DENIED");
     assert!(e.message.contains("Read Only"), "{}", e.message);
-    assert_eq!(rig.users(), before, "a refused call never reached the directory");
+    assert_eq!(
+        rig.users(),
+        before,
+        "a refused call never reached the directory"
+    );
     for (plugin, input, code) in [
-        ("user-create", json!({"username": "jane.doe", "email": "j2@acme.example"}), "USER_ALREADY_EXISTS"),
-        ("user-create", json!({"username": "bad name", "email": "b@acme.example"}), "INVALID_USERNAME_FORMAT"),
-        ("user-create", json!({"username": "pw", "email": "pw@acme.example", "password": "weak"}), "PASSWORD_POLICY_VIOLATION"),
-        ("group-add-member", json!({"group_name": "UG-Missing", "username": "jane.doe"}), "GROUP_NOT_FOUND"),
-        ("user-add-ssh-key", json!({"username": "jane.doe", "name": "k", "public_key": "not-a-key"}), "SSH_KEY_INVALID"),
-        ("device-bind-user", json!({"hostname": "no-such-host", "username": "jane.doe"}), "SYSTEM_BINDING_FAILED"),
-        ("user-get", json!({"user_id": "../../admin"}), "INVALID_INPUT"),
+        (
+            "user-create",
+            json!({"username": "jane.doe", "email": "j2@acme.example"}),
+            "USER_ALREADY_EXISTS",
+        ),
+        (
+            "user-create",
+            json!({"username": "bad name", "email": "b@acme.example"}),
+            "INVALID_USERNAME_FORMAT",
+        ),
+        (
+            "user-create",
+            json!({"username": "pw", "email": "pw@acme.example", "password": "weak"}),
+            "PASSWORD_POLICY_VIOLATION",
+        ),
+        (
+            "group-add-member",
+            json!({"group_name": "UG-Missing", "username": "jane.doe"}),
+            "GROUP_NOT_FOUND",
+        ),
+        (
+            "user-add-ssh-key",
+            json!({"username": "jane.doe", "name": "k", "public_key": "not-a-key"}),
+            "SSH_KEY_INVALID",
+        ),
+        (
+            "device-bind-user",
+            json!({"hostname": "no-such-host", "username": "jane.doe"}),
+            "SYSTEM_BINDING_FAILED",
+        ),
+        (
+            "user-get",
+            json!({"user_id": "../../admin"}),
+            "INVALID_INPUT",
+        ),
         ("user-get", json!({"username": "ghost"}), "NOT_FOUND"),
     ] {
         let out = rig.call_as(plugin, input, Some(Role::Administrator)).await;
@@ -247,10 +368,17 @@ async fn errors_map_to_seed_codes_and_roles_stop_calls_in_the_host() {
     )
     .unwrap();
     let p = rig.plugin("user-get");
-    let loaded = host.load("user-get.wasm", p_bytes("user-get")).await.unwrap();
+    let loaded = host
+        .load("user-get.wasm", p_bytes("user-get"))
+        .await
+        .unwrap();
     let grants: Vec<&str> = p.manifest.permissions.iter().map(String::as_str).collect();
     let out = host
-        .call(&loaded, &ctx(&grants, None, Limits::DEFAULT), r#"{"username":"jane.doe"}"#)
+        .call(
+            &loaded,
+            &ctx(&grants, None, Limits::DEFAULT),
+            r#"{"username":"jane.doe"}"#,
+        )
         .await;
     assert_eq!(out.result.unwrap_err().code, "AUTHENTICATION_FAILED");
 }
@@ -296,5 +424,8 @@ async fn the_broker_retries_faults_and_reports_attempts() {
         assert_eq!(r.status, 200);
         retried += usize::from(r.attempts > 1);
     }
-    assert!(retried > 5, "with half the answers faulted, retries happen ({retried})");
+    assert!(
+        retried > 5,
+        "with half the answers faulted, retries happen ({retried})"
+    );
 }

@@ -113,7 +113,12 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// GET returning JSON, any non-2xx an error.
-pub fn get(jc: &dyn Transport, path: &str, query: &[(&str, &str)], what: &str) -> Result<Value, PluginError> {
+pub fn get(
+    jc: &dyn Transport,
+    path: &str,
+    query: &[(&str, &str)],
+    what: &str,
+) -> Result<Value, PluginError> {
     let r = jc.call("GET", path, &q(query), None)?;
     if !r.ok() {
         return Err(error_for(&r, what));
@@ -232,7 +237,12 @@ pub struct UserRef {
 
 impl UserRef {
     fn describe(&self) -> String {
-        match (&self.user_id, &self.username, &self.email, &self.employee_id) {
+        match (
+            &self.user_id,
+            &self.username,
+            &self.email,
+            &self.employee_id,
+        ) {
             (Some(id), ..) => format!("user id `{id}`"),
             (_, Some(u), ..) => format!("username `{u}`"),
             (_, _, Some(e), _) => format!("email `{e}`"),
@@ -269,16 +279,16 @@ impl UserRef {
             &[("filter", filter.as_str()), ("limit", "2")],
             "looking the user up",
         )?;
-        Ok(body["results"]
-            .as_array()
-            .and_then(|a| a.first())
-            .cloned())
+        Ok(body["results"].as_array().and_then(|a| a.first()).cloned())
     }
 
     /// The user, or `NOT_FOUND`.
     pub fn get(&self, jc: &dyn Transport) -> Result<Value, PluginError> {
         self.find(jc)?.ok_or_else(|| {
-            PluginError::new("NOT_FOUND", format!("no JumpCloud user with {}", self.describe()))
+            PluginError::new(
+                "NOT_FOUND",
+                format!("no JumpCloud user with {}", self.describe()),
+            )
         })
     }
 

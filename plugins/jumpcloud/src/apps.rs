@@ -27,8 +27,13 @@ pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
         .iter()
         .map(|f| ("filter".to_owned(), f.clone()))
         .collect();
-    let (applications, total) =
-        api::list_v1(jc, "/api/applications", &query, 10_000, "listing applications")?;
+    let (applications, total) = api::list_v1(
+        jc,
+        "/api/applications",
+        &query,
+        10_000,
+        "listing applications",
+    )?;
     Ok(ListOut {
         applications,
         total,
@@ -62,15 +67,25 @@ pub fn user_apps(jc: &dyn Transport, who: UserRef) -> Result<UserAppsOut, Plugin
     let mut applications = Vec::new();
     for a in found {
         let aid = str_field(&a, "id");
-        let app = api::get(jc, &format!("/api/applications/{aid}"), &[], "reading an application")?;
+        let app = api::get(
+            jc,
+            &format!("/api/applications/{aid}"),
+            &[],
+            "reading an application",
+        )?;
         let mut via = Vec::new();
         for path in a["paths"].as_array().into_iter().flatten() {
             let first = &path[0]["to"];
             let name = if first["type"] == "user_group" {
                 let gid = str_field(first, "id");
-                api::get(jc, &format!("/api/v2/usergroups/{gid}"), &[], "reading a group")
-                    .map(|g| str_field(&g, "name"))
-                    .unwrap_or(gid)
+                api::get(
+                    jc,
+                    &format!("/api/v2/usergroups/{gid}"),
+                    &[],
+                    "reading a group",
+                )
+                .map(|g| str_field(&g, "name"))
+                .unwrap_or(gid)
             } else {
                 "direct".to_owned()
             };
@@ -117,12 +132,21 @@ pub fn bind_group(jc: &dyn Transport, input: BindGroupIn) -> Result<BindGroupOut
     let app = match (&input.application_id, &input.application_name) {
         (Some(id), _) => {
             api::check_id(id, "application_id")?;
-            api::get(jc, &format!("/api/applications/{id}"), &[], "reading the application")?
+            api::get(
+                jc,
+                &format!("/api/applications/{id}"),
+                &[],
+                "reading the application",
+            )?
         }
         (None, Some(name)) => {
             let filter = format!("displayName:$eq:{name}");
-            api::get(jc, "/api/applications", &[("filter", filter.as_str())], "finding the application")?
-                ["results"]
+            api::get(
+                jc,
+                "/api/applications",
+                &[("filter", filter.as_str())],
+                "finding the application",
+            )?["results"]
                 .as_array()
                 .and_then(|a| a.first())
                 .cloned()

@@ -164,9 +164,14 @@ pub fn user_devices(jc: &dyn Transport, who: UserRef) -> Result<UserDevicesOut, 
                 "direct".to_owned()
             } else if first["type"] == "user_group" {
                 let gid = str_field(first, "id");
-                api::get(jc, &format!("/api/v2/usergroups/{gid}"), &[], "reading a group")
-                    .map(|g| str_field(&g, "name"))
-                    .unwrap_or(gid)
+                api::get(
+                    jc,
+                    &format!("/api/v2/usergroups/{gid}"),
+                    &[],
+                    "reading a group",
+                )
+                .map(|g| str_field(&g, "name"))
+                .unwrap_or(gid)
             } else {
                 str_field(first, "type")
             };
@@ -262,15 +267,25 @@ pub fn policy_bind(jc: &dyn Transport, input: PolicyBindIn) -> Result<PolicyBind
     let policy = match (&input.policy_id, &input.policy_name) {
         (Some(id), _) => {
             api::check_id(id, "policy_id")?;
-            api::get(jc, &format!("/api/v2/policies/{id}"), &[], "reading the policy")?
+            api::get(
+                jc,
+                &format!("/api/v2/policies/{id}"),
+                &[],
+                "reading the policy",
+            )?
         }
         (None, Some(name)) => {
             let filter = format!("name:eq:{name}");
-            api::get(jc, "/api/v2/policies", &[("filter", filter.as_str())], "finding the policy")?
-                .as_array()
-                .and_then(|a| a.first())
-                .cloned()
-                .ok_or_else(|| PluginError::new("NOT_FOUND", format!("no policy named `{name}`")))?
+            api::get(
+                jc,
+                "/api/v2/policies",
+                &[("filter", filter.as_str())],
+                "finding the policy",
+            )?
+            .as_array()
+            .and_then(|a| a.first())
+            .cloned()
+            .ok_or_else(|| PluginError::new("NOT_FOUND", format!("no policy named `{name}`")))?
         }
         (None, None) => {
             return Err(PluginError::invalid_input(

@@ -224,7 +224,12 @@ pub fn members(jc: &dyn Transport, input: MembersIn) -> Result<MembersOut, Plugi
     let mut members = Vec::new();
     for c in conns {
         let uid = str_field(&c["to"], "id");
-        let u = api::get(jc, &format!("/api/systemusers/{uid}"), &[("fields", "username email state")], "reading a member")?;
+        let u = api::get(
+            jc,
+            &format!("/api/systemusers/{uid}"),
+            &[("fields", "username email state")],
+            "reading a member",
+        )?;
         members.push(Member {
             user_id: uid,
             username: str_field(&u, "username"),
@@ -263,7 +268,12 @@ pub fn user_groups(jc: &dyn Transport, who: UserRef) -> Result<UserGroupsOut, Pl
     let mut groups = Vec::new();
     for g in found {
         let gid = str_field(&g, "id");
-        let group = api::get(jc, &format!("/api/v2/usergroups/{gid}"), &[], "reading a group")?;
+        let group = api::get(
+            jc,
+            &format!("/api/v2/usergroups/{gid}"),
+            &[],
+            "reading a group",
+        )?;
         groups.push(GroupSummary {
             group_id: gid,
             group_name: str_field(&group, "name"),

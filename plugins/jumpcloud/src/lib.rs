@@ -324,7 +324,15 @@ action!(
 action!(
     JumpCloudApi,
     "A generic JumpCloud API call (method, path, query, body) for what the catalogue does not cover; still checked against the run-as role.",
-    ["users", "groups", "systems", "applications", "directoryinsights", "administrators.readonly", "organizations.readonly"],
+    [
+        "users",
+        "groups",
+        "systems",
+        "applications",
+        "directoryinsights",
+        "administrators.readonly",
+        "organizations.readonly"
+    ],
     admin::CallIn,
     admin::CallOut,
     admin::call

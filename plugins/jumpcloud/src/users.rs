@@ -267,9 +267,12 @@ fn manager_id(jc: &dyn Transport, m: &str) -> Result<String, PluginError> {
             ..Default::default()
         }
     };
-    r.find(jc)?
-        .map(|u| str_field(&u, "_id"))
-        .ok_or_else(|| PluginError::new("NOT_FOUND", format!("manager `{m}` is not a JumpCloud user")))
+    r.find(jc)?.map(|u| str_field(&u, "_id")).ok_or_else(|| {
+        PluginError::new(
+            "NOT_FOUND",
+            format!("manager `{m}` is not a JumpCloud user"),
+        )
+    })
 }
 
 fn attributes_list(map: &BTreeMap<String, String>) -> Value {
@@ -322,7 +325,10 @@ pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginEr
     put("unix_guid", json!(input.unix_gid.or(input.unix_uid)));
     put("sudo", json!(input.sudo));
     put("passwordless_sudo", json!(input.passwordless_sudo));
-    put("password_never_expires", json!(input.password_never_expires));
+    put(
+        "password_never_expires",
+        json!(input.password_never_expires),
+    );
     put("allow_public_key", json!(input.allow_public_key));
     put("ldap_binding_user", json!(input.ldap_binding_user));
     put(
@@ -574,9 +580,14 @@ pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, Plu
                 api::error_for(&r, "removing the user from a group").message,
             ));
         }
-        let name = api::get(jc, &format!("/api/v2/usergroups/{gid}"), &[], "reading a group")
-            .map(|g| str_field(&g, "name"))
-            .unwrap_or(gid);
+        let name = api::get(
+            jc,
+            &format!("/api/v2/usergroups/{gid}"),
+            &[],
+            "reading a group",
+        )
+        .map(|g| str_field(&g, "name"))
+        .unwrap_or(gid);
         groups_removed.push(name);
     }
     let mut bindings_removed = Vec::new();
@@ -723,7 +734,12 @@ pub fn reset_mfa(jc: &dyn Transport, input: ResetMfaIn) -> Result<MfaOut, Plugin
             PluginError::new("MFA_CONFIGURATION_FAILED", e.message)
         });
     }
-    let after = api::get(jc, &format!("/api/systemusers/{id}"), &[], "reading the user back")?;
+    let after = api::get(
+        jc,
+        &format!("/api/systemusers/{id}"),
+        &[],
+        "reading the user back",
+    )?;
     Ok(MfaOut {
         user_id: id,
         username: str_field(&after, "username"),
@@ -753,7 +769,10 @@ pub struct SshKeyOut {
 /// Whether `key` looks like an OpenSSH public key.
 pub fn ssh_key_problem(key: &str) -> Option<String> {
     let mut parts = key.split_whitespace();
-    let (alg, blob) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (alg, blob) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
     let known = matches!(
         alg,
         "ssh-rsa"
@@ -788,7 +807,12 @@ pub fn add_ssh_key(jc: &dyn Transport, input: SshKeyIn) -> Result<SshKeyOut, Plu
         Some(&json!({"name": input.name, "public_key": input.public_key.trim()})),
     )?;
     if api::already_exists(&r) {
-        let keys = api::get(jc, &format!("/api/systemusers/{id}/sshkeys"), &[], "listing keys")?;
+        let keys = api::get(
+            jc,
+            &format!("/api/systemusers/{id}/sshkeys"),
+            &[],
+            "listing keys",
+        )?;
         let existing = keys
             .as_array()
             .and_then(|ks| {
@@ -838,7 +862,10 @@ pub struct AttributesOut {
     pub attributes: BTreeMap<String, String>,
 }
 
-pub fn set_attributes(jc: &dyn Transport, input: AttributesIn) -> Result<AttributesOut, PluginError> {
+pub fn set_attributes(
+    jc: &dyn Transport,
+    input: AttributesIn,
+) -> Result<AttributesOut, PluginError> {
     let user = input.user.get(jc)?;
     let id = str_field(&user, "_id");
     let mut merged: BTreeMap<String, String> = if input.replace {

@@ -92,9 +92,19 @@ fn create_reads_back_every_attribute_and_refuses_duplicates() {
     )
     .unwrap_err();
     assert_eq!(again.code, "USER_ALREADY_EXISTS");
-    let bad = |input: Value| users::create(&jc, serde_json::from_value(input).unwrap()).unwrap_err().code;
-    assert_eq!(bad(json!({"username": "john smith", "email": "a@b.co"})), "INVALID_USERNAME_FORMAT");
-    assert_eq!(bad(json!({"username": "js", "email": "nope"})), "INVALID_EMAIL_FORMAT");
+    let bad = |input: Value| {
+        users::create(&jc, serde_json::from_value(input).unwrap())
+            .unwrap_err()
+            .code
+    };
+    assert_eq!(
+        bad(json!({"username": "john smith", "email": "a@b.co"})),
+        "INVALID_USERNAME_FORMAT"
+    );
+    assert_eq!(
+        bad(json!({"username": "js", "email": "nope"})),
+        "INVALID_EMAIL_FORMAT"
+    );
     assert_eq!(
         bad(json!({"username": "js", "email": "a@b.co", "password": "short"})),
         "PASSWORD_POLICY_VIOLATION"
@@ -115,12 +125,18 @@ fn lookups_state_changes_and_deactivation() {
     let jc = Local::new();
     create_john(&jc);
     assert!(users::find(&jc, user("nobody")).unwrap().found == false);
-    assert_eq!(users::get(&jc, user("nobody")).unwrap_err().code, "NOT_FOUND");
+    assert_eq!(
+        users::get(&jc, user("nobody")).unwrap_err().code,
+        "NOT_FOUND"
+    );
     let by_email = UserRef {
         email: Some("john.smith@acme.example".into()),
         ..Default::default()
     };
-    assert_eq!(users::get(&jc, by_email).unwrap().user["username"], "john.smith");
+    assert_eq!(
+        users::get(&jc, by_email).unwrap().user["username"],
+        "john.smith"
+    );
     let listed = users::list(
         &jc,
         serde_json::from_value(json!({"department": "Engineering"})).unwrap(),
@@ -168,7 +184,12 @@ fn lookups_state_changes_and_deactivation() {
     assert_eq!(d.state, "SUSPENDED");
     assert_eq!(d.groups_removed, vec!["UG-Engineering"]);
     assert_eq!(d.bindings_removed.len(), 1);
-    assert!(devices::user_devices(&jc, user("john.smith")).unwrap().devices.is_empty());
+    assert!(
+        devices::user_devices(&jc, user("john.smith"))
+            .unwrap()
+            .devices
+            .is_empty()
+    );
 }
 
 #[test]
@@ -198,7 +219,9 @@ fn credentials_mfa_keys_and_attributes() {
     assert!(users::add_ssh_key(&jc, input(key)).unwrap().added);
     assert!(!users::add_ssh_key(&jc, input(key)).unwrap().added);
     assert_eq!(
-        users::add_ssh_key(&jc, input("ssh-dss AAAA")).unwrap_err().code,
+        users::add_ssh_key(&jc, input("ssh-dss AAAA"))
+            .unwrap_err()
+            .code,
         "SSH_KEY_INVALID"
     );
     let attrs = users::set_attributes(
@@ -211,14 +234,17 @@ fn credentials_mfa_keys_and_attributes() {
     assert!(users::unlock(&jc, user("john.smith")).is_ok());
     let upd = users::update(
         &jc,
-        serde_json::from_value(json!({"username": "john.smith", "set": {"jobTitle": "Staff Engineer"}}))
-            .unwrap(),
+        serde_json::from_value(
+            json!({"username": "john.smith", "set": {"jobTitle": "Staff Engineer"}}),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert_eq!(upd.user["jobTitle"], "Staff Engineer");
     let pw = users::update(
         &jc,
-        serde_json::from_value(json!({"username": "john.smith", "set": {"password": "x"}})).unwrap(),
+        serde_json::from_value(json!({"username": "john.smith", "set": {"password": "x"}}))
+            .unwrap(),
     );
     assert_eq!(pw.unwrap_err().code, "INVALID_INPUT");
     // jane.doe manages john.smith: deleting her needs the cascade
@@ -242,28 +268,68 @@ fn groups_membership_and_conditions() {
         user: user("john.smith"),
     };
     assert!(!groups::user_in_group(&jc, member("UG-Developers")).unwrap());
-    assert!(groups::add_member(&jc, member("UG-Developers")).unwrap().changed);
-    assert!(!groups::add_member(&jc, member("UG-Developers")).unwrap().changed);
+    assert!(
+        groups::add_member(&jc, member("UG-Developers"))
+            .unwrap()
+            .changed
+    );
+    assert!(
+        !groups::add_member(&jc, member("UG-Developers"))
+            .unwrap()
+            .changed
+    );
     assert!(groups::user_in_group(&jc, member("UG-Developers")).unwrap());
     assert_eq!(
         groups::add_member(&jc, member("UG-Nope")).unwrap_err().code,
         "GROUP_NOT_FOUND"
     );
-    let members = groups::members(&jc, groups::MembersIn { group: group("UG-Developers") }).unwrap();
+    let members = groups::members(
+        &jc,
+        groups::MembersIn {
+            group: group("UG-Developers"),
+        },
+    )
+    .unwrap();
     assert_eq!(members.members[0].username, "john.smith");
     let ug = groups::user_groups(&jc, user("john.smith")).unwrap();
     assert_eq!(ug.groups.len(), 1);
-    assert!(groups::remove_member(&jc, member("UG-Developers")).unwrap().changed);
-    assert!(!groups::remove_member(&jc, member("UG-Developers")).unwrap().changed);
+    assert!(
+        groups::remove_member(&jc, member("UG-Developers"))
+            .unwrap()
+            .changed
+    );
+    assert!(
+        !groups::remove_member(&jc, member("UG-Developers"))
+            .unwrap()
+            .changed
+    );
     let created = groups::create(
         &jc,
         serde_json::from_value(json!({"name": "UG-New"})).unwrap(),
     )
     .unwrap();
     assert!(created.created);
-    assert!(!groups::create(&jc, serde_json::from_value(json!({"name": "UG-New"})).unwrap()).unwrap().created);
-    assert!(groups::find(&jc, serde_json::from_value(json!({"group_name": "UG-New"})).unwrap()).unwrap().found);
-    let sgs = groups::list(&jc, serde_json::from_value(json!({"kind": "system"})).unwrap()).unwrap();
+    assert!(
+        !groups::create(
+            &jc,
+            serde_json::from_value(json!({"name": "UG-New"})).unwrap()
+        )
+        .unwrap()
+        .created
+    );
+    assert!(
+        groups::find(
+            &jc,
+            serde_json::from_value(json!({"group_name": "UG-New"})).unwrap()
+        )
+        .unwrap()
+        .found
+    );
+    let sgs = groups::list(
+        &jc,
+        serde_json::from_value(json!({"kind": "system"})).unwrap(),
+    )
+    .unwrap();
     assert_eq!(sgs.groups.len(), 5);
     assert!(conditions::user_exists(&jc, user("john.smith")).unwrap());
     assert!(!conditions::user_exists(&jc, user("ghost")).unwrap());
@@ -273,13 +339,20 @@ fn groups_membership_and_conditions() {
 fn devices_policies_and_applications() {
     let jc = Local::new();
     create_john(&jc);
-    let linux = devices::list(&jc, serde_json::from_value(json!({"os_family": "linux"})).unwrap()).unwrap();
+    let linux = devices::list(
+        &jc,
+        serde_json::from_value(json!({"os_family": "linux"})).unwrap(),
+    )
+    .unwrap();
     assert_eq!(linux.total, 10);
     let dev = |h: &str| DeviceRef {
         hostname: Some(h.into()),
         system_id: None,
     };
-    assert_eq!(devices::get(&jc, dev("nope")).unwrap_err().code, "NOT_FOUND");
+    assert_eq!(
+        devices::get(&jc, dev("nope")).unwrap_err().code,
+        "NOT_FOUND"
+    );
     let add = devices::group_add(
         &jc,
         devices::GroupAddIn {
@@ -291,8 +364,10 @@ fn devices_policies_and_applications() {
     assert!(add.changed);
     let bound = devices::policy_bind(
         &jc,
-        serde_json::from_value(json!({"policy_name": "macOS - Screensaver Lock", "group_name": "SG-Mac-Laptops"}))
-            .unwrap(),
+        serde_json::from_value(
+            json!({"policy_name": "macOS - Screensaver Lock", "group_name": "SG-Mac-Laptops"}),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert!(bound.changed && bound.target.starts_with("system_group:"));
@@ -314,16 +389,27 @@ fn devices_policies_and_applications() {
     assert_eq!(d.devices.len(), 3);
     assert_eq!(d.devices[0].access_via, vec!["UG-Engineering"]);
     let apps = apps::user_apps(&jc, user("john.smith")).unwrap();
-    let names: Vec<_> = apps.applications.iter().map(|a| a.application_name.as_str()).collect();
+    let names: Vec<_> = apps
+        .applications
+        .iter()
+        .map(|a| a.application_name.as_str())
+        .collect();
     assert_eq!(names, ["AWS Console", "GitHub", "Jira"]);
     let b = apps::bind_group(
         &jc,
-        serde_json::from_value(json!({"application_name": "Slack", "group_name": "UG-Engineering"}))
-            .unwrap(),
+        serde_json::from_value(
+            json!({"application_name": "Slack", "group_name": "UG-Engineering"}),
+        )
+        .unwrap(),
     )
     .unwrap();
     assert!(b.changed);
-    assert_eq!(apps::list(&jc, serde_json::from_value(json!({})).unwrap()).unwrap().total, 13);
+    assert_eq!(
+        apps::list(&jc, serde_json::from_value(json!({})).unwrap())
+            .unwrap()
+            .total,
+        13
+    );
 }
 
 #[test]
@@ -355,7 +441,10 @@ fn insights_admins_and_the_generic_call() {
     assert_eq!(out.body["totalCount"], 1);
     let err = admin::call(
         &jc,
-        serde_json::from_value(json!({"method": "GET", "path": "/api/systemusers/000000000000000000000000"})).unwrap(),
+        serde_json::from_value(
+            json!({"method": "GET", "path": "/api/systemusers/000000000000000000000000"}),
+        )
+        .unwrap(),
     )
     .unwrap_err();
     assert_eq!(err.code, "NOT_FOUND");
@@ -366,7 +455,12 @@ fn every_plugin_has_a_manifest_with_scopes() {
     use sluice_plugin::{action_manifest, condition_manifest};
     let m = action_manifest::<UserCreate>("user-create", "0.1.0");
     assert_eq!(m.permissions, ["jumpcloud:users"]);
-    assert!(m.input_schema["required"].as_array().unwrap().contains(&json!("username")));
+    assert!(
+        m.input_schema["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("username"))
+    );
     let c = condition_manifest::<UserInGroup>("user-in-group", "0.1.0");
     assert_eq!(c.permissions.len(), 2);
     assert_eq!(PLUGINS.len(), 36);

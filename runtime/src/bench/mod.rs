@@ -5,6 +5,8 @@
 //! component from the disk cache. Reported as medians and p99 over many iterations, since
 //! shared machines are noisy.
 
+pub mod jumpcloud;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -12,6 +12,18 @@ use crate::plugin::registry::BUNDLED;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
+    /// A brokered JumpCloud call: raw sandbox GETs, the same GET through the broker, and a
+    /// plugin step making it (all over loopback to an in-process sandbox).
+    Jumpcloud {
+        /// Calls per measurement (1 to 1,000,000).
+        #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        iterations: u64,
+        /// Clients in flight for the throughput figures (1 to 256).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
+        concurrency: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// End-to-end runs per second and latency percentiles with the durable journal on.
     Workflow {
         /// A workflow file; default: a built-in workflow of 10 no-op steps.
@@ -52,6 +64,14 @@ const SAMPLE_USER: &str = r#"{"user":{"username":"jsmith","email":"john.smith@ex
 const SAMPLE_COMPARE: &str = r#"{"field":"Engineering","operator":"eq","value":"Engineering"}"#;
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<(), Failure> {
+    if let BenchCommand::Jumpcloud {
+        iterations,
+        concurrency,
+        json,
+    } = cmd
+    {
+        return jumpcloud(data_dir, iterations as usize, concurrency as usize, json).await;
+    }
     if let BenchCommand::Workflow {
         file,
         runs,
@@ -217,5 +237,58 @@ async fn workflow(
         report.failed_runs.to_string(),
     ]);
     println!("{t}");
+    Ok(())
+}
+
+async fn jumpcloud(
+    data_dir: Option<PathBuf>,
+    iterations: usize,
+    concurrency: usize,
+    json: bool,
+) -> Result<(), Failure> {
+    let (dir, _store) = App::open_store(data_dir)?;
+    let r = bench::jumpcloud::run(iterations, concurrency, Some(dir.join("cache")))
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    if json {
+        return print_json(&r);
+    }
+    let mut t = table(["measurement", "iterations", "median", "p99", "per second"]);
+    let us = |v: f64| format!("{v:.1} µs");
+    for (name, s, per) in [
+        (
+            "sandbox GET (raw HTTP)",
+            &r.http_get,
+            r.sandbox_gets_per_second,
+        ),
+        (
+            "broker call (GET)",
+            &r.broker_call,
+            1e6 / r.broker_call.median_us,
+        ),
+        (
+            "plugin step user-get",
+            &r.plugin_step,
+            r.plugin_steps_per_second,
+        ),
+    ] {
+        t.add_row([
+            name.to_owned(),
+            s.iterations.to_string(),
+            us(s.median_us),
+            us(s.p99_us),
+            format!("{per:.0}"),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "per second: raw GETs and plugin steps with {} in flight; the broker row is 1/median",
+        r.concurrency
+    );
+    println!(
+        "brokered-call overhead (plugin step − broker call, medians): {:.1} µs; step/raw GET ratio {:.2}",
+        r.plugin_step.median_us - r.broker_call.median_us,
+        r.plugin_step.median_us / r.http_get.median_us.max(0.001)
+    );
     Ok(())
 }

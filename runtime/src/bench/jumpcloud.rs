@@ -1,0 +1,200 @@
+//! `sluice bench jumpcloud`: what a brokered JumpCloud call costs. Three measurements over
+//! one in-process sandbox on loopback: raw HTTP GETs (the sandbox's throughput), the same
+//! GET through the JumpCloud broker (client, headers, retries' bookkeeping), and a plugin
+//! step that makes that GET (fresh sandboxed instance → host import → broker → sandbox →
+//! back into the plugin). The step minus the broker call is the sandbox's overhead.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::Summary;
+use crate::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
+use crate::broker::permissions::{Grants, Role};
+use crate::broker::{JumpCloudBroker, JumpCloudRequest, Unconfigured};
+use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
+use crate::plugin::registry::BUNDLED;
+use crate::plugin::{CallContext, HostConfig, Limits, PluginHost, Services};
+use crate::store::SledStore;
+
+/// The report of `sluice bench jumpcloud`.
+#[derive(Debug, Serialize)]
+pub struct JumpCloudReport {
+    pub iterations: usize,
+    pub concurrency: usize,
+    /// Sequential raw GETs to the sandbox.
+    pub http_get: Summary,
+    /// Raw GETs per second with `concurrency` clients.
+    pub sandbox_gets_per_second: f64,
+    /// The same GET through the broker, sequential.
+    pub broker_call: Summary,
+    /// A `user-get` step (one GET) through the plugin host, sequential.
+    pub plugin_step: Summary,
+    /// Plugin steps per second with `concurrency` in flight.
+    pub plugin_steps_per_second: f64,
+}
+
+const KEY: &str = "bench-key";
+
+/// Runs the three measurements, `iterations` each.
+pub async fn run(
+    iterations: usize,
+    concurrency: usize,
+    cache_dir: Option<std::path::PathBuf>,
+) -> Result<JumpCloudReport, String> {
+    let sandbox = Arc::new(Sandbox::new(
+        seed::default_directory(),
+        KEY,
+        Faults::default(),
+        None,
+    )?)
+    .spawn(([127, 0, 0, 1], 0).into())
+    .map_err(|e| e.to_string())?;
+    let user_id = sandbox.sandbox.with_directory(|d| {
+        d.users
+            .iter()
+            .find(|(_, u)| u["username"] == "jane.doe")
+            .map(|(id, _)| id.clone())
+            .unwrap_or_default()
+    });
+    let path = format!("/api/systemusers/{user_id}");
+    let url = format!("{}{path}", sandbox.url());
+    let http = reqwest::Client::new();
+    let get = |http: reqwest::Client, url: String| async move {
+        let r = http.get(&url).header("x-api-key", KEY).send().await?;
+        let ok = r.status().is_success();
+        r.bytes().await?;
+        Ok::<bool, reqwest::Error>(ok)
+    };
+    // warm-up
+    for _ in 0..50 {
+        get(http.clone(), url.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        if !get(http.clone(), url.clone())
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Err("the sandbox refused the benchmark GET".into());
+        }
+        samples.push(t.elapsed());
+    }
+    let http_get = Summary::of(samples);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let (http, url) = (http.clone(), url.clone());
+        let n = iterations / concurrency + usize::from(w < iterations % concurrency);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..n {
+                get(http.clone(), url.clone()).await?;
+            }
+            Ok::<(), reqwest::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+    }
+    let sandbox_gets_per_second = iterations as f64 / started.elapsed().as_secs_f64();
+
+    let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
+    cfg.rate_per_second = 0.0;
+    let broker = Arc::new(JumpCloudClient::new(cfg)?);
+    let req = JumpCloudRequest {
+        method: "GET".into(),
+        path: path.clone(),
+        query: Vec::new(),
+        body: None,
+    };
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        broker.call(req.clone()).await.map_err(|e| e.to_string())?;
+        samples.push(t.elapsed());
+    }
+    let broker_call = Summary::of(samples);
+
+    let host = Arc::new(
+        PluginHost::new(
+            HostConfig {
+                cache_dir,
+                ..HostConfig::default()
+            },
+            Services {
+                jumpcloud: broker,
+                http: Arc::new(Unconfigured),
+                state: Arc::new(SledStore::temporary().map_err(|e| e.to_string())?),
+            },
+        )
+        .map_err(|e| e.to_string())?,
+    );
+    let bytes = BUNDLED
+        .iter()
+        .find(|(f, _)| *f == "user-get.wasm")
+        .map(|(_, b)| *b)
+        .ok_or("user-get is not bundled")?;
+    let plugin = Arc::new(
+        host.load("user-get.wasm", bytes)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let ctx = Arc::new(CallContext {
+        run_id: "bench".into(),
+        workflow: "bench".into(),
+        step_id: "get".into(),
+        attempt: 1,
+        grants: Arc::new(Grants::new(plugin.manifest.permissions.iter().cloned())),
+        role: Some(Role::ReadOnly),
+        limits: Limits::DEFAULT,
+    });
+    let input = Arc::new(format!("{{\"user_id\":\"{user_id}\"}}"));
+    let call = |host: Arc<PluginHost>,
+                plugin: Arc<_>,
+                ctx: Arc<CallContext>,
+                input: Arc<String>| async move {
+        let out = host.call(&plugin, &ctx, &input).await;
+        out.result.map(|_| ()).map_err(|e| e.to_string())
+    };
+    for _ in 0..20 {
+        call(host.clone(), plugin.clone(), ctx.clone(), input.clone()).await?;
+    }
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let t = Instant::now();
+        call(host.clone(), plugin.clone(), ctx.clone(), input.clone()).await?;
+        samples.push(t.elapsed());
+    }
+    let plugin_step = Summary::of(samples);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..concurrency {
+        let (host, plugin, ctx, input) = (host.clone(), plugin.clone(), ctx.clone(), input.clone());
+        let n = iterations / concurrency + usize::from(w < iterations % concurrency);
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..n {
+                call(host.clone(), plugin.clone(), ctx.clone(), input.clone()).await?;
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())??;
+    }
+    let plugin_steps_per_second = iterations as f64 / started.elapsed().as_secs_f64();
+    Ok(JumpCloudReport {
+        iterations,
+        concurrency,
+        http_get,
+        sandbox_gets_per_second,
+        broker_call,
+        plugin_step,
+        plugin_steps_per_second,
+    })
+}
