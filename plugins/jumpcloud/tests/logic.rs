@@ -124,7 +124,7 @@ fn generated_passwords_meet_the_policy_and_differ() {
 fn lookups_state_changes_and_deactivation() {
     let jc = Local::new();
     create_john(&jc);
-    assert!(users::find(&jc, user("nobody")).unwrap().found == false);
+    assert!(!users::find(&jc, user("nobody")).unwrap().found);
     assert_eq!(
         users::get(&jc, user("nobody")).unwrap_err().code,
         "NOT_FOUND"

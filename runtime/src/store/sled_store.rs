@@ -256,6 +256,23 @@ impl RunStore for SledStore {
     }
 }
 
+/// The embedded JumpCloud sandbox keeps its directory as one snapshot in the `sandbox` tree.
+impl crate::jumpcloud::sandbox::SnapshotStore for SledStore {
+    fn load(&self) -> Result<Option<Vec<u8>>, String> {
+        self.sandbox
+            .get("directory")
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| e.to_string())
+    }
+
+    fn save(&self, snapshot: &[u8]) -> Result<(), String> {
+        self.sandbox
+            .insert("directory", snapshot)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,22 +306,5 @@ mod tests {
         let _first = SledStore::open(dir.path()).unwrap();
         let err = SledStore::open(dir.path()).unwrap_err();
         assert_eq!(err.code(), "STORE_LOCKED", "{err}");
-    }
-}
-
-/// The embedded JumpCloud sandbox keeps its directory as one snapshot in the `sandbox` tree.
-impl crate::jumpcloud::sandbox::SnapshotStore for SledStore {
-    fn load(&self) -> Result<Option<Vec<u8>>, String> {
-        self.sandbox
-            .get("directory")
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| e.to_string())
-    }
-
-    fn save(&self, snapshot: &[u8]) -> Result<(), String> {
-        self.sandbox
-            .insert("directory", snapshot)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 }

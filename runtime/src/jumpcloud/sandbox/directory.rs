@@ -766,7 +766,7 @@ impl Directory {
         }
         for f in ["unix_uid", "unix_guid"] {
             if let Some(v) = body.get(f)
-                && !v.as_u64().is_some_and(|n| n >= 1)
+                && v.as_u64().is_none_or(|n| n < 1)
             {
                 return Err(ApiError::bad_request(format!(
                     "{f}: must be an integer ≥ 1"
@@ -816,10 +816,10 @@ impl Directory {
     fn create_user(&mut self, req: &Request) -> Result<Reply, ApiError> {
         let body = body_object(req)?;
         for req_field in ["username", "email"] {
-            if !body
+            if body
                 .get(req_field)
                 .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty())
+                .is_none_or(str::is_empty)
             {
                 return Err(ApiError::bad_request(format!("{req_field} is required")));
             }
