@@ -11,6 +11,7 @@
 //!   permission model (scopes, grants, run-as roles).
 //! - [`jumpcloud`]: the local JumpCloud sandbox (and what the runtime needs to start it).
 //! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
+//! - [`secrets`]: secrets sealed at rest under the administrator's key.
 //! - [`store`]: persistent state behind small traits (sled).
 //! - [`workflow`]: workflow templating (the document model and engine come next).
 //! - [`bench`]: the measurements behind `sluice bench`.
@@ -24,5 +25,6 @@ pub mod cli;
 pub mod engine;
 pub mod jumpcloud;
 pub mod plugin;
+pub mod secrets;
 pub mod store;
 pub mod workflow;

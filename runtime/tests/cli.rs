@@ -29,13 +29,20 @@ impl PluginIds for Sluice {
     }
 }
 
+/// transform, compare, http-request and the 36 catalogue plugins.
+const BUNDLED_COUNT: usize = 39;
+
 #[test]
 fn bundled_plugins_are_listed_and_callable() {
     let s = Sluice::new();
+    let ids = s.plugin_ids();
     assert_eq!(
-        s.plugin_ids(),
+        ids[..3],
         ["transform@0.1.0", "compare@0.1.0", "http-request@0.1.0"]
     );
+    // ... then the JumpCloud catalogue
+    assert_eq!(ids.len(), BUNDLED_COUNT);
+    assert!(ids.contains(&"user-create@0.1.0".to_owned()));
     let out = s.json(&[
         "plugin",
         "call",
@@ -84,7 +91,7 @@ fn bad_input_gets_exit_2_and_a_clear_message() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(s.plugin_ids().len(), 3, "nothing was installed");
+    assert_eq!(s.plugin_ids().len(), BUNDLED_COUNT, "nothing was installed");
 }
 
 #[test]
@@ -100,7 +107,7 @@ fn install_reviews_permissions_and_refuses_undeclared_grants() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(s.plugin_ids().len(), 3, "nothing was installed");
+    assert_eq!(s.plugin_ids().len(), BUNDLED_COUNT, "nothing was installed");
 
     let out = s.run(&[
         "plugin",
@@ -162,7 +169,7 @@ fn install_reviews_permissions_and_refuses_undeclared_grants() {
 
     let out = s.run(&["plugin", "remove", "hostile@0.1.0"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(s.plugin_ids().len(), 3);
+    assert_eq!(s.plugin_ids().len(), BUNDLED_COUNT);
 }
 
 #[test]

@@ -256,3 +256,80 @@ fn bad_sandbox_options_are_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_stored_api_key_is_sealed_and_used_only_with_the_admins_key() {
+    let sb = SandboxProcess::start("latency=0ms");
+    let s = Sluice::new();
+    let keygen = s.run(&["secret", "keygen"]);
+    assert!(keygen.status.success());
+    let secret_key = String::from_utf8(keygen.stdout).unwrap().trim().to_owned();
+    assert_eq!(secret_key.len(), 64);
+    // Without the admin's key nothing is stored.
+    let refused = s.run(&["secret", "set", "jumpcloud.api_key"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("SLUICE_SECRET_KEY"),
+        "{}",
+        stderr(&refused)
+    );
+    let mut set = s
+        .cmd(&["secret", "set", "jumpcloud.api_key"])
+        .env("SLUICE_SECRET_KEY", &secret_key)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    set.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{KEY}\n").as_bytes())
+        .unwrap();
+    let set = set.wait_with_output().unwrap();
+    assert!(set.status.success(), "{}", stderr(&set));
+    let listed = s.run(&["secret", "list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).trim(),
+        "jumpcloud.api_key"
+    );
+    // The data dir holds it sealed only.
+    assert_eq!(
+        files_containing(s.data.path(), KEY.as_bytes()),
+        Vec::<String>::new()
+    );
+    let call = |secret: Option<&str>| {
+        let mut c = s.cmd(&[
+            "plugin",
+            "call",
+            "user-get",
+            "--input-json",
+            r#"{"username":"jane.doe"}"#,
+        ]);
+        c.env("SLUICE_JUMPCLOUD_URL", &sb.url);
+        if let Some(k) = secret {
+            c.env("SLUICE_SECRET_KEY", k);
+        }
+        c.output().unwrap()
+    };
+    let ok = call(Some(&secret_key));
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(!stderr(&ok).contains("embedded sandbox"));
+    let no_key = call(None);
+    assert_eq!(no_key.status.code(), Some(2));
+    assert!(
+        stderr(&no_key).contains("jumpcloud.api_key"),
+        "{}",
+        stderr(&no_key)
+    );
+    let wrong = call(Some(&"0".repeat(64)));
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(
+        stderr(&wrong).contains("does not open"),
+        "{}",
+        stderr(&wrong)
+    );
+    assert!(!stderr(&wrong).contains(KEY));
+    let removed = s.run(&["secret", "remove", "jumpcloud.api_key"]);
+    assert!(removed.status.success());
+}

@@ -5,12 +5,14 @@
 //! - this file: arguments, the data directory, dispatch and exit codes;
 //! - `plugin.rs`: `sluice plugin …`;
 //! - `bench.rs`: `sluice bench …`;
+//! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
 
 mod bench;
 mod plugin;
 mod sandbox;
+mod secret;
 mod workflow;
 
 use std::path::PathBuf;
@@ -72,6 +74,9 @@ enum Command {
     Runs(workflow::RunsCommand),
     /// Serve a local JumpCloud sandbox (or reset the embedded one).
     Sandbox(sandbox::SandboxArgs),
+    /// Store secrets (the JumpCloud API key) encrypted under a key you hold.
+    #[command(subcommand)]
+    Secret(secret::SecretCommand),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -197,7 +202,7 @@ pub(crate) struct App {
 }
 
 impl App {
-    fn open(data_dir: Option<PathBuf>, limits: Limits) -> anyhow::Result<App> {
+    fn open(data_dir: Option<PathBuf>, limits: Limits) -> Result<App, Failure> {
         Self::open_with(data_dir, limits, EngineSettings::default())
     }
 
@@ -205,11 +210,9 @@ impl App {
         data_dir: Option<PathBuf>,
         limits: Limits,
         engine: EngineSettings,
-    ) -> anyhow::Result<App> {
+    ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
-        let jumpcloud =
-            crate::jumpcloud::embedded::connect(|k| std::env::var(k).ok(), store.clone())
-                .map_err(|e| anyhow::anyhow!(e))?;
+        let jumpcloud = secret::jumpcloud_target(&store)?;
         let services = Services {
             jumpcloud: jumpcloud.broker.clone(),
             http: Arc::new(Unconfigured),
@@ -295,6 +298,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             workflow::runs_cmd(&app, cmd).await
         }
         Command::Sandbox(args) => sandbox::run(cli.data_dir, args).await,
+        Command::Secret(cmd) => secret::run(cli.data_dir, cmd),
     }
 }
 

@@ -163,6 +163,15 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             let input = read_input(input_json.as_deref(), input.as_ref())?
                 .ok_or_else(|| usage("give the input with --input-json JSON or --input FILE"))?;
             let (record, loaded) = resolve(&app, &plugin, &grants).await?;
+            if let Some(notice) = app.jumpcloud.notice()
+                && loaded
+                    .manifest
+                    .permissions
+                    .iter()
+                    .any(|p| p.starts_with("jumpcloud:"))
+            {
+                eprintln!("note: {notice}");
+            }
             let base = app.registry.host().limits();
             let overrides = record
                 .as_ref()

@@ -15,6 +15,7 @@ pub struct SledStore {
     journal: sled::Tree,
     journal_index: sled::Tree,
     sandbox: sled::Tree,
+    secrets: sled::Tree,
 }
 
 fn backend(e: sled::Error) -> StoreError {
@@ -56,6 +57,7 @@ impl SledStore {
             journal: db.open_tree("journal").map_err(backend)?,
             journal_index: db.open_tree("journal_order").map_err(backend)?,
             sandbox: db.open_tree("sandbox").map_err(backend)?,
+            secrets: db.open_tree("secrets").map_err(backend)?,
             db,
         })
     }
@@ -253,6 +255,42 @@ impl RunStore for SledStore {
             }
         }
         Ok(out)
+    }
+}
+
+/// Sealed secrets (nonce + ciphertext, never clear text) in the `secrets` tree.
+impl crate::secrets::SecretStore for SledStore {
+    fn secret_put(&self, name: &str, sealed: &[u8]) -> Result<(), crate::secrets::SecretError> {
+        self.secrets
+            .insert(name, sealed)
+            .and_then(|_| self.secrets.flush())
+            .map(|_| ())
+            .map_err(|e| crate::secrets::SecretError::Store(e.to_string()))
+    }
+
+    fn secret_get(&self, name: &str) -> Result<Option<Vec<u8>>, crate::secrets::SecretError> {
+        self.secrets
+            .get(name)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| crate::secrets::SecretError::Store(e.to_string()))
+    }
+
+    fn secret_names(&self) -> Result<Vec<String>, crate::secrets::SecretError> {
+        self.secrets
+            .iter()
+            .keys()
+            .map(|k| {
+                k.map(|k| String::from_utf8_lossy(&k).into_owned())
+                    .map_err(|e| crate::secrets::SecretError::Store(e.to_string()))
+            })
+            .collect()
+    }
+
+    fn secret_remove(&self, name: &str) -> Result<bool, crate::secrets::SecretError> {
+        self.secrets
+            .remove(name)
+            .and_then(|old| self.secrets.flush().map(|_| old.is_some()))
+            .map_err(|e| crate::secrets::SecretError::Store(e.to_string()))
     }
 }
 

@@ -1,0 +1,121 @@
+//! `sluice secret keygen|set|list|remove`, and reading the JumpCloud credentials from the
+//! environment or, failing that, from the sealed secrets.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{App, Failure, usage};
+use crate::jumpcloud::embedded::JumpCloudTarget;
+use crate::secrets::{self, KEY_VAR, SecretKey, SecretStore};
+use crate::store::SledStore;
+
+/// The secret holding the JumpCloud API key.
+pub(crate) const JUMPCLOUD_API_KEY: &str = "jumpcloud.api_key";
+/// The secret holding the JumpCloud organisation id.
+pub(crate) const JUMPCLOUD_ORG_ID: &str = "jumpcloud.org_id";
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum SecretCommand {
+    /// Print a new random key to export as SLUICE_SECRET_KEY (keep it outside the data dir).
+    Keygen,
+    /// Store a secret read from standard input (never from the command line), e.g.
+    /// `jumpcloud.api_key` or `jumpcloud.org_id`.
+    Set { name: String },
+    /// The names of the stored secrets (values are never shown).
+    List,
+    /// Delete a stored secret.
+    Remove { name: String },
+}
+
+fn key() -> Result<SecretKey, Failure> {
+    SecretKey::from_env(|k| std::env::var(k).ok())
+        .map_err(|e| usage(e.to_string()))?
+        .ok_or_else(|| usage(secrets::SecretError::NoKey.to_string()))
+}
+
+pub(crate) fn run(data_dir: Option<PathBuf>, cmd: SecretCommand) -> Result<(), Failure> {
+    if let SecretCommand::Keygen = cmd {
+        println!(
+            "{}",
+            SecretKey::generate_hex().map_err(anyhow::Error::from)?
+        );
+        eprintln!("export it as {KEY_VAR}; whoever holds it can read the stored secrets");
+        return Ok(());
+    }
+    let (_, store) = App::open_store(data_dir)?;
+    match cmd {
+        SecretCommand::Keygen => Ok(()),
+        SecretCommand::Set { name } => {
+            secrets::check_name(&name).map_err(|e| usage(e.to_string()))?;
+            let key = key()?;
+            let mut value = String::new();
+            std::io::stdin()
+                .read_to_string(&mut value)
+                .map_err(|e| usage(format!("reading the secret from standard input: {e}")))?;
+            let value = value.trim_end_matches(['\n', '\r']);
+            if value.is_empty() {
+                return Err(usage(
+                    "the secret is empty: pipe its value on standard input",
+                ));
+            }
+            let sealed =
+                secrets::seal(&key, &name, value.as_bytes()).map_err(anyhow::Error::from)?;
+            store
+                .secret_put(&name, &sealed)
+                .map_err(anyhow::Error::from)?;
+            eprintln!("stored secret `{name}` (encrypted)");
+            Ok(())
+        }
+        SecretCommand::List => {
+            for n in store.secret_names().map_err(anyhow::Error::from)? {
+                println!("{n}");
+            }
+            Ok(())
+        }
+        SecretCommand::Remove { name } => {
+            if store.secret_remove(&name).map_err(anyhow::Error::from)? {
+                eprintln!("removed secret `{name}`");
+                Ok(())
+            } else {
+                Err(usage(format!("no secret named `{name}`")))
+            }
+        }
+    }
+}
+
+/// The JumpCloud this runtime talks to: `SLUICE_JUMPCLOUD_*` from the environment, with the
+/// API key and organisation id falling back to the sealed secrets, else the embedded
+/// sandbox.
+pub(crate) fn jumpcloud_target(store: &Arc<SledStore>) -> Result<JumpCloudTarget, Failure> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let stored = |var: &str, name: &str| -> Result<Option<String>, Failure> {
+        if let Some(v) = env(var) {
+            return Ok(Some(v));
+        }
+        if store
+            .secret_get(name)
+            .map_err(anyhow::Error::from)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let key = SecretKey::from_env(env).map_err(|e| usage(e.to_string()))?;
+        secrets::read(store.as_ref(), key.as_ref(), name).map_err(|e| {
+            usage(format!(
+                "the JumpCloud credential `{name}` is stored encrypted and cannot be read: {e}"
+            ))
+        })
+    };
+    let api_key = stored("SLUICE_JUMPCLOUD_API_KEY", JUMPCLOUD_API_KEY)?;
+    let org_id = stored("SLUICE_JUMPCLOUD_ORG_ID", JUMPCLOUD_ORG_ID)?;
+    crate::jumpcloud::embedded::connect(
+        |k| match k {
+            "SLUICE_JUMPCLOUD_API_KEY" => api_key.clone(),
+            "SLUICE_JUMPCLOUD_ORG_ID" => org_id.clone(),
+            other => env(other),
+        },
+        store.clone(),
+    )
+    .map_err(usage)
+}
