@@ -432,3 +432,35 @@ pub fn graph_op(op: &str, ty: &str, id: &str, attributes: Option<Value>) -> Valu
 pub fn already_exists(r: &Resp) -> bool {
     r.status == 409 || (r.status == 400 && r.message().contains("Already Exists"))
 }
+
+/// A user group's name (its id when it cannot be read).
+pub fn group_name(jc: &dyn Transport, gid: &str) -> String {
+    get(
+        jc,
+        &format!("/api/v2/usergroups/{gid}"),
+        &[],
+        "reading a group",
+    )
+    .map(|g| str_field(&g, "name"))
+    .unwrap_or_else(|_| gid.to_owned())
+}
+
+/// How a traversal result (`GraphObjectWithPaths`) is reached: `direct` for a one-hop path,
+/// else the name of the user group (or the type of object) the path starts through.
+pub fn access_via(jc: &dyn Transport, found: &Value) -> Vec<String> {
+    let mut via = Vec::new();
+    for path in found["paths"].as_array().into_iter().flatten() {
+        let first = &path[0]["to"];
+        let name = if path.as_array().is_some_and(|p| p.len() == 1) {
+            "direct".to_owned()
+        } else if first["type"] == "user_group" {
+            group_name(jc, first["id"].as_str().unwrap_or_default())
+        } else {
+            str_field(first, "type")
+        };
+        if !via.contains(&name) {
+            via.push(name);
+        }
+    }
+    via
+}

@@ -73,26 +73,7 @@ pub fn user_apps(jc: &dyn Transport, who: UserRef) -> Result<UserAppsOut, Plugin
             &[],
             "reading an application",
         )?;
-        let mut via = Vec::new();
-        for path in a["paths"].as_array().into_iter().flatten() {
-            let first = &path[0]["to"];
-            let name = if first["type"] == "user_group" {
-                let gid = str_field(first, "id");
-                api::get(
-                    jc,
-                    &format!("/api/v2/usergroups/{gid}"),
-                    &[],
-                    "reading a group",
-                )
-                .map(|g| str_field(&g, "name"))
-                .unwrap_or(gid)
-            } else {
-                "direct".to_owned()
-            };
-            if !via.contains(&name) {
-                via.push(name);
-            }
-        }
+        let via = api::access_via(jc, &a);
         applications.push(UserApp {
             application_id: aid,
             application_name: str_field(&app, "displayName"),

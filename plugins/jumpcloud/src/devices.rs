@@ -157,28 +157,7 @@ pub fn user_devices(jc: &dyn Transport, who: UserRef) -> Result<UserDevicesOut, 
     for s in found {
         let sid = str_field(&s, "id");
         let d = api::get(jc, &format!("/api/systems/{sid}"), &[], "reading a device")?;
-        let mut via = Vec::new();
-        for path in s["paths"].as_array().into_iter().flatten() {
-            let first = &path[0]["to"];
-            let name = if path.as_array().is_some_and(|p| p.len() == 1) {
-                "direct".to_owned()
-            } else if first["type"] == "user_group" {
-                let gid = str_field(first, "id");
-                api::get(
-                    jc,
-                    &format!("/api/v2/usergroups/{gid}"),
-                    &[],
-                    "reading a group",
-                )
-                .map(|g| str_field(&g, "name"))
-                .unwrap_or(gid)
-            } else {
-                str_field(first, "type")
-            };
-            if !via.contains(&name) {
-                via.push(name);
-            }
-        }
+        let via = api::access_via(jc, &s);
         devices.push(UserDevice {
             system_id: sid,
             system_name: str_field(&d, "displayName"),

@@ -580,15 +580,7 @@ pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, Plu
                 api::error_for(&r, "removing the user from a group").message,
             ));
         }
-        let name = api::get(
-            jc,
-            &format!("/api/v2/usergroups/{gid}"),
-            &[],
-            "reading a group",
-        )
-        .map(|g| str_field(&g, "name"))
-        .unwrap_or(gid);
-        groups_removed.push(name);
+        groups_removed.push(api::group_name(jc, &gid));
     }
     let mut bindings_removed = Vec::new();
     for target in ["system", "system_group", "application"] {
