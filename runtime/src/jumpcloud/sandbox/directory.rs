@@ -434,11 +434,7 @@ impl Directory {
                 ],
             ) => {
                 let g = self.group_node(kind, id)?;
-                let member_ty = if *kind == "usergroups" {
-                    "user"
-                } else {
-                    "system"
-                };
+                let member_ty = group_kind(kind).1;
                 self.graph_op(g, req, true, &[member_ty])
             }
             (
@@ -452,11 +448,7 @@ impl Directory {
                 ],
             ) => {
                 let g = self.group_node(kind, id)?;
-                let member_ty = if *kind == "usergroups" {
-                    "user"
-                } else {
-                    "system"
-                };
+                let member_ty = group_kind(kind).1;
                 let found = self.traverse(&g, member_ty);
                 self.page_v2(found, req)
             }
@@ -576,11 +568,7 @@ impl Directory {
     }
 
     fn group_node(&self, kind: &str, id: &str) -> Result<Node, ApiError> {
-        let ty = if kind == "usergroups" {
-            "user_group"
-        } else {
-            "system_group"
-        };
+        let ty = group_kind(kind).0;
         if self.groups(kind).contains_key(id) {
             Ok(Node::new(ty, id))
         } else {
@@ -1206,11 +1194,7 @@ impl Directory {
             return Err(ApiError::new(409, "ALREADY_EXISTS", "Already Exists"));
         }
         let id = self.new_id();
-        let ty = if kind == "usergroups" {
-            "user_group"
-        } else {
-            "system_group"
-        };
+        let ty = group_kind(kind).0;
         let group = group_json(&id, ty, &name, &body);
         self.groups_mut(kind).insert(id.clone(), group.clone());
         self.event(
@@ -1555,6 +1539,16 @@ fn search_matches(event: &Value, term: &Value) -> bool {
             }
         }
     })
+}
+
+/// For a group collection (`usergroups` or `systemgroups`): the group's graph type and
+/// the type of its members.
+fn group_kind(collection: &str) -> (&'static str, &'static str) {
+    if collection == "usergroups" {
+        ("user_group", "user")
+    } else {
+        ("system_group", "system")
+    }
 }
 
 fn group_json(id: &str, ty: &str, name: &str, body: &serde_json::Map<String, Value>) -> Value {
