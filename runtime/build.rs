@@ -1,6 +1,6 @@
 //! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, and one
-//! component per feature of the JumpCloud catalogue `plugins/jumpcloud`) and embeds them
-//! in the `sluice` binary.
+//! component per feature of the JumpCloud catalogue `plugins/jumpcloud` and of the
+//! connector plugins `plugins/connectors`) and embeds them in the `sluice` binary.
 
 use std::path::Path;
 
@@ -12,23 +12,33 @@ const BUNDLED: &[PluginCrate<'static>] = &[
     PluginCrate::single("http-request", "plugins/http-request"),
 ];
 
-/// The JumpCloud catalogue: one component per feature of this crate.
-const CATALOGUE: (&str, &str) = ("sluice-jumpcloud", "plugins/jumpcloud");
+/// Crates that build one component per feature: (package, directory).
+const CATALOGUES: &[(&str, &str)] = &[
+    ("sluice-jumpcloud", "plugins/jumpcloud"),
+    ("sluice-connectors", "plugins/connectors"),
+];
 
 fn main() {
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
     let root = Path::new(&manifest_dir).parent().unwrap_or(Path::new("."));
-    let features = features_of(root, CATALOGUE.1).unwrap_or_else(|e| {
-        eprintln!("error: cannot read {}/Cargo.toml: {e}", CATALOGUE.1);
-        std::process::exit(1);
-    });
+    let features: Vec<Vec<String>> = CATALOGUES
+        .iter()
+        .map(|(_, dir)| {
+            features_of(root, dir).unwrap_or_else(|e| {
+                eprintln!("error: cannot read {dir}/Cargo.toml: {e}");
+                std::process::exit(1);
+            })
+        })
+        .collect();
     let mut crates = BUNDLED.to_vec();
-    crates.extend(features.iter().map(|f| PluginCrate {
-        package: CATALOGUE.0,
-        dir: CATALOGUE.1,
-        feature: Some(f),
-    }));
+    for ((package, dir), features) in CATALOGUES.iter().zip(&features) {
+        crates.extend(features.iter().map(|f| PluginCrate {
+            package,
+            dir,
+            feature: Some(f),
+        }));
+    }
     let paths = build_for_build_script(&crates);
     let mut code = String::from("&[\n");
     for (c, path) in crates.iter().zip(&paths) {

@@ -9,6 +9,7 @@
 //!   registry of installed and bundled plugins.
 //! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
 //!   permission model (scopes, grants, run-as roles).
+//! - [`connector`]: External App Connector definitions (the client is in [`broker`]).
 //! - [`jumpcloud`]: the local JumpCloud sandbox (and what the runtime needs to start it).
 //! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
 //! - [`secrets`]: secrets sealed at rest under the administrator's key.
@@ -22,6 +23,7 @@
 pub mod bench;
 pub mod broker;
 pub mod cli;
+pub mod connector;
 pub mod engine;
 pub mod jumpcloud;
 pub mod plugin;

@@ -3,9 +3,11 @@
 //! plugin host calls, the permission model they are checked against, and the record kept of
 //! each call.
 //!
-//! The production JumpCloud client and the connector HTTP client implement these traits;
+//! The production JumpCloud client ([`jumpcloud`]) and the connector client ([`connector`])
+//! implement these traits;
 //! [`Unconfigured`] answers every call with a clear "not configured" error.
 
+pub mod connector;
 pub mod jumpcloud;
 pub mod permissions;
 

@@ -111,6 +111,21 @@ impl Grants {
         self.0.contains("http:*") || self.0.contains(&format!("http:{connector}"))
     }
 
+    /// These grants with connector access cut down to `connector` (if it was allowed at
+    /// all); other grants are kept.
+    pub fn narrowed_to_connector(&self, connector: Option<&str>) -> Grants {
+        let mut out: BTreeSet<String> = self
+            .0
+            .iter()
+            .filter(|g| !g.starts_with("http:"))
+            .cloned()
+            .collect();
+        if let Some(c) = connector.filter(|c| self.allows_connector(c)) {
+            out.insert(format!("http:{c}"));
+        }
+        Grants(out)
+    }
+
     /// Whether one of `scopes` (any of them suffices) is held.
     pub fn allows_scope(&self, scopes: &[&str]) -> bool {
         scopes
@@ -357,6 +372,15 @@ mod tests {
         assert!(g.allows_scope(scopes_for("GET", "/api/systemusers").unwrap()));
         assert!(!g.allows_scope(scopes_for("POST", "/api/systemusers").unwrap()));
         assert!(g.allows_connector("jira") && !g.allows_connector("slack") && !g.allows_state());
+        let any = Grants::new(["http:*", "state"]);
+        let narrowed = any.narrowed_to_connector(Some("jira"));
+        assert!(narrowed.allows_connector("jira") && !narrowed.allows_connector("slack"));
+        assert!(narrowed.allows_state());
+        assert!(
+            !g.narrowed_to_connector(Some("slack"))
+                .allows_connector("slack")
+        );
+        assert!(!any.narrowed_to_connector(None).allows_connector("jira"));
         assert!(Role::ReadOnly.allows(&["users", "users.readonly"]));
         assert!(!Role::ReadOnly.allows(&["users"]));
         assert!(Role::Administrator.allows(&["users"]));

@@ -5,11 +5,13 @@
 //! - this file: arguments, the data directory, dispatch and exit codes;
 //! - `plugin.rs`: `sluice plugin …`;
 //! - `bench.rs`: `sluice bench …`;
+//! - `connector.rs`: `sluice connector …` (External App Connectors);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
 
 mod bench;
+mod connector;
 mod plugin;
 mod sandbox;
 mod secret;
@@ -22,7 +24,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::broker::Unconfigured;
+use crate::broker::connector::ConnectorBroker;
 use crate::jumpcloud::embedded::JumpCloudTarget;
 use crate::plugin::registry::Registry;
 use crate::plugin::{
@@ -77,6 +79,9 @@ enum Command {
     /// Store secrets (the JumpCloud API key) encrypted under a key you hold.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Define the external applications workflows call (External App Connectors).
+    #[command(subcommand)]
+    Connector(connector::ConnectorCommand),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -213,9 +218,13 @@ impl App {
     ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
         let jumpcloud = secret::jumpcloud_target(&store)?;
+        let key = crate::secrets::SecretKey::from_env(|k| std::env::var(k).ok())
+            .map_err(|e| usage(e.to_string()))?;
+        let connectors = ConnectorBroker::new(store.clone(), store.clone(), key)
+            .map_err(|e| anyhow::anyhow!(e))?;
         let services = Services {
             jumpcloud: jumpcloud.broker.clone(),
-            http: Arc::new(Unconfigured),
+            http: Arc::new(connectors),
             state: store.clone(),
         };
         let config = HostConfig {
@@ -299,6 +308,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Sandbox(args) => sandbox::run(cli.data_dir, args).await,
         Command::Secret(cmd) => secret::run(cli.data_dir, cmd),
+        Command::Connector(cmd) => connector::run(cli.data_dir, cmd),
     }
 }
 

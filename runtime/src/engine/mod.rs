@@ -27,6 +27,7 @@ use tokio::sync::Mutex;
 
 use crate::broker::HostCall;
 use crate::broker::permissions::Grants;
+use crate::plugin::manifest::PluginKind;
 use crate::plugin::registry::{PluginRecord, Registry};
 use crate::plugin::{CallContext, ErrorSource, LoadedPlugin, LogLine, StepError};
 use crate::store::{RunStore, SledStore, StoreError};
@@ -752,7 +753,15 @@ impl RunCtx<'_> {
             Some(w) => template::render(w, scope).map_err(|e| template_error("with", e))?,
             None => json!({}),
         };
-        self.leaf(s, path, "action", spec, input, None).await
+        // A connector plugin used as a step reaches only the connector its input names,
+        // whatever else it was granted.
+        let (record, _) = self.plugin(spec).await?;
+        let grants = (record.kind == PluginKind::Connector).then(|| {
+            record
+                .grants()
+                .narrowed_to_connector(input.get("connector").and_then(Value::as_str))
+        });
+        self.leaf(s, path, "action", spec, input, grants).await
     }
 
     async fn condition(

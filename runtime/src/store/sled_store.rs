@@ -16,6 +16,7 @@ pub struct SledStore {
     journal_index: sled::Tree,
     sandbox: sled::Tree,
     secrets: sled::Tree,
+    connectors: sled::Tree,
 }
 
 fn backend(e: sled::Error) -> StoreError {
@@ -58,6 +59,7 @@ impl SledStore {
             journal_index: db.open_tree("journal_order").map_err(backend)?,
             sandbox: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
+            connectors: db.open_tree("connectors").map_err(backend)?,
             db,
         })
     }
@@ -295,6 +297,60 @@ impl crate::secrets::SecretStore for SledStore {
 }
 
 /// The embedded JumpCloud sandbox keeps its directory as one snapshot in the `sandbox` tree.
+/// Connector definitions (no credentials: those are sealed secrets) in the `connectors` tree.
+impl crate::connector::ConnectorStore for SledStore {
+    fn connector_put(
+        &self,
+        def: &crate::connector::ConnectorDef,
+    ) -> Result<(), crate::connector::ConnectorError> {
+        let bytes = serde_json::to_vec(def)
+            .map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))?;
+        self.connectors
+            .insert(def.name.as_bytes(), bytes)
+            .and_then(|_| self.connectors.flush())
+            .map(|_| ())
+            .map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))
+    }
+
+    fn connector_get(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::connector::ConnectorDef>, crate::connector::ConnectorError> {
+        let Some(bytes) = self
+            .connectors
+            .get(name.as_bytes())
+            .map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            crate::connector::ConnectorError::Store(format!("connector `{name}`: {e}"))
+        })
+    }
+
+    fn connector_list(
+        &self,
+    ) -> Result<Vec<crate::connector::ConnectorDef>, crate::connector::ConnectorError> {
+        let mut out = Vec::new();
+        for item in self.connectors.iter() {
+            let (_, bytes) =
+                item.map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))?;
+            out.push(
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn connector_remove(&self, name: &str) -> Result<bool, crate::connector::ConnectorError> {
+        self.connectors
+            .remove(name.as_bytes())
+            .and_then(|old| self.connectors.flush().map(|_| old.is_some()))
+            .map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))
+    }
+}
+
 impl crate::jumpcloud::sandbox::SnapshotStore for SledStore {
     fn load(&self) -> Result<Option<Vec<u8>>, String> {
         self.sandbox

@@ -138,7 +138,10 @@ impl Checker<'_> {
             Some(Err(reason)) => return self.report(location, reason.clone()),
             None => return self.report(location, format!("plugin `{spec}` was not resolved")),
         };
-        if info.kind != kind {
+        // A connector plugin may be used as an action (`uses: jira`).
+        let fits =
+            info.kind == kind || (kind == PluginKind::Action && info.kind == PluginKind::Connector);
+        if !fits {
             return self.report(
                 location,
                 format!(
