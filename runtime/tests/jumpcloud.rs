@@ -6,7 +6,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::{Sluice, stderr};
+use common::{Sluice, files_containing, stderr};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-live-3c9f1a7e2b5d4c8e9f0a1b2c3d4e5f60";
@@ -68,26 +68,6 @@ fn with_jumpcloud(s: &Sluice, sb: &SandboxProcess, args: &[&str]) -> std::proces
         .env("SLUICE_JUMPCLOUD_RATE_LIMIT", "1000")
         .output()
         .unwrap()
-}
-
-fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if std::fs::read(&p)
-                .unwrap()
-                .windows(needle.len())
-                .any(|w| w == needle)
-            {
-                hits.push(p.display().to_string());
-            }
-        }
-    }
-    hits
 }
 
 #[test]

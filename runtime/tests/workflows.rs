@@ -82,13 +82,21 @@ fn every_example_validates_and_runs() {
                 assert_eq!(result["status"], "partially_completed");
                 assert_eq!(
                     result["output"],
-                    json!({"ticket_created": false, "error": "CONNECTOR_NOT_FOUND"})
+                    json!({"ticket_created": false, "ticket": null, "error": "CONNECTOR_NOT_FOUND"})
                 );
                 let failed = &result["report"]["failed_steps"][0];
                 assert_eq!(failed["step"], "ticket");
                 assert_eq!(
                     failed["remediation"],
                     "Define the `jira` connector, then open the issue by hand."
+                );
+            }
+            "admin-elevation-alert" => {
+                // No `audit` connector is defined here (tests/connectors.rs defines one).
+                assert_eq!(result["status"], "partially_completed");
+                assert_eq!(
+                    result["output"],
+                    json!({"alerted": false, "error": "CONNECTOR_NOT_FOUND"})
                 );
             }
             other => panic!("add expectations for examples/{other}.yaml"),

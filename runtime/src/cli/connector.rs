@@ -15,7 +15,7 @@ use crate::secrets::{self, SecretKey, SecretStore};
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ConnectorCommand {
     /// Define an external application: base URL, credential, default headers, hosts.
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// The defined connectors.
     List {
         #[arg(long)]
