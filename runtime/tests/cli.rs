@@ -30,7 +30,7 @@ impl PluginIds for Sluice {
 }
 
 /// transform, compare, http-request and the 36 catalogue plugins.
-const BUNDLED_COUNT: usize = 43;
+const BUNDLED_COUNT: usize = 50;
 
 #[test]
 fn bundled_plugins_are_listed_and_callable() {

@@ -7,6 +7,7 @@
 //! # Layout
 //! - [`api`]: transport, error mapping to seed 001's codes, pagination, id/name lookups.
 //! - [`users`], [`groups`], [`devices`], [`apps`], [`insights`], [`admin`]: the actions.
+//! - [`provision`]: the steps of seed 001's provisioning the general actions do not cover.
 //! - [`conditions`]: conditions not tied to one area.
 //! - this file: the plugin types (name, description, scopes) and the per-feature exports.
 //! - `tests/logic.rs`: the logic against the sandbox's directory, in-process.
@@ -18,13 +19,14 @@ pub mod conditions;
 pub mod devices;
 pub mod groups;
 pub mod insights;
+pub mod provision;
 pub mod users;
 
 use sluice_plugin::{PluginError, Step};
 
 /// Declares an action plugin type that runs `$f` over the host transport.
 macro_rules! action {
-    ($name:ident, $desc:literal, [$($perm:literal),*], $input:ty, $output:ty, $f:path) => {
+    ($name:ident, $desc:literal, [$($perm:literal),*], $input:ty, $output:ty, $f:expr) => {
         #[doc = $desc]
         #[derive(Debug)]
         pub struct $name;
@@ -423,6 +425,89 @@ sluice_plugin::export_action!(UserLastEvent, name = "user-last-event");
 sluice_plugin::export_action!(JumpCloudApi, name = "jumpcloud-api");
 #[cfg(feature = "user-exists")]
 sluice_plugin::export_condition!(UserExists, name = "user-exists");
+/// Pure steps take no transport; the macro hands every step one.
+fn pure<I, O>(
+    f: fn(I) -> Result<O, PluginError>,
+) -> impl Fn(&dyn api::Transport, I) -> Result<O, PluginError> {
+    move |_, i| f(i)
+}
+
+action!(
+    UserValidate,
+    "Checks a new user's input before anything is changed: names, username format, email, password policy, SSH key, UNIX ids (seed 001's codes).",
+    [],
+    provision::ValidateIn,
+    provision::ValidateOut,
+    pure(provision::validate)
+);
+action!(
+    UserCheckUnique,
+    "Fails with USER_ALREADY_EXISTS when a user has the username, email or employee id.",
+    ["users.readonly"],
+    provision::UniqueIn,
+    provision::UniqueOut,
+    provision::check_unique
+);
+action!(
+    GroupsResolve,
+    "Maps defaults, department, job title, location and requested groups to the user groups to assign, each with its source.",
+    [],
+    provision::ResolveIn,
+    provision::ResolveOut,
+    pure(provision::resolve)
+);
+action!(
+    GroupsVerify,
+    "Splits groups into those that exist (with ids) and those that do not.",
+    ["groups.readonly"],
+    provision::VerifyIn,
+    provision::VerifyOut,
+    provision::verify
+);
+action!(
+    UserGroupsAssign,
+    "Adds a user to each group; then GROUP_NOT_FOUND or GROUP_MEMBERSHIP_FAILED for the rest, with what was assigned in the details.",
+    ["groups"],
+    provision::AssignIn,
+    provision::AssignOut,
+    provision::assign
+);
+action!(
+    UserLdapBind,
+    "Binds a user to the organisation's LDAP server (or a named one).",
+    ["users", "directories.readonly"],
+    provision::LdapIn,
+    provision::LdapOut,
+    provision::ldap_bind
+);
+action!(
+    UserAccessReport,
+    "Reads a user back with every group, system, application, LDAP and RADIUS server it reaches and through which group.",
+    [
+        "users.readonly",
+        "groups.readonly",
+        "systems.readonly",
+        "applications.readonly"
+    ],
+    provision::ReportIn,
+    provision::ReportOut,
+    provision::access_report
+);
+
+#[cfg(feature = "user-validate")]
+sluice_plugin::export_action!(UserValidate, name = "user-validate");
+#[cfg(feature = "user-check-unique")]
+sluice_plugin::export_action!(UserCheckUnique, name = "user-check-unique");
+#[cfg(feature = "groups-resolve")]
+sluice_plugin::export_action!(GroupsResolve, name = "groups-resolve");
+#[cfg(feature = "groups-verify")]
+sluice_plugin::export_action!(GroupsVerify, name = "groups-verify");
+#[cfg(feature = "user-groups-assign")]
+sluice_plugin::export_action!(UserGroupsAssign, name = "user-groups-assign");
+#[cfg(feature = "user-ldap-bind")]
+sluice_plugin::export_action!(UserLdapBind, name = "user-ldap-bind");
+#[cfg(feature = "user-access-report")]
+sluice_plugin::export_action!(UserAccessReport, name = "user-access-report");
 #[cfg(feature = "user-in-group")]
 sluice_plugin::export_condition!(UserInGroup, name = "user-in-group");
 

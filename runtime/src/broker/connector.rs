@@ -37,6 +37,9 @@ pub struct ConnectorBroker {
     defs: Arc<dyn ConnectorStore>,
     secrets: Arc<dyn SecretStore>,
     key: Option<SecretKey>,
+    /// Connectors the runtime itself provides (the sandbox's mail outbox), with their
+    /// credential; a stored definition of the same name wins.
+    builtin: Vec<(ConnectorDef, String)>,
     client: reqwest::Client,
 }
 
@@ -64,14 +67,27 @@ impl ConnectorBroker {
             defs,
             secrets,
             key,
+            builtin: Vec::new(),
             client,
         })
+    }
+
+    /// Adds a connector the runtime provides, with its credential.
+    pub fn with_builtin(mut self, def: ConnectorDef, secret: String) -> ConnectorBroker {
+        self.builtin.push((def, secret));
+        self
     }
 
     fn definition(&self, name: &str) -> Result<ConnectorDef, BrokerError> {
         self.defs
             .connector_get(name)
             .map_err(|e| error(e.code(), e.to_string(), false))?
+            .or_else(|| {
+                self.builtin
+                    .iter()
+                    .find(|(d, _)| d.name == name)
+                    .map(|(d, _)| d.clone())
+            })
             .ok_or_else(|| {
                 error(
                     "CONNECTOR_NOT_FOUND",
@@ -84,6 +100,13 @@ impl ConnectorBroker {
     fn credential(&self, def: &ConnectorDef) -> Result<Option<String>, BrokerError> {
         if !def.auth.needs_secret() {
             return Ok(None);
+        }
+        if let Some((_, secret)) = self
+            .builtin
+            .iter()
+            .find(|(d, _)| d.name == def.name && d == def)
+        {
+            return Ok(Some(secret.clone()));
         }
         let name = secret_name(&def.name);
         match secrets::read(self.secrets.as_ref(), self.key.as_ref(), &name) {

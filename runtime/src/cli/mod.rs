@@ -5,13 +5,17 @@
 //! - this file: arguments, the data directory, dispatch and exit codes;
 //! - `plugin.rs`: `sluice plugin …`;
 //! - `bench.rs`: `sluice bench …`;
+//! - `bulk.rs`: `sluice run … --input rows.csv` (one run per row, with a summary);
+//! - `demo.rs`: `sluice demo` (seed 001's John Smith, in a throwaway sandbox);
 //! - `connector.rs`: `sluice connector …` (External App Connectors);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
 
 mod bench;
+mod bulk;
 mod connector;
+mod demo;
 mod plugin;
 mod sandbox;
 mod secret;
@@ -70,6 +74,9 @@ enum Command {
         input_json: Option<String>,
         #[arg(long)]
         json: bool,
+        /// With a CSV file or JSON array as input: rows run at once (default 8).
+        #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
     },
     /// Inspect and resume runs.
     #[command(subcommand)]
@@ -79,6 +86,12 @@ enum Command {
     /// Store secrets (the JumpCloud API key) encrypted under a key you hold.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
+    /// Provision seed 001's example user (John Smith) in a throwaway sandbox organisation
+    /// and print the result: no account, no setup, nothing outside the sandbox changed.
+    Demo {
+        #[arg(long)]
+        json: bool,
+    },
     /// Define the external applications workflows call (External App Connectors).
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
@@ -218,10 +231,36 @@ impl App {
     ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
         let jumpcloud = secret::jumpcloud_target(&store)?;
+        Self::assemble(data_dir, store, jumpcloud, limits, engine)
+    }
+
+    /// An app whose JumpCloud is a fresh in-memory sandbox, whatever is configured.
+    fn open_throwaway_sandbox(data_dir: Option<PathBuf>, limits: Limits) -> Result<App, Failure> {
+        let (data_dir, store) = Self::open_store(data_dir)?;
+        let jumpcloud = crate::jumpcloud::embedded::sandbox(None).map_err(usage)?;
+        Self::assemble(
+            data_dir,
+            store,
+            jumpcloud,
+            limits,
+            EngineSettings::default(),
+        )
+    }
+
+    fn assemble(
+        data_dir: PathBuf,
+        store: Arc<SledStore>,
+        jumpcloud: JumpCloudTarget,
+        limits: Limits,
+        engine: EngineSettings,
+    ) -> Result<App, Failure> {
         let key = crate::secrets::SecretKey::from_env(|k| std::env::var(k).ok())
             .map_err(|e| usage(e.to_string()))?;
-        let connectors = ConnectorBroker::new(store.clone(), store.clone(), key)
+        let mut connectors = ConnectorBroker::new(store.clone(), store.clone(), key)
             .map_err(|e| anyhow::anyhow!(e))?;
+        if let Some((def, secret)) = jumpcloud.mail_connector() {
+            connectors = connectors.with_builtin(def, secret);
+        }
         let services = Services {
             jumpcloud: jumpcloud.broker.clone(),
             http: Arc::new(connectors),
@@ -298,9 +337,18 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             input,
             input_json,
             json,
+            concurrency,
         } => {
             let app = App::open(cli.data_dir, global_limits()?)?;
-            workflow::run_cmd(&app, &file, input.as_ref(), input_json.as_deref(), json).await
+            workflow::run_cmd(
+                &app,
+                &file,
+                input.as_ref(),
+                input_json.as_deref(),
+                json,
+                usize::from(concurrency),
+            )
+            .await
         }
         Command::Runs(cmd) => {
             let app = App::open(cli.data_dir, global_limits()?)?;
@@ -309,6 +357,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sandbox(args) => sandbox::run(cli.data_dir, args).await,
         Command::Secret(cmd) => secret::run(cli.data_dir, cmd),
         Command::Connector(cmd) => connector::run(cli.data_dir, cmd),
+        Command::Demo { json } => demo::run(cli.data_dir, json).await,
     }
 }
 

@@ -220,11 +220,20 @@ fn count_steps(doc: &WorkflowDoc) -> usize {
 
 /// Checks the input against the trigger's schema, after filling in top-level defaults.
 fn prepare_input(doc: &WorkflowDoc, input: Option<String>) -> Result<Value, Failure> {
-    let mut value: Value = match input {
+    let value: Value = match input {
         Some(text) => serde_json::from_str(&text)
             .map_err(|e| usage(format!("the input is not valid JSON: {e}")))?,
         None => json!({}),
     };
+    check_input(doc, value).map_err(|e| {
+        usage(format!(
+            "the input does not match the workflow's input schema:\n{e}"
+        ))
+    })
+}
+
+/// Fills in the schema's defaults and checks the input; every problem, one per line.
+fn check_input(doc: &WorkflowDoc, mut value: Value) -> Result<Value, String> {
     if let Trigger::Manual {
         input_schema: Some(schema),
     } = &doc.trigger
@@ -235,10 +244,7 @@ fn prepare_input(doc: &WorkflowDoc, input: Option<String>) -> Result<Value, Fail
             .map(|p| format!("  - {p}"))
             .collect();
         if !errors.is_empty() {
-            return Err(usage(format!(
-                "the input does not match the workflow's input schema:\n{}",
-                errors.join("\n")
-            )));
+            return Err(errors.join("\n"));
         }
     }
     Ok(value)
@@ -268,20 +274,21 @@ fn finish(run: &RunRecord, json_out: bool) -> Result<(), Failure> {
         }))?;
     } else {
         eprintln!("run {} {}", run.id, run.status);
-        if let Some(out) = &run.output {
-            println!("{}", serde_json::to_string_pretty(out)?);
-        }
-        if let Some(report) = &run.report {
-            let printed = serde_json::to_string_pretty(report)?;
-            if run.status == RunStatus::Failed {
-                println!("{printed}")
-            } else {
-                eprintln!("{printed}")
+        // The result on stdout: the output of a run that succeeded, else the failure report
+        // (seed 001's error JSON); a partial run's output goes to stderr.
+        match (&run.report, &run.output) {
+            (Some(report), output) => {
+                if let Some(out) = output {
+                    eprintln!("{}", serde_json::to_string_pretty(out)?);
+                }
+                println!("{}", serde_json::to_string_pretty(report)?);
             }
+            (None, Some(out)) => println!("{}", serde_json::to_string_pretty(out)?),
+            (None, None) => {}
         }
     }
     match run.status {
-        RunStatus::Failed | RunStatus::Cancelled => Err(Failure {
+        RunStatus::Failed | RunStatus::Cancelled | RunStatus::PartiallyCompleted => Err(Failure {
             code: 1,
             error: anyhow::anyhow!("run {} {}", run.id, run.status),
         }),
@@ -300,10 +307,36 @@ pub(crate) async fn run_cmd(
     input_file: Option<&PathBuf>,
     input_json: Option<&str>,
     json_out: bool,
+    concurrency: usize,
 ) -> Result<(), Failure> {
     let loaded = load(app, file).await?;
     if !loaded.report.problems.is_empty() {
         return Err(invalid(&loaded.report.problems));
+    }
+    if let (Some(path), None) = (input_file, input_json) {
+        let schema = match &loaded.doc.trigger {
+            Trigger::Manual { input_schema } => input_schema.as_ref(),
+            _ => None,
+        };
+        if let Some(rows) = super::bulk::read_rows(path, schema)? {
+            if let Some(notice) = app.jumpcloud.notice() {
+                eprintln!("note: {notice}");
+            }
+            let doc = &loaded.doc;
+            return super::bulk::run_rows(
+                &engine(app),
+                doc,
+                &loaded.subs,
+                rows,
+                concurrency,
+                |row| {
+                    check_input(doc, row)
+                        .map_err(|e| format!("does not match the input schema: {}", e.trim()))
+                },
+                json_out,
+            )
+            .await;
+        }
     }
     let input = prepare_input(&loaded.doc, read_input(input_json, input_file)?)?;
     let engine = engine(app);

@@ -169,6 +169,7 @@ pub struct FailedStep {
     pub timestamp: String,
     pub impact: Option<String>,
     pub remediation: Option<String>,
+    pub recommended_actions: Vec<String>,
     pub handled: bool,
 }
 
@@ -204,6 +205,8 @@ struct RunCtx<'a> {
     plugins: Mutex<BTreeMap<String, (PluginRecord, LoadedPlugin)>>,
     failures: Mutex<Vec<FailedStep>>,
     completed: Mutex<Vec<String>>,
+    /// The scope where the last failure happened, for the workflow's `report:` fields.
+    failed_scope: Mutex<Option<Value>>,
 }
 
 impl Engine {
@@ -325,6 +328,7 @@ impl Engine {
             plugins: Mutex::new(BTreeMap::new()),
             failures: Mutex::new(Vec::new()),
             completed: Mutex::new(Vec::new()),
+            failed_scope: Mutex::new(None),
         };
         let scope = json!({
             "input": run.input,
@@ -337,6 +341,7 @@ impl Engine {
         let failures = ctx.failures.lock().await.clone();
         let completed = ctx.completed.lock().await.clone();
         let mut done = run.clone();
+        let final_scope = result.as_ref().ok().cloned();
         match result {
             Ok(scope) => {
                 let output = match &run.doc.output {
@@ -366,6 +371,7 @@ impl Engine {
                             timestamp: now(),
                             impact: None,
                             remediation: None,
+                            recommended_actions: Vec::new(),
                             handled: false,
                         });
                         done.status = RunStatus::Failed;
@@ -382,6 +388,29 @@ impl Engine {
             Err(Stop) => {
                 done.status = RunStatus::Failed;
                 done.report = Some(report::failure_report(&completed, &failures));
+            }
+        }
+        if let (Some(extra), Some(Value::Object(report))) = (&run.doc.report, done.report.as_mut())
+        {
+            let scope = match &final_scope {
+                Some(s) => Some(s.clone()),
+                None => ctx.failed_scope.lock().await.clone(),
+            };
+            if let Some(scope) = scope {
+                match template::render(extra, &scope) {
+                    Ok(Value::Object(fields)) => {
+                        for (k, v) in fields {
+                            report.entry(k).or_insert(v);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        report.insert(
+                            "report_error".into(),
+                            json!(format!("report.{}: {}", e.location, e.message)),
+                        );
+                    }
+                }
             }
         }
         done.finished_at = Some(now());
@@ -591,7 +620,11 @@ impl RunCtx<'_> {
         match outcome {
             Ok((output, after)) => {
                 let mut after = after.unwrap_or(scope);
-                record_step(&mut after, &s.id, json!({"output": output}));
+                record_step(
+                    &mut after,
+                    &s.id,
+                    json!({"output": output, "finished_at": now()}),
+                );
                 self.completed.lock().await.push(s.id.clone());
                 Ok(after)
             }
@@ -608,16 +641,31 @@ impl RunCtx<'_> {
         mut scope: Value,
     ) -> Result<Value, Stop> {
         let handled = !matches!(s.on_error, None | Some(OnErrorDoc::Mode(OnErrorMode::Fail)));
+        record_step(&mut scope, &s.id, json!({"error": error_value(&error)}));
+        // Report texts may name what failed (`{{ steps.<id>.error.details... }}`); a text
+        // that does not render is shown as written.
+        let text = |t: &String| match template::render(&Value::String(t.clone()), &scope) {
+            Ok(Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(_) => t.clone(),
+        };
         self.failures.lock().await.push(FailedStep {
             step: s.id.clone(),
             path: path.to_owned(),
             error: error.clone(),
             timestamp: now(),
-            impact: s.impact.clone(),
-            remediation: s.remediation.clone(),
+            impact: s.impact.as_ref().map(text),
+            remediation: s.remediation.as_ref().map(text),
+            recommended_actions: s
+                .recommended_actions
+                .iter()
+                .flatten()
+                .map(text)
+                .filter(|a| !a.trim().is_empty())
+                .collect(),
             handled,
         });
-        record_step(&mut scope, &s.id, json!({"error": error_value(&error)}));
+        *self.failed_scope.lock().await = Some(scope.clone());
         match &s.on_error {
             None | Some(OnErrorDoc::Mode(OnErrorMode::Fail)) => Err(Stop),
             Some(OnErrorDoc::Mode(OnErrorMode::Continue)) => Ok(scope),

@@ -23,16 +23,25 @@ pub fn failure_report(completed: &[String], failures: &[FailedStep]) -> Value {
     let failed_steps: Vec<Value> = failures
         .iter()
         .map(|f| {
+            let mut error = json!({
+                "type": error_type(f),
+                "message": f.error.message,
+                "code": f.error.code,
+                "timestamp": f.timestamp,
+                "details": f.error.details,
+            });
+            // Scalar details (`affected_group`, counts) sit beside the code, as in seed 001.
+            if let Some(Value::Object(details)) = &f.error.details {
+                for (k, v) in details {
+                    if !v.is_object() && !v.is_array() && error.get(k).is_none() {
+                        error[k] = v.clone();
+                    }
+                }
+            }
             json!({
                 "step": f.step,
                 "path": f.path,
-                "error": {
-                    "type": error_type(f),
-                    "message": f.error.message,
-                    "code": f.error.code,
-                    "timestamp": f.timestamp,
-                    "details": f.error.details,
-                },
+                "error": error,
                 "impact": f.impact.clone().unwrap_or_else(|| format!("step `{}` did not complete", f.step)),
                 "remediation": f.remediation.clone().unwrap_or_else(|| default_remediation(&f.error.code).to_owned()),
                 "handled": f.handled,
@@ -40,22 +49,31 @@ pub fn failure_report(completed: &[String], failures: &[FailedStep]) -> Value {
         })
         .collect();
     let unhandled = failures.iter().any(|f| !f.handled);
-    let mut actions: Vec<String> = failures
-        .iter()
-        .map(|f| {
-            f.remediation
-                .clone()
-                .unwrap_or_else(|| default_remediation(&f.error.code).to_owned())
-        })
-        .collect();
-    actions.dedup();
+    let mut actions: Vec<String> = Vec::new();
+    for f in failures {
+        let mine = if f.recommended_actions.is_empty() {
+            vec![
+                f.remediation
+                    .clone()
+                    .unwrap_or_else(|| default_remediation(&f.error.code).to_owned()),
+            ]
+        } else {
+            f.recommended_actions.clone()
+        };
+        for a in mine {
+            if !actions.contains(&a) {
+                actions.push(a);
+            }
+        }
+    }
     json!({
         "success": false,
         "partial_completion": !completed.is_empty(),
         "completed_steps": completed,
         "failed_steps": failed_steps,
+        // A failure no retry can fix leaves work for a person, even when the run went on.
         "manual_intervention_required": unhandled && !completed.is_empty()
-            || failures.iter().any(|f| !f.error.retryable && !f.handled),
+            || failures.iter().any(|f| !f.error.retryable),
         "recommended_actions": actions,
     })
 }

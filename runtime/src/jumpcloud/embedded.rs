@@ -10,6 +10,9 @@ use crate::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
 
 use super::sandbox::{Faults, RunningSandbox, Sandbox, SnapshotStore, seed};
 
+/// The name of the built-in connector to the embedded sandbox's mail outbox.
+pub const SANDBOX_MAIL: &str = "sandbox-mail";
+
 /// The JumpCloud a runtime is wired to.
 pub struct JumpCloudTarget {
     pub broker: Arc<dyn JumpCloudBroker>,
@@ -17,6 +20,10 @@ pub struct JumpCloudTarget {
     pub sandbox: Option<RunningSandbox>,
     /// Where calls go, for people: a URL, or the embedded sandbox.
     pub description: String,
+    /// The embedded sandbox's API key (its mail outbox takes the same key).
+    sandbox_key: Option<ApiKey>,
+    /// Whether the sandbox's directory is kept in the data dir.
+    persistent: bool,
 }
 
 impl std::fmt::Debug for JumpCloudTarget {
@@ -33,12 +40,40 @@ impl JumpCloudTarget {
         self.sandbox.is_some()
     }
 
+    /// The built-in `sandbox-mail` connector: the embedded sandbox's mail outbox, so email
+    /// steps work with no account and no mail service, and land where they can be read
+    /// (`GET /sandbox/mail`). None when a real organisation is configured.
+    pub fn mail_connector(&self) -> Option<(crate::connector::ConnectorDef, String)> {
+        let (running, key) = (self.sandbox.as_ref()?, self.sandbox_key.as_ref()?);
+        let def = crate::connector::ConnectorDef {
+            version: crate::connector::VERSION,
+            name: SANDBOX_MAIL.into(),
+            base_url: format!("{}/sandbox/mail", running.url()),
+            auth: crate::connector::Auth::Header {
+                header: "x-api-key".into(),
+            },
+            headers: Default::default(),
+            allow_hosts: vec![],
+            allow_http: false,
+            timeout_ms: crate::connector::DEFAULT_TIMEOUT_MS,
+            max_response_bytes: crate::connector::DEFAULT_MAX_RESPONSE_BYTES,
+            created_at: String::new(),
+        };
+        Some((def, key.expose().to_owned()))
+    }
+
     /// What every run prints so nobody mistakes the sandbox for their organisation.
     pub fn notice(&self) -> Option<String> {
         self.sandbox.as_ref().map(|_| {
-            "JumpCloud: no API key configured (SLUICE_JUMPCLOUD_API_KEY), so this run uses the \
-             embedded sandbox organisation kept in the data dir; no real directory is changed"
-                .to_owned()
+            if self.persistent {
+                "JumpCloud: no API key configured (SLUICE_JUMPCLOUD_API_KEY), so this run uses \
+                 the embedded sandbox organisation kept in the data dir; no real directory is \
+                 changed"
+            } else {
+                "JumpCloud: a throwaway sandbox organisation in memory; no real directory is \
+                 changed"
+            }
+            .to_owned()
         })
     }
 }
@@ -55,24 +90,35 @@ pub fn connect(
             broker: Arc::new(JumpCloudClient::new(cfg)?),
             sandbox: None,
             description,
+            sandbox_key: None,
+            persistent: false,
         });
     }
+    sandbox(Some(snapshots))
+}
+
+/// Starts a sandbox organisation (the default seed) on a loopback port: kept in
+/// `snapshots` when given, else in memory only (`sluice demo`).
+pub fn sandbox(snapshots: Option<Arc<dyn SnapshotStore>>) -> Result<JumpCloudTarget, String> {
     let key = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let persistent = snapshots.is_some();
     let sandbox = Arc::new(Sandbox::new(
         seed::default_directory(),
         key.clone(),
         Faults::default(),
-        Some(snapshots),
+        snapshots,
     )?);
     let running = sandbox
         .spawn(([127, 0, 0, 1], 0).into())
         .map_err(|e| format!("cannot start the embedded JumpCloud sandbox: {e}"))?;
-    let mut cfg = JumpCloudConfig::new(ApiKey::new(key), &running.url());
+    let mut cfg = JumpCloudConfig::new(ApiKey::new(key.clone()), &running.url());
     // A loopback server needs no pacing.
     cfg.rate_per_second = 0.0;
     Ok(JumpCloudTarget {
         broker: Arc::new(JumpCloudClient::new(cfg)?),
         description: format!("embedded sandbox ({})", running.url()),
         sandbox: Some(running),
+        sandbox_key: Some(ApiKey::new(key)),
+        persistent,
     })
 }

@@ -33,6 +33,11 @@ pub struct WorkflowDoc {
     /// The run's output, templated over the final scope; default: the last step's output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
+    /// Fields added to the failure report when the run does not fully succeed, templated
+    /// over the scope where it stopped (e.g. seed 001's `account_created`,
+    /// `jumpcloud_user_id`). The report's own fields are not overridden.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Value>,
 }
 
 fn enabled_by_default() -> bool {
@@ -141,11 +146,16 @@ pub struct StepDoc {
     pub timeout: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_error: Option<OnErrorDoc>,
-    /// Shown in the failure report when this step fails.
+    /// Shown in the failure report when this step fails; templates, rendered with the
+    /// step's error in scope (`steps.<id>.error`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remediation: Option<String>,
+    /// What a person should do when this step fails: a list of (templated) sentences for
+    /// the report's `recommended_actions`; default: the remediation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended_actions: Option<Vec<String>>,
 }
 
 /// The condition of an `if` step.

@@ -35,8 +35,44 @@ fn env() -> &'static Environment<'static> {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_fuel(Some(FUEL));
         env.set_recursion_limit(64);
+        add_helpers(&mut env);
         env
     })
+}
+
+/// Helpers workflows need and Jinja lacks: the time (`now()`, `seconds_since(t)`) for
+/// timestamps and durations in reports, and `merge` to extend an object.
+fn add_helpers(env: &mut Environment<'static>) {
+    use minijinja::{Error, ErrorKind};
+    env.add_function("now", || {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
+    env.add_function("seconds_since", |ts: String| -> Result<i64, Error> {
+        let t = chrono::DateTime::parse_from_rfc3339(&ts).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("`{ts}` is not an RFC 3339 time: {e}"),
+            )
+        })?;
+        Ok((chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds())
+    });
+    env.add_filter(
+        "merge",
+        |a: minijinja::Value, b: minijinja::Value| -> Result<minijinja::Value, Error> {
+            let as_map = |v: &minijinja::Value| -> Result<serde_json::Map<String, Value>, Error> {
+                match serde_json::to_value(v) {
+                    Ok(Value::Object(m)) => Ok(m),
+                    _ => Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "merge: both sides must be objects",
+                    )),
+                }
+            };
+            let mut out = as_map(&a)?;
+            out.extend(as_map(&b)?);
+            Ok(minijinja::Value::from(minijinja::value::Serde(out)))
+        },
+    );
 }
 
 /// Whether a string contains template syntax at all.
@@ -250,6 +286,21 @@ mod tests {
             render(&v, &scope()).unwrap(),
             json!({"n": 3, "list": ["a", "b"], "b": true, "s": " 3x"})
         );
+    }
+
+    #[test]
+    fn time_and_merge_helpers() {
+        let v = json!({
+            "m": "{{ {'a': 1, 'b': 2} | merge({'b': 3}) }}",
+            "age": "{{ seconds_since('2000-01-01T00:00:00Z') > 0 }}",
+            "now": "{{ now() }}",
+        });
+        let out = render(&v, &scope()).unwrap();
+        assert_eq!(out["m"], json!({"a": 1, "b": 3}));
+        assert_eq!(out["age"], true);
+        assert!(chrono::DateTime::parse_from_rfc3339(out["now"].as_str().unwrap()).is_ok());
+        assert!(render(&json!("{{ seconds_since('soon') }}"), &scope()).is_err());
+        assert!(render(&json!("{{ 1 | merge({'a': 1}) }}"), &scope()).is_err());
     }
 
     #[test]

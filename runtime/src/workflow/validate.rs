@@ -557,6 +557,9 @@ pub fn validate(
             referenced_steps(&cond.with, &mut refs);
         }
     });
+    if let Some(report) = &doc.report {
+        c.templates("report", "report", report);
+    }
     if let Some(out) = &doc.output {
         c.templates("output", "output", out);
         referenced_steps(out, &mut refs);

@@ -33,7 +33,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn ok(body: Value) -> Reply {
+    pub(crate) fn ok(body: Value) -> Reply {
         Reply {
             status: 200,
             body: Some(body),
@@ -132,6 +132,9 @@ pub struct Directory {
     pub radius_servers: BTreeMap<String, Value>,
     pub edges: Vec<Edge>,
     pub events: Vec<Value>,
+    /// Messages sent to the sandbox's mail outbox (`/sandbox/mail/send`), newest last.
+    #[serde(default)]
+    pub outbox: Vec<Value>,
     pub counter: u64,
     pub next_uid: u64,
 }
@@ -142,11 +145,11 @@ pub fn object_id(salt: &str, name: &str) -> String {
     hex::encode(&d[..12])
 }
 
-fn now() -> chrono::DateTime<chrono::Utc> {
+pub(super) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
 }
 
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+pub(super) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -525,6 +528,11 @@ impl Directory {
                 };
                 let found = self.traverse(&node, target);
                 self.page_v2(found, req)
+            }
+            ("GET", ["api", "v2", "ldapservers"]) => {
+                let q = ListQuery::parse(Api::V2, &req.query)?;
+                let (page, total) = q.apply(self.ldap_servers.values().cloned().collect());
+                Ok(Reply::v2_list(page, total))
             }
             ("GET", ["api", "v2", "policies"]) => {
                 let q = ListQuery::parse(Api::V2, &req.query)?;

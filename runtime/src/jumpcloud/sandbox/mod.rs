@@ -147,6 +147,8 @@ impl std::fmt::Debug for Sandbox {
 
 /// Directory Insights keeps 90 days; the sandbox keeps this many events.
 const MAX_EVENTS: usize = 50_000;
+/// Messages the mail outbox keeps.
+const MAX_OUTBOX: usize = 10_000;
 
 impl Sandbox {
     /// A sandbox over `seed`, accepting `api_key`. With `persist`, the directory is loaded
@@ -205,7 +207,7 @@ impl Sandbox {
     pub fn dispatch(&self, req: &Request) -> Result<Reply, ApiError> {
         let mut d = self.lock();
         if let Some(rest) = req.path.strip_prefix("/sandbox/") {
-            return self.control(&mut d, &req.method, rest);
+            return self.control(&mut d, req, rest);
         }
         let events = d.events.len();
         let counter = d.counter;
@@ -221,9 +223,39 @@ impl Sandbox {
         Ok(reply)
     }
 
-    fn control(&self, d: &mut Directory, method: &str, rest: &str) -> Result<Reply, ApiError> {
+    fn control(&self, d: &mut Directory, req: &Request, rest: &str) -> Result<Reply, ApiError> {
         let segs: Vec<&str> = rest.split('/').collect();
-        let reply = match (method, segs.as_slice()) {
+        let reply = match (req.method.as_str(), segs.as_slice()) {
+            // The mail outbox: where the workflows' email steps land when the sandbox stands
+            // in for the organisation (the built-in `sandbox-mail` connector).
+            ("GET", ["mail"]) => {
+                return Ok(Reply::ok(Value::Array(d.outbox.clone())));
+            }
+            ("POST", ["mail", "send"]) => {
+                let Some(Value::Object(mut msg)) = req.body.clone() else {
+                    return Err(ApiError::bad_request("a JSON object is required"));
+                };
+                if !msg.get("to").is_some_and(Value::is_array) {
+                    return Err(ApiError::bad_request("`to` must be a list of addresses"));
+                }
+                d.counter += 1;
+                let id = format!("msg-{:06}", d.counter);
+                msg.insert("id".into(), json!(id));
+                msg.insert(
+                    "received_at".into(),
+                    json!(directory::rfc3339(directory::now())),
+                );
+                d.outbox.push(Value::Object(msg));
+                if d.outbox.len() > MAX_OUTBOX {
+                    let excess = d.outbox.len() - MAX_OUTBOX;
+                    d.outbox.drain(..excess);
+                }
+                Reply {
+                    status: 202,
+                    body: Some(json!({"id": id})),
+                    headers: Vec::new(),
+                }
+            }
             ("POST", ["reset"]) => {
                 *d = self.seed.clone();
                 Reply {
