@@ -132,10 +132,18 @@ impl Registry {
     }
 
     fn bundled_bytes(digest: &str) -> Option<&'static [u8]> {
-        BUNDLED
+        static DIGESTS: std::sync::OnceLock<Vec<(String, &'static [u8])>> =
+            std::sync::OnceLock::new();
+        DIGESTS
+            .get_or_init(|| {
+                BUNDLED
+                    .iter()
+                    .map(|(_, b)| (super::digest(b), *b))
+                    .collect()
+            })
             .iter()
+            .find(|(d, _)| d == digest)
             .map(|(_, b)| *b)
-            .find(|b| super::digest(b) == digest)
     }
 
     /// Installs a component with the given grants. Refuses a grant the plugin did not
@@ -251,6 +259,12 @@ impl Registry {
         spec: &str,
     ) -> Result<(PluginRecord, LoadedPlugin), PluginHostError> {
         let record = self.find(spec).await?;
+        // Loaded once per process, keyed by the digest checked when it was loaded: resolving
+        // again hashes nothing (hashing every bundled component per step was most of a
+        // provisioning run's CPU).
+        if let Some(p) = self.lock().get(&record.digest).cloned() {
+            return Ok((record, p));
+        }
         let plugin = match Self::bundled_bytes(&record.digest) {
             Some(bytes) if record.bundled => self.load_bytes(&record.id(), bytes).await?,
             _ => {
