@@ -12,6 +12,19 @@ use crate::plugin::registry::BUNDLED;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
+    /// Bulk provisioning (seed 001): N generated users through examples/provision-user.yaml
+    /// into a throwaway in-memory sandbox organisation, as `sluice run --input users.csv`
+    /// would run them; users/s and JumpCloud API calls/s.
+    Provision {
+        /// Users to provision (1 to 100,000).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        users: u64,
+        /// Runs in flight at once (1 to 256).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
+        concurrency: u64,
+        #[arg(long)]
+        json: bool,
+    },
     /// A brokered JumpCloud call: raw sandbox GETs, the same GET through the broker, and a
     /// plugin step making it (all over loopback to an in-process sandbox).
     Jumpcloud {
@@ -64,6 +77,14 @@ const SAMPLE_USER: &str = r#"{"user":{"username":"jsmith","email":"john.smith@ex
 const SAMPLE_COMPARE: &str = r#"{"field":"Engineering","operator":"eq","value":"Engineering"}"#;
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<(), Failure> {
+    if let BenchCommand::Provision {
+        users,
+        concurrency,
+        json,
+    } = cmd
+    {
+        return provision(users as usize, concurrency as usize, json).await;
+    }
     if let BenchCommand::Jumpcloud {
         iterations,
         concurrency,
@@ -290,5 +311,86 @@ async fn jumpcloud(
         r.plugin_step.median_us - r.broker_call.median_us,
         r.plugin_step.median_us / r.http_get.median_us.max(0.001)
     );
+    Ok(())
+}
+
+/// `sluice bench provision`: everything in a temporary data dir (its runs do not join the
+/// admin's), one warm-up user first so component compilation is not timed.
+async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(), Failure> {
+    use crate::store::RunStore as _;
+    use serde_json::{Value, json};
+    let dir = tempfile::tempdir()?;
+    let wf = dir.path().join("provision-user.yaml");
+    std::fs::write(&wf, super::demo::WORKFLOW)?;
+    let app = App::open_throwaway_sandbox(Some(dir.path().join("data")), super::global_limits()?)?;
+    let loaded = super::workflow::load(&app, &wf).await?;
+    let engine = super::workflow::engine(&app);
+    let row = |i: usize, prefix: &str| -> Value {
+        let (dept, title, office) = [
+            ("Engineering", "Software Developer", "Seattle"),
+            ("Sales", "Account Manager", "Austin"),
+            ("Marketing", "Designer", "Seattle"),
+            ("Finance", "Analyst", "Austin"),
+        ][i % 4];
+        json!({"first_name": "Bench", "last_name": format!("User{i}"),
+               "email": format!("{prefix}{i}@bench.example"), "username": format!("{prefix}{i}"),
+               "department": dept, "job_title": title, "office_location": office,
+               "additional_groups": ["UG-Project-Phoenix"],
+               "attributes": {"costCenter": format!("CC-{i}")}})
+    };
+    let doc = &loaded.doc;
+    let check = |v: Value| super::workflow::check_input(doc, v);
+    let warm = vec![(1, Ok(row(0, "warmup")))];
+    super::bulk::execute_rows(&engine, doc, &loaded.subs, warm, 1, check).await;
+    let rows = (0..users).map(|i| (i + 1, Ok(row(i, "bench")))).collect();
+    let (outcomes, seconds) =
+        super::bulk::execute_rows(&engine, doc, &loaded.subs, rows, concurrency, check).await;
+    let created = outcomes.iter().filter(|o| o.result == "created").count();
+    let mut calls = 0usize;
+    for o in &outcomes {
+        for rec in app
+            .store
+            .journal_list(o.run_id.as_deref().unwrap_or_default())
+            .map_err(anyhow::Error::from)?
+        {
+            for a in rec["attempts"].as_array().into_iter().flatten() {
+                calls += a["calls"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c["kind"] == "jumpcloud")
+                    .count();
+            }
+        }
+    }
+    let report = json!({
+        "users": users,
+        "concurrency": concurrency,
+        "created": created,
+        "seconds": (seconds * 1000.0).round() / 1000.0,
+        "users_per_second": (users as f64 / seconds * 10.0).round() / 10.0,
+        "jumpcloud_calls": calls,
+        "calls_per_second": (calls as f64 / seconds).round(),
+    });
+    if json_out {
+        return print_json(&report);
+    }
+    let mut t = table(["users", "concurrency", "created", "seconds", "users/s", "API calls", "calls/s"]);
+    t.add_row([
+        users.to_string(),
+        concurrency.to_string(),
+        created.to_string(),
+        format!("{seconds:.2}"),
+        format!("{:.1}", users as f64 / seconds),
+        calls.to_string(),
+        format!("{:.0}", calls as f64 / seconds),
+    ]);
+    println!("{t}");
+    if created != users {
+        return Err(Failure {
+            code: 1,
+            error: anyhow::anyhow!("only {created} of {users} users were provisioned"),
+        });
+    }
     Ok(())
 }

@@ -150,14 +150,14 @@ fn typed(cell: &str, ty: &str) -> Result<Value, String> {
 
 /// What became of one row.
 #[derive(Debug, Clone, serde::Serialize)]
-struct Outcome {
-    row: usize,
+pub(crate) struct Outcome {
+    pub(crate) row: usize,
     /// The row's `username`, else `email`, else its number.
-    name: String,
+    pub(crate) name: String,
     /// `created`, `partially_completed`, `skipped_duplicate` or `failed`.
-    result: &'static str,
+    pub(crate) result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    run_id: Option<String>,
+    pub(crate) run_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,6 +216,62 @@ pub(crate) async fn run_rows(
     check: impl Fn(Value) -> Result<Value, String>,
     json_out: bool,
 ) -> Result<(), Failure> {
+    let total = rows.len();
+    let (outcomes, elapsed) = execute_rows(engine, doc, subs, rows, concurrency, check).await;
+    let count = |r: &str| outcomes.iter().filter(|o| o.result == r).count();
+    let (created, partial, skipped, failed) = (
+        count("created"),
+        count("partially_completed"),
+        count("skipped_duplicate"),
+        count("failed"),
+    );
+    if json_out {
+        print_json(&json!({
+            "workflow": doc.name,
+            "total": total,
+            "created": created,
+            "partially_completed": partial,
+            "skipped_duplicates": skipped,
+            "failed": failed,
+            "seconds": (elapsed * 1000.0).round() / 1000.0,
+            "rows": outcomes,
+        }))?;
+    } else {
+        let mut t = table(["row", "user", "result", "reason", "run"]);
+        for o in &outcomes {
+            t.add_row([
+                o.row.to_string(),
+                o.name.clone(),
+                o.result.to_owned(),
+                o.reason.clone().unwrap_or_default(),
+                o.run_id.clone().unwrap_or_default(),
+            ]);
+        }
+        println!("{t}");
+        println!(
+            "{total} rows in {elapsed:.1} s: {created} created, {partial} partially completed, \
+             {skipped} skipped (already exist), {failed} failed"
+        );
+    }
+    if failed + partial > 0 {
+        return Err(Failure {
+            code: 1,
+            error: anyhow::anyhow!("{} of {total} rows did not complete", failed + partial),
+        });
+    }
+    Ok(())
+}
+
+/// Runs every row, `concurrency` at a time, with a progress bar on a terminal; the
+/// outcomes in row order and the seconds it took.
+pub(crate) async fn execute_rows(
+    engine: &Engine,
+    doc: &WorkflowDoc,
+    subs: &std::collections::BTreeMap<String, WorkflowDoc>,
+    rows: Vec<Row>,
+    concurrency: usize,
+    check: impl Fn(Value) -> Result<Value, String>,
+) -> (Vec<Outcome>, f64) {
     let total = rows.len();
     let bar = indicatif::ProgressBar::new(total as u64);
     bar.set_style(
@@ -276,49 +332,7 @@ pub(crate) async fn run_rows(
         .await;
     bar.finish_and_clear();
     outcomes.sort_by_key(|o| o.row);
-    let count = |r: &str| outcomes.iter().filter(|o| o.result == r).count();
-    let (created, partial, skipped, failed) = (
-        count("created"),
-        count("partially_completed"),
-        count("skipped_duplicate"),
-        count("failed"),
-    );
-    let elapsed = started.elapsed().as_secs_f64();
-    if json_out {
-        print_json(&json!({
-            "workflow": doc.name,
-            "total": total,
-            "created": created,
-            "partially_completed": partial,
-            "skipped_duplicates": skipped,
-            "failed": failed,
-            "seconds": (elapsed * 1000.0).round() / 1000.0,
-            "rows": outcomes,
-        }))?;
-    } else {
-        let mut t = table(["row", "user", "result", "reason", "run"]);
-        for o in &outcomes {
-            t.add_row([
-                o.row.to_string(),
-                o.name.clone(),
-                o.result.to_owned(),
-                o.reason.clone().unwrap_or_default(),
-                o.run_id.clone().unwrap_or_default(),
-            ]);
-        }
-        println!("{t}");
-        println!(
-            "{total} rows in {elapsed:.1} s: {created} created, {partial} partially completed, \
-             {skipped} skipped (already exist), {failed} failed"
-        );
-    }
-    if failed + partial > 0 {
-        return Err(Failure {
-            code: 1,
-            error: anyhow::anyhow!("{} of {total} rows did not complete", failed + partial),
-        });
-    }
-    Ok(())
+    (outcomes, started.elapsed().as_secs_f64())
 }
 
 #[cfg(test)]

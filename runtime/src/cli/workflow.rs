@@ -69,10 +69,10 @@ impl WorkflowSource for DirSource {
 }
 
 /// A workflow file, validated, with its sub-workflows.
-struct Loaded {
-    doc: WorkflowDoc,
-    subs: BTreeMap<String, WorkflowDoc>,
-    report: Report,
+pub(crate) struct Loaded {
+    pub(crate) doc: WorkflowDoc,
+    pub(crate) subs: BTreeMap<String, WorkflowDoc>,
+    pub(crate) report: Report,
 }
 
 async fn plugin_table(app: &App, docs: &[&WorkflowDoc]) -> PluginTable {
@@ -97,7 +97,7 @@ async fn plugin_table(app: &App, docs: &[&WorkflowDoc]) -> PluginTable {
     table
 }
 
-async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
+pub(crate) async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
     let label = file.display().to_string();
     let text =
         std::fs::read_to_string(file).map_err(|e| usage(format!("cannot read {label}: {e}")))?;
@@ -233,7 +233,7 @@ fn prepare_input(doc: &WorkflowDoc, input: Option<String>) -> Result<Value, Fail
 }
 
 /// Fills in the schema's defaults and checks the input; every problem, one per line.
-fn check_input(doc: &WorkflowDoc, mut value: Value) -> Result<Value, String> {
+pub(crate) fn check_input(doc: &WorkflowDoc, mut value: Value) -> Result<Value, String> {
     if let Trigger::Manual {
         input_schema: Some(schema),
     } = &doc.trigger
@@ -296,7 +296,7 @@ fn finish(run: &RunRecord, json_out: bool) -> Result<(), Failure> {
     }
 }
 
-fn engine(app: &App) -> Engine {
+pub(crate) fn engine(app: &App) -> Engine {
     Engine::new(Arc::clone(&app.registry), app.store.clone())
 }
 
