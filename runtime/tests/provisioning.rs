@@ -286,7 +286,10 @@ fn john_smith_gets_the_seed_structure_read_back_from_the_directory() {
     );
     assert_eq!(report["account_created"], false);
     assert_eq!(report["jumpcloud_user_id"], Value::Null);
-    assert_eq!((&report["groups_assigned"], &report["groups_failed"]), (&json!(0), &json!(0)));
+    assert_eq!(
+        (&report["groups_assigned"], &report["groups_failed"]),
+        (&json!(0), &json!(0))
+    );
     assert!(report.get("report_error").is_none(), "{report:#}");
     assert_eq!(report["completed_steps"], json!(["input_validation"]));
     assert_eq!(users(&s), before, "the directory changed");

@@ -53,7 +53,11 @@ fn every_example_validates_and_runs() {
         let result: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|_| panic!("{rel}: {}", stderr(&out)));
         // Exit 0 only for a run that fully succeeded; a partial one is 1.
-        let expected = if result["status"] == "succeeded" { 0 } else { 1 };
+        let expected = if result["status"] == "succeeded" {
+            0
+        } else {
+            1
+        };
         assert_eq!(out.status.code(), Some(expected), "{rel}: {}", stderr(&out));
         match stem {
             "bulk-provision" => assert_eq!(

@@ -375,7 +375,15 @@ async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(
     if json_out {
         return print_json(&report);
     }
-    let mut t = table(["users", "concurrency", "created", "seconds", "users/s", "API calls", "calls/s"]);
+    let mut t = table([
+        "users",
+        "concurrency",
+        "created",
+        "seconds",
+        "users/s",
+        "API calls",
+        "calls/s",
+    ]);
     t.add_row([
         users.to_string(),
         concurrency.to_string(),

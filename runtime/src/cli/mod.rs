@@ -235,7 +235,10 @@ impl App {
     }
 
     /// An app whose JumpCloud is a fresh in-memory sandbox, whatever is configured.
-    pub(crate) fn open_throwaway_sandbox(data_dir: Option<PathBuf>, limits: Limits) -> Result<App, Failure> {
+    pub(crate) fn open_throwaway_sandbox(
+        data_dir: Option<PathBuf>,
+        limits: Limits,
+    ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
         let jumpcloud = crate::jumpcloud::embedded::sandbox(None).map_err(usage)?;
         Self::assemble(
