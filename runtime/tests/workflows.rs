@@ -98,6 +98,19 @@ fn every_example_validates_and_runs() {
                     "Define the `jira` connector, then open the issue by hand."
                 );
             }
+            "onboarding" => {
+                // provision-user ran as a sub-workflow; its result shaped the next step.
+                assert_eq!(result["status"], "succeeded", "{result:#}");
+                let out = &result["output"];
+                assert_eq!(out["jumpcloud_user_id"].as_str().unwrap().len(), 24);
+                assert_eq!(
+                    out["groups"],
+                    json!(["UG-All-Employees", "UG-Sales", "UG-Managers", "UG-Austin-Office"])
+                );
+                let apps = out["applications"].as_array().unwrap();
+                assert!(apps.contains(&json!("Salesforce")) && apps.contains(&json!("Lattice")));
+                assert_eq!(out["welcome_sent"], true);
+            }
             "provision-user" => {
                 // tests/provisioning.rs checks the whole seed 001 structure.
                 assert_eq!(result["status"], "succeeded");
