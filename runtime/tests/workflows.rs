@@ -105,7 +105,12 @@ fn every_example_validates_and_runs() {
                 assert_eq!(out["jumpcloud_user_id"].as_str().unwrap().len(), 24);
                 assert_eq!(
                     out["groups"],
-                    json!(["UG-All-Employees", "UG-Sales", "UG-Managers", "UG-Austin-Office"])
+                    json!([
+                        "UG-All-Employees",
+                        "UG-Sales",
+                        "UG-Managers",
+                        "UG-Austin-Office"
+                    ])
                 );
                 let apps = out["applications"].as_array().unwrap();
                 assert!(apps.contains(&json!("Salesforce")) && apps.contains(&json!("Lattice")));

@@ -261,6 +261,39 @@ async fn every_catalogue_plugin_works_against_the_sandbox_over_http() {
         )["changed"],
         true
     );
+    // The provisioning steps (seed 001).
+    assert_eq!(
+        run!(
+            "user-check-unique",
+            json!({"username": "nobody.new", "email": "nobody.new@acme.example"})
+        )["unique"],
+        true
+    );
+    let verified = run!(
+        "groups-verify",
+        json!({"groups": [{"name": "UG-Seattle-Office", "source": "location"},
+                          {"name": "UG-Nope", "source": "additional"}]})
+    );
+    assert_eq!(verified["not_found"][0]["name"], "UG-Nope");
+    let assigned = run!(
+        "user-groups-assign",
+        json!({"user_id": id, "groups": verified["found"].clone()})
+    );
+    assert_eq!(assigned["groups_assigned"], 1);
+    assert_eq!(
+        run!("user-ldap-bind", json!({"user_id": id}))["server_name"],
+        "JumpCloud LDAP"
+    );
+    let report = run!("user-access-report", json!({"user_id": id}));
+    assert_eq!(report["user_info"]["username"], "john.smith");
+    assert!(
+        report["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["group_name"] == "UG-Seattle-Office"
+                && g["inherited_access"]["radius_servers"] == 1)
+    );
     assert_eq!(run!("user-suspend", john.clone())["state"], "SUSPENDED");
     assert_eq!(run!("user-reactivate", john.clone())["state"], "ACTIVATED");
     assert_eq!(run!("user-unlock", john.clone())["done"], "unlocked");

@@ -8,6 +8,7 @@
 //! - `bulk.rs`: `sluice run … --input rows.csv` (one run per row, with a summary);
 //! - `demo.rs`: `sluice demo` (seed 001's John Smith, in a throwaway sandbox);
 //! - `connector.rs`: `sluice connector …` (External App Connectors);
+//! - `template.rs`: `sluice template …` (the template catalogue);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
@@ -19,6 +20,7 @@ mod demo;
 mod plugin;
 mod sandbox;
 mod secret;
+mod template;
 mod workflow;
 
 use std::path::PathBuf;
@@ -92,6 +94,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Ready-made workflows by category: list, show, and write one out to edit.
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
     /// Define the external applications workflows call (External App Connectors).
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
@@ -361,6 +366,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Secret(cmd) => secret::run(cli.data_dir, cmd),
         Command::Connector(cmd) => connector::run(cli.data_dir, cmd),
         Command::Demo { json } => demo::run(cli.data_dir, json).await,
+        Command::Template(cmd) => template::run(cmd),
     }
 }
 
