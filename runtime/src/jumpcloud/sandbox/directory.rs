@@ -604,7 +604,7 @@ impl Directory {
 
     fn list_v1(&self, map: &BTreeMap<String, Value>, req: &Request) -> Result<Reply, ApiError> {
         let q = ListQuery::parse(Api::V1, &req.query)?;
-        let (page, total) = q.apply(map.values().cloned().collect());
+        let (page, total) = q.apply_refs(map.values());
         Ok(Reply::v1_list(page, total))
     }
 

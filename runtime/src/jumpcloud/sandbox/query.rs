@@ -94,7 +94,14 @@ impl ListQuery {
 
     /// Filters, sorts, pages and projects `items`; returns the page and the filtered total.
     pub fn apply(&self, items: Vec<Value>) -> (Vec<Value>, usize) {
-        let mut items: Vec<Value> = items.into_iter().filter(|o| self.matches(o)).collect();
+        self.apply_refs(items.iter())
+    }
+
+    /// [`ListQuery::apply`] over borrowed objects: filters and sorts references and copies
+    /// only the page returned (a listing of a large organisation copied every object
+    /// before filtering).
+    pub fn apply_refs<'a>(&self, items: impl Iterator<Item = &'a Value>) -> (Vec<Value>, usize) {
+        let mut items: Vec<&Value> = items.filter(|o| self.matches(o)).collect();
         if !self.sort.is_empty() {
             items.sort_by(|a, b| {
                 for (field, desc) in &self.sort {
@@ -112,7 +119,7 @@ impl ListQuery {
             .into_iter()
             .skip(self.skip)
             .take(self.limit)
-            .map(|o| self.project(o))
+            .map(|o| self.project(o.clone()))
             .collect();
         (page, total)
     }
