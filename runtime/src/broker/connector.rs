@@ -152,6 +152,22 @@ fn request_url(
             false,
         )
     })?;
+    // Whatever the parser normalised, the result must stay below the base URL.
+    let base = reqwest::Url::parse(&def.base_url)
+        .map_err(|e| error("CONNECTOR_INVALID", e.to_string(), false))?;
+    let below = base.path().trim_end_matches('/');
+    if url.host_str() != base.host_str()
+        || url.port_or_known_default() != base.port_or_known_default()
+        || !(url.path() == below
+            || url.path().starts_with(&format!("{below}/"))
+            || below.is_empty())
+    {
+        return Err(error(
+            "INVALID_REQUEST",
+            format!("path `{path}` leaves the connector's base URL"),
+            false,
+        ));
+    }
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in query {
@@ -251,6 +267,9 @@ fn credential_forms(def: &ConnectorDef, secret: Option<&str>) -> Vec<String> {
         return vec![];
     };
     let mut forms = vec![s.to_owned()];
+    if matches!(def.auth, Auth::Path) && s.trim_matches('/') != s {
+        forms.push(s.trim_matches('/').to_owned());
+    }
     if let Auth::Basic { user } = &def.auth {
         forms.push(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{s}")));
     }
@@ -337,6 +356,17 @@ impl HttpBroker for ConnectorBroker {
                         false,
                     )
                 })?;
+                // Another allowed host gets the request, not the credential.
+                let origin = reqwest::Url::parse(&def.base_url).ok();
+                let same_origin = origin.as_ref().is_some_and(|o| {
+                    o.host_str() == url.host_str()
+                        && o.port_or_known_default() == url.port_or_known_default()
+                });
+                if !same_origin {
+                    for h in def.auth.header().into_iter().chain(["cookie".to_owned()]) {
+                        headers.remove(h.as_str());
+                    }
+                }
                 if status == reqwest::StatusCode::SEE_OTHER
                     || (matches!(status.as_u16(), 301 | 302) && method == reqwest::Method::POST)
                 {
@@ -423,6 +453,20 @@ mod tests {
                 .as_str(),
             "https://hooks.example.com/services/T1/B2/xyz"
         );
+    }
+
+    #[test]
+    fn paths_cannot_leave_the_base_even_through_parser_normalisation() {
+        let d = def("https://x.example.com/api", Auth::Bearer);
+        assert!(request_url(&d, None, "/issue", &[]).is_ok());
+        for sneaky in ["/.\t./admin", "/%2e%2e/admin", "/./../admin"] {
+            let r = request_url(&d, None, sneaky, &[]);
+            assert!(
+                r.as_ref().is_err() || r.as_ref().unwrap().path().starts_with("/api/"),
+                "{sneaky}: {r:?}"
+            );
+        }
+        assert!(request_url(&d, None, "/.\t./.\t./other", &[]).is_err());
     }
 
     #[test]

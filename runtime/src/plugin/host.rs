@@ -274,6 +274,7 @@ fn connector_request_problem(req: &http::Request) -> Option<String> {
         || p.starts_with("//")
         || p.contains("://")
         || p.contains('\\')
+        || p.chars().any(char::is_control)
         || p.split(['/', '?', '#']).any(|seg| {
             seg == ".."
                 || seg.eq_ignore_ascii_case("%2e%2e")

@@ -387,6 +387,10 @@ fn contains_template(v: &Value) -> bool {
 
 /// A connector path must stay below the connector's base URL.
 pub fn check_relative_path(p: &str) -> Result<(), &'static str> {
+    if p.chars().any(char::is_control) {
+        // URL parsers drop tabs and line breaks, which would let `.\t.` become `..`.
+        return Err("control characters (tabs, line breaks) are not allowed in a path");
+    }
     if p.contains("://") || p.starts_with("//") {
         return Err(
             "absolute URLs are not allowed; give a path relative to the connector's base URL",
@@ -649,6 +653,7 @@ mod tests {
         assert!(check_relative_path("/a/../../admin").is_err());
         assert!(check_relative_path("/a/%2E%2E/admin").is_err());
         assert!(check_relative_path("relative").is_err());
+        assert!(check_relative_path("/.\t./.\t./admin").is_err());
     }
 
     #[test]
