@@ -193,11 +193,7 @@ fn check_target(def: &ConnectorDef, url: &reqwest::Url) -> Result<(), BrokerErro
             false,
         ));
     }
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
+    let loopback = crate::connector::is_loopback(&host);
     match url.scheme() {
         "https" => Ok(()),
         "http" if loopback || def.allow_http => Ok(()),

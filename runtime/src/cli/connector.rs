@@ -10,7 +10,7 @@ use super::{App, Failure, print_json, table, usage};
 use crate::connector::{
     self, Auth, ConnectorDef, ConnectorStore, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS,
 };
-use crate::secrets::{self, SecretKey, SecretStore};
+use crate::secrets::{self, SecretStore};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ConnectorCommand {
@@ -76,12 +76,6 @@ pub(crate) struct AddArgs {
     /// Replace an existing connector of this name.
     #[arg(long)]
     replace: bool,
-}
-
-fn key() -> Result<SecretKey, Failure> {
-    SecretKey::from_env(|k| std::env::var(k).ok())
-        .map_err(|e| usage(e.to_string()))?
-        .ok_or_else(|| usage(secrets::SecretError::NoKey.to_string()))
 }
 
 fn store_error(e: connector::ConnectorError) -> Failure {
@@ -211,7 +205,7 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: ConnectorCommand) -> Result<()
                 return Err(store_error(connector::ConnectorError::Exists(def.name)));
             }
             let sealed = if def.auth.needs_secret() {
-                let key = key()?;
+                let key = super::secret::key()?;
                 let value = read_secret(&a)?;
                 let name = connector::secret_name(&def.name);
                 Some((

@@ -28,7 +28,8 @@ pub(crate) enum SecretCommand {
     Remove { name: String },
 }
 
-fn key() -> Result<SecretKey, Failure> {
+/// The administrator's key from the environment, or a usage error saying how to make one.
+pub(crate) fn key() -> Result<SecretKey, Failure> {
     SecretKey::from_env(|k| std::env::var(k).ok())
         .map_err(|e| usage(e.to_string()))?
         .ok_or_else(|| usage(secrets::SecretError::NoKey.to_string()))

@@ -125,7 +125,8 @@ pub fn secret_name(connector: &str) -> String {
     format!("connector.{connector}")
 }
 
-fn is_loopback(host: &str) -> bool {
+/// Whether `host` is this machine (plain http is allowed there).
+pub fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .trim_matches(['[', ']'])
