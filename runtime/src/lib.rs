@@ -14,12 +14,18 @@
 //! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
 //! - [`secrets`]: secrets sealed at rest under the administrator's key.
 //! - [`store`]: persistent state behind small traits (sled).
-//! - [`workflow`]: workflow templating (the document model and engine come next).
+//! - [`workflow`]: the workflow document, its validation, templating and the template
+//!   catalogue.
+//! - [`service`]: `sluice serve`'s shared state: stored workflows, the executor and its
+//!   limits, tokens and the audit log, metrics.
+//! - [`trigger`]: schedules, the Directory Insights poller, webhook signatures.
+//! - [`api`]: the HTTP API, webhook receiver and metrics endpoint.
 //! - [`bench`]: the measurements behind `sluice bench`.
 //! - [`cli`]: the `sluice` command line (the binary's `main` only calls it).
 
 #![recursion_limit = "256"]
 
+pub mod api;
 pub mod bench;
 pub mod broker;
 pub mod cli;
@@ -28,5 +34,7 @@ pub mod engine;
 pub mod jumpcloud;
 pub mod plugin;
 pub mod secrets;
+pub mod service;
 pub mod store;
+pub mod trigger;
 pub mod workflow;

@@ -339,7 +339,7 @@ async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(
                "attributes": {"costCenter": format!("CC-{i}")}})
     };
     let doc = &loaded.doc;
-    let check = |v: Value| super::workflow::check_input(doc, v);
+    let check = |v: Value| crate::workflow::check_input(doc, v);
     let warm = vec![(1, Ok(row(0, "warmup")))];
     super::bulk::execute_rows(&engine, doc, &loaded.subs, warm, 1, check).await;
     let rows = (0..users).map(|i| (i + 1, Ok(row(i, "bench")))).collect();

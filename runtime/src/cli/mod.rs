@@ -9,6 +9,8 @@
 //! - `demo.rs`: `sluice demo` (seed 001's John Smith, in a throwaway sandbox);
 //! - `connector.rs`: `sluice connector …` (External App Connectors);
 //! - `template.rs`: `sluice template …` (the template catalogue);
+//! - `serve.rs`: `sluice serve` (the service) and the note it leaves in the data dir;
+//! - `token.rs`: `sluice token …` (admin API tokens);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
@@ -20,7 +22,9 @@ mod demo;
 mod plugin;
 mod sandbox;
 mod secret;
+mod serve;
 mod template;
+mod token;
 mod workflow;
 
 use std::path::PathBuf;
@@ -100,6 +104,11 @@ enum Command {
     /// Define the external applications workflows call (External App Connectors).
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Run the service: HTTP API, schedules, Directory Insights events, webhooks, metrics.
+    Serve(serve::ServeArgs),
+    /// Admin API tokens for `sluice serve`.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -221,7 +230,7 @@ pub(crate) struct App {
     pub(crate) registry: Arc<Registry>,
     pub(crate) store: Arc<SledStore>,
     pub(crate) jumpcloud: JumpCloudTarget,
-    data_dir: PathBuf,
+    pub(crate) data_dir: PathBuf,
 }
 
 impl App {
@@ -300,7 +309,15 @@ impl App {
         };
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-        let store = Arc::new(SledStore::open(&data_dir.join("store"))?);
+        let store = match SledStore::open(&data_dir.join("store")) {
+            Ok(s) => Arc::new(s),
+            Err(crate::store::StoreError::Locked(_))
+                if serve::running_service(&data_dir).is_some() =>
+            {
+                anyhow::bail!("{}", serve::running_service(&data_dir).unwrap_or_default());
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok((data_dir, store))
     }
 
@@ -367,6 +384,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Connector(cmd) => connector::run(cli.data_dir, cmd),
         Command::Demo { json } => demo::run(cli.data_dir, json).await,
         Command::Template(cmd) => template::run(cmd),
+        Command::Serve(args) => serve::run(cli.data_dir, args).await,
+        Command::Token(cmd) => token::run(cli.data_dir, cmd),
     }
 }
 

@@ -6,101 +6,8 @@
 use std::path::PathBuf;
 
 use super::{Failure, print_json, table, usage};
-use crate::workflow::model::{Trigger, WorkflowDoc};
-
-/// One template: its category, its workflow, and an input that runs it.
-pub(crate) struct Template {
-    pub(crate) category: &'static str,
-    pub(crate) source: &'static str,
-    pub(crate) example_input: &'static str,
-}
-
-macro_rules! template {
-    ($category:literal, $file:literal, $input:literal) => {
-        Template {
-            category: $category,
-            source: include_str!(concat!("../../../examples/", $file)),
-            example_input: include_str!(concat!("../../../examples/", $input)),
-        }
-    };
-}
-
-pub(crate) const TEMPLATES: &[Template] = &[
-    template!(
-        "User Management",
-        "provision-user.yaml",
-        "inputs/provision-user.json"
-    ),
-    template!(
-        "User Management",
-        "templates/offboarding.yaml",
-        "templates/inputs/offboarding.json"
-    ),
-    template!(
-        "User Management",
-        "templates/reactivate-user.yaml",
-        "templates/inputs/reactivate-user.json"
-    ),
-    template!(
-        "User Management",
-        "templates/department-change.yaml",
-        "templates/inputs/department-change.json"
-    ),
-    template!(
-        "Security",
-        "templates/suspend-on-lockout.yaml",
-        "templates/inputs/suspend-on-lockout.json"
-    ),
-    template!(
-        "Security",
-        "templates/mfa-exclusion-report.yaml",
-        "templates/inputs/mfa-exclusion-report.json"
-    ),
-    template!(
-        "Security",
-        "templates/inactive-users-report.yaml",
-        "templates/inputs/inactive-users-report.json"
-    ),
-    template!("Security", "jira-ticket.yaml", "inputs/jira-ticket.json"),
-    template!(
-        "Security",
-        "admin-elevation-alert.yaml",
-        "inputs/admin-elevation-alert.json"
-    ),
-    template!(
-        "Device Management",
-        "templates/new-device-to-group.yaml",
-        "templates/inputs/new-device-to-group.json"
-    ),
-];
-
-fn doc(t: &Template) -> Result<WorkflowDoc, Failure> {
-    crate::workflow::model::parse("template", t.source).map_err(|e| Failure {
-        code: 1,
-        error: anyhow::anyhow!("a bundled template does not parse: {e}"),
-    })
-}
-
-fn find(name: &str) -> Result<(&'static Template, WorkflowDoc), Failure> {
-    for t in TEMPLATES {
-        let d = doc(t)?;
-        if d.name == name {
-            return Ok((t, d));
-        }
-    }
-    Err(usage(format!(
-        "no template named `{name}`; `sluice template list` shows them"
-    )))
-}
-
-fn trigger(d: &WorkflowDoc) -> String {
-    match &d.trigger {
-        Trigger::Manual { .. } => "manual".into(),
-        Trigger::Schedule { cron, timezone } => format!("schedule {cron} ({timezone})"),
-        Trigger::Event { event_type, .. } => format!("event {event_type}"),
-        Trigger::Webhook { .. } => "webhook".into(),
-    }
-}
+use crate::workflow::catalogue;
+use crate::workflow::model::WorkflowDoc;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum TemplateCommand {
@@ -123,24 +30,21 @@ pub(crate) enum TemplateCommand {
     },
 }
 
+fn find(name: &str) -> Result<(&'static catalogue::Template, WorkflowDoc), Failure> {
+    catalogue::find(name).ok_or_else(|| {
+        usage(format!(
+            "no template named `{name}`; `sluice template list` shows them"
+        ))
+    })
+}
+
 pub(crate) fn run(cmd: TemplateCommand) -> Result<(), Failure> {
     match cmd {
         TemplateCommand::List { json } => {
-            let mut rows = Vec::new();
-            for t in TEMPLATES {
-                let d = doc(t)?;
-                rows.push(serde_json::json!({
-                    "name": d.name,
-                    "category": t.category,
-                    "trigger": trigger(&d),
-                    "run_as": d.run_as.to_string(),
-                    "description": d.description,
-                }));
-            }
-            rows.sort_by(|a, b| {
-                (a["category"].as_str(), a["name"].as_str())
-                    .cmp(&(b["category"].as_str(), b["name"].as_str()))
-            });
+            let rows = catalogue::rows().map_err(|e| Failure {
+                code: 1,
+                error: anyhow::anyhow!(e),
+            })?;
             if json {
                 return print_json(&rows);
             }

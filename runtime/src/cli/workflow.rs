@@ -9,9 +9,10 @@ use serde_json::{Value, json};
 
 use super::{App, Failure, print_json, read_input, table, usage};
 use crate::engine::{Engine, Progress, RunRecord, RunStatus, manual_trigger};
+use crate::workflow::check_input;
 use crate::workflow::model::{Trigger, WorkflowDoc, parse};
 use crate::workflow::validate::{
-    PluginInfo, PluginTable, Problem, Report, WorkflowSource, plugin_specs, validate,
+    Problem, Report, WorkflowSource, plugin_table, subworkflow_names, validate,
 };
 
 #[derive(Debug, Subcommand)]
@@ -75,28 +76,6 @@ pub(crate) struct Loaded {
     pub(crate) report: Report,
 }
 
-async fn plugin_table(app: &App, docs: &[&WorkflowDoc]) -> PluginTable {
-    let mut table = PluginTable::new();
-    for doc in docs {
-        for spec in plugin_specs(doc) {
-            if table.contains_key(&spec) {
-                continue;
-            }
-            let info = match app.registry.resolve(&spec).await {
-                Ok((record, loaded)) => Ok(PluginInfo {
-                    id: record.id(),
-                    kind: record.kind,
-                    input_schema: loaded.manifest.input_schema.clone(),
-                    grants: record.grants.clone(),
-                }),
-                Err(e) => Err(format!("plugin `{spec}`: {e}")),
-            };
-            table.insert(spec, info);
-        }
-    }
-    table
-}
-
 pub(crate) async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
     let label = file.display().to_string();
     let text =
@@ -107,19 +86,19 @@ pub(crate) async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
     };
     // Sub-workflows, transitively (validation reports missing ones and cycles).
     let mut subs: BTreeMap<String, (String, WorkflowDoc)> = BTreeMap::new();
-    let mut pending: Vec<String> = sub_names(&doc);
+    let mut pending: Vec<String> = subworkflow_names(&doc);
     while let Some(name) = pending.pop() {
         if subs.contains_key(&name) || name == doc.name {
             continue;
         }
         if let Ok((f, d)) = source.load(&name) {
-            pending.extend(sub_names(&d));
+            pending.extend(subworkflow_names(&d));
             subs.insert(name, (f, d));
         }
     }
     let mut all: Vec<&WorkflowDoc> = vec![&doc];
     all.extend(subs.values().map(|(_, d)| d));
-    let plugins = plugin_table(app, &all).await;
+    let plugins = plugin_table(&app.registry, &all).await;
     let mut report = validate(&label, &doc, &plugins, Some(&source));
     for (f, d) in subs.values() {
         report
@@ -131,16 +110,6 @@ pub(crate) async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
         doc,
         report,
     })
-}
-
-fn sub_names(doc: &WorkflowDoc) -> Vec<String> {
-    let mut out = Vec::new();
-    crate::workflow::validate::visit(&doc.steps, &mut |s| {
-        if let Some(w) = &s.workflow {
-            out.push(w.clone());
-        }
-    });
-    out
 }
 
 fn invalid(problems: &[Problem]) -> Failure {
@@ -230,24 +199,6 @@ fn prepare_input(doc: &WorkflowDoc, input: Option<String>) -> Result<Value, Fail
             "the input does not match the workflow's input schema:\n{e}"
         ))
     })
-}
-
-/// Fills in the schema's defaults and checks the input; every problem, one per line.
-pub(crate) fn check_input(doc: &WorkflowDoc, mut value: Value) -> Result<Value, String> {
-    if let Trigger::Manual {
-        input_schema: Some(schema),
-    } = &doc.trigger
-    {
-        crate::workflow::apply_defaults(schema, &mut value);
-        let errors: Vec<String> = crate::workflow::input_problems(schema, &value)
-            .into_iter()
-            .map(|p| format!("  - {p}"))
-            .collect();
-        if !errors.is_empty() {
-            return Err(errors.join("\n"));
-        }
-    }
-    Ok(value)
 }
 
 /// Prints progress on stderr as steps finish.

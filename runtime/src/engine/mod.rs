@@ -123,6 +123,8 @@ pub enum EngineError {
     Finished(String),
     #[error("corrupt run record: {0}")]
     Corrupt(String),
+    #[error("run {0} has not finished; cancel it or wait before retrying")]
+    NotFinished(String),
 }
 
 impl EngineError {
@@ -132,6 +134,7 @@ impl EngineError {
             EngineError::NoSuchRun(_) => "RUN_NOT_FOUND",
             EngineError::Finished(_) => "RUN_FINISHED",
             EngineError::Corrupt(_) => "STORE_CORRUPT",
+            EngineError::NotFinished(_) => "RUN_NOT_FINISHED",
         }
     }
 }
@@ -176,6 +179,8 @@ pub struct FailedStep {
 /// Observes a run's progress (the CLI prints it; tests count it).
 pub trait Progress: Send + Sync {
     fn step_finished(&self, _run: &str, _path: &str, _ok: bool, _replayed: bool) {}
+    /// A step ran (not replayed) and its record was journaled.
+    fn step_recorded(&self, _run: &str, _record: &StepRecord) {}
 }
 
 /// A progress observer that says nothing.
@@ -269,6 +274,66 @@ impl Engine {
         };
         self.save(&record)?;
         Ok(record)
+    }
+
+    /// Records a new run for trigger fire `fire` (a schedule time, an event id) unless that
+    /// fire already has a run; returns the run and whether it is new. One transaction, so a
+    /// fire never gets two runs, also across crashes and restarts.
+    pub fn create_run_once(
+        &self,
+        fire: &str,
+        doc: WorkflowDoc,
+        subworkflows: BTreeMap<String, WorkflowDoc>,
+        input: Value,
+        trigger: Value,
+    ) -> Result<(RunRecord, bool), EngineError> {
+        let record = RunRecord {
+            id: new_run_id(),
+            workflow: doc.name.clone(),
+            status: RunStatus::Queued,
+            doc,
+            subworkflows,
+            input,
+            trigger,
+            started_at: now(),
+            finished_at: None,
+            output: None,
+            report: None,
+            executions: 0,
+        };
+        let v = serde_json::to_value(&record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        match crate::store::ServiceStore::run_put_once(&*self.store, fire, &record.id, &v)? {
+            None => Ok((record, true)),
+            Some(existing) => Ok((self.get(&existing)?, false)),
+        }
+    }
+
+    /// A new run of a finished run's workflow version and input. From the start, or from
+    /// the failed step: then every step that succeeded is copied into the new run's journal
+    /// and replays instead of running again.
+    pub fn retry(&self, id: &str, from_start: bool) -> Result<RunRecord, EngineError> {
+        let old = self.get(id)?;
+        if !old.status.is_finished() {
+            return Err(EngineError::NotFinished(id.to_owned()));
+        }
+        let trigger = json!({
+            "type": "retry",
+            "retry_of": old.id,
+            "from": if from_start { "start" } else { "failed_step" },
+            "original_trigger": old.trigger,
+        });
+        let run = self.create_run(old.doc, old.subworkflows, old.input, trigger)?;
+        if !from_start {
+            for rec in self.journal(id)? {
+                if rec.result.is_ok() {
+                    let v = serde_json::to_value(&rec)
+                        .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+                    self.store.journal_put(&run.id, &rec.path, &v)?;
+                }
+            }
+        }
+        self.store.flush()?;
+        Ok(run)
     }
 
     fn save(&self, record: &RunRecord) -> Result<(), EngineError> {
@@ -460,7 +525,8 @@ fn last_output(steps: &[StepDoc], scope: &Value) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn truthy(v: &Value) -> bool {
+/// Whether a guard's or condition's value counts as true.
+pub fn truthy(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::Bool(b) => *b,
@@ -785,6 +851,7 @@ impl RunCtx<'_> {
             .commit()
             .await
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        self.progress.step_recorded(&self.run.id, &rec);
         self.progress
             .step_finished(&self.run.id, path, result.is_ok(), false);
         result

@@ -72,3 +72,46 @@ pub trait RunStore: Send + Sync {
     /// The run's journal in write order.
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError>;
 }
+
+/// What `sluice serve` keeps beside runs: workflows and their versions, API tokens (hashed),
+/// the audit log, trigger state (schedule progress, event cursors), and fire keys — one per
+/// schedule fire or event delivery — which make a trigger start at most one run per fire,
+/// across restarts.
+pub trait ServiceStore: Send + Sync {
+    fn workflow_put(&self, name: &str, record: &serde_json::Value) -> Result<(), StoreError>;
+    fn workflow_get(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    fn workflow_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
+    /// Removes the workflow and its versions (its runs stay).
+    fn workflow_remove(&self, name: &str) -> Result<bool, StoreError>;
+    fn version_put(
+        &self,
+        name: &str,
+        version: u32,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError>;
+    fn version_get(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<serde_json::Value>, StoreError>;
+    /// A workflow's versions, oldest first.
+    fn version_list(&self, name: &str) -> Result<Vec<serde_json::Value>, StoreError>;
+    fn token_put(&self, hash: &str, record: &serde_json::Value) -> Result<(), StoreError>;
+    fn token_get(&self, hash: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Every token record with its hash.
+    fn token_list(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError>;
+    fn token_remove(&self, hash: &str) -> Result<bool, StoreError>;
+    fn audit_append(&self, entry: &serde_json::Value) -> Result<(), StoreError>;
+    /// The latest `limit` audit entries, newest first.
+    fn audit_list(&self, limit: usize) -> Result<Vec<serde_json::Value>, StoreError>;
+    fn trigger_get(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    fn trigger_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError>;
+    /// Records run `id` for trigger fire `fire` in one transaction, unless the fire already
+    /// has a run: then nothing is written and that run's id is returned.
+    fn run_put_once(
+        &self,
+        fire: &str,
+        id: &str,
+        record: &serde_json::Value,
+    ) -> Result<Option<String>, StoreError>;
+}

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{PluginStore, RunStore, StateNamespace, StateStore, StoreError};
+use super::{PluginStore, RunStore, ServiceStore, StateNamespace, StateStore, StoreError};
 
 /// The embedded store: one sled database in `<data-dir>/store`.
 #[derive(Debug, Clone)]
@@ -17,6 +17,12 @@ pub struct SledStore {
     sandbox: sled::Tree,
     secrets: sled::Tree,
     connectors: sled::Tree,
+    workflows: sled::Tree,
+    versions: sled::Tree,
+    tokens: sled::Tree,
+    audit: sled::Tree,
+    triggers: sled::Tree,
+    fires: sled::Tree,
 }
 
 fn backend(e: sled::Error) -> StoreError {
@@ -60,6 +66,12 @@ impl SledStore {
             sandbox: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
             connectors: db.open_tree("connectors").map_err(backend)?,
+            workflows: db.open_tree("workflows").map_err(backend)?,
+            versions: db.open_tree("workflow_versions").map_err(backend)?,
+            tokens: db.open_tree("tokens").map_err(backend)?,
+            audit: db.open_tree("audit").map_err(backend)?,
+            triggers: db.open_tree("triggers").map_err(backend)?,
+            fires: db.open_tree("fires").map_err(backend)?,
             db,
         })
     }
@@ -257,6 +269,150 @@ impl RunStore for SledStore {
             }
         }
         Ok(out)
+    }
+}
+
+fn version_key(name: &str, version: u32) -> Vec<u8> {
+    let mut k = name.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&version.to_be_bytes());
+    k
+}
+
+impl ServiceStore for SledStore {
+    fn workflow_put(&self, name: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        self.workflows
+            .insert(name.as_bytes(), encode(record)?)
+            .map_err(backend)?;
+        self.workflows.flush().map_err(backend)?;
+        Ok(())
+    }
+
+    fn workflow_get(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        get_json(&self.workflows, name.as_bytes())
+    }
+
+    fn workflow_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        collect_json(self.workflows.iter())
+    }
+
+    fn workflow_remove(&self, name: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .workflows
+            .remove(name.as_bytes())
+            .map_err(backend)?
+            .is_some();
+        let mut prefix = name.as_bytes().to_vec();
+        prefix.push(0);
+        for k in self.versions.scan_prefix(&prefix).keys() {
+            self.versions.remove(k.map_err(backend)?).map_err(backend)?;
+        }
+        self.db.flush().map_err(backend)?;
+        Ok(removed)
+    }
+
+    fn version_put(
+        &self,
+        name: &str,
+        version: u32,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.versions
+            .insert(version_key(name, version), encode(record)?)
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn version_get(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        get_json(&self.versions, &version_key(name, version))
+    }
+
+    fn version_list(&self, name: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        let mut prefix = name.as_bytes().to_vec();
+        prefix.push(0);
+        collect_json(self.versions.scan_prefix(&prefix))
+    }
+
+    fn token_put(&self, hash: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        self.tokens
+            .insert(hash.as_bytes(), encode(record)?)
+            .map_err(backend)?;
+        self.tokens.flush().map_err(backend)?;
+        Ok(())
+    }
+
+    fn token_get(&self, hash: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        get_json(&self.tokens, hash.as_bytes())
+    }
+
+    fn token_list(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        self.tokens
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv.map_err(backend)?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode(&k, &v)?))
+            })
+            .collect()
+    }
+
+    fn token_remove(&self, hash: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .tokens
+            .remove(hash.as_bytes())
+            .map_err(backend)?
+            .is_some();
+        self.tokens.flush().map_err(backend)?;
+        Ok(removed)
+    }
+
+    fn audit_append(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
+        let id = self.next_id()?;
+        self.audit
+            .insert(id.to_be_bytes(), encode(entry)?)
+            .map_err(backend)?;
+        self.audit.flush().map_err(backend)?;
+        Ok(())
+    }
+
+    fn audit_list(&self, limit: usize) -> Result<Vec<serde_json::Value>, StoreError> {
+        collect_json(self.audit.iter().rev().take(limit))
+    }
+
+    fn trigger_get(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        get_json(&self.triggers, key.as_bytes())
+    }
+
+    fn trigger_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.triggers
+            .insert(key.as_bytes(), encode(value)?)
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn run_put_once(
+        &self,
+        fire: &str,
+        id: &str,
+        record: &serde_json::Value,
+    ) -> Result<Option<String>, StoreError> {
+        use sled::Transactional as _;
+        let bytes = encode(record)?;
+        (&self.fires, &self.runs)
+            .transaction(|(fires, runs)| {
+                if let Some(existing) = fires.get(fire.as_bytes())? {
+                    return Ok(Some(String::from_utf8_lossy(&existing).into_owned()));
+                }
+                fires.insert(fire.as_bytes(), id.as_bytes())?;
+                runs.insert(id.as_bytes(), bytes.as_slice())?;
+                Ok(None)
+            })
+            .map_err(|e: sled::transaction::TransactionError<()>| {
+                StoreError::Backend(format!("{e:?}"))
+            })
     }
 }
 

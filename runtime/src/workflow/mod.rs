@@ -3,8 +3,10 @@
 //! # Layout
 //! - `model.rs`: the document (YAML or JSON, strict) and its parser.
 //! - `validate.rs`: every check before a save or run, all problems reported.
+//! - `catalogue.rs`: the bundled templates;
 //! - `template.rs`: rendering and checking of `{{ expr }}`, `${path}` and `{{ .path }}`.
 
+pub mod catalogue;
 pub mod model;
 pub mod template;
 pub mod validate;
@@ -36,4 +38,23 @@ pub fn input_problems(schema: &Value, input: &Value) -> Vec<String> {
             })
             .collect(),
     }
+}
+
+/// Fills in the trigger schema's defaults and checks a manual run's input; every problem,
+/// one per line.
+pub fn check_input(doc: &model::WorkflowDoc, mut value: Value) -> Result<Value, String> {
+    if let model::Trigger::Manual {
+        input_schema: Some(schema),
+    } = &doc.trigger
+    {
+        apply_defaults(schema, &mut value);
+        let errors: Vec<String> = input_problems(schema, &value)
+            .into_iter()
+            .map(|p| format!("  - {p}"))
+            .collect();
+        if !errors.is_empty() {
+            return Err(errors.join("\n"));
+        }
+    }
+    Ok(value)
 }

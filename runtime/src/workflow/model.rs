@@ -58,6 +58,9 @@ pub enum Trigger {
         cron: String,
         #[serde(default = "utc")]
         timezone: String,
+        /// What the service does with fire times it missed while it was down.
+        #[serde(default)]
+        misfire: Misfire,
     },
     /// Started by a Directory Insights event of `event_type`, optionally filtered by a
     /// condition over the event.
@@ -72,6 +75,18 @@ pub enum Trigger {
         #[serde(default)]
         respond_with_output: bool,
     },
+}
+
+/// What happens to schedule fires missed by more than the grace period (the service was
+/// stopped): fires up to a minute late always run, each once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Misfire {
+    /// Drop them; the schedule goes on from the next fire time.
+    #[default]
+    Skip,
+    /// Run once for the whole missed period (for the latest missed fire time).
+    RunOnce,
 }
 
 fn utc() -> String {

@@ -98,6 +98,17 @@ fn children(s: &StepDoc) -> Vec<&Vec<StepDoc>> {
 }
 
 /// Whether a step id is usable in templates as `steps.<id>`.
+/// The sub-workflows a document calls directly, by name.
+pub fn subworkflow_names(doc: &WorkflowDoc) -> Vec<String> {
+    let mut out = Vec::new();
+    visit(&doc.steps, &mut |s| {
+        if let Some(w) = &s.workflow {
+            out.push(w.clone());
+        }
+    });
+    out
+}
+
 pub fn valid_step_id(id: &str) -> bool {
     let mut bytes = id.bytes();
     matches!(bytes.next(), Some(b) if b.is_ascii_alphabetic() || b == b'_')
@@ -498,7 +509,7 @@ pub fn validate(
                 );
             }
         }
-        Trigger::Schedule { cron, timezone } => {
+        Trigger::Schedule { cron, timezone, .. } => {
             if let Err(e) = cron.parse::<cron::Schedule>() {
                 let why = e
                     .to_string()
@@ -638,6 +649,33 @@ fn sub_workflows(
             }
         }
     }
+}
+
+/// What validation needs to know of each plugin the documents use, resolved from the
+/// registry (a plugin that does not resolve is a problem reported where it is used).
+pub async fn plugin_table(
+    registry: &crate::plugin::registry::Registry,
+    docs: &[&WorkflowDoc],
+) -> PluginTable {
+    let mut table = PluginTable::new();
+    for doc in docs {
+        for spec in plugin_specs(doc) {
+            if table.contains_key(&spec) {
+                continue;
+            }
+            let info = match registry.resolve(&spec).await {
+                Ok((record, loaded)) => Ok(PluginInfo {
+                    id: record.id(),
+                    kind: record.kind,
+                    input_schema: loaded.manifest.input_schema.clone(),
+                    grants: record.grants.clone(),
+                }),
+                Err(e) => Err(format!("plugin `{spec}`: {e}")),
+            };
+            table.insert(spec, info);
+        }
+    }
+    table
 }
 
 #[cfg(test)]

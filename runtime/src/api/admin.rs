@@ -1,0 +1,346 @@
+//! `/api/v1/plugins`, `/connectors`, `/secrets`, `/templates`, `/tokens` and `/audit`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, Caller, audit, json_body};
+use crate::connector::{self, ConnectorDef, ConnectorStore as _};
+use crate::secrets::{self, SecretStore as _};
+use crate::service::{Service, tokens};
+
+type Api<T> = Result<T, ApiError>;
+
+/// The largest component accepted by `POST /api/v1/plugins`.
+pub(super) const MAX_PLUGIN_BYTES: usize = 64 << 20;
+
+fn key(service: &Service) -> Api<&crate::secrets::SecretKey> {
+    service
+        .secret_key
+        .as_ref()
+        .ok_or_else(|| ApiError::from(secrets::SecretError::NoKey))
+}
+
+pub(super) async fn plugins(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    let list = service.registry.list().await?;
+    Ok(Json(json!({ "plugins": list })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct InstallQuery {
+    /// Permissions granted, comma-separated (each must be declared by the plugin).
+    #[serde(default)]
+    grant: Option<String>,
+    #[serde(default)]
+    replace: bool,
+}
+
+pub(super) async fn install_plugin(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<InstallQuery>,
+    body: Bytes,
+) -> Api<Response> {
+    let grants: Vec<String> = q
+        .grant
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let record = service
+        .registry
+        .install("upload", &body, &grants, Default::default(), q.replace)
+        .await?;
+    audit(
+        &service,
+        &caller,
+        "plugin.install",
+        &record.id(),
+        json!({"digest": record.digest, "grants": record.grants}),
+    )?;
+    Ok((StatusCode::CREATED, Json(json!(record))).into_response())
+}
+
+pub(super) async fn plugin(
+    State(service): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Api<Json<Value>> {
+    let (record, loaded) = service.registry.resolve(&id).await?;
+    Ok(Json(json!({
+        "plugin": record,
+        "manifest": &*loaded.manifest,
+    })))
+}
+
+pub(super) async fn remove_plugin(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Api<StatusCode> {
+    let record = service.registry.remove(&id).await?;
+    audit(&service, &caller, "plugin.remove", &record.id(), json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn connector_row(service: &Service, def: &ConnectorDef) -> Api<Value> {
+    let stored = service
+        .store
+        .secret_get(&connector::secret_name(&def.name))?
+        .is_some();
+    let mut v = json!(def);
+    v["credential"] = json!(if !def.auth.needs_secret() {
+        "none"
+    } else if stored {
+        "****"
+    } else {
+        "missing"
+    });
+    Ok(v)
+}
+
+pub(super) async fn connectors(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    let mut rows = Vec::new();
+    for d in service.store.connector_list()? {
+        rows.push(connector_row(&service, &d)?);
+    }
+    Ok(Json(json!({ "connectors": rows })))
+}
+
+pub(super) async fn connector(
+    State(service): State<Arc<Service>>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    let def = service
+        .store
+        .connector_get(&name)?
+        .ok_or(connector::ConnectorError::NotFound(name))?;
+    Ok(Json(connector_row(&service, &def)?))
+}
+
+/// A connector as the API takes it: the definition's fields, and the credential (sealed at
+/// once; never returned).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectorInput {
+    name: String,
+    base_url: String,
+    auth: connector::Auth,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    allow_hosts: Vec<String>,
+    #[serde(default)]
+    allow_http: bool,
+    #[serde(default)]
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    max_response_bytes: Option<u64>,
+    #[serde(default)]
+    secret: Option<String>,
+    #[serde(default)]
+    replace: bool,
+}
+
+pub(super) async fn add_connector(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Api<Response> {
+    let input: ConnectorInput = serde_json::from_value(json_body(&body, "connector")?)
+        .map_err(|e| ApiError::bad_request("CONNECTOR_INVALID", e.to_string()))?;
+    let def = ConnectorDef {
+        version: connector::VERSION,
+        name: input.name,
+        base_url: input.base_url,
+        auth: input.auth,
+        headers: input.headers,
+        allow_hosts: input.allow_hosts,
+        allow_http: input.allow_http,
+        timeout_ms: input.timeout_ms.unwrap_or(connector::DEFAULT_TIMEOUT_MS),
+        max_response_bytes: input
+            .max_response_bytes
+            .unwrap_or(connector::DEFAULT_MAX_RESPONSE_BYTES),
+        created_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+    };
+    def.validate()?;
+    if !input.replace && service.store.connector_get(&def.name)?.is_some() {
+        return Err(connector::ConnectorError::Exists(def.name).into());
+    }
+    let name = connector::secret_name(&def.name);
+    let sealed = match (def.auth.needs_secret(), input.secret) {
+        (true, Some(s)) if !s.trim().is_empty() => {
+            Some(secrets::seal(key(&service)?, &name, s.trim().as_bytes())?)
+        }
+        (true, _) => {
+            return Err(ApiError::bad_request(
+                "CONNECTOR_INVALID",
+                format!(
+                    "connector `{}` authenticates with a credential: give `secret`",
+                    def.name
+                ),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "CONNECTOR_INVALID",
+                format!(
+                    "connector `{}` has auth `none`: it takes no `secret`",
+                    def.name
+                ),
+            ));
+        }
+        (false, None) => None,
+    };
+    match sealed {
+        Some(bytes) => service.store.secret_put(&name, &bytes)?,
+        None => {
+            service.store.secret_remove(&name)?;
+        }
+    }
+    service.store.connector_put(&def)?;
+    audit(
+        &service,
+        &caller,
+        "connector.add",
+        &def.name,
+        json!({"base_url": def.base_url}),
+    )?;
+    Ok((StatusCode::CREATED, Json(connector_row(&service, &def)?)).into_response())
+}
+
+pub(super) async fn remove_connector(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<StatusCode> {
+    if !service.store.connector_remove(&name)? {
+        return Err(connector::ConnectorError::NotFound(name).into());
+    }
+    service
+        .store
+        .secret_remove(&connector::secret_name(&name))?;
+    audit(&service, &caller, "connector.remove", &name, json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn secrets(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    Ok(Json(json!({ "secrets": service.store.secret_names()? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretInput {
+    value: String,
+}
+
+pub(super) async fn put_secret(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Api<StatusCode> {
+    secrets::check_name(&name)?;
+    let input: SecretInput = serde_json::from_value(json_body(&body, "secret")?).map_err(|e| {
+        ApiError::bad_request("BAD_REQUEST", format!("{e}; send {{\"value\": \"…\"}}"))
+    })?;
+    let sealed = secrets::seal(key(&service)?, &name, input.value.as_bytes())?;
+    service.store.secret_put(&name, &sealed)?;
+    audit(&service, &caller, "secret.set", &name, json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn remove_secret(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<StatusCode> {
+    if !service.store.secret_remove(&name)? {
+        return Err(ApiError::not_found(
+            "SECRET_NOT_FOUND",
+            format!("no secret named `{name}`"),
+        ));
+    }
+    audit(&service, &caller, "secret.remove", &name, json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn templates() -> Api<Json<Value>> {
+    let rows = crate::workflow::catalogue::rows()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "TEMPLATE_BROKEN", e))?;
+    Ok(Json(json!({ "templates": rows })))
+}
+
+pub(super) async fn template(Path(name): Path<String>) -> Api<Json<Value>> {
+    let (t, doc) = crate::workflow::catalogue::find(&name).ok_or_else(|| {
+        ApiError::not_found("TEMPLATE_NOT_FOUND", format!("no template named `{name}`"))
+    })?;
+    let example: Value = serde_json::from_str(t.example_input).unwrap_or(Value::Null);
+    Ok(Json(json!({
+        "name": doc.name,
+        "category": t.category,
+        "description": doc.description,
+        "source": t.source,
+        "example_input": example,
+    })))
+}
+
+pub(super) async fn tokens(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    Ok(Json(json!({ "tokens": tokens::list(&*service.store)? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenInput {
+    name: String,
+}
+
+pub(super) async fn create_token(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Api<Response> {
+    let input: TokenInput =
+        serde_json::from_value(json_body(&body, "token request")?).map_err(|e| {
+            ApiError::bad_request("BAD_REQUEST", format!("{e}; send {{\"name\": \"…\"}}"))
+        })?;
+    let (token, mut record) = tokens::create(&*service.store, &input.name)?;
+    audit(&service, &caller, "token.create", &input.name, json!({}))?;
+    record["token"] = json!(token);
+    Ok((StatusCode::CREATED, Json(record)).into_response())
+}
+
+pub(super) async fn revoke_token(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<StatusCode> {
+    tokens::revoke(&*service.store, &name)?;
+    audit(&service, &caller, "token.revoke", &name, json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuditQuery {
+    limit: Option<usize>,
+}
+
+pub(super) async fn audit_log(
+    State(service): State<Arc<Service>>,
+    Query(q): Query<AuditQuery>,
+) -> Api<Json<Value>> {
+    use crate::store::ServiceStore as _;
+    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    Ok(Json(json!({ "entries": service.store.audit_list(limit)? })))
+}

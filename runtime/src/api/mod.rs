@@ -1,0 +1,388 @@
+//! The HTTP API under `/api/v1` (axum), the webhook receiver at `/hooks/{workflow}` and the
+//! metrics at `/metrics`.
+//!
+//! Every `/api/v1` route but the OpenAPI document needs `Authorization: Bearer <token>`
+//! (`sluice token create`); every change is written to the audit log under the token's
+//! name. Errors are `{"error": {"code", "message", "details"}}` with a stable code.
+//!
+//! # Layout
+//! - this file: the router, authentication, errors, the OpenAPI document, metrics, health;
+//! - `workflows.rs`: workflows (versions, enable/disable) and runs;
+//! - `admin.rs`: plugins, connectors, secrets, templates, tokens and the audit log;
+//! - `hooks.rs`: signed inbound webhooks.
+
+mod admin;
+mod hooks;
+mod workflows;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::service::Service;
+
+/// The OpenAPI 3.1 document of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// An API error: an HTTP status, a stable code, a message, and optional details.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    fn internal(code: &str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(d) = self.details {
+            error["details"] = d;
+        }
+        (self.status, axum::Json(json!({ "error": error }))).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::internal(e.code(), e.to_string())
+    }
+}
+
+impl From<crate::engine::EngineError> for ApiError {
+    fn from(e: crate::engine::EngineError) -> Self {
+        use crate::engine::EngineError as E;
+        let status = match &e {
+            E::NoSuchRun(_) => StatusCode::NOT_FOUND,
+            E::Finished(_) | E::NotFinished(_) => StatusCode::CONFLICT,
+            E::Store(_) | E::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<crate::service::workflows::WorkflowError> for ApiError {
+    fn from(e: crate::service::workflows::WorkflowError) -> Self {
+        use crate::service::workflows::WorkflowError as W;
+        let status = match &e {
+            W::Parse(_) | W::Invalid(_) | W::NameMismatch { .. } => StatusCode::BAD_REQUEST,
+            W::Exists(_) | W::Disabled(_) => StatusCode::CONFLICT,
+            W::NotFound(_) | W::NoVersion(..) => StatusCode::NOT_FOUND,
+            W::Store(_) | W::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut err = Self::new(status, e.code(), e.to_string());
+        if let W::Invalid(problems) = &e {
+            err.message = format!(
+                "the workflow is invalid ({} problem{}): {}",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                problems
+                    .iter()
+                    .map(|p| format!("{}: {}", p.location, p.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            err.details = Some(json!({ "problems": problems }));
+        }
+        err
+    }
+}
+
+impl From<crate::plugin::PluginHostError> for ApiError {
+    fn from(e: crate::plugin::PluginHostError) -> Self {
+        use crate::plugin::PluginHostError as P;
+        let status = match &e {
+            P::NotFound(_) => StatusCode::NOT_FOUND,
+            P::AlreadyInstalled(_) | P::Bundled(_) => StatusCode::CONFLICT,
+            P::Io(_) | P::Store(_) | P::Engine(_) | P::Instantiate(_) | P::Describe(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<crate::service::tokens::TokenError> for ApiError {
+    fn from(e: crate::service::tokens::TokenError) -> Self {
+        use crate::service::tokens::TokenError as T;
+        let status = match &e {
+            T::BadName(_) => StatusCode::BAD_REQUEST,
+            T::Exists(_) => StatusCode::CONFLICT,
+            T::NotFound(_) => StatusCode::NOT_FOUND,
+            T::Random(_) | T::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<crate::connector::ConnectorError> for ApiError {
+    fn from(e: crate::connector::ConnectorError) -> Self {
+        use crate::connector::ConnectorError as C;
+        let status = match &e {
+            C::BadName(_) | C::Invalid { .. } => StatusCode::BAD_REQUEST,
+            C::NotFound(_) => StatusCode::NOT_FOUND,
+            C::Exists(_) => StatusCode::CONFLICT,
+            C::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+impl From<crate::secrets::SecretError> for ApiError {
+    fn from(e: crate::secrets::SecretError) -> Self {
+        use crate::secrets::SecretError as S;
+        let status = match &e {
+            S::NoKey | S::BadKey | S::BadName(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
+/// The caller, as authenticated: the token's name (for the audit log).
+#[derive(Debug, Clone)]
+pub struct Caller(pub String);
+
+async fn authenticate(
+    State(service): State<Arc<Service>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let who = match token {
+        Some(t) => crate::service::tokens::authenticate(&*service.store, t),
+        None => Ok(None),
+    };
+    match who {
+        Ok(Some(name)) => {
+            req.extensions_mut().insert(Caller(name));
+            next.run(req).await
+        }
+        Ok(None) => {
+            let mut r = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHORIZED",
+                "an admin API token is required: `Authorization: Bearer <token>` \
+                 (create one with `sluice token create --name NAME`)",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));
+            r
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Writes an audit entry; a failure to write it fails the request (an unaudited change
+/// must not pass silently).
+pub(crate) fn audit(
+    service: &Service,
+    caller: &Caller,
+    action: &str,
+    target: &str,
+    detail: Value,
+) -> Result<(), ApiError> {
+    crate::service::tokens::audit(&*service.store, &caller.0, action, target, detail)
+        .map_err(ApiError::from)
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn metrics(State(service): State<Arc<Service>>) -> Response {
+    let body = service.metrics.render(
+        service.exec.queued(),
+        service.exec.running(),
+        service.started.elapsed().as_secs_f64(),
+    );
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+async fn health(State(service): State<Arc<Service>>) -> Response {
+    let status = if service.exec.accepting() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({
+            "status": if status == StatusCode::OK { "ok" } else { "shutting_down" },
+            "version": env!("CARGO_PKG_VERSION"),
+            "queued": service.exec.queued(),
+            "running": service.exec.running(),
+        })),
+    )
+        .into_response()
+}
+
+/// A request body's JSON, or a 400 naming the problem.
+pub(crate) fn json_body(body: &[u8], what: &str) -> Result<Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("BAD_JSON", format!("the {what} is not valid JSON: {e}"))
+    })
+}
+
+/// The paths and methods the router serves, as `METHOD /path`; the OpenAPI document must
+/// describe exactly these (a test checks it).
+pub const ROUTES: &[&str] = &[
+    "GET /healthz",
+    "GET /metrics",
+    "POST /hooks/{workflow}",
+    "GET /api/v1/openapi.json",
+    "GET /api/v1/workflows",
+    "POST /api/v1/workflows",
+    "GET /api/v1/workflows/{name}",
+    "PUT /api/v1/workflows/{name}",
+    "DELETE /api/v1/workflows/{name}",
+    "GET /api/v1/workflows/{name}/versions",
+    "GET /api/v1/workflows/{name}/versions/{version}",
+    "POST /api/v1/workflows/{name}/enable",
+    "POST /api/v1/workflows/{name}/disable",
+    "POST /api/v1/workflows/{name}/webhook-secret",
+    "POST /api/v1/workflows/{name}/runs",
+    "GET /api/v1/runs",
+    "GET /api/v1/runs/{id}",
+    "POST /api/v1/runs/{id}/cancel",
+    "POST /api/v1/runs/{id}/retry",
+    "GET /api/v1/plugins",
+    "POST /api/v1/plugins",
+    "GET /api/v1/plugins/{id}",
+    "DELETE /api/v1/plugins/{id}",
+    "GET /api/v1/connectors",
+    "POST /api/v1/connectors",
+    "GET /api/v1/connectors/{name}",
+    "DELETE /api/v1/connectors/{name}",
+    "GET /api/v1/secrets",
+    "PUT /api/v1/secrets/{name}",
+    "DELETE /api/v1/secrets/{name}",
+    "GET /api/v1/templates",
+    "GET /api/v1/templates/{name}",
+    "GET /api/v1/tokens",
+    "POST /api/v1/tokens",
+    "DELETE /api/v1/tokens/{name}",
+    "GET /api/v1/audit",
+];
+
+/// The whole HTTP surface of `sluice serve`.
+pub fn router(service: Arc<Service>) -> Router {
+    use axum::routing::{delete, put};
+    let api = Router::new()
+        .route("/workflows", get(workflows::list).post(workflows::create))
+        .route(
+            "/workflows/{name}",
+            get(workflows::show)
+                .put(workflows::update)
+                .delete(workflows::remove),
+        )
+        .route("/workflows/{name}/versions", get(workflows::versions))
+        .route(
+            "/workflows/{name}/versions/{version}",
+            get(workflows::version),
+        )
+        .route("/workflows/{name}/enable", post(workflows::enable))
+        .route("/workflows/{name}/disable", post(workflows::disable))
+        .route(
+            "/workflows/{name}/webhook-secret",
+            post(workflows::rotate_webhook_secret),
+        )
+        .route("/workflows/{name}/runs", post(workflows::start_run))
+        .route("/runs", get(workflows::runs))
+        .route("/runs/{id}", get(workflows::run))
+        .route("/runs/{id}/cancel", post(workflows::cancel))
+        .route("/runs/{id}/retry", post(workflows::retry))
+        .route(
+            "/plugins",
+            get(admin::plugins).post(admin::install_plugin).layer(
+                axum::extract::DefaultBodyLimit::max(admin::MAX_PLUGIN_BYTES),
+            ),
+        )
+        .route(
+            "/plugins/{id}",
+            get(admin::plugin).delete(admin::remove_plugin),
+        )
+        .route(
+            "/connectors",
+            get(admin::connectors).post(admin::add_connector),
+        )
+        .route(
+            "/connectors/{name}",
+            get(admin::connector).delete(admin::remove_connector),
+        )
+        .route("/secrets", get(admin::secrets))
+        .route(
+            "/secrets/{name}",
+            put(admin::put_secret).delete(admin::remove_secret),
+        )
+        .route("/templates", get(admin::templates))
+        .route("/templates/{name}", get(admin::template))
+        .route("/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/tokens/{name}", delete(admin::revoke_token))
+        .route("/audit", get(admin::audit_log))
+        .route_layer(axum::middleware::from_fn_with_state(
+            service.clone(),
+            authenticate,
+        ))
+        .route("/openapi.json", get(openapi));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/hooks/{workflow}", post(hooks::receive))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(health))
+        .fallback(|| async {
+            ApiError::not_found("NOT_FOUND", "no such endpoint; see /api/v1/openapi.json")
+        })
+        .with_state(service)
+}
+
+/// The value of a header as text.
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}

@@ -1,0 +1,412 @@
+//! `/api/v1/workflows…` and `/api/v1/runs…`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, Caller, audit, json_body};
+use crate::engine::RunRecord;
+use crate::service::workflows::{VersionRecord, WorkflowRecord};
+use crate::service::{Refused, Service};
+use crate::workflow::model::{Trigger, WorkflowDoc};
+
+type Api<T> = Result<T, ApiError>;
+
+fn version_row(v: &VersionRecord) -> Value {
+    json!({"version": v.version, "created_at": v.created_at, "created_by": v.created_by})
+}
+
+fn workflow_json(r: &WorkflowRecord, v: &VersionRecord) -> Value {
+    json!({
+        "name": r.name,
+        "version": r.version,
+        "enabled": r.enabled,
+        "trigger": r.trigger,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "updated_by": r.updated_by,
+        "description": v.doc.description,
+        "run_as": v.doc.run_as.to_string(),
+        "document": v.doc,
+    })
+}
+
+fn body_text(body: &Bytes) -> Api<&str> {
+    std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("BAD_BODY", "the workflow document is not UTF-8 text"))
+}
+
+pub(super) async fn list(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    let rows: Vec<Value> = service
+        .workflows()?
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect();
+    Ok(Json(json!({ "workflows": rows })))
+}
+
+/// Makes sure a webhook workflow has a signing secret before it is saved (nothing is saved
+/// when one cannot be kept); returns a new secret to show once.
+fn webhook_secret(service: &Service, doc: &WorkflowDoc, rotate: bool) -> Api<Option<String>> {
+    if !matches!(doc.trigger, Trigger::Webhook { .. }) {
+        return Ok(None);
+    }
+    let name = crate::trigger::webhook::secret_name(&doc.name);
+    use crate::secrets::SecretStore as _;
+    if !rotate && service.store.secret_get(&name)?.is_some() {
+        return Ok(None);
+    }
+    let key = service.secret_key.as_ref().ok_or_else(|| {
+        ApiError::bad_request(
+            "NO_SECRET_KEY",
+            "webhook triggers keep a signing secret sealed under SLUICE_SECRET_KEY; start the \
+             service with it set (create one with `sluice secret keygen`)",
+        )
+    })?;
+    let secret = crate::trigger::webhook::generate_secret()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "RANDOM_UNAVAILABLE", e))?;
+    let sealed = crate::secrets::seal(key, &name, secret.as_bytes())?;
+    service.store.secret_put(&name, &sealed)?;
+    Ok(Some(secret))
+}
+
+pub(super) async fn create(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Api<Response> {
+    let doc = service.check_workflow(body_text(&body)?).await?;
+    if service.record(&doc.name)?.is_some() {
+        return Err(crate::service::workflows::WorkflowError::Exists(doc.name).into());
+    }
+    let secret = webhook_secret(&service, &doc, false)?;
+    let (record, v) = service
+        .save_workflow(body_text(&body)?, None, &caller.0)
+        .await?;
+    audit(
+        &service,
+        &caller,
+        "workflow.create",
+        &record.name,
+        json!({"version": record.version}),
+    )?;
+    let mut out = workflow_json(&record, &v);
+    if let Some(s) = secret {
+        out["webhook_secret"] = json!(s);
+    }
+    Ok((StatusCode::CREATED, Json(out)).into_response())
+}
+
+pub(super) async fn update(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Api<Json<Value>> {
+    let doc = service.check_workflow(body_text(&body)?).await?;
+    if doc.name != name {
+        return Err(crate::service::workflows::WorkflowError::NameMismatch {
+            expected: name,
+            found: doc.name,
+        }
+        .into());
+    }
+    if service.record(&name)?.is_none() {
+        return Err(crate::service::workflows::WorkflowError::NotFound(name).into());
+    }
+    let secret = webhook_secret(&service, &doc, false)?;
+    let (record, v) = service
+        .save_workflow(body_text(&body)?, Some(&name), &caller.0)
+        .await?;
+    audit(
+        &service,
+        &caller,
+        "workflow.update",
+        &name,
+        json!({"version": record.version}),
+    )?;
+    let mut out = workflow_json(&record, &v);
+    if let Some(s) = secret {
+        out["webhook_secret"] = json!(s);
+    }
+    Ok(Json(out))
+}
+
+pub(super) async fn show(
+    State(service): State<Arc<Service>>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    let (r, v) = service.current(&name)?;
+    Ok(Json(workflow_json(&r, &v)))
+}
+
+pub(super) async fn remove(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<StatusCode> {
+    service.delete_workflow(&name)?;
+    use crate::secrets::SecretStore as _;
+    service
+        .store
+        .secret_remove(&crate::trigger::webhook::secret_name(&name))?;
+    audit(&service, &caller, "workflow.delete", &name, json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn versions(
+    State(service): State<Arc<Service>>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    let rows: Vec<Value> = service.versions(&name)?.iter().map(version_row).collect();
+    Ok(Json(json!({ "name": name, "versions": rows })))
+}
+
+pub(super) async fn version(
+    State(service): State<Arc<Service>>,
+    Path((name, version)): Path<(String, u32)>,
+) -> Api<Json<Value>> {
+    let v = service.version(&name, version)?;
+    Ok(Json(json!({
+        "name": v.name,
+        "version": v.version,
+        "created_at": v.created_at,
+        "created_by": v.created_by,
+        "document": v.doc,
+        "source": v.source,
+    })))
+}
+
+async fn toggle(service: &Service, caller: &Caller, name: &str, on: bool) -> Api<Json<Value>> {
+    let r = service.set_enabled(name, on, &caller.0)?;
+    audit(
+        service,
+        caller,
+        if on {
+            "workflow.enable"
+        } else {
+            "workflow.disable"
+        },
+        name,
+        json!({}),
+    )?;
+    Ok(Json(serde_json::to_value(&r).unwrap_or_default()))
+}
+
+pub(super) async fn enable(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    toggle(&service, &caller, &name, true).await
+}
+
+pub(super) async fn disable(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    toggle(&service, &caller, &name, false).await
+}
+
+pub(super) async fn rotate_webhook_secret(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    let (_, v) = service.current(&name)?;
+    let secret = webhook_secret(&service, &v.doc, true)?.ok_or_else(|| {
+        ApiError::bad_request(
+            "NOT_A_WEBHOOK",
+            format!("workflow `{name}` is not triggered by a webhook"),
+        )
+    })?;
+    audit(
+        &service,
+        &caller,
+        "workflow.webhook_secret",
+        &name,
+        json!({}),
+    )?;
+    Ok(Json(json!({ "name": name, "webhook_secret": secret })))
+}
+
+/// The HTTP answer when a run cannot be queued.
+pub(crate) fn refused(r: Refused) -> ApiError {
+    match r {
+        Refused::QueueFull => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "QUEUE_FULL",
+            "the run queue is full; retry later",
+        ),
+        Refused::ShuttingDown => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SHUTTING_DOWN",
+            "the service is shutting down",
+        ),
+    }
+}
+
+pub(super) async fn start_run(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Api<Response> {
+    let (record, v) = service.current(&name)?;
+    if !record.enabled {
+        return Err(crate::service::workflows::WorkflowError::Disabled(name).into());
+    }
+    let input = json_body(&body, "input")?;
+    let input = crate::workflow::check_input(&v.doc, input).map_err(|e| {
+        ApiError::bad_request(
+            "INPUT_INVALID",
+            format!("the input does not match the workflow's input schema:\n{e}"),
+        )
+    })?;
+    let admission = service.admit().map_err(refused)?;
+    let subs = service.subworkflows_of(&v.doc)?;
+    let mut trigger = crate::engine::manual_trigger(&v.doc);
+    trigger["started_by"] = json!(caller.0);
+    trigger["workflow_version"] = json!(v.version);
+    let run = service.engine.create_run(v.doc, subs, input, trigger)?;
+    audit(
+        &service,
+        &caller,
+        "run.start",
+        &run.id,
+        json!({"workflow": name, "version": v.version}),
+    )?;
+    service.start_admitted(admission, &run);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            json!({"run_id": run.id, "workflow": name, "version": v.version, "status": run.status}),
+        ),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RunFilter {
+    workflow: Option<String>,
+    status: Option<String>,
+    /// Page size (default 50, at most 1000).
+    limit: Option<usize>,
+    /// The last run id of the previous page.
+    after: Option<String>,
+}
+
+fn run_row(r: &RunRecord) -> Value {
+    json!({
+        "id": r.id,
+        "workflow": r.workflow,
+        "status": r.status,
+        "trigger": r.trigger["type"],
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+    })
+}
+
+pub(super) async fn runs(
+    State(service): State<Arc<Service>>,
+    Query(f): Query<RunFilter>,
+) -> Api<Json<Value>> {
+    let limit = f.limit.unwrap_or(50).clamp(1, 1000);
+    let mut rows = Vec::new();
+    let mut next = None;
+    for r in service.engine.list()? {
+        if f.after
+            .as_ref()
+            .is_some_and(|a| r.id.as_str() >= a.as_str())
+        {
+            continue;
+        }
+        if f.workflow.as_ref().is_some_and(|w| &r.workflow != w)
+            || f.status
+                .as_ref()
+                .is_some_and(|s| r.status.to_string() != *s)
+        {
+            continue;
+        }
+        if rows.len() == limit {
+            next = rows
+                .last()
+                .and_then(|l: &Value| l["id"].as_str().map(str::to_owned));
+            break;
+        }
+        rows.push(run_row(&r));
+    }
+    Ok(Json(json!({ "runs": rows, "next": next })))
+}
+
+pub(super) async fn run(
+    State(service): State<Arc<Service>>,
+    Path(id): Path<String>,
+) -> Api<Json<Value>> {
+    let run = service.engine.get(&id)?;
+    let steps = service.engine.journal(&id)?;
+    Ok(Json(json!({ "run": run, "steps": steps })))
+}
+
+pub(super) async fn cancel(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Api<Json<Value>> {
+    let run = service.engine.cancel(&id)?;
+    audit(&service, &caller, "run.cancel", &id, json!({}))?;
+    Ok(Json(
+        json!({"run_id": run.id, "status": "cancelling", "note": "a run executing stops before its next step"}),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetryBody {
+    /// `failed_step` (default) or `start`.
+    #[serde(default)]
+    from: Option<String>,
+}
+
+pub(super) async fn retry(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Api<Response> {
+    let b: RetryBody = serde_json::from_value(json_body(&body, "retry request")?)
+        .map_err(|e| ApiError::bad_request("BAD_REQUEST", e.to_string()))?;
+    let from_start = match b.from.as_deref() {
+        None | Some("failed_step") => false,
+        Some("start") => true,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "BAD_REQUEST",
+                format!("from: `{other}`; use `failed_step` or `start`"),
+            ));
+        }
+    };
+    let admission = service.admit().map_err(refused)?;
+    let run = service.engine.retry(&id, from_start)?;
+    audit(
+        &service,
+        &caller,
+        "run.retry",
+        &run.id,
+        json!({"retry_of": id, "from": if from_start { "start" } else { "failed_step" }}),
+    )?;
+    service.start_admitted(admission, &run);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"run_id": run.id, "retry_of": id, "workflow": run.workflow, "status": run.status})),
+    )
+        .into_response())
+}

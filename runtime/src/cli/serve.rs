@@ -1,0 +1,151 @@
+//! `sluice serve`: the service (API, webhooks, scheduler, event poller, engine) on one
+//! address until SIGINT or SIGTERM.
+//!
+//! While it runs it holds the data directory; it leaves `service.json` there (its pid and
+//! URL) so other commands can say where the API is instead of failing on the store lock.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{App, Failure, global_limits, usage};
+use crate::service::{Service, ServiceConfig};
+use crate::store::ServiceStore as _;
+
+/// The file `sluice serve` keeps in the data directory while it runs.
+pub(crate) const SERVICE_FILE: &str = "service.json";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// The address the API, webhooks and metrics listen on.
+    #[arg(long, default_value = "127.0.0.1:8780", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Runs executing at once, all workflows together.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    max_concurrent_runs: usize,
+    /// Runs of one workflow executing at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    per_workflow_concurrency: usize,
+    /// Runs accepted from the API and webhooks and not finished; more get 429.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    queue_capacity: usize,
+    /// Event-triggered runs of one workflow executing at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    event_runs_per_workflow: usize,
+    /// How often to poll Directory Insights for events (e.g. `10s`).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    poll_interval: Duration,
+    /// How far back to catch up on events after downtime.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    event_catchup: Duration,
+    /// How long shutdown waits for executing runs (the rest resume at next start).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    shutdown_grace: Duration,
+    /// How long a webhook answering with the run's output waits for it.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    webhook_wait: Duration,
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Removes `service.json` however the service ends.
+struct ServiceFile(PathBuf);
+
+impl Drop for ServiceFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// What `service.json` says, for the message other commands print while the service runs.
+pub(crate) fn running_service(data_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(data_dir.join(SERVICE_FILE)).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(format!(
+        "`sluice serve` (pid {}) holds this data directory; use its API at {}/api/v1 \
+         (see README, \"Service\"), or stop it first",
+        v["pid"],
+        v["url"].as_str().unwrap_or("?")
+    ))
+}
+
+pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<(), Failure> {
+    if args.max_concurrent_runs == 0
+        || args.per_workflow_concurrency == 0
+        || args.queue_capacity == 0
+        || args.event_runs_per_workflow == 0
+    {
+        return Err(usage(
+            "concurrency limits and the queue capacity must be at least 1",
+        ));
+    }
+    if args.poll_interval < Duration::from_millis(100) {
+        return Err(usage("--poll-interval must be at least 100ms"));
+    }
+    let app = App::open(data_dir, global_limits()?)?;
+    let key = crate::secrets::SecretKey::from_env(|k| std::env::var(k).ok())
+        .map_err(|e| usage(e.to_string()))?;
+    let config = ServiceConfig {
+        max_concurrent_runs: args.max_concurrent_runs,
+        per_workflow_concurrency: args.per_workflow_concurrency,
+        queue_capacity: args.queue_capacity,
+        event_runs_per_workflow: args.event_runs_per_workflow,
+        poll_interval: args.poll_interval,
+        event_catchup: args.event_catchup,
+        shutdown_grace: args.shutdown_grace,
+        webhook_wait: args.webhook_wait,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let file = app.data_dir.join(SERVICE_FILE);
+    std::fs::write(
+        &file,
+        serde_json::to_string(&serde_json::json!({"pid": std::process::id(), "url": url}))?,
+    )?;
+    let _file = ServiceFile(file);
+    if app.store.token_list()?.is_empty() {
+        eprintln!(
+            "warning: no API tokens exist, so every /api/v1 call gets 401; stop the service \
+             and run `sluice token create --name admin`"
+        );
+    }
+    eprintln!("JumpCloud: {}", app.jumpcloud.description);
+    let service = Service::new(
+        app.registry.clone(),
+        app.store.clone(),
+        app.jumpcloud.broker.clone(),
+        key,
+        config,
+    );
+    // The address line is printed last, once the listener is bound: scripts wait for it.
+    println!("sluice serve listening on {url}");
+    crate::service::serve(service, listener, signal()).await?;
+    eprintln!("sluice serve stopped");
+    drop(app);
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! `sluice serve`: one process with the HTTP API, the scheduler, the Directory Insights
+//! poller, the webhook receiver and the engine, sharing one [`Service`].
+//!
+//! # Layout
+//! - this file: [`Service`] (what every part shares), [`ServiceConfig`] and [`serve`] (start,
+//!   resume unfinished runs, run the triggers, shut down gracefully);
+//! - `workflows.rs`: stored, versioned workflows, validated on every save;
+//! - `executor.rs`: runs under the concurrency limits and the bounded queue; internal
+//!   `run.succeeded` / `run.failed` events;
+//! - `tokens.rs`: admin API tokens (stored hashed) and the audit log;
+//! - `metrics.rs`: the counters and histograms behind `/metrics`.
+
+pub mod executor;
+pub mod metrics;
+pub mod tokens;
+pub mod workflows;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::broker::JumpCloudBroker;
+use crate::engine::Engine;
+use crate::plugin::registry::Registry;
+use crate::secrets::SecretKey;
+use crate::store::SledStore;
+
+pub use executor::{Refused, Source};
+pub use metrics::Metrics;
+
+/// The service's limits and intervals. Every field has a default that suits one machine.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Runs executing at once, all workflows together.
+    pub max_concurrent_runs: usize,
+    /// Runs of one workflow executing at once.
+    pub per_workflow_concurrency: usize,
+    /// Runs accepted from the API and webhooks but not finished; beyond it they get 429.
+    pub queue_capacity: usize,
+    /// Event-triggered runs of one workflow executing at once (an event storm queues).
+    pub event_runs_per_workflow: usize,
+    /// How often the Directory Insights poller asks for new events.
+    pub poll_interval: Duration,
+    /// How far back the poller catches up after downtime.
+    pub event_catchup: Duration,
+    /// How long shutdown waits for executing runs before leaving them to resume.
+    pub shutdown_grace: Duration,
+    /// How long a webhook that answers with the run's output waits for it.
+    pub webhook_wait: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_runs: 64,
+            per_workflow_concurrency: 16,
+            queue_capacity: 10_000,
+            event_runs_per_workflow: 4,
+            poll_interval: Duration::from_secs(10),
+            event_catchup: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(30),
+            webhook_wait: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the API, the triggers and the executor share.
+pub struct Service {
+    pub engine: Arc<Engine>,
+    pub registry: Arc<Registry>,
+    pub store: Arc<SledStore>,
+    /// The JumpCloud the poller reads Directory Insights from (the runtime's broker).
+    pub jumpcloud: Arc<dyn JumpCloudBroker>,
+    /// The administrator's key, for webhook signing secrets, connector credentials and
+    /// secrets written through the API.
+    pub secret_key: Option<SecretKey>,
+    pub config: ServiceConfig,
+    pub metrics: Arc<Metrics>,
+    pub(crate) exec: executor::ExecState,
+    /// Woken when a workflow is saved, enabled, disabled or deleted (schedules reload).
+    pub(crate) changed: tokio::sync::Notify,
+    pub(crate) started: Instant,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    pub fn new(
+        registry: Arc<Registry>,
+        store: Arc<SledStore>,
+        jumpcloud: Arc<dyn JumpCloudBroker>,
+        secret_key: Option<SecretKey>,
+        config: ServiceConfig,
+    ) -> Arc<Service> {
+        let engine = Arc::new(Engine::new(registry.clone(), store.clone()));
+        Arc::new(Service {
+            exec: executor::ExecState::new(&config),
+            engine,
+            registry,
+            store,
+            jumpcloud,
+            secret_key,
+            config,
+            metrics: Arc::new(Metrics::default()),
+            changed: tokio::sync::Notify::new(),
+            started: Instant::now(),
+        })
+    }
+
+    /// Resumes every run left unfinished by a crash or a shutdown. Returns how many.
+    pub fn resume_unfinished(self: &Arc<Self>) -> Result<usize, crate::engine::EngineError> {
+        let runs = self.engine.unfinished()?;
+        for r in &runs {
+            let source = if r.trigger["type"] == "event" {
+                Source::Event
+            } else {
+                Source::Trigger
+            };
+            self.spawn_run(r.id.clone(), r.workflow.clone(), source);
+        }
+        Ok(runs.len())
+    }
+}
+
+/// Runs the service on `listener` until `shutdown` resolves: the API and webhooks, the
+/// scheduler and the event poller. Then it stops taking work, waits up to the shutdown grace
+/// for executing runs (a run still executing after it resumes at the next start, from its
+/// last journaled step) and returns.
+pub async fn serve(
+    service: Arc<Service>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(crate::trigger::schedule::run(
+        service.clone(),
+        Arc::new(crate::trigger::SystemClock),
+        stop_rx.clone(),
+    ));
+    let poller = tokio::spawn(crate::trigger::events::run(
+        service.clone(),
+        stop_rx.clone(),
+    ));
+    let resumed = service.resume_unfinished().unwrap_or_else(|e| {
+        tracing::error!("cannot list unfinished runs: {e}");
+        0
+    });
+    if resumed > 0 {
+        tracing::info!("resumed {resumed} unfinished runs");
+    }
+    let app = crate::api::router(service.clone());
+    let mut stop_http = stop_rx.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = stop_http.wait_for(|s| *s).await;
+    });
+    let server = tokio::spawn(async move { server.await });
+    shutdown.await;
+    tracing::info!("shutting down: no new work; waiting for executing runs");
+    service.exec.stop_accepting();
+    let _ = stop_tx.send(true);
+    let _ = scheduler.await;
+    let _ = poller.await;
+    let drained = service.drain(service.config.shutdown_grace).await;
+    if !drained {
+        tracing::warn!("runs still executing after the shutdown grace; they resume at next start");
+    }
+    // The HTTP server stops accepting at once; answers in flight get a moment to finish.
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    service.store.flush().ok();
+    Ok(())
+}

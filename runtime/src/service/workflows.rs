@@ -1,0 +1,287 @@
+//! Workflows the service keeps: every save is validated in full first (nothing is stored
+//! when any problem is found), each save is a new version, and a run pins the version it
+//! started with.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Service;
+use crate::store::{ServiceStore, StoreError};
+use crate::workflow::model::{Trigger, WorkflowDoc, parse};
+use crate::workflow::validate::{
+    Problem, WorkflowSource, plugin_table, subworkflow_names, validate,
+};
+
+/// A stored workflow: which version is current and whether its triggers fire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkflowRecord {
+    pub name: String,
+    pub version: u32,
+    pub enabled: bool,
+    pub trigger: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub updated_by: String,
+}
+
+/// One saved version of a workflow, with the text it was saved from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionRecord {
+    pub name: String,
+    pub version: u32,
+    pub doc: WorkflowDoc,
+    pub source: String,
+    pub created_at: String,
+    pub created_by: String,
+}
+
+/// Why a workflow could not be saved or found.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("{0}")]
+    Parse(String),
+    #[error("the workflow is invalid ({} problems)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error("workflow `{0}` already exists; update it instead")]
+    Exists(String),
+    #[error("workflow `{0}` does not exist")]
+    NotFound(String),
+    #[error("workflow `{0}` has no version {1}")]
+    NoVersion(String, u32),
+    #[error("the document is named `{found}`, not `{expected}`")]
+    NameMismatch { expected: String, found: String },
+    #[error("workflow `{0}` is disabled; enable it first")]
+    Disabled(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("corrupt workflow record: {0}")]
+    Corrupt(String),
+}
+
+impl WorkflowError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            WorkflowError::Parse(_) => "WORKFLOW_PARSE_ERROR",
+            WorkflowError::Invalid(_) => "WORKFLOW_INVALID",
+            WorkflowError::Exists(_) => "WORKFLOW_EXISTS",
+            WorkflowError::NotFound(_) => "WORKFLOW_NOT_FOUND",
+            WorkflowError::NoVersion(..) => "WORKFLOW_VERSION_NOT_FOUND",
+            WorkflowError::NameMismatch { .. } => "WORKFLOW_NAME_MISMATCH",
+            WorkflowError::Disabled(_) => "WORKFLOW_DISABLED",
+            WorkflowError::Store(e) => e.code(),
+            WorkflowError::Corrupt(_) => "STORE_CORRUPT",
+        }
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, WorkflowError> {
+    serde_json::from_value(v).map_err(|e| WorkflowError::Corrupt(e.to_string()))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Value, WorkflowError> {
+    serde_json::to_value(v).map_err(|e| WorkflowError::Corrupt(e.to_string()))
+}
+
+/// Sub-workflows come from the stored workflows (their current versions).
+struct Stored<'a>(&'a Service);
+
+impl WorkflowSource for Stored<'_> {
+    fn load(&self, name: &str) -> Result<(String, WorkflowDoc), String> {
+        match self.0.current(name) {
+            Ok((_, v)) => Ok((format!("workflow {name} v{}", v.version), v.doc)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+pub fn trigger_label(doc: &WorkflowDoc) -> String {
+    match &doc.trigger {
+        Trigger::Manual { .. } => "manual".into(),
+        Trigger::Schedule { cron, timezone, .. } => format!("schedule {cron} ({timezone})"),
+        Trigger::Event { event_type, .. } => format!("event {event_type}"),
+        Trigger::Webhook { .. } => "webhook".into(),
+    }
+}
+
+impl Service {
+    /// Parses and validates a workflow document (sub-workflows from the stored ones).
+    pub async fn check_workflow(&self, text: &str) -> Result<WorkflowDoc, WorkflowError> {
+        let doc = parse("workflow", text).map_err(|e| WorkflowError::Parse(e.to_string()))?;
+        let label = format!("workflow {}", doc.name);
+        let subs = self.subworkflows_of(&doc)?;
+        let mut all: Vec<&WorkflowDoc> = vec![&doc];
+        all.extend(subs.values());
+        let plugins = plugin_table(&self.registry, &all).await;
+        let report = validate(&label, &doc, &plugins, Some(&Stored(self)));
+        if report.problems.is_empty() {
+            Ok(doc)
+        } else {
+            Err(WorkflowError::Invalid(report.problems))
+        }
+    }
+
+    /// Saves a new workflow (`expected` None) or a new version of `expected`.
+    pub async fn save_workflow(
+        &self,
+        text: &str,
+        expected: Option<&str>,
+        who: &str,
+    ) -> Result<(WorkflowRecord, VersionRecord), WorkflowError> {
+        let doc = self.check_workflow(text).await?;
+        let existing = self.record(&doc.name)?;
+        match (expected, &existing) {
+            (None, Some(_)) => return Err(WorkflowError::Exists(doc.name)),
+            (Some(name), _) if name != doc.name => {
+                return Err(WorkflowError::NameMismatch {
+                    expected: name.to_owned(),
+                    found: doc.name,
+                });
+            }
+            (Some(name), None) => return Err(WorkflowError::NotFound(name.to_owned())),
+            _ => {}
+        }
+        let at = now();
+        let version = existing.as_ref().map(|r| r.version + 1).unwrap_or(1);
+        let v = VersionRecord {
+            name: doc.name.clone(),
+            version,
+            doc: doc.clone(),
+            source: text.to_owned(),
+            created_at: at.clone(),
+            created_by: who.to_owned(),
+        };
+        let record = WorkflowRecord {
+            name: doc.name.clone(),
+            version,
+            // A new workflow starts as its document says; a new version keeps the toggle.
+            enabled: existing.as_ref().map(|r| r.enabled).unwrap_or(doc.enabled),
+            trigger: trigger_label(&doc),
+            created_at: existing
+                .as_ref()
+                .map(|r| r.created_at.clone())
+                .unwrap_or_else(|| at.clone()),
+            updated_at: at,
+            updated_by: who.to_owned(),
+        };
+        self.store.version_put(&doc.name, version, &to_json(&v)?)?;
+        self.store.workflow_put(&doc.name, &to_json(&record)?)?;
+        self.changed.notify_waiters();
+        Ok((record, v))
+    }
+
+    pub fn record(&self, name: &str) -> Result<Option<WorkflowRecord>, WorkflowError> {
+        self.store.workflow_get(name)?.map(from_json).transpose()
+    }
+
+    pub fn workflows(&self) -> Result<Vec<WorkflowRecord>, WorkflowError> {
+        self.store
+            .workflow_list()?
+            .into_iter()
+            .map(from_json)
+            .collect()
+    }
+
+    /// A workflow's record and its current version.
+    pub fn current(&self, name: &str) -> Result<(WorkflowRecord, VersionRecord), WorkflowError> {
+        let record = self
+            .record(name)?
+            .ok_or_else(|| WorkflowError::NotFound(name.to_owned()))?;
+        let v = self.version(name, record.version)?;
+        Ok((record, v))
+    }
+
+    pub fn version(&self, name: &str, version: u32) -> Result<VersionRecord, WorkflowError> {
+        self.store
+            .version_get(name, version)?
+            .map(from_json)
+            .transpose()?
+            .ok_or(WorkflowError::NoVersion(name.to_owned(), version))
+    }
+
+    pub fn versions(&self, name: &str) -> Result<Vec<VersionRecord>, WorkflowError> {
+        if self.record(name)?.is_none() {
+            return Err(WorkflowError::NotFound(name.to_owned()));
+        }
+        self.store
+            .version_list(name)?
+            .into_iter()
+            .map(from_json)
+            .collect()
+    }
+
+    pub fn set_enabled(
+        &self,
+        name: &str,
+        enabled: bool,
+        who: &str,
+    ) -> Result<WorkflowRecord, WorkflowError> {
+        let mut record = self
+            .record(name)?
+            .ok_or_else(|| WorkflowError::NotFound(name.to_owned()))?;
+        record.enabled = enabled;
+        record.updated_at = now();
+        record.updated_by = who.to_owned();
+        self.store.workflow_put(name, &to_json(&record)?)?;
+        self.changed.notify_waiters();
+        Ok(record)
+    }
+
+    /// Deletes a workflow and its versions; its runs stay readable.
+    pub fn delete_workflow(&self, name: &str) -> Result<(), WorkflowError> {
+        if !self.store.workflow_remove(name)? {
+            return Err(WorkflowError::NotFound(name.to_owned()));
+        }
+        self.changed.notify_waiters();
+        Ok(())
+    }
+
+    /// The current versions of the sub-workflows `doc` calls, transitively. Missing ones
+    /// are left out (validation reports them).
+    pub fn subworkflows_of(
+        &self,
+        doc: &WorkflowDoc,
+    ) -> Result<BTreeMap<String, WorkflowDoc>, WorkflowError> {
+        let mut subs = BTreeMap::new();
+        let mut pending = subworkflow_names(doc);
+        while let Some(name) = pending.pop() {
+            if subs.contains_key(&name) || name == doc.name {
+                continue;
+            }
+            match self.current(&name) {
+                Ok((_, v)) => {
+                    pending.extend(subworkflow_names(&v.doc));
+                    subs.insert(name, v.doc);
+                }
+                Err(WorkflowError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(subs)
+    }
+
+    /// Enabled workflows triggered by `event_type`, with their sub-workflows.
+    #[allow(clippy::type_complexity)]
+    pub fn event_listeners(
+        &self,
+        event_type: &str,
+    ) -> Result<Vec<(WorkflowDoc, BTreeMap<String, WorkflowDoc>)>, WorkflowError> {
+        let mut out = Vec::new();
+        for r in self.workflows()? {
+            if !r.enabled || !r.trigger.starts_with("event ") {
+                continue;
+            }
+            let v = self.version(&r.name, r.version)?;
+            if matches!(&v.doc.trigger, Trigger::Event { event_type: t, .. } if t == event_type) {
+                let subs = self.subworkflows_of(&v.doc)?;
+                out.push((v.doc, subs));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,896 @@
+//! `sluice serve` as an admin runs it: the real binary on 127.0.0.1:0, driven over HTTP.
+//! Every API endpoint, token checks, validation that saves nothing, signed webhooks,
+//! Directory Insights events that fire once across restarts, per-second schedules across a
+//! restart, the bounded queue, resumption of a killed run, and the CLI's message while the
+//! service holds the data directory.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Sluice, hostile_wasm, stderr};
+use serde_json::{Value, json};
+
+const KEY: &str = "9b1f0c3e5d7a2b4c6e8f0a1b3c5d7e9f1a2b3c4d5e6f708192a3b4c5d6e7f809";
+
+/// A running `sluice serve` over a [`Sluice`] data dir.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(s: &Sluice, extra: &[&str]) -> Server {
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--poll-interval",
+            "200ms",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = s
+            .cmd(&args)
+            .env("SLUICE_SECRET_KEY", KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sluice serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("sluice serve listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .to_owned();
+        Server { child, url }
+    }
+
+    /// SIGTERM, then wait for a graceful exit.
+    fn stop(mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                assert!(st.success(), "sluice serve exited with {st}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "sluice serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking HTTP client for the tests.
+struct Http {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Http {
+    fn new(base: &str, token: Option<&str>) -> Http {
+        Http {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            client: reqwest::Client::new(),
+            base: base.to_owned(),
+            token: token.map(str::to_owned),
+        }
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        );
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        self.rt.block_on(async {
+            let resp = req.send().await.expect("request sent");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            (status, v)
+        })
+    }
+
+    fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, None, &[])
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        self.send("POST", path, Some(body.as_bytes().to_vec()), &[])
+    }
+
+    fn put(&self, path: &str, body: &str) -> (u16, Value) {
+        self.send("PUT", path, Some(body.as_bytes().to_vec()), &[])
+    }
+
+    fn delete(&self, path: &str) -> (u16, Value) {
+        self.send("DELETE", path, None, &[])
+    }
+
+    /// Waits for a run to finish and returns `{run, steps}`.
+    fn finished(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, v) = self.get(&format!("/api/v1/runs/{id}"));
+            assert_eq!(status, 200, "{v}");
+            let st = v["run"]["status"].as_str().unwrap_or_default().to_owned();
+            if !["queued", "running"].contains(&st.as_str()) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "run {id} did not finish: {v}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn runs_of(&self, workflow: &str) -> Vec<Value> {
+        let (status, v) = self.get(&format!("/api/v1/runs?workflow={workflow}&limit=1000"));
+        assert_eq!(status, 200, "{v}");
+        v["runs"].as_array().unwrap().clone()
+    }
+}
+
+fn token(s: &Sluice, name: &str) -> String {
+    let v = s.json(&["token", "create", "--name", name, "--json"]);
+    v["token"].as_str().unwrap().to_owned()
+}
+
+fn example(path: &str) -> String {
+    std::fs::read_to_string(common::workspace().join(path)).unwrap()
+}
+
+/// Waits until `f` holds, or panics with `what`.
+fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn every_api_endpoint_answers_over_http_with_tokens_validation_and_audit() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let anon = Http::new(&server.url, None);
+    let forged = Http::new(
+        &server.url,
+        Some("slk_0000000000000000000000000000000000000000000000000000000000000000"),
+    );
+
+    // Health, OpenAPI (public) and its coverage of the router.
+    assert_eq!(anon.get("/healthz").0, 200);
+    let (status, doc) = anon.get("/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.insert(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let served: BTreeSet<String> = sluice::api::ROUTES.iter().map(|r| r.to_string()).collect();
+    assert_eq!(
+        documented, served,
+        "the OpenAPI document describes exactly the routes"
+    );
+
+    // No token, a forged token: 401, and nothing else answers.
+    for client in [&anon, &forged] {
+        let (status, v) = client.get("/api/v1/workflows");
+        assert_eq!(status, 401, "{v}");
+        assert_eq!(v["error"]["code"], "UNAUTHORIZED");
+        assert_eq!(
+            client
+                .post("/api/v1/workflows", &example("examples/hello.yaml"))
+                .0,
+            401
+        );
+    }
+
+    // An invalid workflow: 400 naming every problem, and nothing saved.
+    let invalid = r#"
+version: 1
+name: broken
+trigger: { type: schedule, cron: "every monday" }
+run_as: Read Only
+steps:
+  - id: a
+    uses: no-such-plugin
+  - id: a
+    uses: transform
+    with: { x: "{{ unclosed" }
+"#;
+    let (status, v) = api.post("/api/v1/workflows", invalid);
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["code"], "WORKFLOW_INVALID");
+    let problems = v["error"]["details"]["problems"].as_array().unwrap();
+    let text = v.to_string();
+    for needle in [
+        "no-such-plugin",
+        "every monday",
+        "more than once",
+        "bad template",
+    ] {
+        assert!(text.contains(needle), "{needle} not reported: {text}");
+    }
+    assert!(problems.len() >= 4, "{problems:?}");
+    assert_eq!(api.post("/api/v1/workflows", "version: [").0, 400);
+    assert_eq!(api.get("/api/v1/workflows").1["workflows"], json!([]));
+
+    // Create, read, new version, versions.
+    let hello = example("examples/hello.yaml");
+    let (status, v) = api.post("/api/v1/workflows", &hello);
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["version"], 1);
+    assert_eq!(api.post("/api/v1/workflows", &hello).0, 409);
+    let v2 = hello.replace("Builds an account record", "Builds an account record (v2)");
+    let (status, v) = api.put("/api/v1/workflows/hello", &v2);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["version"], 2);
+    assert_eq!(
+        api.put("/api/v1/workflows/other", &v2).0,
+        400,
+        "name mismatch"
+    );
+    let (status, v) = api.put(
+        "/api/v1/workflows/hello",
+        invalid.replace("broken", "hello").as_str(),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(
+        api.get("/api/v1/workflows/hello").1["version"],
+        2,
+        "invalid update saved nothing"
+    );
+    let (_, v) = api.get("/api/v1/workflows/hello/versions");
+    assert_eq!(v["versions"].as_array().unwrap().len(), 2);
+    let (status, v) = api.get("/api/v1/workflows/hello/versions/1");
+    assert_eq!(status, 200);
+    assert_eq!(v["source"], hello);
+    assert_eq!(api.get("/api/v1/workflows/hello/versions/9").0, 404);
+    assert_eq!(api.get("/api/v1/workflows/nope").0, 404);
+
+    // Runs: start, read, list with paging, bad input, disabled.
+    let (status, v) = api.post(
+        "/api/v1/workflows/hello/runs",
+        r#"{"first_name": "Ada", "last_name": "Lovelace"}"#,
+    );
+    assert_eq!(status, 202, "{v}");
+    assert_eq!(v["version"], 2);
+    let run_id = v["run_id"].as_str().unwrap().to_owned();
+    let done = api.finished(&run_id);
+    assert_eq!(done["run"]["status"], "succeeded");
+    assert_eq!(done["run"]["output"]["username"], "alovelace");
+    assert_eq!(done["steps"][0]["step"], "account");
+    let (status, v) = api.post("/api/v1/workflows/hello/runs", r#"{"first_name": ""}"#);
+    assert_eq!(status, 400, "{v}");
+    assert_eq!(v["error"]["code"], "INPUT_INVALID");
+    assert_eq!(api.post("/api/v1/workflows/hello/runs", "{not json").0, 400);
+    let second = api
+        .post(
+            "/api/v1/workflows/hello/runs",
+            r#"{"first_name": "Grace", "last_name": "Hopper"}"#,
+        )
+        .1;
+    api.finished(second["run_id"].as_str().unwrap());
+    let (_, page1) = api.get("/api/v1/runs?workflow=hello&limit=1");
+    assert_eq!(page1["runs"].as_array().unwrap().len(), 1);
+    let next = page1["next"].as_str().expect("a next page").to_owned();
+    let (_, page2) = api.get(&format!("/api/v1/runs?workflow=hello&limit=1&after={next}"));
+    assert_eq!(page2["runs"][0]["id"], run_id.as_str());
+    assert_eq!(
+        api.get("/api/v1/runs?status=succeeded").1["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(api.get("/api/v1/runs/nope").0, 404);
+    assert_eq!(
+        api.post(&format!("/api/v1/runs/{run_id}/cancel"), "").0,
+        409
+    );
+    let (status, v) = api.post("/api/v1/workflows/hello/disable", "");
+    assert_eq!((status, v["enabled"].clone()), (200, json!(false)));
+    let (status, v) = api.post(
+        "/api/v1/workflows/hello/runs",
+        r#"{"first_name": "A", "last_name": "B"}"#,
+    );
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (409, json!("WORKFLOW_DISABLED"))
+    );
+    assert_eq!(api.post("/api/v1/workflows/hello/enable", "").0, 200);
+
+    // Retry from the failed step: the steps that succeeded replay, pinned to the version.
+    let failing = r#"
+version: 1
+name: flaky
+trigger: { type: manual }
+run_as: Read Only
+steps:
+  - id: first
+    uses: transform
+    with: { at: "{{ run.started_at }}" }
+  - id: lookup
+    uses: user-get
+    with: { username: nobody-by-this-name }
+"#;
+    assert_eq!(api.post("/api/v1/workflows", failing).0, 201);
+    let id = api.post("/api/v1/workflows/flaky/runs", "{}").1["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let failed = api.finished(&id);
+    assert_eq!(failed["run"]["status"], "failed");
+    let (status, v) = api.post(
+        &format!("/api/v1/runs/{id}/retry"),
+        r#"{"from": "failed_step"}"#,
+    );
+    assert_eq!(status, 202, "{v}");
+    let retried = api.finished(v["run_id"].as_str().unwrap());
+    assert_eq!(retried["run"]["trigger"]["retry_of"], id.as_str());
+    assert_eq!(
+        retried["steps"][0]["result"], failed["steps"][0]["result"],
+        "the step that succeeded was replayed, not run again"
+    );
+    let (status, v) = api.post(&format!("/api/v1/runs/{id}/retry"), r#"{"from": "start"}"#);
+    assert_eq!(status, 202);
+    let fresh = api.finished(v["run_id"].as_str().unwrap());
+    assert_ne!(
+        fresh["steps"][0]["result"], failed["steps"][0]["result"],
+        "from the start"
+    );
+    assert_eq!(
+        api.post(&format!("/api/v1/runs/{id}/retry"), r#"{"from": "middle"}"#)
+            .0,
+        400
+    );
+
+    // Plugins: list, inspect, install with grants, refuse garbage, remove.
+    let (_, v) = api.get("/api/v1/plugins");
+    assert!(
+        v["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "transform")
+    );
+    let (status, v) = api.get("/api/v1/plugins/transform");
+    assert_eq!(status, 200);
+    assert_eq!(v["manifest"]["name"], "transform");
+    assert_eq!(api.get("/api/v1/plugins/nope").0, 404);
+    let wasm = std::fs::read(hostile_wasm()).unwrap();
+    let (status, v) = api.send(
+        "POST",
+        "/api/v1/plugins?grant=state",
+        Some(wasm.clone()),
+        &[],
+    );
+    assert_eq!(status, 201, "{v}");
+    let hostile_id = format!("hostile@{}", v["version"].as_str().unwrap());
+    let (status, v) = api.send(
+        "POST",
+        "/api/v1/plugins?replace=true&grant=jumpcloud:users.write",
+        Some(wasm),
+        &[],
+    );
+    assert_eq!(status, 400, "an undeclared grant is refused: {v}");
+    let (status, v) = api.send("POST", "/api/v1/plugins", Some(b"not wasm".to_vec()), &[]);
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (400, json!("PLUGIN_NOT_WASM"))
+    );
+    assert_eq!(api.delete(&format!("/api/v1/plugins/{hostile_id}")).0, 204);
+    assert_eq!(
+        api.delete("/api/v1/plugins/transform@0.1.0").0,
+        409,
+        "bundled"
+    );
+
+    // Connectors: the credential is sealed and never shown.
+    let conn = r#"{"name": "alerts", "base_url": "http://127.0.0.1:9/hooks", "auth": {"type": "bearer"}, "secret": "tok-Xy81q"}"#;
+    let (status, v) = api.post("/api/v1/connectors", conn);
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["credential"], "****");
+    assert_eq!(api.post("/api/v1/connectors", conn).0, 409);
+    let bad = r#"{"name": "x", "base_url": "http://example.com", "auth": {"type": "none"}}"#;
+    assert_eq!(
+        api.post("/api/v1/connectors", bad).0,
+        400,
+        "plain http off loopback"
+    );
+    let (_, list) = api.get("/api/v1/connectors");
+    let (status, one) = api.get("/api/v1/connectors/alerts");
+    assert_eq!(status, 200);
+    assert!(!list.to_string().contains("tok-Xy81q") && !one.to_string().contains("tok-Xy81q"));
+    assert_eq!(api.delete("/api/v1/connectors/alerts").0, 204);
+    assert_eq!(api.get("/api/v1/connectors/alerts").0, 404);
+
+    // Secrets are write-only.
+    assert_eq!(
+        api.put("/api/v1/secrets/api.key", r#"{"value": "v-secret-1"}"#)
+            .0,
+        204
+    );
+    assert_eq!(
+        api.put("/api/v1/secrets/Bad%20Name", r#"{"value": "x"}"#).0,
+        400
+    );
+    let (_, v) = api.get("/api/v1/secrets");
+    assert!(v["secrets"].as_array().unwrap().contains(&json!("api.key")));
+    assert!(!v.to_string().contains("v-secret-1"));
+    assert_eq!(api.delete("/api/v1/secrets/api.key").0, 204);
+    assert_eq!(api.delete("/api/v1/secrets/api.key").0, 404);
+
+    // Templates.
+    let (_, v) = api.get("/api/v1/templates");
+    assert!(v["templates"].as_array().unwrap().len() >= 10);
+    let (status, v) = api.get("/api/v1/templates/offboarding");
+    assert_eq!(status, 200);
+    assert!(v["source"].as_str().unwrap().contains("name: offboarding"));
+    assert_eq!(api.get("/api/v1/templates/nope").0, 404);
+
+    // Tokens: create through the API, use, revoke.
+    let (status, v) = api.post("/api/v1/tokens", r#"{"name": "ci"}"#);
+    assert_eq!(status, 201, "{v}");
+    let ci = Http::new(&server.url, v["token"].as_str());
+    assert_eq!(ci.get("/api/v1/workflows").0, 200);
+    let (_, v) = api.get("/api/v1/tokens");
+    assert_eq!(v["tokens"].as_array().unwrap().len(), 2);
+    assert!(!v.to_string().contains(ci.token.as_deref().unwrap()));
+    assert_eq!(api.post("/api/v1/tokens", r#"{"name": "ci"}"#).0, 409);
+    assert_eq!(api.delete("/api/v1/tokens/ci").0, 204);
+    assert_eq!(ci.get("/api/v1/workflows").0, 401);
+
+    // Delete keeps runs.
+    assert_eq!(api.delete("/api/v1/workflows/hello").0, 204);
+    assert_eq!(api.get("/api/v1/workflows/hello").0, 404);
+    assert_eq!(api.get(&format!("/api/v1/runs/{run_id}")).0, 200);
+
+    // The audit log has who did what.
+    let (_, v) = api.get("/api/v1/audit?limit=1000");
+    let entries = v["entries"].as_array().unwrap();
+    for action in [
+        "workflow.create",
+        "workflow.update",
+        "workflow.disable",
+        "workflow.enable",
+        "workflow.delete",
+        "run.start",
+        "run.retry",
+        "plugin.install",
+        "plugin.remove",
+        "connector.add",
+        "connector.remove",
+        "secret.set",
+        "secret.remove",
+        "token.create",
+        "token.revoke",
+    ] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["action"] == action && e["who"] == "admin"),
+            "{action} not audited: {v}"
+        );
+    }
+
+    // Metrics.
+    let (status, v) = anon.get("/metrics");
+    assert_eq!(status, 200);
+    let text = v.as_str().unwrap();
+    assert!(
+        text.contains("sluice_runs_total{status=\"succeeded\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sluice_runs_total{status=\"failed\"} 3"),
+        "{text}"
+    );
+    assert!(text.contains("sluice_step_duration_seconds_count"));
+    assert!(text.contains("sluice_queue_depth 0"));
+    assert!(text.contains("sluice_broker_calls_total{kind=\"jumpcloud\"}"));
+
+    // The CLI says where the service is instead of a store-lock error.
+    let out = s.run(&["runs", "list"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("sluice serve") && err.contains(&server.url),
+        "{err}"
+    );
+    server.stop();
+    assert!(!s.data.path().join("service.json").exists());
+    assert!(
+        s.run(&["runs", "list"]).status.success(),
+        "the data dir is free again"
+    );
+}
+
+#[test]
+fn webhooks_need_the_right_signature_and_can_answer_with_the_output() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let hook = |name: &str, respond: bool| {
+        format!(
+            r#"
+version: 1
+name: {name}
+trigger: {{ type: webhook, respond_with_output: {respond} }}
+run_as: Read Only
+steps:
+  - id: shape
+    uses: transform
+    with: {{ greeting: "hello {{{{ input.user }}}}" }}
+output: ${{steps.shape.output}}
+"#
+        )
+    };
+    let (status, v) = api.post("/api/v1/workflows", &hook("greet", true));
+    assert_eq!(status, 201, "{v}");
+    let secret = v["webhook_secret"]
+        .as_str()
+        .expect("the signing secret, once")
+        .to_owned();
+    assert!(
+        api.get("/api/v1/workflows/greet")
+            .1
+            .get("webhook_secret")
+            .is_none()
+    );
+    let body = br#"{"user": "jsmith"}"#;
+    let anon = Http::new(&server.url, None);
+
+    for sig in [
+        None,
+        Some("sha256=00".to_owned()),
+        Some(sluice::trigger::webhook::sign(b"wrong", body)),
+    ] {
+        let headers: Vec<(&str, &str)> = sig
+            .iter()
+            .map(|s| ("x-sluice-signature", s.as_str()))
+            .collect();
+        let (status, v) = anon.send("POST", "/hooks/greet", Some(body.to_vec()), &headers);
+        assert_eq!(status, 401, "{v}");
+    }
+    assert!(
+        api.runs_of("greet").is_empty(),
+        "no run for a bad signature"
+    );
+
+    let good = sluice::trigger::webhook::sign(secret.as_bytes(), body);
+    let (status, v) = anon.send(
+        "POST",
+        "/hooks/greet",
+        Some(body.to_vec()),
+        &[("x-sluice-signature", &good)],
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v, json!({"greeting": "hello jsmith"}));
+    assert_eq!(api.runs_of("greet").len(), 1, "exactly one run");
+    // A tampered body with the old signature is refused.
+    let (status, _) = anon.send(
+        "POST",
+        "/hooks/greet",
+        Some(br#"{"user": "root"}"#.to_vec()),
+        &[("x-sluice-signature", &good)],
+    );
+    assert_eq!(status, 401);
+    assert_eq!(api.runs_of("greet").len(), 1);
+
+    // Accept-and-return mode: 202 with the run id.
+    let (_, v) = api.post("/api/v1/workflows", &hook("greet-async", false));
+    let secret2 = v["webhook_secret"].as_str().unwrap().to_owned();
+    let sig = sluice::trigger::webhook::sign(secret2.as_bytes(), body);
+    let (status, v) = anon.send(
+        "POST",
+        "/hooks/greet-async",
+        Some(body.to_vec()),
+        &[("x-sluice-signature", &sig)],
+    );
+    assert_eq!(status, 202, "{v}");
+    let done = api.finished(v["run_id"].as_str().unwrap());
+    assert_eq!(done["run"]["output"], json!({"greeting": "hello jsmith"}));
+
+    // Rotation: the old secret stops working.
+    let (status, v) = api.post("/api/v1/workflows/greet-async/webhook-secret", "");
+    assert_eq!(status, 200);
+    assert_ne!(v["webhook_secret"].as_str().unwrap(), secret2);
+    assert_eq!(
+        anon.send(
+            "POST",
+            "/hooks/greet-async",
+            Some(body.to_vec()),
+            &[("x-sluice-signature", &sig)]
+        )
+        .0,
+        401
+    );
+    assert_eq!(
+        api.post("/api/v1/workflows/greet/webhook-secret", "").0,
+        200
+    );
+    assert_eq!(
+        anon.send(
+            "POST",
+            "/hooks/nope",
+            Some(body.to_vec()),
+            &[("x-sluice-signature", &sig)]
+        )
+        .0,
+        404
+    );
+    server.stop();
+}
+
+#[test]
+fn a_user_created_in_the_sandbox_fires_its_event_workflow_once_across_restarts() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let on_create = r#"
+version: 1
+name: on-user-create
+trigger:
+  type: event
+  event_type: user_create
+  condition: "{{ input.resource.username is startingwith('evt') }}"
+run_as: Read Only
+steps:
+  - id: seen
+    uses: transform
+    with: { username: "${input.resource.username}", event: "${input.event_type}" }
+"#;
+    assert_eq!(api.post("/api/v1/workflows", on_create).0, 201);
+    let on_failure = r#"
+version: 1
+name: on-run-failed
+trigger: { type: event, event_type: run.failed }
+run_as: Read Only
+steps:
+  - id: note
+    uses: transform
+    with: { failed: "${input.run.workflow}" }
+"#;
+    assert_eq!(api.post("/api/v1/workflows", on_failure).0, 201);
+    let create_user = r#"
+version: 1
+name: create-user
+trigger: { type: manual }
+run_as: Manager
+steps:
+  - id: create
+    uses: user-create
+    with: { username: "${input.username}", email: "${input.username}@example.com" }
+"#;
+    let (status, v) = api.post("/api/v1/workflows", create_user);
+    assert_eq!(status, 201, "{v}");
+    for name in ["evt-jdoe", "other-user"] {
+        let id = api
+            .post(
+                "/api/v1/workflows/create-user/runs",
+                &json!({"username": name}).to_string(),
+            )
+            .1["run_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(api.finished(&id)["run"]["status"], "succeeded");
+    }
+    eventually("the event workflow runs", 30, || {
+        api.runs_of("on-user-create").len() == 1
+    });
+    let run = api.finished(api.runs_of("on-user-create")[0]["id"].as_str().unwrap());
+    assert_eq!(
+        run["run"]["output"],
+        json!({"username": "evt-jdoe", "event": "user_create"})
+    );
+    assert_eq!(run["run"]["trigger"]["type"], "event");
+    // A duplicate user fails: the internal run.failed event fires its listener once.
+    let id = api
+        .post(
+            "/api/v1/workflows/create-user/runs",
+            r#"{"username": "evt-jdoe"}"#,
+        )
+        .1["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(api.finished(&id)["run"]["status"], "failed");
+    eventually("run.failed fires", 30, || {
+        api.runs_of("on-run-failed").len() == 1
+    });
+    let note = api.finished(api.runs_of("on-run-failed")[0]["id"].as_str().unwrap());
+    assert_eq!(note["run"]["output"], json!({"failed": "create-user"}));
+    std::thread::sleep(Duration::from_millis(800));
+    server.stop();
+
+    // After a restart the poller reads from its cursor: the event does not fire again.
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        api.runs_of("on-user-create").len(),
+        1,
+        "exactly once across the restart"
+    );
+    let (_, metrics) = api.get("/metrics");
+    assert!(
+        !metrics
+            .as_str()
+            .unwrap()
+            .contains("sluice_event_poll_errors_total 1")
+    );
+    server.stop();
+}
+
+#[test]
+fn a_per_second_schedule_fires_every_second_and_a_restart_loses_and_doubles_none() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let tick = r#"
+version: 1
+name: tick
+trigger: { type: schedule, cron: "* * * * * *", timezone: UTC }
+run_as: Read Only
+steps:
+  - id: at
+    uses: transform
+    with: { fired: "${trigger.fire_time}" }
+"#;
+    assert_eq!(api.post("/api/v1/workflows", tick).0, 201);
+    eventually("three fires", 20, || api.runs_of("tick").len() >= 3);
+    server.stop();
+    std::thread::sleep(Duration::from_millis(1500));
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let before = api.runs_of("tick").len();
+    eventually("fires after the restart", 20, || {
+        api.runs_of("tick").len() >= before + 3
+    });
+    // Disable to stop firing, then check the fire times: consecutive seconds, none twice.
+    assert_eq!(api.post("/api/v1/workflows/tick/disable", "").0, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut times: Vec<i64> = api
+        .runs_of("tick")
+        .iter()
+        .map(|r| {
+            let full = api.finished(r["id"].as_str().unwrap());
+            let t = full["run"]["trigger"]["fire_time"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            chrono_secs(&t)
+        })
+        .collect();
+    times.sort();
+    let n = times.len();
+    times.dedup();
+    assert_eq!(times.len(), n, "no fire time ran twice");
+    for w in times.windows(2) {
+        assert_eq!(w[1] - w[0], 1, "no fire lost across the restart: {times:?}");
+    }
+    server.stop();
+}
+
+/// Seconds since the epoch of an RFC 3339 time.
+fn chrono_secs(t: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp()
+}
+
+#[test]
+fn a_full_queue_answers_429_and_a_killed_run_resumes_when_the_service_starts() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let hostile = hostile_wasm();
+    let out = s.run(&[
+        "plugin",
+        "install",
+        hostile.to_str().unwrap(),
+        "--grant",
+        "state",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A run killed in the middle (kill -9 during its slow step).
+    let mut child = s
+        .cmd(&["run", "tests/fixtures/crash.yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut run_id = None;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("run ") {
+            run_id = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim() == "bump2 ok" {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let run_id = run_id.unwrap();
+
+    let server = Server::start(&s, &["--max-concurrent-runs", "1", "--queue-capacity", "2"]);
+    let api = Http::new(&server.url, Some(&admin));
+    // The service resumed it: each side effect happened once.
+    let resumed = api.finished(&run_id);
+    assert_eq!(resumed["run"]["status"], "succeeded", "{resumed}");
+    assert_eq!(
+        resumed["run"]["output"],
+        json!({"bump1": 1, "bump2": 1, "bump3": 1})
+    );
+
+    let slow = r#"
+version: 1
+name: slow
+trigger: { type: manual }
+run_as: Read Only
+steps:
+  - id: spin
+    uses: hostile
+    with: { mode: spin, arg: 1500 }
+"#;
+    assert_eq!(api.post("/api/v1/workflows", slow).0, 201);
+    let codes: Vec<u16> = (0..4)
+        .map(|_| api.post("/api/v1/workflows/slow/runs", "{}").0)
+        .collect();
+    assert_eq!(codes, vec![202, 202, 429, 429], "two fit in the queue");
+    let (_, m) = api.get("/metrics");
+    assert!(m.as_str().unwrap().contains("sluice_runs_refused_total 2"));
+    assert_eq!(
+        api.runs_of("slow").len(),
+        2,
+        "refused runs are not recorded"
+    );
+    server.stop();
+}
