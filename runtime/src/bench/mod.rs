@@ -6,6 +6,7 @@
 //! shared machines are noisy.
 
 pub mod jumpcloud;
+pub mod serve;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -158,8 +159,9 @@ pub struct WorkflowReport {
     pub journal: &'static str,
 }
 
-/// The built-in workflow: ten no-op (`transform`) steps, each templated from the previous.
-pub fn noop_workflow() -> crate::workflow::model::WorkflowDoc {
+/// The built-in workflow's text: ten no-op (`transform`) steps, each templated from the
+/// previous, under `name` and `trigger` (YAML flow syntax).
+pub fn noop_workflow_text(name: &str, trigger: &str) -> String {
     let mut steps = String::new();
     for i in 0..10 {
         let prev = if i == 0 {
@@ -171,9 +173,12 @@ pub fn noop_workflow() -> crate::workflow::model::WorkflowDoc {
             "  - id: s{i}\n    uses: transform\n    with: {{ n: \"{{{{ {prev} + 1 }}}}\" }}\n"
         ));
     }
-    let text = format!(
-        "version: 1\nname: noop-10\ntrigger: {{ type: manual }}\nrun_as: Read Only\nsteps:\n{steps}"
-    );
+    format!("version: 1\nname: {name}\ntrigger: {trigger}\nrun_as: Read Only\nsteps:\n{steps}")
+}
+
+/// The built-in workflow: ten no-op (`transform`) steps, each templated from the previous.
+pub fn noop_workflow() -> crate::workflow::model::WorkflowDoc {
+    let text = noop_workflow_text("noop-10", "{ type: manual }");
     crate::workflow::model::parse("noop-10.yaml", &text).expect("the built-in workflow parses")
 }
 

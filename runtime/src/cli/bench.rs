@@ -53,6 +53,29 @@ pub(crate) enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The service over loopback HTTP (a `sluice serve` process on a throwaway data dir):
+    /// start-to-first-answer and idle memory, a webhook-triggered 10-step workflow
+    /// answering with its output (one at a time, then concurrent), concurrent manual runs
+    /// through the API, and the fire lateness of many schedules.
+    Serve {
+        /// Webhook requests per measurement.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        requests: u64,
+        /// Concurrent clients for the concurrent webhook figure.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        concurrency: u64,
+        /// Manual runs started at once through the API.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        manual_runs: u64,
+        /// Enabled schedules (fires spread over each minute).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+        schedules: u64,
+        /// How long to watch the schedules fire.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        window: std::time::Duration,
+        #[arg(long)]
+        json: bool,
+    },
     /// Per-call cost of a sandboxed step: fresh instance + call + JSON in and out, beside
     /// the same call on a reused instance (the floor) and the compiled-component cache load.
     Step {
@@ -84,6 +107,24 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
     } = cmd
     {
         return provision(users as usize, concurrency as usize, json).await;
+    }
+    if let BenchCommand::Serve {
+        requests,
+        concurrency,
+        manual_runs,
+        schedules,
+        window,
+        json,
+    } = cmd
+    {
+        let opts = crate::bench::serve::ServeOptions {
+            webhook_requests: requests as usize,
+            webhook_concurrency: concurrency as usize,
+            manual_runs: manual_runs as usize,
+            schedules: schedules as usize,
+            schedule_window: window,
+        };
+        return serve(&opts, json).await;
     }
     if let BenchCommand::Jumpcloud {
         iterations,
@@ -400,5 +441,83 @@ async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(
             error: anyhow::anyhow!("only {created} of {users} users were provisioned"),
         });
     }
+    Ok(())
+}
+
+async fn serve(opts: &crate::bench::serve::ServeOptions, json: bool) -> Result<(), Failure> {
+    let exe = std::env::current_exe()?;
+    eprintln!("measuring `sluice serve` over loopback HTTP (this takes a minute or two)…");
+    let r = crate::bench::serve::serve(&exe, opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("bench serve: {e}"))?;
+    if json {
+        return print_json(&r);
+    }
+    let mib = |m: Option<f64>| {
+        m.map(|m| format!("{m:.0} MiB"))
+            .unwrap_or_else(|| "n/a".into())
+    };
+    let ms = |us: f64| format!("{:.2} ms", us / 1000.0);
+    let mut t = table(["measurement", "figure"]);
+    t.add_row(vec![
+        "start to first answer".to_owned(),
+        format!("{:.0} ms", r.start_to_first_answer_ms),
+    ]);
+    t.add_row(vec!["idle RSS".to_owned(), mib(r.idle_rss_mib)]);
+    for (label, w) in [
+        ("webhook, 1 at a time", &r.webhook_sequential),
+        ("webhook, concurrent", &r.webhook_concurrent),
+        (
+            "webhook, durability: run, 1 at a time",
+            &r.webhook_sequential_run_durability,
+        ),
+        (
+            "webhook, durability: run, concurrent",
+            &r.webhook_concurrent_run_durability,
+        ),
+    ] {
+        t.add_row(vec![
+            format!(
+                "{label} ({} clients, {} requests)",
+                w.concurrency, w.requests
+            ),
+            format!(
+                "{:.0} runs/s, p50 {}, p99 {}{}",
+                w.runs_per_second,
+                ms(w.latency.median_us),
+                ms(w.latency.p99_us),
+                if w.failed > 0 {
+                    format!(", {} FAILED", w.failed)
+                } else {
+                    String::new()
+                }
+            ),
+        ]);
+    }
+    let m = &r.manual;
+    t.add_row(vec![
+        format!("{} manual runs at once through the API", m.runs),
+        format!(
+            "API p50 {}, p99 {}; all finished in {:.1} s ({} succeeded); peak RSS {}",
+            ms(m.api_latency.median_us),
+            ms(m.api_latency.p99_us),
+            m.all_finished_s,
+            m.succeeded,
+            mib(m.peak_rss_mib)
+        ),
+    ]);
+    let s = &r.schedules;
+    t.add_row(vec![
+        format!("{} schedules ({:.0} s window)", s.schedules, s.window_s),
+        format!(
+            "{} fires; lateness p50 ≤ {:.1} ms, p99 ≤ {:.1} ms; created in {:.1} s; RSS {}",
+            s.fires,
+            s.lateness_p50_ms_at_most,
+            s.lateness_p99_ms_at_most,
+            s.create_s,
+            mib(s.rss_mib)
+        ),
+    ]);
+    println!("{t}");
     Ok(())
 }

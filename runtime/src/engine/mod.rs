@@ -31,7 +31,7 @@ use crate::plugin::manifest::PluginKind;
 use crate::plugin::registry::{PluginRecord, Registry};
 use crate::plugin::{CallContext, ErrorSource, LoadedPlugin, LogLine, StepError};
 use crate::store::{RunStore, SledStore, StoreError};
-use crate::workflow::model::{OnErrorDoc, OnErrorMode, StepDoc, Trigger, WorkflowDoc};
+use crate::workflow::model::{Durability, OnErrorDoc, OnErrorMode, StepDoc, Trigger, WorkflowDoc};
 use crate::workflow::template;
 use crate::workflow::validate::CONNECTOR_PLUGIN;
 
@@ -847,10 +847,12 @@ impl RunCtx<'_> {
         store
             .journal_put(&self.run.id, path, &v)
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
-        store
-            .commit()
-            .await
-            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        if self.run.doc.durability == Durability::Step {
+            store
+                .commit()
+                .await
+                .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        }
         self.progress.step_recorded(&self.run.id, &rec);
         self.progress
             .step_finished(&self.run.id, path, result.is_ok(), false);

@@ -111,7 +111,10 @@ impl Registry {
             .get_or_try_init(|| async {
                 let mut records = Vec::new();
                 for (file, bytes) in BUNDLED {
-                    let p = self.load_bytes(file, bytes).await?;
+                    // Loaded for its manifest only and dropped: keeping all 50 compiled
+                    // components resident cost ~150 MiB; the ones steps use are loaded
+                    // (and kept) by `resolve`.
+                    let p = self.host.load(file, bytes).await?;
                     let m = &p.manifest;
                     records.push(PluginRecord {
                         name: m.name.clone(),

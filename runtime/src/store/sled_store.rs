@@ -25,6 +25,9 @@ pub struct SledStore {
     fires: sled::Tree,
 }
 
+/// sled's page cache size.
+const CACHE_BYTES: u64 = 64 << 20;
+
 fn backend(e: sled::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -33,15 +36,21 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`. A directory held by another process gives
     /// [`StoreError::Locked`], not sled's raw error.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).open().map_err(|e| match &e {
-            sled::Error::Io(io)
-                if io.kind() == std::io::ErrorKind::WouldBlock
-                    || io.to_string().contains("could not acquire lock") =>
-            {
-                StoreError::Locked(dir.display().to_string())
-            }
-            _ => backend(e),
-        })?;
+        // sled's page cache defaults to 1 GiB; the working set of runs and journals is far
+        // smaller, and the service's memory is a figure admins watch.
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_BYTES)
+            .open()
+            .map_err(|e| match &e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
+                    StoreError::Locked(dir.display().to_string())
+                }
+                _ => backend(e),
+            })?;
         Self::from_db(db)
     }
 

@@ -11,7 +11,7 @@
 //! down — follow the workflow's `misfire`: `skip` (the default) drops them, `run_once` runs
 //! once for the latest of them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -241,10 +241,14 @@ pub fn fire_key(workflow: &str, at: DateTime<Utc>) -> String {
     format!("schedule/{workflow}/{}", at.to_rfc3339())
 }
 
-type Payload = Arc<(WorkflowDoc, BTreeMap<String, WorkflowDoc>)>;
+type Payload = Arc<WorkflowDoc>;
 
-/// The enabled scheduled workflows, read from the store.
-fn specs(service: &Service) -> Vec<(String, Spec, Payload)> {
+/// What the scheduler knows of a workflow version: its spec and what a fire runs.
+type Known = std::collections::HashMap<String, (u32, Spec, Payload)>;
+
+/// The enabled scheduled workflows, read from the store; versions already in `known` are
+/// not read again (a save among 10,000 schedules reads one document, not all).
+fn specs(service: &Service, known: &mut Known) -> Vec<(String, Spec, Payload)> {
     let records = match service.workflows() {
         Ok(r) => r,
         Err(e) => {
@@ -253,8 +257,16 @@ fn specs(service: &Service) -> Vec<(String, Spec, Payload)> {
         }
     };
     let mut out = Vec::new();
+    let mut live = BTreeSet::new();
     for r in records.into_iter().filter(|r| r.enabled) {
         if !r.trigger.starts_with("schedule ") {
+            continue;
+        }
+        live.insert(r.name.clone());
+        if let Some((v, spec, payload)) = known.get(&r.name)
+            && *v == r.version
+        {
+            out.push((r.name, spec.clone(), payload.clone()));
             continue;
         }
         let Ok(v) = service.version(&r.name, r.version) else {
@@ -271,10 +283,12 @@ fn specs(service: &Service) -> Vec<(String, Spec, Payload)> {
                 timezone: timezone.clone(),
                 misfire: *misfire,
             };
-            let subs = service.subworkflows_of(&v.doc).unwrap_or_default();
-            out.push((r.name, spec, Arc::new((v.doc, subs))));
+            let payload = Arc::new(v.doc);
+            known.insert(r.name.clone(), (r.version, spec.clone(), payload.clone()));
+            out.push((r.name, spec, payload));
         }
     }
+    known.retain(|name, _| live.contains(name));
     out
 }
 
@@ -286,7 +300,15 @@ pub(crate) fn fire(
     now: DateTime<Utc>,
     payload: &Payload,
 ) {
-    let (doc, subs) = (&payload.0, &payload.1);
+    let doc = &**payload;
+    // Sub-workflows at their current versions (none read for a workflow that calls none).
+    let subs = match service.subworkflows_of(doc) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("workflow {name}: cannot read its sub-workflows: {e}");
+            return;
+        }
+    };
     let late_ms = (now - at).num_milliseconds().max(0);
     let trigger = match &doc.trigger {
         Trigger::Schedule { cron, timezone, .. } => json!({
@@ -297,13 +319,10 @@ pub(crate) fn fire(
         }),
         _ => return,
     };
-    match service.engine.create_run_once(
-        &fire_key(name, at),
-        doc.clone(),
-        subs.clone(),
-        json!({}),
-        trigger,
-    ) {
+    match service
+        .engine
+        .create_run_once(&fire_key(name, at), doc.clone(), subs, json!({}), trigger)
+    {
         Ok((run, true)) => {
             service.metrics.schedule_fire(late_ms as u64 * 1000);
             service.spawn_run(run.id, name.to_owned(), Source::Trigger);
@@ -321,13 +340,14 @@ pub async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut schedules: Schedules<Payload> = Schedules::new(service.store.clone());
+    let mut known = Known::new();
     let mut dirty = true;
     loop {
         let changed = service.changed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
         if dirty {
-            schedules.sync(specs(&service), clock.now());
+            schedules.sync(specs(&service, &mut known), clock.now());
             dirty = false;
         }
         let now = clock.now();

@@ -38,6 +38,26 @@ pub struct WorkflowDoc {
     /// `jumpcloud_user_id`). The report's own fields are not overridden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<Value>,
+    /// When the journal is flushed to disk: after every step (the default: a crash loses
+    /// no finished step), or once when the run ends (a crash may run the interrupted run's
+    /// steps again; for short, repeatable workflows that answer webhooks fast).
+    #[serde(default, skip_serializing_if = "Durability::is_default")]
+    pub durability: Durability,
+}
+
+/// When a run's journal is flushed to disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Durability {
+    #[default]
+    Step,
+    Run,
+}
+
+impl Durability {
+    fn is_default(&self) -> bool {
+        *self == Durability::Step
+    }
 }
 
 fn enabled_by_default() -> bool {
