@@ -177,6 +177,16 @@ fn example(path: &str) -> String {
     std::fs::read_to_string(common::workspace().join(path)).unwrap()
 }
 
+fn v_templates(api: &Http) -> Vec<String> {
+    let (_, v) = api.get("/api/v1/templates");
+    v["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Waits until `f` holds, or panics with `what`.
 fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -470,6 +480,13 @@ steps:
     assert_eq!(status, 200);
     assert!(v["source"].as_str().unwrap().contains("name: offboarding"));
     assert_eq!(api.get("/api/v1/templates/nope").0, 404);
+    // Every template deploys to the service as shipped (schedule, event and webhook ones
+    // included).
+    for t in v_templates(&api) {
+        let (_, full) = api.get(&format!("/api/v1/templates/{t}"));
+        let (status, v) = api.post("/api/v1/workflows", full["source"].as_str().unwrap());
+        assert_eq!(status, 201, "template {t}: {v}");
+    }
 
     // Tokens: create through the API, use, revoke.
     let (status, v) = api.post("/api/v1/tokens", r#"{"name": "ci"}"#);

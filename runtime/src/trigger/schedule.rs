@@ -26,6 +26,10 @@ use crate::workflow::model::{Misfire, Trigger, WorkflowDoc};
 /// How late a fire may be and still run.
 pub const GRACE: Duration = Duration::from_secs(60);
 
+/// How long after a workflow change the schedules are reloaded (changes in between are
+/// taken in by the same reload).
+const RELOAD_DELAY: Duration = Duration::from_millis(200);
+
 /// Missed fires are counted up to this many (for the metric), then skipped over.
 const MAX_COUNTED_MISSES: u64 = 100_000;
 
@@ -341,14 +345,16 @@ pub async fn run(
 ) {
     let mut schedules: Schedules<Payload> = Schedules::new(service.store.clone());
     let mut known = Known::new();
-    let mut dirty = true;
+    // When to reload the schedules: at once at start, then a short while after a change,
+    // so a burst of saves (an import of thousands of workflows) costs one reload.
+    let mut reload_at = Some(tokio::time::Instant::now());
     loop {
         let changed = service.changed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
-        if dirty {
+        if reload_at.is_some_and(|t| t <= tokio::time::Instant::now()) {
             schedules.sync(specs(&service, &mut known), clock.now());
-            dirty = false;
+            reload_at = None;
         }
         let now = clock.now();
         let stats = schedules.tick(now, |name, at, payload| {
@@ -357,14 +363,19 @@ pub async fn run(
         if stats.missed > 0 {
             service.metrics.misfires(stats.missed);
         }
-        let wait = schedules
+        let mut wait = schedules
             .next_wake()
             .map(|w| (w - clock.now()).to_std().unwrap_or_default())
             .unwrap_or(Duration::from_secs(60))
             .min(Duration::from_secs(60));
+        if let Some(t) = reload_at {
+            wait = wait.min(t.saturating_duration_since(tokio::time::Instant::now()));
+        }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
-            _ = &mut changed => dirty = true,
+            _ = &mut changed, if reload_at.is_none() => {
+                reload_at = Some(tokio::time::Instant::now() + RELOAD_DELAY);
+            }
             _ = stop.wait_for(|s| *s) => return,
         }
     }
