@@ -909,5 +909,10 @@ steps:
         2,
         "refused runs are not recorded"
     );
+    // The second run waits for the only slot: cancel it there.
+    let queued = api.runs_of("slow")[0]["id"].as_str().unwrap().to_owned();
+    let (status, v) = api.post(&format!("/api/v1/runs/{queued}/cancel"), "");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(api.finished(&queued)["run"]["status"], "cancelled");
     server.stop();
 }

@@ -86,9 +86,7 @@ pub(super) async fn create(
         return Err(crate::service::workflows::WorkflowError::Exists(doc.name).into());
     }
     let secret = webhook_secret(&service, &doc, false)?;
-    let (record, v) = service
-        .save_workflow(body_text(&body)?, None, &caller.0)
-        .await?;
+    let (record, v) = service.save_checked(doc, body_text(&body)?, None, &caller.0)?;
     audit(
         &service,
         &caller,
@@ -121,9 +119,7 @@ pub(super) async fn update(
         return Err(crate::service::workflows::WorkflowError::NotFound(name).into());
     }
     let secret = webhook_secret(&service, &doc, false)?;
-    let (record, v) = service
-        .save_workflow(body_text(&body)?, Some(&name), &caller.0)
-        .await?;
+    let (record, v) = service.save_checked(doc, body_text(&body)?, Some(&name), &caller.0)?;
     audit(
         &service,
         &caller,

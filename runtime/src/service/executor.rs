@@ -208,7 +208,10 @@ impl Service {
         let record = match result {
             Ok(r) => r,
             Err(e) => {
-                tracing::error!("run {id}: {e}");
+                // A run cancelled while it waited for a slot is already finished.
+                if !matches!(e, crate::engine::EngineError::Finished(_)) {
+                    tracing::error!("run {id}: {e}");
+                }
                 match self.engine.get(id) {
                     Ok(r) => r,
                     Err(_) => return,

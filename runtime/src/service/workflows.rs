@@ -14,6 +14,9 @@ use crate::workflow::validate::{
     Problem, WorkflowSource, plugin_table, subworkflow_names, validate,
 };
 
+/// A workflow an event starts: its document and its sub-workflows.
+pub type Listener = (WorkflowDoc, BTreeMap<String, WorkflowDoc>);
+
 /// A stored workflow: which version is current and whether its triggers fire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkflowRecord {
@@ -126,14 +129,15 @@ impl Service {
         }
     }
 
-    /// Saves a new workflow (`expected` None) or a new version of `expected`.
-    pub async fn save_workflow(
+    /// Saves `doc` — parsed from `text` and validated by [`Service::check_workflow`] — as a
+    /// new workflow (`expected` None) or a new version of `expected`.
+    pub fn save_checked(
         &self,
+        doc: WorkflowDoc,
         text: &str,
         expected: Option<&str>,
         who: &str,
     ) -> Result<(WorkflowRecord, VersionRecord), WorkflowError> {
-        let doc = self.check_workflow(text).await?;
         let existing = self.record(&doc.name)?;
         match (expected, &existing) {
             (None, Some(_)) => return Err(WorkflowError::Exists(doc.name)),
@@ -266,11 +270,7 @@ impl Service {
     }
 
     /// Enabled workflows triggered by `event_type`, with their sub-workflows.
-    #[allow(clippy::type_complexity)]
-    pub fn event_listeners(
-        &self,
-        event_type: &str,
-    ) -> Result<Vec<(WorkflowDoc, BTreeMap<String, WorkflowDoc>)>, WorkflowError> {
+    pub fn event_listeners(&self, event_type: &str) -> Result<Vec<Listener>, WorkflowError> {
         let mut out = Vec::new();
         for r in self.workflows()? {
             if !r.enabled || !r.trigger.starts_with("event ") {
