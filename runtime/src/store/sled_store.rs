@@ -102,11 +102,21 @@ impl SledStore {
             return Ok(());
         }
         let target = self.commits.written.load(Ordering::SeqCst);
+        // The flush blocks this worker thread (other tasks move to the others) rather than
+        // handing off to a blocking-pool thread and back: two thread wake-ups less per
+        // commit, which is most of a short run's latency. A current-thread runtime (no
+        // other worker to take over) hands off as before.
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || db.flush())
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?
-            .map_err(backend)?;
+        if tokio::runtime::Handle::current().runtime_flavor()
+            == tokio::runtime::RuntimeFlavor::MultiThread
+        {
+            tokio::task::block_in_place(|| db.flush()).map_err(backend)?;
+        } else {
+            tokio::task::spawn_blocking(move || db.flush())
+                .await
+                .map_err(|e| StoreError::Backend(e.to_string()))?
+                .map_err(backend)?;
+        }
         *flushed = target;
         Ok(())
     }
