@@ -845,37 +845,8 @@ fn chrono_secs(t: &str) -> i64 {
 fn a_full_queue_answers_429_and_a_killed_run_resumes_when_the_service_starts() {
     let s = Sluice::new();
     let admin = token(&s, "admin");
-    let hostile = hostile_wasm();
-    let out = s.run(&[
-        "plugin",
-        "install",
-        hostile.to_str().unwrap(),
-        "--grant",
-        "state",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-
     // A run killed in the middle (kill -9 during its slow step).
-    let mut child = s
-        .cmd(&["run", "tests/fixtures/crash.yaml"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut run_id = None;
-    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("run ") {
-            run_id = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.trim() == "bump2 ok" {
-            break;
-        }
-    }
-    std::thread::sleep(Duration::from_millis(300));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let run_id = run_id.unwrap();
+    let run_id = common::kill_crash_run_midway(&s);
 
     let server = Server::start(&s, &["--max-concurrent-runs", "1", "--queue-capacity", "2"]);
     let api = Http::new(&server.url, Some(&admin));

@@ -4,12 +4,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use common::{Sluice, hostile_wasm, stderr, workspace};
+use common::{Sluice, stderr, workspace};
 use serde_json::{Value, json};
 
 trait Runs {
@@ -259,40 +256,7 @@ fn a_template_error_at_run_time_fails_the_step_with_its_location() {
 #[test]
 fn a_killed_run_resumes_and_each_side_effect_happens_once() {
     let s = Sluice::new();
-    let hostile = hostile_wasm();
-    let out = s.run(&[
-        "plugin",
-        "install",
-        hostile.to_str().unwrap(),
-        "--grant",
-        "state",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
-
-    let mut child = s
-        .cmd(&["run", "tests/fixtures/crash.yaml"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut run_id = None;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("run ") {
-            run_id = rest.split_whitespace().next().map(str::to_owned);
-        }
-        if line.trim() == "bump2 ok" {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run never reached bump2");
-    }
-    // The slow step spins for 3 s: kill the process in the middle of it.
-    std::thread::sleep(Duration::from_millis(300));
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let run_id = run_id.expect("the run printed its id");
+    let run_id = common::kill_crash_run_midway(&s);
 
     let runs = s.runs();
     assert_eq!(runs[0]["status"], "running", "the killed run is unfinished");

@@ -87,6 +87,31 @@ pub struct RunRecord {
     pub executions: u32,
 }
 
+impl RunRecord {
+    /// A new run, queued, with a fresh id.
+    fn queued(
+        doc: WorkflowDoc,
+        subworkflows: BTreeMap<String, WorkflowDoc>,
+        input: Value,
+        trigger: Value,
+    ) -> RunRecord {
+        RunRecord {
+            id: new_run_id(),
+            workflow: doc.name.clone(),
+            status: RunStatus::Queued,
+            doc,
+            subworkflows,
+            input,
+            trigger,
+            started_at: now(),
+            finished_at: None,
+            output: None,
+            report: None,
+            executions: 0,
+        }
+    }
+}
+
 /// One step's record in the journal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepRecord {
@@ -258,20 +283,7 @@ impl Engine {
         input: Value,
         trigger: Value,
     ) -> Result<RunRecord, EngineError> {
-        let record = RunRecord {
-            id: new_run_id(),
-            workflow: doc.name.clone(),
-            status: RunStatus::Queued,
-            doc,
-            subworkflows,
-            input,
-            trigger,
-            started_at: now(),
-            finished_at: None,
-            output: None,
-            report: None,
-            executions: 0,
-        };
+        let record = RunRecord::queued(doc, subworkflows, input, trigger);
         self.save(&record)?;
         Ok(record)
     }
@@ -287,20 +299,7 @@ impl Engine {
         input: Value,
         trigger: Value,
     ) -> Result<(RunRecord, bool), EngineError> {
-        let record = RunRecord {
-            id: new_run_id(),
-            workflow: doc.name.clone(),
-            status: RunStatus::Queued,
-            doc,
-            subworkflows,
-            input,
-            trigger,
-            started_at: now(),
-            finished_at: None,
-            output: None,
-            report: None,
-            executions: 0,
-        };
+        let record = RunRecord::queued(doc, subworkflows, input, trigger);
         let v = serde_json::to_value(&record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         match crate::store::ServiceStore::run_put_once(&*self.store, fire, &record.id, &v)? {
             None => Ok((record, true)),

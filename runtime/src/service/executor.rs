@@ -263,7 +263,7 @@ impl Service {
                 return;
             }
         };
-        for (doc, subs) in listeners {
+        for (doc, subs) in listeners.iter() {
             if doc.name == run.workflow {
                 continue;
             }
@@ -275,23 +275,23 @@ impl Service {
     /// it (the fire key is the workflow and the event id).
     pub(crate) fn deliver_event(
         self: &Arc<Self>,
-        doc: crate::workflow::model::WorkflowDoc,
-        subs: std::collections::BTreeMap<String, crate::workflow::model::WorkflowDoc>,
+        doc: &crate::workflow::model::WorkflowDoc,
+        subs: &std::collections::BTreeMap<String, crate::workflow::model::WorkflowDoc>,
         event: &Value,
         source: Source,
-    ) -> bool {
+    ) {
         let Trigger::Event {
             event_type,
             condition,
         } = &doc.trigger
         else {
-            return false;
+            return;
         };
         if let Some(cond) = condition {
             let scope = json!({"input": event, "vars": doc.vars, "trigger": {"type": "event"}});
             match crate::workflow::template::render(cond, &scope) {
                 Ok(v) if crate::engine::truthy(&v) => {}
-                Ok(_) => return false,
+                Ok(_) => return,
                 Err(e) => {
                     tracing::warn!(
                         "workflow {}: event condition: {}: {}",
@@ -299,7 +299,7 @@ impl Service {
                         e.location,
                         e.message
                     );
-                    return false;
+                    return;
                 }
             }
         }
@@ -309,18 +309,14 @@ impl Service {
         let name = doc.name.clone();
         match self
             .engine
-            .create_run_once(&fire, doc, subs, event.clone(), trigger)
+            .create_run_once(&fire, doc.clone(), subs.clone(), event.clone(), trigger)
         {
             Ok((run, true)) => {
                 self.metrics.event_run();
                 self.spawn_run(run.id, name, source);
-                true
             }
-            Ok((_, false)) => false,
-            Err(e) => {
-                tracing::error!("workflow {name}: cannot record the event's run: {e}");
-                false
-            }
+            Ok((_, false)) => {}
+            Err(e) => tracing::error!("workflow {name}: cannot record the event's run: {e}"),
         }
     }
 

@@ -78,6 +78,14 @@ pub struct Service {
     pub(crate) exec: executor::ExecState,
     /// Woken when a workflow is saved, enabled, disabled or deleted (schedules reload).
     pub(crate) changed: tokio::sync::Notify,
+    /// Bumped on every workflow change; the listener cache below is for one generation.
+    pub(crate) generation: std::sync::atomic::AtomicU64,
+    /// Event listeners by event type, as of `generation`.
+    #[allow(clippy::type_complexity)]
+    pub(crate) listeners: std::sync::Mutex<(
+        u64,
+        std::collections::HashMap<String, Arc<Vec<workflows::Listener>>>,
+    )>,
     pub(crate) started: Instant,
 }
 
@@ -108,6 +116,8 @@ impl Service {
             config,
             metrics: Arc::new(Metrics::default()),
             changed: tokio::sync::Notify::new(),
+            generation: Default::default(),
+            listeners: Default::default(),
             started: Instant::now(),
         })
     }

@@ -175,7 +175,7 @@ impl Service {
         };
         self.store.version_put(&doc.name, version, &to_json(&v)?)?;
         self.store.workflow_put(&doc.name, &to_json(&record)?)?;
-        self.changed.notify_waiters();
+        self.workflows_changed();
         Ok((record, v))
     }
 
@@ -232,7 +232,7 @@ impl Service {
         record.updated_at = now();
         record.updated_by = who.to_owned();
         self.store.workflow_put(name, &to_json(&record)?)?;
-        self.changed.notify_waiters();
+        self.workflows_changed();
         Ok(record)
     }
 
@@ -241,7 +241,7 @@ impl Service {
         if !self.store.workflow_remove(name)? {
             return Err(WorkflowError::NotFound(name.to_owned()));
         }
-        self.changed.notify_waiters();
+        self.workflows_changed();
         Ok(())
     }
 
@@ -269,8 +269,29 @@ impl Service {
         Ok(subs)
     }
 
-    /// Enabled workflows triggered by `event_type`, with their sub-workflows.
-    pub fn event_listeners(&self, event_type: &str) -> Result<Vec<Listener>, WorkflowError> {
+    /// Tells the scheduler to reload and drops the cached event listeners.
+    fn workflows_changed(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    /// Enabled workflows triggered by `event_type`, with their sub-workflows. Cached until
+    /// the next workflow change: every finished run asks (internal events), so the stored
+    /// workflows are not read per run.
+    pub fn event_listeners(
+        &self,
+        event_type: &str,
+    ) -> Result<std::sync::Arc<Vec<Listener>>, WorkflowError> {
+        let mut cache = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        // Read before the store: a change while reading makes the entry stale at once.
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        if cache.0 != generation {
+            *cache = (generation, Default::default());
+        }
+        if let Some(l) = cache.1.get(event_type) {
+            return Ok(l.clone());
+        }
         let mut out = Vec::new();
         for r in self.workflows()? {
             if !r.enabled || !r.trigger.starts_with("event ") {
@@ -282,6 +303,8 @@ impl Service {
                 out.push((v.doc, subs));
             }
         }
+        let out = std::sync::Arc::new(out);
+        cache.1.insert(event_type.to_owned(), out.clone());
         Ok(out)
     }
 }

@@ -128,30 +128,21 @@ pub async fn poll_once(
     Ok(seen)
 }
 
-/// The enabled workflows listening for each event type, read once per poll.
-type Listeners = std::collections::HashMap<String, Vec<crate::service::workflows::Listener>>;
-
 /// Starts the runs one event triggers.
-fn deliver(service: &Arc<Service>, listeners: &mut Listeners, event: &Value) {
+fn deliver(service: &Arc<Service>, event: &Value) {
     let Some(event_type) = event["event_type"].as_str() else {
         return;
     };
     if event["id"].as_str().is_none_or(str::is_empty) {
         return;
     }
-    if !listeners.contains_key(event_type) {
-        match service.event_listeners(event_type) {
-            Ok(l) => {
-                listeners.insert(event_type.to_owned(), l);
-            }
-            Err(e) => {
-                tracing::error!("event {event_type}: {e}");
-                return;
+    match service.event_listeners(event_type) {
+        Ok(listeners) => {
+            for (doc, subs) in listeners.iter() {
+                service.deliver_event(doc, subs, event, Source::Event);
             }
         }
-    }
-    for (doc, subs) in listeners.get(event_type).into_iter().flatten() {
-        service.deliver_event(doc.clone(), subs.clone(), event, Source::Event);
+        Err(e) => tracing::error!("event {event_type}: {e}"),
     }
 }
 
@@ -160,13 +151,12 @@ pub async fn run(service: Arc<Service>, mut stop: tokio::sync::watch::Receiver<b
     let catchup = chrono::Duration::from_std(service.config.event_catchup)
         .unwrap_or(chrono::Duration::hours(1));
     loop {
-        let mut listeners = Listeners::new();
         let result = poll_once(
             &*service.store,
             &*service.jumpcloud,
             Utc::now(),
             catchup,
-            |e| deliver(&service, &mut listeners, e),
+            |e| deliver(&service, e),
         )
         .await;
         match result {

@@ -80,3 +80,45 @@ pub fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
     }
     hits
 }
+
+/// Installs the hostile plugin (granted `state`), starts `sluice run tests/fixtures/crash.yaml`
+/// and kills it (SIGKILL) in the middle of its slow step, after two counted side effects.
+/// Returns the interrupted run's id.
+pub fn kill_crash_run_midway(s: &Sluice) -> String {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let hostile = hostile_wasm();
+    let out = s.run(&[
+        "plugin",
+        "install",
+        hostile.to_str().unwrap(),
+        "--grant",
+        "state",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut child = s
+        .cmd(&["run", "tests/fixtures/crash.yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut run_id = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("run ") {
+            run_id = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.trim() == "bump2 ok" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never reached bump2");
+    }
+    // The slow step spins for 3 s: kill the process in the middle of it.
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    run_id.expect("the run printed its id")
+}
