@@ -430,7 +430,7 @@ async fn the_broker_retries_faults_and_reports_attempts() {
         Sandbox::new(
             seed::default_directory(),
             KEY,
-            Faults::parse("429=0.3,503=0.2,retry-after=0").unwrap(),
+            Faults::parse("429=0.3,503=0.2,retry-after=0,seed=1").unwrap(),
             None,
         )
         .unwrap(),

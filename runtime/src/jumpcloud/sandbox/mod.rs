@@ -73,10 +73,12 @@ pub struct Faults {
     pub latency: Duration,
     /// The `Retry-After` seconds sent with a 429.
     pub retry_after: u64,
+    /// Seeds the fault dice, so a run's sequence of faults can be reproduced.
+    pub seed: Option<u64>,
 }
 
 impl Faults {
-    /// Parses `429=0.1,503=0.1,latency=5ms,retry-after=1`.
+    /// Parses `429=0.1,503=0.1,latency=5ms,retry-after=1,seed=7`.
     pub fn parse(spec: &str) -> Result<Faults, String> {
         let mut f = Faults {
             retry_after: 1,
@@ -91,6 +93,12 @@ impl Faults {
                     f.latency =
                         humantime::parse_duration(v).map_err(|e| format!("latency `{v}`: {e}"))?
                 }
+                "seed" => {
+                    f.seed = Some(
+                        v.parse()
+                            .map_err(|_| format!("seed `{v}`: expected a whole number"))?,
+                    )
+                }
                 "retry-after" => {
                     f.retry_after = v
                         .parse()
@@ -102,7 +110,7 @@ impl Faults {
                         .ok()
                         .filter(|c| matches!(c, 429 | 500 | 502 | 503 | 504))
                         .ok_or_else(|| {
-                            format!("`{status}`: expected 429, 500, 502, 503, 504, latency or retry-after")
+                            format!("`{status}`: expected 429, 500, 502, 503, 504, latency, retry-after or seed")
                         })?;
                     let p: f64 = v
                         .parse()
@@ -164,12 +172,15 @@ impl Sandbox {
                 .map_err(|e| format!("the sandbox directory in the data dir is unreadable: {e}"))?,
             None => seed.clone(),
         };
+        let rng = faults
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         Ok(Sandbox {
             directory: Mutex::new(directory),
             seed,
             api_key: api_key.into(),
             faults,
-            rng: Mutex::new(fastrand::Rng::new()),
+            rng: Mutex::new(rng),
             persist,
         })
     }
@@ -493,5 +504,11 @@ mod tests {
                 .contains("more than 1")
         );
         assert!(Faults::parse("latency").is_err());
+        assert_eq!(Faults::parse("seed=7").unwrap().seed, Some(7));
+        assert!(
+            Faults::parse("seed=x")
+                .unwrap_err()
+                .contains("whole number")
+        );
     }
 }
