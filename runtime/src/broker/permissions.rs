@@ -103,6 +103,12 @@ impl Grants {
         self.0.iter().map(String::as_str)
     }
 
+    /// No permission at all: the plugin can reach nothing outside its own call, so
+    /// running it again changes nothing anywhere.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn allows_state(&self) -> bool {
         self.0.contains("state")
     }

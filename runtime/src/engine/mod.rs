@@ -232,6 +232,9 @@ struct RunCtx<'a> {
     engine: &'a Engine,
     run: &'a RunRecord,
     progress: &'a dyn Progress,
+    /// The journal held records when the run started (a resumed run or a retry): steps
+    /// are looked up before they run.
+    replay: bool,
     plugins: Mutex<BTreeMap<String, (PluginRecord, LoadedPlugin)>>,
     failures: Mutex<Vec<FailedStep>>,
     completed: Mutex<Vec<String>>,
@@ -389,6 +392,7 @@ impl Engine {
             engine: self,
             run: &run,
             progress,
+            replay: !self.store.journal_is_empty(id)?,
             plugins: Mutex::new(BTreeMap::new()),
             failures: Mutex::new(Vec::new()),
             completed: Mutex::new(Vec::new()),
@@ -766,9 +770,12 @@ impl RunCtx<'_> {
         grants: Option<Grants>,
     ) -> Result<Value, StepError> {
         let store = &self.engine.store;
-        let journaled = store
-            .journal_get(&self.run.id, path)
-            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        let journaled = match self.replay {
+            true => store
+                .journal_get(&self.run.id, path)
+                .map_err(|e| StepError::host(e.code(), e.to_string()))?,
+            false => None,
+        };
         if let Some(v) = journaled
             && let Ok(rec) = serde_json::from_value::<StepRecord>(v)
         {
@@ -793,6 +800,15 @@ impl RunCtx<'_> {
             .and_then(|r| r.backoff.as_deref())
             .and_then(|b| humantime::parse_duration(b).ok())
             .unwrap_or(Duration::from_millis(200));
+        let grants = Arc::new(grants.unwrap_or_else(|| record.grants()));
+        if self.run.doc.durability == Durability::Step && !grants.is_empty() {
+            // Write-ahead for effects: everything journaled so far (this run's and any
+            // other's) is on disk before a plugin that can reach the outside runs.
+            store
+                .commit()
+                .await
+                .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        }
         let mut attempts = Vec::new();
         let mut attempt = 1;
         let result = loop {
@@ -801,7 +817,7 @@ impl RunCtx<'_> {
                 workflow: self.run.workflow.clone(),
                 step_id: s.id.clone(),
                 attempt,
-                grants: Arc::new(grants.clone().unwrap_or_else(|| record.grants())),
+                grants: grants.clone(),
                 role: Some(self.run.doc.run_as),
                 limits,
             };
@@ -847,10 +863,9 @@ impl RunCtx<'_> {
             .journal_put(&self.run.id, path, &v)
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         if self.run.doc.durability == Durability::Step {
-            store
-                .commit()
-                .await
-                .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+            // Flushed by group commit without waiting: the next step with effects, and the
+            // run's end, wait for it.
+            store.commit_soon();
         }
         self.progress.step_recorded(&self.run.id, &rec);
         self.progress

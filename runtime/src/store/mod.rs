@@ -1,6 +1,7 @@
 //! Persistent state behind small traits. [`SledStore`] (embedded, the default) is the only
 //! implementation and the only code that names sled.
 
+mod group_commit;
 mod sled_store;
 
 pub use sled_store::SledStore;
@@ -71,6 +72,8 @@ pub trait RunStore: Send + Sync {
     fn journal_get(&self, run: &str, path: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// The run's journal in write order.
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError>;
+    /// Whether the run has journaled anything (a fresh run need not look steps up).
+    fn journal_is_empty(&self, run: &str) -> Result<bool, StoreError>;
 }
 
 /// What `sluice serve` keeps beside runs: workflows and their versions, API tokens (hashed),

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::group_commit::{Flush, GroupCommit};
 use super::{PluginStore, RunStore, ServiceStore, StateNamespace, StateStore, StoreError};
 
 /// The embedded store: one sled database in `<data-dir>/store`.
@@ -90,35 +91,15 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(backend)
     }
 
-    /// Makes every write this caller made so far durable (flushed to disk). Concurrent
-    /// callers share flushes: whoever finds a flush in progress waits for the next one,
-    /// which covers all of them (group commit).
+    /// Makes every write made so far durable (flushed to disk). Concurrent callers share
+    /// flushes (group commit).
     pub async fn commit(&self) -> Result<(), StoreError> {
-        use std::sync::atomic::Ordering;
-        // Writes that finished before this point get a generation at most `mine`.
-        let mine = self.commits.written.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut flushed = self.commits.flushed.lock().await;
-        if *flushed >= mine {
-            return Ok(());
-        }
-        let target = self.commits.written.load(Ordering::SeqCst);
-        // The flush blocks this worker thread (other tasks move to the others) rather than
-        // handing off to a blocking-pool thread and back: two thread wake-ups less per
-        // commit, which is most of a short run's latency. A current-thread runtime (no
-        // other worker to take over) hands off as before.
-        let db = self.db.clone();
-        if tokio::runtime::Handle::current().runtime_flavor()
-            == tokio::runtime::RuntimeFlavor::MultiThread
-        {
-            tokio::task::block_in_place(|| db.flush()).map_err(backend)?;
-        } else {
-            tokio::task::spawn_blocking(move || db.flush())
-                .await
-                .map_err(|e| StoreError::Backend(e.to_string()))?
-                .map_err(backend)?;
-        }
-        *flushed = target;
-        Ok(())
+        self.commits.commit(&self.db).await
+    }
+
+    /// Asks for every write made so far to be flushed, without waiting for it.
+    pub fn commit_soon(&self) {
+        self.commits.commit_soon(&self.db);
     }
 
     fn next_id(&self) -> Result<u64, StoreError> {
@@ -126,12 +107,10 @@ impl SledStore {
     }
 }
 
-/// The state of group commit: how many commit requests were made, and how many of them the
-/// last flush covered.
-#[derive(Debug, Default)]
-struct GroupCommit {
-    written: std::sync::atomic::AtomicU64,
-    flushed: tokio::sync::Mutex<u64>,
+impl Flush for sled::Db {
+    fn flush_to_disk(&self) -> Result<(), StoreError> {
+        sled::Tree::flush(self).map(|_| ()).map_err(backend)
+    }
 }
 
 /// `workflow \0 plugin \0 key`: the separator cannot occur in names, so namespaces never
@@ -288,6 +267,18 @@ impl RunStore for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn journal_is_empty(&self, run: &str) -> Result<bool, StoreError> {
+        let mut prefix = run.as_bytes().to_vec();
+        prefix.push(0);
+        Ok(self
+            .journal_index
+            .scan_prefix(&prefix)
+            .next()
+            .transpose()
+            .map_err(backend)?
+            .is_none())
     }
 }
 

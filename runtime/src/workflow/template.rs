@@ -130,11 +130,41 @@ fn whole_expression(s: &str) -> Option<&str> {
     (!inner.contains("{{") && !inner.contains("}}")).then(|| inner.trim())
 }
 
+type Compiled = minijinja::Expression<'static, 'static>;
+
+/// Expressions compiled once per process: a workflow's templates are the same on every
+/// run, and compiling was a third of rendering.
+fn compiled_expression(
+    env: &'static Environment<'static>,
+    expr: &str,
+) -> Result<std::sync::Arc<Compiled>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    /// Distinct expressions kept; past it the cache starts over (templates are written by
+    /// admins, so this is far more than a deployment holds).
+    const KEEP: usize = 4096;
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Compiled>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(c) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(expr) {
+        return Ok(c.clone());
+    }
+    let compiled = Arc::new(
+        env.compile_expression_owned(expr.to_owned())
+            .map_err(describe)?,
+    );
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= KEEP {
+        cache.clear();
+    }
+    cache.insert(expr.to_owned(), compiled.clone());
+    Ok(compiled)
+}
+
 fn render_str(s: &str, scope: &minijinja::Value) -> Result<Value, String> {
     let source = normalize(s)?;
     let env = env();
     if let Some(expr) = whole_expression(&source) {
-        let compiled = env.compile_expression(expr).map_err(describe)?;
+        let compiled = compiled_expression(env, expr)?;
         let value = compiled.eval(scope.clone()).map_err(describe)?;
         return serde_json::to_value(&value).map_err(|e| e.to_string());
     }
