@@ -232,9 +232,9 @@ struct RunCtx<'a> {
     engine: &'a Engine,
     run: &'a RunRecord,
     progress: &'a dyn Progress,
-    /// The journal held records when the run started (a resumed run or a retry): steps
-    /// are looked up before they run.
-    replay: bool,
+    /// What the journal held when the run started (a resumed run, or a retry's copied
+    /// steps), by step path: those steps are not run again.
+    journaled: BTreeMap<String, StepRecord>,
     plugins: Mutex<BTreeMap<String, (PluginRecord, LoadedPlugin)>>,
     failures: Mutex<Vec<FailedStep>>,
     completed: Mutex<Vec<String>>,
@@ -330,7 +330,7 @@ impl Engine {
                 if rec.result.is_ok() {
                     let v = serde_json::to_value(&rec)
                         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
-                    self.store.journal_put(&run.id, &rec.path, &v)?;
+                    self.store.journal_put(&run.id, &v)?;
                 }
             }
         }
@@ -392,7 +392,11 @@ impl Engine {
             engine: self,
             run: &run,
             progress,
-            replay: !self.store.journal_is_empty(id)?,
+            journaled: self
+                .journal(id)?
+                .into_iter()
+                .map(|r| (r.path.clone(), r))
+                .collect(),
             plugins: Mutex::new(BTreeMap::new()),
             failures: Mutex::new(Vec::new()),
             completed: Mutex::new(Vec::new()),
@@ -770,18 +774,10 @@ impl RunCtx<'_> {
         grants: Option<Grants>,
     ) -> Result<Value, StepError> {
         let store = &self.engine.store;
-        let journaled = match self.replay {
-            true => store
-                .journal_get(&self.run.id, path)
-                .map_err(|e| StepError::host(e.code(), e.to_string()))?,
-            false => None,
-        };
-        if let Some(v) = journaled
-            && let Ok(rec) = serde_json::from_value::<StepRecord>(v)
-        {
+        if let Some(rec) = self.journaled.get(path) {
             self.progress
                 .step_finished(&self.run.id, path, rec.result.is_ok(), true);
-            return rec.result;
+            return rec.result.clone();
         }
         let (record, plugin) = self.plugin(spec).await?;
         let mut limits = self.engine.registry.host().limits().with(&record.limits);
@@ -860,7 +856,7 @@ impl RunCtx<'_> {
         let v = serde_json::to_value(&rec)
             .map_err(|e| StepError::host("STORE_ERROR", e.to_string()))?;
         store
-            .journal_put(&self.run.id, path, &v)
+            .journal_put(&self.run.id, &v)
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         if self.run.doc.durability == Durability::Step {
             // Flushed by group commit without waiting: the next step with effects, and the

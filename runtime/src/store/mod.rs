@@ -63,17 +63,10 @@ pub trait RunStore: Send + Sync {
     fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// All runs, newest first.
     fn run_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
-    fn journal_put(
-        &self,
-        run: &str,
-        path: &str,
-        record: &serde_json::Value,
-    ) -> Result<(), StoreError>;
-    fn journal_get(&self, run: &str, path: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Appends a step record (a run's journal holds each step path once).
+    fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError>;
     /// The run's journal in write order.
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError>;
-    /// Whether the run has journaled anything (a fresh run need not look steps up).
-    fn journal_is_empty(&self, run: &str) -> Result<bool, StoreError>;
 }
 
 /// What `sluice serve` keeps beside runs: workflows and their versions, API tokens (hashed),

@@ -14,7 +14,6 @@ pub struct SledStore {
     plugins: sled::Tree,
     runs: sled::Tree,
     journal: sled::Tree,
-    journal_index: sled::Tree,
     sandbox: sled::Tree,
     secrets: sled::Tree,
     connectors: sled::Tree,
@@ -72,7 +71,6 @@ impl SledStore {
             plugins: db.open_tree("plugins").map_err(backend)?,
             runs: db.open_tree("runs").map_err(backend)?,
             journal: db.open_tree("journal").map_err(backend)?,
-            journal_index: db.open_tree("journal_order").map_err(backend)?,
             sandbox: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
             connectors: db.open_tree("connectors").map_err(backend)?,
@@ -209,14 +207,6 @@ impl PluginStore for SledStore {
     }
 }
 
-fn journal_key(run: &str, path: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(run.len() + path.len() + 1);
-    k.extend_from_slice(run.as_bytes());
-    k.push(0);
-    k.extend_from_slice(path.as_bytes());
-    k
-}
-
 impl RunStore for SledStore {
     fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
         let bytes = encode(record)?;
@@ -233,53 +223,27 @@ impl RunStore for SledStore {
         collect_json(self.runs.iter().rev())
     }
 
-    fn journal_put(
-        &self,
-        run: &str,
-        path: &str,
-        record: &serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let bytes = encode(record)?;
-        let key = journal_key(run, path);
-        let fresh = self.journal.insert(&key, bytes).map_err(backend)?.is_none();
-        if fresh {
-            let mut order = Vec::with_capacity(run.len() + 9);
-            order.extend_from_slice(run.as_bytes());
-            order.push(0);
-            order.extend_from_slice(&self.next_id()?.to_be_bytes());
-            self.journal_index.insert(order, key).map_err(backend)?;
-        }
+    fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        // Keyed by run and a process-wide increasing id: one insert per record, and a
+        // prefix scan reads a run's journal in write order.
+        let mut key = Vec::with_capacity(run.len() + 9);
+        key.extend_from_slice(run.as_bytes());
+        key.push(0);
+        key.extend_from_slice(&self.next_id()?.to_be_bytes());
+        self.journal.insert(key, encode(record)?).map_err(backend)?;
         Ok(())
     }
 
-    fn journal_get(&self, run: &str, path: &str) -> Result<Option<serde_json::Value>, StoreError> {
-        get_json(&self.journal, &journal_key(run, path))
-    }
-
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
-        let mut prefix = run.as_bytes().to_vec();
-        prefix.push(0);
-        let mut out = Vec::new();
-        for kv in self.journal_index.scan_prefix(&prefix) {
-            let (_, key) = kv.map_err(backend)?;
-            if let Some(v) = self.journal.get(&key).map_err(backend)? {
-                out.push(decode(&key, &v)?);
-            }
-        }
-        Ok(out)
+        collect_json(self.journal.scan_prefix(run_prefix(run)))
     }
+}
 
-    fn journal_is_empty(&self, run: &str) -> Result<bool, StoreError> {
-        let mut prefix = run.as_bytes().to_vec();
-        prefix.push(0);
-        Ok(self
-            .journal_index
-            .scan_prefix(&prefix)
-            .next()
-            .transpose()
-            .map_err(backend)?
-            .is_none())
-    }
+fn run_prefix(run: &str) -> Vec<u8> {
+    let mut prefix = Vec::with_capacity(run.len() + 1);
+    prefix.extend_from_slice(run.as_bytes());
+    prefix.push(0);
+    prefix
 }
 
 fn version_key(name: &str, version: u32) -> Vec<u8> {
