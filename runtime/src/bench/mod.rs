@@ -254,6 +254,6 @@ pub async fn workflow(
         failed_runs: failed,
         runs_per_second: runs as f64 / elapsed.as_secs_f64(),
         latency: Summary::of(latencies),
-        journal: "sled, flushed to disk after every step; concurrent runs share flushes (group commit)",
+        journal: "sled; every step record is flushed (group commit), steps with effects and the run's end wait for it",
     })
 }
