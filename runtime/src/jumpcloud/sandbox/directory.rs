@@ -1344,15 +1344,20 @@ impl Directory {
             vec![(start.clone(), vec![start.clone()], Vec::new())];
         while let Some((at, seen, path)) = stack.pop() {
             for (next, edge) in self.neighbours(&at) {
-                if seen.contains(next) {
+                let is_target = next.ty == target;
+                let expands =
+                    matches!(next.ty.as_str(), "user_group" | "system_group") && path.len() < 2;
+                // Most neighbours of a group are its members, neither the target nor a way
+                // on: skip them before building anything.
+                if !(is_target || expands) || seen.contains(next) {
                     continue;
                 }
                 let hop = json!({"from": at.json(), "to": next.json(), "attributes": edge.attrs()});
                 let mut p = path.clone();
                 p.push(hop);
-                if next.ty == target {
+                if is_target {
                     found.entry(next.clone()).or_default().push(p);
-                } else if matches!(next.ty.as_str(), "user_group" | "system_group") && p.len() < 3 {
+                } else {
                     let mut s = seen.clone();
                     s.push(next.clone());
                     stack.push((next.clone(), s, p));
