@@ -110,10 +110,17 @@ impl GroupCommit {
                     });
                 }
                 Err(e) => {
-                    // Waiters get the error; the next request tries again.
+                    // Every request waiting now gets the error (none is left waiting for a
+                    // flusher that gave up); a request made after this tries again.
+                    let failed = self.requested.load(Ordering::SeqCst);
                     self.flushed
-                        .send_modify(|f| f.error = Some((target, e.to_string().into())));
+                        .send_modify(|f| f.error = Some((failed, e.to_string().into())));
                     self.flushing.store(false, Ordering::SeqCst);
+                    if self.requested.load(Ordering::SeqCst) > failed
+                        && !self.flushing.swap(true, Ordering::SeqCst)
+                    {
+                        continue;
+                    }
                     return;
                 }
             }
@@ -133,15 +140,25 @@ mod tests {
         durable: Arc<AtomicU64>,
         flushes: Arc<AtomicU64>,
         fail: Arc<Mutex<bool>>,
+        /// While true, a flush waits (to let a test line requests up behind it).
+        hold: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        entered: Arc<AtomicU64>,
     }
 
     impl Flush for Disk {
         fn flush_to_disk(&self) -> Result<(), StoreError> {
+            self.entered.fetch_add(1, Ordering::SeqCst);
+            let (held, opened) = &*self.hold;
+            let mut held = held.lock().unwrap();
+            while *held {
+                held = opened.wait(held).unwrap();
+            }
+            drop(held);
+            let seen = self.writes.load(Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(2));
             if *self.fail.lock().unwrap() {
                 return Err(StoreError::Backend("disk full".into()));
             }
-            let seen = self.writes.load(Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_millis(2));
             self.durable.fetch_max(seen, Ordering::SeqCst);
             self.flushes.fetch_add(1, Ordering::SeqCst);
             Ok(())
@@ -183,6 +200,36 @@ mod tests {
         disk.writes.fetch_add(1, Ordering::SeqCst);
         gc.commit(&disk).await.unwrap();
         assert_eq!(disk.durable.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_made_during_a_failing_flush_fails_too_instead_of_waiting_forever() {
+        use std::time::Duration;
+        let gc = Arc::new(GroupCommit::default());
+        let disk = Disk::default();
+        *disk.fail.lock().unwrap() = true;
+        *disk.hold.0.lock().unwrap() = true;
+        let commit = |gc: &Arc<GroupCommit>, disk: &Disk| {
+            let (gc, disk) = (gc.clone(), disk.clone());
+            tokio::spawn(async move { gc.commit(&disk).await })
+        };
+        let first = commit(&gc, &disk);
+        while disk.entered.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The first commit's flush is under way; this one queues behind it.
+        let second = commit(&gc, &disk);
+        while gc.requested.load(Ordering::SeqCst) < 2 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        *disk.hold.0.lock().unwrap() = false;
+        disk.hold.1.notify_all();
+        let second = tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .expect("a commit whose flusher gave up must not wait forever");
+        assert!(second.unwrap().is_err());
+        assert!(first.await.unwrap().is_err());
     }
 
     #[tokio::test(flavor = "current_thread")]
