@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use common::{Sluice, files_containing, hostile_wasm, stderr};
+use common::{Sluice, files_containing, install_hostile, stderr};
 use serde_json::{Value, json};
 
 const KEY: &str = "4ec3d158946d74c9479e724321e21edf2e484896028e4034c4592eb4d173dbb2";
@@ -369,15 +369,7 @@ fn refusals_are_clear_and_the_host_keeps_serving() {
     assert_eq!(flaky["result"]["error"]["retryable"], true);
 
     // A plugin granted only `http:allowed` cannot reach `jira`.
-    let wasm = hostile_wasm();
-    let out = s.run(&[
-        "plugin",
-        "install",
-        wasm.to_str().unwrap(),
-        "--grant",
-        "http:allowed",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    install_hostile(&s, "http:allowed");
     let out = with_key(
         &s,
         &[

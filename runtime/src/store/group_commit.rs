@@ -92,12 +92,7 @@ impl GroupCommit {
         loop {
             let target = self.requested.load(Ordering::SeqCst);
             if self.flushed.borrow().upto >= target {
-                self.flushing.store(false, Ordering::SeqCst);
-                // A request made between the load and the store found `flushing` set and
-                // left its flush to us: take the role back unless someone else did.
-                if self.requested.load(Ordering::SeqCst) > target
-                    && !self.flushing.swap(true, Ordering::SeqCst)
-                {
+                if self.keeps_role_after_release(target) {
                     continue;
                 }
                 return;
@@ -115,16 +110,22 @@ impl GroupCommit {
                     let failed = self.requested.load(Ordering::SeqCst);
                     self.flushed
                         .send_modify(|f| f.error = Some((failed, e.to_string().into())));
-                    self.flushing.store(false, Ordering::SeqCst);
-                    if self.requested.load(Ordering::SeqCst) > failed
-                        && !self.flushing.swap(true, Ordering::SeqCst)
-                    {
+                    if self.keeps_role_after_release(failed) {
                         continue;
                     }
                     return;
                 }
             }
         }
+    }
+
+    /// Gives up the flusher role, having dealt with requests up to `covered`. A request
+    /// made after that found `flushing` set and left its flush to us: take the role back
+    /// (true) unless someone else did.
+    fn keeps_role_after_release(&self, covered: u64) -> bool {
+        self.flushing.store(false, Ordering::SeqCst);
+        self.requested.load(Ordering::SeqCst) > covered
+            && !self.flushing.swap(true, Ordering::SeqCst)
     }
 }
 

@@ -24,6 +24,19 @@ pub fn hostile_wasm() -> PathBuf {
         .remove(0)
 }
 
+/// Installs the hostile test plugin with one grant, asserting it installed.
+pub fn install_hostile(s: &Sluice, grant: &str) {
+    let wasm = hostile_wasm();
+    let out = s.run(&[
+        "plugin",
+        "install",
+        wasm.to_str().unwrap(),
+        "--grant",
+        grant,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -89,15 +102,7 @@ pub fn kill_crash_run_midway(s: &Sluice) -> String {
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
-    let hostile = hostile_wasm();
-    let out = s.run(&[
-        "plugin",
-        "install",
-        hostile.to_str().unwrap(),
-        "--grant",
-        "state",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    install_hostile(s, "state");
     let mut child = s
         .cmd(&["run", "tests/fixtures/crash.yaml"])
         .stdout(Stdio::null())
