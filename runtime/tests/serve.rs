@@ -328,6 +328,11 @@ steps:
     let next = page1["next"].as_str().expect("a next page").to_owned();
     let (_, page2) = api.get(&format!("/api/v1/runs?workflow=hello&limit=1&after={next}"));
     assert_eq!(page2["runs"][0]["id"], run_id.as_str());
+    assert!(page2["next"].is_null(), "{page2}");
+    assert!(page2["runs"][0]["trigger"].is_string(), "{page2}");
+    let (status, v) = api.get("/api/v1/runs?status=done");
+    assert_eq!(status, 400);
+    assert!(v.to_string().contains("partially_completed"), "{v}");
     assert_eq!(
         api.get("/api/v1/runs?status=succeeded").1["runs"]
             .as_array()

@@ -15,8 +15,9 @@ trait Runs {
 
 impl Runs for Sluice {
     fn runs(&self) -> Vec<Value> {
-        let list = self.json(&["runs", "list", "--json"]);
-        list.as_array().unwrap().clone()
+        let list = self.json(&["runs", "list", "--limit", "1000", "--json"]);
+        assert!(list["next"].is_null(), "{list}");
+        list["runs"].as_array().unwrap().clone()
     }
 }
 
@@ -251,6 +252,36 @@ fn a_template_error_at_run_time_fails_the_step_with_its_location() {
     assert_eq!(runs[0]["status"], "failed");
     let show = s.run(&["runs", "show", runs[0]["id"].as_str().unwrap()]);
     assert!(show.status.success());
+
+    // Pages: newest first, each `next` leading to the rest, filters applied while paging.
+    for _ in 0..2 {
+        let again = s.run(&["run", file.to_str().unwrap(), "--input-json", "{}"]);
+        assert_eq!(again.status.code(), Some(1));
+    }
+    let runs = s.runs();
+    assert_eq!(runs.len(), 3);
+    let first = s.json(&["runs", "list", "--limit", "1", "--json"]);
+    assert_eq!(first["runs"][0]["id"], runs[0]["id"]);
+    let next = first["next"].as_str().expect("a second page").to_owned();
+    let rest = s.json(&[
+        "runs", "list", "--after", &next, "--limit", "1000", "--json",
+    ]);
+    assert_eq!(rest["runs"].as_array().unwrap()[..], runs[1..]);
+    let failed = s.json(&["runs", "list", "--status", "failed", "--json"]);
+    assert!(
+        failed["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "failed")
+    );
+    let bad = s.run(&["runs", "list", "--status", "done"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("unknown run status `done`"),
+        "{}",
+        stderr(&bad)
+    );
 }
 
 #[test]

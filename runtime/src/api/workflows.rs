@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, Caller, audit, json_body};
-use crate::engine::RunRecord;
+use crate::engine::{RunQuery, RunStatus};
 use crate::service::workflows::{VersionRecord, WorkflowRecord};
 use crate::service::{Refused, Service};
 use crate::workflow::model::{Trigger, WorkflowDoc};
@@ -300,47 +300,29 @@ pub(super) struct RunFilter {
     after: Option<String>,
 }
 
-fn run_row(r: &RunRecord) -> Value {
-    json!({
-        "id": r.id,
-        "workflow": r.workflow,
-        "status": r.status,
-        "trigger": r.trigger["type"],
-        "started_at": r.started_at,
-        "finished_at": r.finished_at,
-    })
-}
-
 pub(super) async fn runs(
     State(service): State<Arc<Service>>,
     Query(f): Query<RunFilter>,
 ) -> Api<Json<Value>> {
     let limit = f.limit.unwrap_or(50).clamp(1, 1000);
-    let mut rows = Vec::new();
-    let mut next = None;
-    for r in service.engine.list()? {
-        if f.after
-            .as_ref()
-            .is_some_and(|a| r.id.as_str() >= a.as_str())
-        {
-            continue;
-        }
-        if f.workflow.as_ref().is_some_and(|w| &r.workflow != w)
-            || f.status
-                .as_ref()
-                .is_some_and(|s| r.status.to_string() != *s)
-        {
-            continue;
-        }
-        if rows.len() == limit {
-            next = rows
-                .last()
-                .and_then(|l: &Value| l["id"].as_str().map(str::to_owned));
-            break;
-        }
-        rows.push(run_row(&r));
-    }
-    Ok(Json(json!({ "runs": rows, "next": next })))
+    let query = RunQuery {
+        workflow: f.workflow,
+        status: f
+            .status
+            .as_deref()
+            .map(RunStatus::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request("BAD_REQUEST", e))?,
+        unfinished: false,
+    };
+    let page =
+        tokio::task::spawn_blocking(move || service.engine.runs(&query, f.after.as_deref(), limit))
+            .await
+            .map_err(|e| {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string())
+            })??;
+    let rows: Vec<Value> = page.runs.iter().map(|r| r.row()).collect();
+    Ok(Json(json!({ "runs": rows, "next": page.next })))
 }
 
 pub(super) async fn run(

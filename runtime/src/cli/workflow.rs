@@ -8,7 +8,7 @@ use clap::Subcommand;
 use serde_json::{Value, json};
 
 use super::{App, Failure, print_json, read_input, table, usage};
-use crate::engine::{Engine, Progress, RunRecord, RunStatus, manual_trigger};
+use crate::engine::{Engine, Progress, RunQuery, RunRecord, RunStatus, manual_trigger};
 use crate::workflow::check_input;
 use crate::workflow::model::{Trigger, WorkflowDoc, parse};
 use crate::workflow::validate::{
@@ -24,6 +24,12 @@ pub(crate) enum RunsCommand {
         /// queued, running, succeeded, failed, partially_completed or cancelled.
         #[arg(long)]
         status: Option<String>,
+        /// Runs per page.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Start after this run id (the `next` of the previous page).
+        #[arg(long)]
+        after: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -307,23 +313,26 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
         RunsCommand::List {
             workflow,
             status,
+            limit,
+            after,
             json,
         } => {
-            let runs: Vec<RunRecord> = engine
-                .list()?
-                .into_iter()
-                .filter(|r| workflow.as_ref().is_none_or(|w| &r.workflow == w))
-                .filter(|r| status.as_ref().is_none_or(|s| r.status.to_string() == *s))
-                .collect();
+            let query = RunQuery {
+                workflow,
+                status: status
+                    .as_deref()
+                    .map(RunStatus::parse)
+                    .transpose()
+                    .map_err(usage)?,
+                unfinished: false,
+            };
+            let page = engine.runs(&query, after.as_deref(), limit.max(1))?;
             if json {
-                let rows: Vec<Value> = runs
-                    .iter()
-                    .map(|r| json!({"id": r.id, "workflow": r.workflow, "status": r.status, "started_at": r.started_at, "finished_at": r.finished_at}))
-                    .collect();
-                return print_json(&rows);
+                let rows: Vec<Value> = page.runs.iter().map(|r| r.row()).collect();
+                return print_json(&json!({"runs": rows, "next": page.next}));
             }
             let mut t = table(["run", "workflow", "status", "started", "finished"]);
-            for r in &runs {
+            for r in &page.runs {
                 t.add_row(vec![
                     r.id.clone(),
                     r.workflow.clone(),
@@ -333,6 +342,9 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
                 ]);
             }
             println!("{t}");
+            if let Some(next) = page.next {
+                println!("more runs: sluice runs list --after {next}");
+            }
             Ok(())
         }
         RunsCommand::Show { id, json } => {

@@ -49,6 +49,27 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// Every status, in lifecycle order (for error messages and docs).
+    pub const ALL: [RunStatus; 6] = [
+        RunStatus::Queued,
+        RunStatus::Running,
+        RunStatus::Succeeded,
+        RunStatus::Failed,
+        RunStatus::PartiallyCompleted,
+        RunStatus::Cancelled,
+    ];
+
+    /// Parses a status name (`succeeded`, `partially_completed`, …); the error lists them.
+    pub fn parse(name: &str) -> Result<RunStatus, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.to_string() == name)
+            .ok_or_else(|| {
+                let names: Vec<String> = Self::ALL.iter().map(ToString::to_string).collect();
+                format!("unknown run status `{name}`: one of {}", names.join(", "))
+            })
+    }
+
     pub fn is_finished(self) -> bool {
         !matches!(self, RunStatus::Queued | RunStatus::Running)
     }
@@ -59,6 +80,65 @@ impl std::fmt::Display for RunStatus {
         let v = serde_json::to_value(self).map_err(|_| std::fmt::Error)?;
         f.write_str(v.as_str().unwrap_or_default())
     }
+}
+
+/// The fields of a run that lists show; decoded without the rest of the record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub id: String,
+    pub workflow: String,
+    pub status: RunStatus,
+    #[serde(default)]
+    pub trigger: Option<TriggerKind>,
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+impl RunSummary {
+    /// The row lists show (API and CLI alike); the trigger as its type name.
+    pub fn row(&self) -> Value {
+        serde_json::json!({
+            "id": self.id,
+            "workflow": self.workflow,
+            "status": self.status,
+            "trigger": self.trigger.as_ref().and_then(|t| t.kind.as_deref()),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+        })
+    }
+}
+
+/// The type of what started a run (`manual`, `schedule`, `event`, `webhook`, …).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TriggerKind {
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+}
+
+/// Which runs a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct RunQuery {
+    pub workflow: Option<String>,
+    pub status: Option<RunStatus>,
+    /// Only runs that have not finished.
+    pub unfinished: bool,
+}
+
+impl RunQuery {
+    fn matches(&self, run: &RunSummary) -> bool {
+        self.workflow.as_ref().is_none_or(|w| &run.workflow == w)
+            && self.status.is_none_or(|s| run.status == s)
+            && (!self.unfinished || !run.status.is_finished())
+    }
+}
+
+/// One page of a run listing.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunPage {
+    pub runs: Vec<RunSummary>,
+    /// Pass as `after` for the next page; `None` on the last page.
+    pub next: Option<String>,
 }
 
 /// A run, as stored.
@@ -353,13 +433,33 @@ impl Engine {
         serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string()))
     }
 
-    /// All runs, newest first.
-    pub fn list(&self) -> Result<Vec<RunRecord>, EngineError> {
-        self.store
-            .run_list()?
-            .into_iter()
-            .map(|v| serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string())))
-            .collect()
+    /// A page of runs, newest first: those after the run `after` (exclusive) that match
+    /// `query`, at most `limit`. `next` names the last run of the page when more match.
+    /// Only each run's summary fields are decoded, one record at a time.
+    pub fn runs(
+        &self,
+        query: &RunQuery,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<RunPage, EngineError> {
+        let mut page = RunPage::default();
+        self.store.run_scan(after, &mut |key, bytes| {
+            let run: RunSummary =
+                serde_json::from_slice(bytes).map_err(|e| crate::store::StoreError::Corrupt {
+                    key: key.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            if !query.matches(&run) {
+                return Ok(true);
+            }
+            if page.runs.len() == limit {
+                page.next = page.runs.last().map(|r| r.id.clone());
+                return Ok(false);
+            }
+            page.runs.push(run);
+            Ok(true)
+        })?;
+        Ok(page)
     }
 
     /// A run's journal.
@@ -493,11 +593,15 @@ impl Engine {
 
     /// Runs that have not finished (interrupted by a crash, or never started).
     pub fn unfinished(&self) -> Result<Vec<RunRecord>, EngineError> {
-        Ok(self
-            .list()?
-            .into_iter()
-            .filter(|r| !r.status.is_finished())
-            .collect())
+        let query = RunQuery {
+            unfinished: true,
+            ..RunQuery::default()
+        };
+        self.runs(&query, None, usize::MAX)?
+            .runs
+            .iter()
+            .map(|r| self.get(&r.id))
+            .collect()
     }
 }
 

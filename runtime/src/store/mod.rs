@@ -61,8 +61,14 @@ pub trait PluginStore: Send + Sync {
 pub trait RunStore: Send + Sync {
     fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError>;
     fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError>;
-    /// All runs, newest first.
-    fn run_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
+    /// Visits runs newest first, beginning after the run `after` (exclusive), until `visit`
+    /// returns `false`. Records come as their stored JSON bytes and are read one at a time,
+    /// so a caller decodes only the fields it needs and never holds every run at once.
+    fn run_scan(
+        &self,
+        after: Option<&str>,
+        visit: &mut dyn FnMut(&str, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError>;
     /// Appends a step record (a run's journal holds each step path once).
     fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError>;
     /// The run's journal in write order.

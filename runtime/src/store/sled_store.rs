@@ -218,9 +218,27 @@ impl RunStore for SledStore {
         get_json(&self.runs, id.as_bytes())
     }
 
-    fn run_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+    fn run_scan(
+        &self,
+        after: Option<&str>,
+        visit: &mut dyn FnMut(&str, &[u8]) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
         // Run ids start with a zero-padded timestamp, so reverse key order is newest first.
-        collect_json(self.runs.iter().rev())
+        let iter = match after {
+            Some(a) => self.runs.range(..a.as_bytes()),
+            None => self.runs.iter(),
+        };
+        for kv in iter.rev() {
+            let (k, v) = kv.map_err(backend)?;
+            let id = std::str::from_utf8(&k).map_err(|_| StoreError::Corrupt {
+                key: String::from_utf8_lossy(&k).into_owned(),
+                reason: "a run id that is not UTF-8".into(),
+            })?;
+            if !visit(id, &v)? {
+                break;
+            }
+        }
+        Ok(())
     }
 
     fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError> {
@@ -522,6 +540,29 @@ mod tests {
         assert_eq!(s.state_get(&c, "k").unwrap(), None);
         s.state_delete(&a, "k").unwrap();
         assert_eq!(s.state_get(&a, "k").unwrap(), None);
+    }
+
+    #[test]
+    fn runs_are_scanned_newest_first_from_a_cursor_until_the_visitor_stops() {
+        let s = SledStore::temporary().unwrap();
+        for id in ["0001-a", "0002-b", "0003-c", "0004-d"] {
+            s.run_put(id, &serde_json::json!({ "id": id })).unwrap();
+        }
+        let scan = |after: Option<&str>, stop_after: usize| {
+            let mut seen = Vec::new();
+            s.run_scan(after, &mut |id, bytes| {
+                let v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                assert_eq!(v["id"], id);
+                seen.push(id.to_owned());
+                Ok(seen.len() < stop_after)
+            })
+            .unwrap();
+            seen
+        };
+        assert_eq!(scan(None, 10), ["0004-d", "0003-c", "0002-b", "0001-a"]);
+        assert_eq!(scan(Some("0003-c"), 10), ["0002-b", "0001-a"]);
+        assert_eq!(scan(None, 2), ["0004-d", "0003-c"]);
+        assert!(scan(Some("0001-a"), 10).is_empty());
     }
 
     #[test]
