@@ -53,6 +53,9 @@ pub trait PluginStore: Send + Sync {
     fn plugin_remove(&self, id: &str) -> Result<bool, StoreError>;
 }
 
+/// Called with each run's id and stored JSON; returns whether to go on.
+pub type RunVisitor<'a> = dyn FnMut(&str, &[u8]) -> Result<bool, StoreError> + 'a;
+
 /// Runs and their step journal, as JSON documents.
 ///
 /// A run's record lives under its id; each finished step's record under `(run, path)`,
@@ -67,7 +70,7 @@ pub trait RunStore: Send + Sync {
     fn run_scan(
         &self,
         after: Option<&str>,
-        visit: &mut dyn FnMut(&str, &[u8]) -> Result<bool, StoreError>,
+        visit: &mut RunVisitor<'_>,
     ) -> Result<(), StoreError>;
     /// Appends a step record (a run's journal holds each step path once).
     fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError>;

@@ -221,7 +221,7 @@ impl RunStore for SledStore {
     fn run_scan(
         &self,
         after: Option<&str>,
-        visit: &mut dyn FnMut(&str, &[u8]) -> Result<bool, StoreError>,
+        visit: &mut super::RunVisitor<'_>,
     ) -> Result<(), StoreError> {
         // Run ids start with a zero-padded timestamp, so reverse key order is newest first.
         let iter = match after {
@@ -444,7 +444,6 @@ impl crate::secrets::SecretStore for SledStore {
     }
 }
 
-/// The embedded JumpCloud sandbox keeps its directory as one snapshot in the `sandbox` tree.
 /// Connector definitions (no credentials: those are sealed secrets) in the `connectors` tree.
 impl crate::connector::ConnectorStore for SledStore {
     fn connector_put(
@@ -499,21 +498,45 @@ impl crate::connector::ConnectorStore for SledStore {
     }
 }
 
+/// The snapshot lives under `directory`; logged changes under `log/` + an increasing id.
 impl crate::jumpcloud::sandbox::SnapshotStore for SledStore {
-    fn load(&self) -> Result<Option<Vec<u8>>, String> {
-        self.sandbox
-            .get("directory")
-            .map(|v| v.map(|v| v.to_vec()))
-            .map_err(|e| e.to_string())
+    fn load(&self) -> Result<crate::jumpcloud::sandbox::Persistent, String> {
+        let snapshot = self
+            .sandbox
+            .get(SANDBOX_SNAPSHOT)
+            .map_err(|e| e.to_string())?
+            .map(|v| v.to_vec());
+        let changes = self
+            .sandbox
+            .scan_prefix(SANDBOX_LOG)
+            .values()
+            .map(|v| v.map(|v| v.to_vec()).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?;
+        Ok((snapshot, changes))
     }
 
     fn save(&self, snapshot: &[u8]) -> Result<(), String> {
+        let mut batch = sled::Batch::default();
+        for key in self.sandbox.scan_prefix(SANDBOX_LOG).keys() {
+            batch.remove(key.map_err(|e| e.to_string())?);
+        }
+        batch.insert(SANDBOX_SNAPSHOT, snapshot);
+        self.sandbox.apply_batch(batch).map_err(|e| e.to_string())
+    }
+
+    fn append(&self, change: &[u8]) -> Result<(), String> {
+        let id = self.next_id().map_err(|e| e.to_string())?;
+        let mut key = SANDBOX_LOG.to_vec();
+        key.extend_from_slice(&id.to_be_bytes());
         self.sandbox
-            .insert("directory", snapshot)
+            .insert(key, change)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
 }
+
+const SANDBOX_SNAPSHOT: &[u8] = b"directory";
+const SANDBOX_LOG: &[u8] = b"log/";
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,8 @@ use super::query::{Api, ListQuery};
 /// The first unix uid/gid the sandbox assigns when a user is created without one.
 const FIRST_UID: u64 = 5000;
 
-/// One request, as the directory sees it.
-#[derive(Debug, Clone)]
+/// One request, as the directory sees it (and as the change log keeps it).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Request {
     pub method: String,
     pub path: String,
@@ -145,8 +145,28 @@ pub fn object_id(salt: &str, name: &str) -> String {
     hex::encode(&d[..12])
 }
 
+thread_local! {
+    /// The time a request is handled at, fixed for the whole request.
+    static CLOCK: std::cell::Cell<Option<chrono::DateTime<chrono::Utc>>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// The current time, or the time of the request being handled: a change replayed from
+/// the change log sets the same timestamps it set when it was first made.
 pub(super) fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now()
+    CLOCK.get().unwrap_or_else(chrono::Utc::now)
+}
+
+/// Runs `f` with [`now`] fixed at `at`.
+pub(super) fn at_time<T>(at: chrono::DateTime<chrono::Utc>, f: impl FnOnce() -> T) -> T {
+    struct Reset(Option<chrono::DateTime<chrono::Utc>>);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CLOCK.set(self.0);
+        }
+    }
+    let _reset = Reset(CLOCK.replace(Some(at)));
+    f()
 }
 
 pub(super) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {

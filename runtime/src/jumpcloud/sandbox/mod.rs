@@ -129,11 +129,52 @@ impl Faults {
     }
 }
 
-/// Where an embedded sandbox keeps its directory between runs.
+/// Where an embedded sandbox keeps its directory between runs: a snapshot of the whole
+/// directory and a log of the changes made since. Each change appends one entry (a cost
+/// that does not grow with the organisation); the snapshot is rewritten only once the log
+/// outweighs it, and after a restart has replayed the log.
 pub trait SnapshotStore: Send + Sync {
-    fn load(&self) -> Result<Option<Vec<u8>>, String>;
+    /// The last snapshot, if any, and the changes logged after it, oldest first.
+    fn load(&self) -> Result<Persistent, String>;
+    /// Replaces the snapshot and drops the logged changes, atomically (they are in it).
     fn save(&self, snapshot: &[u8]) -> Result<(), String>;
+    /// Logs one change after the snapshot.
+    fn append(&self, change: &[u8]) -> Result<(), String>;
 }
+
+/// What a [`SnapshotStore`] holds: the snapshot, if any, and the changes logged after it.
+pub type Persistent = (Option<Vec<u8>>, Vec<Vec<u8>>);
+
+/// One logged change: the request and the time it was handled at (microseconds since
+/// the epoch), enough to replay it.
+#[derive(serde::Deserialize)]
+struct Change {
+    at: i64,
+    request: Request,
+}
+
+/// A [`Change`] as written.
+#[derive(serde::Serialize)]
+struct ChangeRef<'a> {
+    at: i64,
+    request: &'a Request,
+}
+
+/// Now, at the change log's precision (so a replay sets exactly the same timestamps).
+fn change_time() -> chrono::DateTime<chrono::Utc> {
+    let micros = chrono::Utc::now().timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros).unwrap_or_else(chrono::Utc::now)
+}
+
+/// Sizes of what is persisted, to decide when the log is rewritten as a snapshot.
+#[derive(Debug, Default)]
+struct Persisted {
+    snapshot_bytes: usize,
+    log_bytes: usize,
+}
+
+/// The log is folded into a new snapshot once it outweighs the snapshot and this.
+const MIN_LOG_BYTES: usize = 4 << 20;
 
 /// The sandbox server's shared state.
 pub struct Sandbox {
@@ -143,6 +184,7 @@ pub struct Sandbox {
     faults: Faults,
     rng: Mutex<fastrand::Rng>,
     persist: Option<Arc<dyn SnapshotStore>>,
+    persisted: Mutex<Persisted>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -160,29 +202,63 @@ const MAX_OUTBOX: usize = 10_000;
 
 impl Sandbox {
     /// A sandbox over `seed`, accepting `api_key`. With `persist`, the directory is loaded
-    /// from it when it holds one and saved after every change.
+    /// from it (the snapshot, then the logged changes replayed) and every change is logged.
     pub fn new(
         seed: Directory,
         api_key: impl Into<String>,
         faults: Faults,
         persist: Option<Arc<dyn SnapshotStore>>,
     ) -> Result<Sandbox, String> {
-        let directory = match persist.as_ref().map(|p| p.load()).transpose()?.flatten() {
-            Some(bytes) => serde_json::from_slice(&bytes)
+        let (snapshot, changes) = match &persist {
+            Some(p) => p.load()?,
+            None => (None, Vec::new()),
+        };
+        let directory = match &snapshot {
+            Some(bytes) => serde_json::from_slice(bytes)
                 .map_err(|e| format!("the sandbox directory in the data dir is unreadable: {e}"))?,
             None => seed.clone(),
         };
         let rng = faults
             .seed
             .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
-        Ok(Sandbox {
+        let sandbox = Sandbox {
             directory: Mutex::new(directory),
             seed,
             api_key: api_key.into(),
             faults,
             rng: Mutex::new(rng),
             persist,
-        })
+            persisted: Mutex::new(Persisted {
+                snapshot_bytes: snapshot.as_ref().map_or(0, Vec::len),
+                log_bytes: 0,
+            }),
+        };
+        if !changes.is_empty() {
+            let mut d = sandbox.lock();
+            for (i, bytes) in changes.iter().enumerate() {
+                let change: Change = serde_json::from_slice(bytes).map_err(|e| {
+                    format!(
+                        "the sandbox's change log in the data dir is unreadable (entry {i}): {e}"
+                    )
+                })?;
+                // A change that fails on replay failed no differently when it was made
+                // (changes are logged only when they succeeded), so this is not expected;
+                // the rest of the log still applies.
+                let at = chrono::DateTime::from_timestamp_micros(change.at).ok_or_else(|| {
+                    format!("the sandbox's change log in the data dir is unreadable (entry {i}): bad time")
+                })?;
+                if let Err(e) = directory::at_time(at, || sandbox.apply(&mut d, &change.request)) {
+                    tracing::warn!(
+                        "the sandbox's logged change {} {} did not replay: {e}",
+                        change.request.method,
+                        change.request.path
+                    );
+                }
+            }
+            // Fold the log into a snapshot so the next start reads one document.
+            sandbox.save(&d)?;
+        }
+        Ok(sandbox)
     }
 
     /// The organisation id (for `x-org-id`).
@@ -206,41 +282,100 @@ impl Sandbox {
         self.save(&d)
     }
 
+    /// Writes the whole directory as the snapshot (dropping the change log).
     fn save(&self, d: &Directory) -> Result<(), String> {
-        match &self.persist {
-            Some(p) => p.save(&serde_json::to_vec(d).map_err(|e| e.to_string())?),
-            None => Ok(()),
+        let Some(p) = &self.persist else {
+            return Ok(());
+        };
+        let bytes = serde_json::to_vec(d).map_err(|e| e.to_string())?;
+        p.save(&bytes)?;
+        *self.persisted.lock().unwrap_or_else(|p| p.into_inner()) = Persisted {
+            snapshot_bytes: bytes.len(),
+            log_bytes: 0,
+        };
+        Ok(())
+    }
+
+    /// Persists a change just made to `d` by `req` at `at`: one log entry, or a new
+    /// snapshot when the log has grown past it (or the change replaced the directory).
+    fn persist_change(
+        &self,
+        d: &Directory,
+        req: &Request,
+        at: chrono::DateTime<chrono::Utc>,
+        replaced: bool,
+    ) -> Result<(), ApiError> {
+        let Some(p) = &self.persist else {
+            return Ok(());
+        };
+        let saving = |e: String| ApiError::new(500, "INTERNAL", format!("saving: {e}"));
+        let fold = {
+            let persisted = self.persisted.lock().unwrap_or_else(|p| p.into_inner());
+            replaced || persisted.log_bytes > persisted.snapshot_bytes.max(MIN_LOG_BYTES)
+        };
+        if fold {
+            return self.save(d).map_err(saving);
         }
+        let entry = serde_json::to_vec(&ChangeRef {
+            at: at.timestamp_micros(),
+            request: req,
+        })
+        .map_err(|e| saving(e.to_string()))?;
+        p.append(&entry).map_err(saving)?;
+        self.persisted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .log_bytes += entry.len();
+        Ok(())
     }
 
     /// Handles one request already parsed (no HTTP): what the server does after auth and
-    /// faults. Mutations are saved before the reply is returned.
+    /// faults. Changes are persisted before the reply is returned.
     pub fn dispatch(&self, req: &Request) -> Result<Reply, ApiError> {
         let mut d = self.lock();
-        if let Some(rest) = req.path.strip_prefix("/sandbox/") {
-            return self.control(&mut d, req, rest);
-        }
-        let events = d.events.len();
-        let counter = d.counter;
-        let reply = d.handle(req)?;
-        if d.counter != counter || d.events.len() != events {
-            if d.events.len() > MAX_EVENTS {
-                let excess = d.events.len() - MAX_EVENTS;
-                d.events.drain(..excess);
-            }
-            self.save(&d)
-                .map_err(|e| ApiError::new(500, "INTERNAL", format!("saving: {e}")))?;
+        let at = change_time();
+        let (reply, changed) = directory::at_time(at, || self.apply(&mut d, req))?;
+        if changed {
+            let replaced = req.method == "POST" && req.path == "/sandbox/reset";
+            self.persist_change(&d, req, at, replaced)?;
         }
         Ok(reply)
     }
 
-    fn control(&self, d: &mut Directory, req: &Request, rest: &str) -> Result<Reply, ApiError> {
+    /// Applies one request to `d`: serving a request and replaying a logged one alike.
+    /// Says whether the directory changed.
+    fn apply(&self, d: &mut Directory, req: &Request) -> Result<(Reply, bool), ApiError> {
+        if let Some(rest) = req.path.strip_prefix("/sandbox/") {
+            return self.control(d, req, rest);
+        }
+        let events = d.events.len();
+        let (counter, next_uid) = (d.counter, d.next_uid);
+        // A refused request leaves no trace, not even an id or uid it drew before failing
+        // (the change log replays only what succeeded).
+        let reply = d.handle(req).inspect_err(|_| {
+            d.counter = counter;
+            d.next_uid = next_uid;
+        })?;
+        let changed = d.counter != counter || d.events.len() != events;
+        if d.events.len() > MAX_EVENTS {
+            let excess = d.events.len() - MAX_EVENTS;
+            d.events.drain(..excess);
+        }
+        Ok((reply, changed))
+    }
+
+    fn control(
+        &self,
+        d: &mut Directory,
+        req: &Request,
+        rest: &str,
+    ) -> Result<(Reply, bool), ApiError> {
         let segs: Vec<&str> = rest.split('/').collect();
         let reply = match (req.method.as_str(), segs.as_slice()) {
             // The mail outbox: where the workflows' email steps land when the sandbox stands
             // in for the organisation (the built-in `sandbox-mail` connector).
             ("GET", ["mail"]) => {
-                return Ok(Reply::ok(Value::Array(d.outbox.clone())));
+                return Ok((Reply::ok(Value::Array(d.outbox.clone())), false));
             }
             ("POST", ["mail", "send"]) => {
                 let Some(Value::Object(mut msg)) = req.body.clone() else {
@@ -278,9 +413,7 @@ impl Sandbox {
             ("POST", ["users", id, "lockout"]) => d.lockout(id)?,
             _ => return Err(ApiError::not_found("route")),
         };
-        self.save(d)
-            .map_err(|e| ApiError::new(500, "INTERNAL", format!("saving: {e}")))?;
-        Ok(reply)
+        Ok((reply, true))
     }
 
     fn fault(&self) -> Option<u16> {
@@ -510,5 +643,124 @@ mod tests {
                 .unwrap_err()
                 .contains("whole number")
         );
+    }
+
+    /// Where two JSON values first differ (a path), if they do.
+    fn first_difference(a: &Value, b: &Value) -> Option<String> {
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for k in x.keys().chain(y.keys()) {
+                    let (u, v) = (
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                    );
+                    if let Some(p) = first_difference(u, v) {
+                        return Some(format!(".{k}{p}"));
+                    }
+                }
+                None
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+                .iter()
+                .zip(y)
+                .enumerate()
+                .find_map(|(i, (u, v))| first_difference(u, v).map(|p| format!("[{i}]{p}"))),
+            _ => (a != b).then(|| format!(": {a} vs {b}")),
+        }
+    }
+
+    fn req(method: &str, path: &str, body: Option<Value>) -> Request {
+        Request {
+            method: method.into(),
+            path: path.into(),
+            query: Vec::new(),
+            body,
+        }
+    }
+
+    #[test]
+    fn changes_are_logged_and_a_reopened_sandbox_replays_them_exactly() {
+        let store = Arc::new(crate::store::SledStore::temporary().unwrap());
+        let open = || {
+            Sandbox::new(
+                seed::default_directory(),
+                "key",
+                Faults::default(),
+                Some(store.clone() as Arc<dyn SnapshotStore>),
+            )
+            .unwrap()
+        };
+        let first = open();
+        let created = first
+            .dispatch(&req(
+                "POST",
+                "/api/systemusers",
+                Some(json!({"username": "ada", "email": "ada@example.com"})),
+            ))
+            .unwrap();
+        let user = created.body.unwrap()["_id"].as_str().unwrap().to_owned();
+        let group = first.with_directory(|d| d.user_groups.keys().next().unwrap().clone());
+        first
+            .dispatch(&req(
+                "POST",
+                &format!("/api/v2/usergroups/{group}/members"),
+                Some(json!({"op": "add", "type": "user", "id": user})),
+            ))
+            .unwrap();
+        first
+            .dispatch(&req(
+                "POST",
+                "/sandbox/mail/send",
+                Some(json!({"to": ["ada@example.com"], "subject": "hi"})),
+            ))
+            .unwrap();
+        first
+            .dispatch(&req(
+                "POST",
+                &format!("/sandbox/users/{user}/lockout"),
+                None,
+            ))
+            .unwrap();
+        // A refused change and a read log nothing.
+        assert!(
+            first
+                .dispatch(&req(
+                    "POST",
+                    "/api/systemusers",
+                    Some(json!({"username": "ada", "email": "ada@example.com"})),
+                ))
+                .is_err()
+        );
+        first.dispatch(&req("GET", "/sandbox/mail", None)).unwrap();
+        let (snapshot, changes) = store.load().unwrap();
+        assert!(snapshot.is_none(), "no snapshot rewritten per change");
+        assert_eq!(changes.len(), 4);
+
+        let expected = first.with_directory(|d| serde_json::to_value(&*d).unwrap());
+        let second = open();
+        let replayed = second.with_directory(|d| serde_json::to_value(&*d).unwrap());
+        assert_eq!(
+            first_difference(&replayed, &expected),
+            None,
+            "timestamps and ids included"
+        );
+        let (snapshot, changes) = store.load().unwrap();
+        assert!(
+            snapshot.is_some() && changes.is_empty(),
+            "the log was folded"
+        );
+        let third = open();
+        assert_eq!(
+            third.with_directory(|d| serde_json::to_value(&*d).unwrap()),
+            expected
+        );
+
+        // A reset replaces the directory: a snapshot, no log.
+        third
+            .dispatch(&req("POST", "/sandbox/reset", None))
+            .unwrap();
+        let (_, changes) = store.load().unwrap();
+        assert!(changes.is_empty());
+        assert!(open().with_directory(|d| !d.users.contains_key(&user)));
     }
 }
