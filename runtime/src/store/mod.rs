@@ -67,11 +67,7 @@ pub trait RunStore: Send + Sync {
     /// Visits runs newest first, beginning after the run `after` (exclusive), until `visit`
     /// returns `false`. Records come as their stored JSON bytes and are read one at a time,
     /// so a caller decodes only the fields it needs and never holds every run at once.
-    fn run_scan(
-        &self,
-        after: Option<&str>,
-        visit: &mut RunVisitor<'_>,
-    ) -> Result<(), StoreError>;
+    fn run_scan(&self, after: Option<&str>, visit: &mut RunVisitor<'_>) -> Result<(), StoreError>;
     /// Appends a step record (a run's journal holds each step path once).
     fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError>;
     /// The run's journal in write order.

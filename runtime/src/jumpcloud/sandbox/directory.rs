@@ -3,14 +3,14 @@
 //! change produces. Requests arrive here already authenticated; [`Directory::handle`] maps
 //! one JumpCloud API request to its effect and response.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::ApiError;
-use super::query::{Api, ListQuery};
+use super::query::{Api, ListQuery, Op};
 
 /// The first unix uid/gid the sandbox assigns when a user is created without one.
 const FIRST_UID: u64 = 5000;
@@ -120,6 +120,8 @@ pub struct Directory {
     /// The administrator the API key belongs to (`initiated_by` of events).
     pub admin: Value,
     pub admins: Vec<Value>,
+    /// Change only through [`Directory::put_user`] and [`Directory::remove_user`], which
+    /// keep the lookup index in step.
     pub users: BTreeMap<String, Value>,
     /// Users that have a password (the password itself is never kept).
     pub with_password: BTreeSet<String>,
@@ -130,6 +132,8 @@ pub struct Directory {
     pub policies: BTreeMap<String, Value>,
     pub ldap_servers: BTreeMap<String, Value>,
     pub radius_servers: BTreeMap<String, Value>,
+    /// Change only through [`Directory::add_edge`] and [`Directory::remove_edges`], which
+    /// keep the adjacency index in step.
     pub edges: Vec<Edge>,
     pub events: Vec<Value>,
     /// Messages sent to the sandbox's mail outbox (`/sandbox/mail/send`), newest last.
@@ -137,6 +141,65 @@ pub struct Directory {
     pub outbox: Vec<Value>,
     pub counter: u64,
     pub next_uid: u64,
+    /// Users by the fields they are looked up and kept unique by; built on first use.
+    #[serde(skip)]
+    pub(super) user_index: std::sync::OnceLock<UserIndex>,
+    /// Each node's edges (indices into `edges`, in order); built on first use.
+    #[serde(skip)]
+    pub(super) adjacency: std::sync::OnceLock<HashMap<Node, Vec<usize>>>,
+}
+
+/// The user fields that are unique (case-insensitively) and that duplicate checks filter on.
+const UNIQUE_USER_FIELDS: [&str; 3] = ["username", "email", "employeeIdentifier"];
+
+/// Users by the lowercased text of each unique field: a superset of the users a
+/// `field:$eq:text` filter or a case-insensitive uniqueness check can match, so those
+/// visit a handful of users instead of the whole organisation.
+#[derive(Debug, Clone, Default)]
+pub(super) struct UserIndex {
+    by: [HashMap<String, BTreeSet<String>>; 3],
+}
+
+impl UserIndex {
+    /// The text a filter compares a value as (see `query::compare_to_text`), lowercased;
+    /// `None` for values such a lookup cannot use (numbers, objects, lists, missing).
+    fn key(v: Option<&Value>) -> Option<String> {
+        match v? {
+            Value::String(s) => Some(s.to_lowercase()),
+            Value::Null => Some("null".into()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    fn build(users: &BTreeMap<String, Value>) -> UserIndex {
+        let mut ix = UserIndex::default();
+        for (id, u) in users {
+            ix.insert(id, u);
+        }
+        ix
+    }
+
+    fn insert(&mut self, id: &str, user: &Value) {
+        for (i, f) in UNIQUE_USER_FIELDS.iter().enumerate() {
+            if let Some(k) = Self::key(user.get(f)) {
+                self.by[i].entry(k).or_default().insert(id.to_owned());
+            }
+        }
+    }
+
+    fn remove(&mut self, id: &str, user: &Value) {
+        for (i, f) in UNIQUE_USER_FIELDS.iter().enumerate() {
+            if let Some(k) = Self::key(user.get(f))
+                && let Some(ids) = self.by[i].get_mut(&k)
+            {
+                ids.remove(id);
+                if ids.is_empty() {
+                    self.by[i].remove(&k);
+                }
+            }
+        }
+    }
 }
 
 /// A deterministic 24-hex object id.
@@ -292,6 +355,76 @@ pub fn valid_ssh_key(key: &str) -> bool {
 }
 
 impl Directory {
+    /// Adds or replaces a user, keeping the lookup index in step.
+    pub fn put_user(&mut self, id: &str, user: Value) {
+        if let Some(ix) = self.user_index.get_mut() {
+            if let Some(old) = self.users.get(id) {
+                ix.remove(id, old);
+            }
+            ix.insert(id, &user);
+        }
+        self.users.insert(id.to_owned(), user);
+    }
+
+    /// Removes a user, keeping the lookup index in step.
+    pub fn remove_user(&mut self, id: &str) -> Option<Value> {
+        let old = self.users.remove(id)?;
+        if let Some(ix) = self.user_index.get_mut() {
+            ix.remove(id, &old);
+        }
+        Some(old)
+    }
+
+    /// The users whose `field` may equal `text` (case-insensitively), in id order, or
+    /// `None` when `field` is not indexed.
+    fn users_maybe_with(&self, field: &str, text: &str) -> Option<Vec<&Value>> {
+        let i = UNIQUE_USER_FIELDS.iter().position(|f| *f == field)?;
+        let ix = self
+            .user_index
+            .get_or_init(|| UserIndex::build(&self.users));
+        Some(
+            ix.by[i]
+                .get(&text.to_lowercase())
+                .into_iter()
+                .flatten()
+                .filter_map(|id| self.users.get(id))
+                .collect(),
+        )
+    }
+
+    /// Adds an edge, keeping the adjacency index in step.
+    pub fn add_edge(&mut self, edge: Edge) {
+        if let Some(adj) = self.adjacency.get_mut() {
+            let i = self.edges.len();
+            adj.entry(edge.a.clone()).or_default().push(i);
+            if edge.b != edge.a {
+                adj.entry(edge.b.clone()).or_default().push(i);
+            }
+        }
+        self.edges.push(edge);
+    }
+
+    /// Removes every edge touching `node` (the adjacency index is rebuilt on next use).
+    fn remove_edges_of(&mut self, node: &Node) {
+        self.edges.retain(|e| e.a != *node && e.b != *node);
+        self.adjacency = Default::default();
+    }
+
+    /// The indices of `node`'s edges, in the order they were added.
+    fn edges_of(&self, node: &Node) -> &[usize] {
+        let adj = self.adjacency.get_or_init(|| {
+            let mut adj: HashMap<Node, Vec<usize>> = HashMap::new();
+            for (i, e) in self.edges.iter().enumerate() {
+                adj.entry(e.a.clone()).or_default().push(i);
+                if e.b != e.a {
+                    adj.entry(e.b.clone()).or_default().push(i);
+                }
+            }
+            adj
+        });
+        adj.get(node).map_or(&[], Vec::as_slice)
+    }
+
     fn new_id(&mut self) -> String {
         self.counter += 1;
         object_id(&self.org_id, &format!("object-{}", self.counter))
@@ -360,7 +493,7 @@ impl Directory {
         let m = req.method.as_str();
         match (m, segs.as_slice()) {
             // v1 system users
-            ("GET", ["api", "systemusers"]) => self.list_v1(&self.users, req),
+            ("GET", ["api", "systemusers"]) => self.list_users(req),
             ("POST", ["api", "systemusers"]) => self.create_user(req),
             ("POST", ["api", "search", "systemusers"]) => self.search_users(req),
             ("GET", ["api", "systemusers", id]) => {
@@ -439,8 +572,9 @@ impl Directory {
             ) => {
                 let g = self.group_node(kind, id)?;
                 let conns: Vec<Value> = self
-                    .edges
+                    .edges_of(&g)
                     .iter()
+                    .map(|&i| &self.edges[i])
                     .filter(|e| e.member && e.a == g)
                     .map(|e| json!({"to": e.b.json(), "attributes": e.attrs()}))
                     .collect();
@@ -490,8 +624,9 @@ impl Directory {
                     ));
                 }
                 let conns: Vec<Value> = self
-                    .edges
+                    .edges_of(&node)
                     .iter()
+                    .map(|&i| &self.edges[i])
                     .filter(|e| !e.member)
                     .filter_map(|e| {
                         let other = if e.a == node {
@@ -628,6 +763,22 @@ impl Directory {
         Ok(Reply::v1_list(page, total))
     }
 
+    /// `GET /api/systemusers`: an `$eq` filter on a unique field (the duplicate checks)
+    /// visits only the users the index says may match, not the whole organisation.
+    fn list_users(&self, req: &Request) -> Result<Reply, ApiError> {
+        let q = ListQuery::parse(Api::V1, &req.query)?;
+        let narrowed = q
+            .filters
+            .iter()
+            .filter(|f| matches!(f.op, Op::Eq))
+            .find_map(|f| self.users_maybe_with(&f.field, &f.value));
+        let (page, total) = match narrowed {
+            Some(candidates) => q.apply_refs(candidates.into_iter()),
+            None => q.apply_refs(self.users.values()),
+        };
+        Ok(Reply::v1_list(page, total))
+    }
+
     fn page_v2(&self, items: Vec<Value>, req: &Request) -> Result<Reply, ApiError> {
         let q = ListQuery::parse(Api::V2, &req.query)?;
         let (page, total) = q.apply(items);
@@ -723,12 +874,16 @@ impl Directory {
             if v.is_empty() {
                 continue;
             }
-            let clash = self.users.values().any(|u| {
-                u["_id"].as_str() != except
-                    && u.get(field)
-                        .and_then(Value::as_str)
-                        .is_some_and(|x| x.eq_ignore_ascii_case(v))
-            });
+            let clash = self
+                .users_maybe_with(field, v)
+                .unwrap_or_default()
+                .into_iter()
+                .any(|u| {
+                    u["_id"].as_str() != except
+                        && u.get(field)
+                            .and_then(Value::as_str)
+                            .is_some_and(|x| x.eq_ignore_ascii_case(v))
+                });
             if clash {
                 return Err(ApiError::bad_request(format!(
                     "{field} already exists: a user with {field} `{v}` exists"
@@ -919,7 +1074,7 @@ impl Directory {
         if has_password {
             self.with_password.insert(id.clone());
         }
-        self.users.insert(id.clone(), user.clone());
+        self.put_user(&id, user.clone());
         self.event("user_create", Self::user_resource(&user), json!({}));
         Ok(Reply::ok(user))
     }
@@ -957,7 +1112,7 @@ impl Directory {
         if password {
             self.with_password.insert(id.to_owned());
         }
-        self.users.insert(id.to_owned(), user.clone());
+        self.put_user(id, user.clone());
         let res = Self::user_resource(&user);
         if !changes.is_empty() {
             self.event("user_update", res.clone(), json!({"changes": changes}));
@@ -1004,8 +1159,8 @@ impl Directory {
             }
         }
         let node = Node::new("user", id);
-        self.edges.retain(|e| e.a != node && e.b != node);
-        self.users.remove(id);
+        self.remove_edges_of(&node);
+        self.remove_user(id);
         self.with_password.remove(id);
         self.event("user_delete", Self::user_resource(&user), json!({}));
         Ok(Reply::ok(user))
@@ -1272,7 +1427,7 @@ impl Directory {
             return Err(ApiError::not_found("group"));
         };
         let node = Node::new(group["type"].as_str().unwrap_or_default(), id);
-        self.edges.retain(|e| e.a != node && e.b != node);
+        self.remove_edges_of(&node);
         self.event(
             "group_delete",
             json!({"type": group["type"], "id": id, "name": group["name"]}),
@@ -1311,10 +1466,14 @@ impl Directory {
             e.member == member
                 && ((e.a == node && e.b == other) || (!member && e.a == other && e.b == node))
         };
-        let existing = self.edges.iter().position(same);
+        let existing = self
+            .edges_of(&node)
+            .iter()
+            .copied()
+            .find(|&i| same(&self.edges[i]));
         match (op, existing) {
             ("add", Some(_)) => return Err(ApiError::new(409, "ALREADY_EXISTS", "Already Exists")),
-            ("add", None) => self.edges.push(Edge {
+            ("add", None) => self.add_edge(Edge {
                 member,
                 a: node.clone(),
                 b: other.clone(),
@@ -1322,6 +1481,7 @@ impl Directory {
             }),
             ("remove", Some(i)) => {
                 self.edges.remove(i);
+                self.adjacency = Default::default();
             }
             ("update", Some(i)) => self.edges[i].attributes = attributes,
             (_, None) => return Err(ApiError::not_found("association")),
@@ -1342,16 +1502,11 @@ impl Directory {
     }
 
     fn neighbours(&self, n: &Node) -> Vec<(&Node, &Edge)> {
-        self.edges
+        self.edges_of(n)
             .iter()
-            .filter_map(|e| {
-                if e.a == *n {
-                    Some((&e.b, e))
-                } else if e.b == *n {
-                    Some((&e.a, e))
-                } else {
-                    None
-                }
+            .map(|&i| {
+                let e = &self.edges[i];
+                (if e.a == *n { &e.b } else { &e.a }, e)
             })
             .collect()
     }

@@ -184,7 +184,7 @@ pub fn parse(text: &str) -> Result<Directory, String> {
         for (k, v) in u {
             user[k] = v.clone();
         }
-        d.users.insert(uid.clone(), user);
+        d.put_user(&uid, user);
         d.with_password.insert(uid.clone());
         put(&mut names, "user", &username, &uid);
     }
@@ -204,7 +204,7 @@ pub fn parse(text: &str) -> Result<Directory, String> {
                 find(&names, "system", member)?,
             )
         };
-        d.edges.push(Edge {
+        d.add_edge(Edge {
             member: true,
             a,
             b,
@@ -218,7 +218,7 @@ pub fn parse(text: &str) -> Result<Directory, String> {
                 .ok_or_else(|| format!("seed: `{s}`: expected type:name"))?;
             find(&names, ty, name)
         };
-        d.edges.push(Edge {
+        d.add_edge(Edge {
             member: false,
             a: node(&assoc.from)?,
             b: node(&assoc.to)?,
