@@ -12,7 +12,7 @@
 //! Templates are data only: no loader (no includes or file access), no secrets in scope,
 //! and a fuel cap so a template cannot loop for long.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use minijinja::{Environment, UndefinedBehavior};
 use serde_json::Value;
@@ -130,45 +130,116 @@ fn whole_expression(s: &str) -> Option<&str> {
     (!inner.contains("{{") && !inner.contains("}}")).then(|| inner.trim())
 }
 
-type Compiled = minijinja::Expression<'static, 'static>;
+/// A template string prepared once per process: its compiled expression when it is one
+/// whole `{{ expr }}`, and the variables it reads as dotted paths (`steps.s3.output.n`).
+struct Prepared {
+    expr: Option<minijinja::Expression<'static, 'static>>,
+    paths: Vec<Vec<String>>,
+}
 
-/// Expressions compiled once per process: a workflow's templates are the same on every
+/// Templates prepared once per process: a workflow's templates are the same on every
 /// run, and compiling was a third of rendering.
-fn compiled_expression(
-    env: &'static Environment<'static>,
-    expr: &str,
-) -> Result<std::sync::Arc<Compiled>, String> {
+fn prepared(env: &'static Environment<'static>, source: &str) -> Result<Arc<Prepared>, String> {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
-    /// Distinct expressions kept; past it the cache starts over (templates are written by
+    use std::sync::Mutex;
+    /// Distinct templates kept; past it the cache starts over (templates are written by
     /// admins, so this is far more than a deployment holds).
     const KEEP: usize = 4096;
-    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Compiled>>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Prepared>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(c) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(expr) {
+    if let Some(c) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(source) {
         return Ok(c.clone());
     }
-    let compiled = Arc::new(
-        env.compile_expression_owned(expr.to_owned())
-            .map_err(describe)?,
-    );
+    let (expr, names) = match whole_expression(source) {
+        Some(e) => {
+            let expr = env
+                .compile_expression_owned(e.to_owned())
+                .map_err(describe)?;
+            let names = expr.undeclared_variables(true);
+            (Some(expr), names)
+        }
+        None => {
+            let names = env
+                .template_from_str(source)
+                .map_err(describe)?
+                .undeclared_variables(true);
+            (None, names)
+        }
+    };
+    let mut paths: Vec<Vec<String>> = names
+        .iter()
+        .map(|n| n.split('.').map(str::to_owned).collect())
+        .collect();
+    // Deepest first: a shorter path read later replaces a partial copy with the whole.
+    paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let prepared = Arc::new(Prepared { expr, paths });
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     if cache.len() >= KEEP {
         cache.clear();
     }
-    cache.insert(expr.to_owned(), compiled.clone());
-    Ok(compiled)
+    cache.insert(source.to_owned(), prepared.clone());
+    Ok(prepared)
 }
 
-fn render_str(s: &str, scope: &minijinja::Value) -> Result<Value, String> {
+/// The part of `scope` a template reads: for each path, the value at its end, or the whole
+/// value where the path leaves plain object keys (an index, a method, a missing key), with
+/// the objects on the way holding only what is read. Converting this instead of the whole
+/// scope (every earlier step's output) was most of a render.
+fn project(scope: &Value, paths: &[Vec<String>]) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    let Value::Object(root) = scope else {
+        return out;
+    };
+    for path in paths {
+        let Some((first, rest)) = path.split_first() else {
+            continue;
+        };
+        let Some(mut at) = root.get(first) else {
+            continue;
+        };
+        let mut slot = out.entry(first.clone()).or_insert(Value::Null);
+        let mut whole = true;
+        for seg in rest {
+            match (at, &mut *slot) {
+                (Value::Object(m), _) if m.contains_key(seg) => {
+                    at = &m[seg];
+                    slot = object(slot).entry(seg.clone()).or_insert(Value::Null);
+                }
+                _ => {
+                    *slot = at.clone();
+                    whole = false;
+                    break;
+                }
+            }
+        }
+        if whole {
+            *slot = at.clone();
+        }
+    }
+    out
+}
+
+/// `v` as an object, made one (empty) if it is not.
+fn object(v: &mut Value) -> &mut serde_json::Map<String, Value> {
+    if !v.is_object() {
+        *v = Value::Object(Default::default());
+    }
+    match v {
+        Value::Object(o) => o,
+        _ => unreachable!("made an object above"),
+    }
+}
+
+fn render_str(s: &str, scope: &Value) -> Result<Value, String> {
     let source = normalize(s)?;
     let env = env();
-    if let Some(expr) = whole_expression(&source) {
-        let compiled = compiled_expression(env, expr)?;
-        let value = compiled.eval(scope.clone()).map_err(describe)?;
+    let prepared = prepared(env, &source)?;
+    let ctx = minijinja::Value::from(minijinja::value::Serde(project(scope, &prepared.paths)));
+    if let Some(expr) = &prepared.expr {
+        let value = expr.eval(ctx).map_err(describe)?;
         return serde_json::to_value(&value).map_err(|e| e.to_string());
     }
-    env.render_str(&source, scope.clone())
+    env.render_str(&source, ctx)
         .map(Value::String)
         .map_err(describe)
 }
@@ -185,15 +256,10 @@ fn describe(e: minijinja::Error) -> String {
 /// Renders every template inside `value` against `scope` (the JSON of `input`, `steps`,
 /// `vars`, `item`, `trigger`, `run`).
 pub fn render(value: &Value, scope: &Value) -> Result<Value, TemplateError> {
-    let scope = minijinja::Value::from(minijinja::value::Serde(scope));
-    render_at(value, &scope, &mut String::new())
+    render_at(value, scope, &mut String::new())
 }
 
-fn render_at(
-    value: &Value,
-    scope: &minijinja::Value,
-    at: &mut String,
-) -> Result<Value, TemplateError> {
+fn render_at(value: &Value, scope: &Value, at: &mut String) -> Result<Value, TemplateError> {
     Ok(match value {
         Value::String(s) if is_template(s) => {
             render_str(s, scope).map_err(|message| TemplateError {
@@ -293,6 +359,43 @@ mod tests {
             "steps": {"list": {"output": {"users": ["a", "b"]}}},
             "vars": {"domain": "example.com"},
         })
+    }
+
+    #[test]
+    fn a_template_sees_what_it_reads_and_only_that() {
+        let env = env();
+        let paths = |src: &str| prepared(env, src).unwrap().paths.clone();
+        let scope = json!({
+            "input": {"a": {"b": 1, "c": 2}, "s": "text"},
+            "steps": {"x": {"output": {"n": 1, "list": [1, 2]}}, "y": {"output": "big"}},
+        });
+        // A plain path: the objects on the way hold only the value read.
+        let p = project(&scope, &paths("{{ input.a.b + steps.x.output.n }}"));
+        assert_eq!(
+            Value::Object(p),
+            json!({"input": {"a": {"b": 1}}, "steps": {"x": {"output": {"n": 1}}}})
+        );
+        // An index, a missing key or a whole object: the value where the path stops.
+        let p = project(&scope, &paths("{{ steps.x.output.list[1] }}"));
+        assert_eq!(p["steps"]["x"]["output"]["list"], json!([1, 2]));
+        let p = project(&scope, &paths("{{ input.missing | default('d') }}"));
+        assert_eq!(p["input"], scope["input"]);
+        let p = project(&scope, &paths("{{ input.a.b }} and {{ input }}"));
+        assert_eq!(p["input"], scope["input"]);
+        // Through a string: the string itself.
+        let p = project(&scope, &paths("{{ input.s.upper }}"));
+        assert_eq!(p["input"]["s"], "text");
+        // Rendering sees the same values, defaults and errors as against the whole scope.
+        let r = |t: &str| render(&json!(t), &scope);
+        assert_eq!(r("{{ steps.x.output.list[1] }}").unwrap(), json!(2));
+        assert_eq!(r("{{ input.missing | default('d') }}").unwrap(), json!("d"));
+        assert_eq!(r("{{ input.a }}").unwrap(), json!({"b": 1, "c": 2}));
+        assert_eq!(
+            r("{% for k in input.a %}{{ k }}{% endfor %}").unwrap(),
+            json!("bc")
+        );
+        assert!(r("{{ steps.z.output }}").is_err());
+        assert!(r("{{ nothing.here }}").is_err());
     }
 
     #[test]
