@@ -185,6 +185,8 @@ pub struct Sandbox {
     rng: Mutex<fastrand::Rng>,
     persist: Option<Arc<dyn SnapshotStore>>,
     persisted: Mutex<Persisted>,
+    /// [`MIN_LOG_BYTES`]; smaller in tests.
+    min_log_bytes: usize,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -232,6 +234,7 @@ impl Sandbox {
                 snapshot_bytes: snapshot.as_ref().map_or(0, Vec::len),
                 log_bytes: 0,
             }),
+            min_log_bytes: MIN_LOG_BYTES,
         };
         if !changes.is_empty() {
             let mut d = sandbox.lock();
@@ -311,7 +314,7 @@ impl Sandbox {
         let saving = |e: String| ApiError::new(500, "INTERNAL", format!("saving: {e}"));
         let fold = {
             let persisted = self.persisted.lock().unwrap_or_else(|p| p.into_inner());
-            replaced || persisted.log_bytes > persisted.snapshot_bytes.max(MIN_LOG_BYTES)
+            replaced || persisted.log_bytes > persisted.snapshot_bytes.max(self.min_log_bytes)
         };
         if fold {
             return self.save(d).map_err(saving);
@@ -755,6 +758,36 @@ mod tests {
             expected
         );
 
+        // Once the log outweighs the snapshot, the next change folds it into a new one.
+        let mut fourth = open();
+        fourth.min_log_bytes = 0;
+        let snapshot_len = store.load().unwrap().0.unwrap().len();
+        let mut logged = 0;
+        while store.load().unwrap().1.len() == logged {
+            fourth
+                .dispatch(&req(
+                    "POST",
+                    "/sandbox/mail/send",
+                    Some(json!({"to": ["x@example.com"], "body": "y".repeat(1000)})),
+                ))
+                .unwrap();
+            logged += 1;
+            assert!(logged < 10_000, "the log was never folded");
+        }
+        let (snapshot, changes) = store.load().unwrap();
+        assert!(changes.is_empty() && snapshot.unwrap().len() > snapshot_len);
+        // Each entry is 1,000 – 1,200 bytes: folded once, and only once, the log outweighed
+        // the snapshot.
+        assert!(
+            (logged - 1) * 1200 > snapshot_len && (logged - 2) * 1000 <= snapshot_len,
+            "folded after {logged} changes; snapshot {snapshot_len} bytes"
+        );
+        let expected = fourth.with_directory(|d| serde_json::to_value(&*d).unwrap());
+        assert_eq!(
+            open().with_directory(|d| serde_json::to_value(&*d).unwrap()),
+            expected
+        );
+
         // A reset replaces the directory: a snapshot, no log.
         third
             .dispatch(&req("POST", "/sandbox/reset", None))
@@ -762,5 +795,98 @@ mod tests {
         let (_, changes) = store.load().unwrap();
         assert!(changes.is_empty());
         assert!(open().with_directory(|d| !d.users.contains_key(&user)));
+    }
+
+    #[test]
+    fn the_user_and_graph_indexes_follow_every_change() {
+        let sandbox =
+            Sandbox::new(seed::default_directory(), "key", Faults::default(), None).unwrap();
+        let call = |method: &str, path: &str, body: Option<Value>| {
+            sandbox.dispatch(&req(method, path, body))
+        };
+        let query = |path: &str, filter: &str| {
+            let mut r = req("GET", path, None);
+            r.query = vec![("filter".into(), filter.into())];
+            sandbox.dispatch(&r).unwrap().body.unwrap()
+        };
+        let create = |name: &str| {
+            call(
+                "POST",
+                "/api/systemusers",
+                Some(json!({"username": name, "email": format!("{name}@example.com")})),
+            )
+        };
+        let id = create("ada").unwrap().body.unwrap()["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Uniqueness is case-insensitive; an `$eq` listing is exact.
+        assert!(create("ADA").is_err());
+        assert_eq!(
+            query("/api/systemusers", "username:$eq:ada")["totalCount"],
+            1
+        );
+        assert_eq!(
+            query("/api/systemusers", "username:$eq:ADA")["totalCount"],
+            0
+        );
+        // A rename frees the old name and takes the new one.
+        call(
+            "PUT",
+            &format!("/api/systemusers/{id}"),
+            Some(json!({"username": "ada2", "email": "ada2@example.com"})),
+        )
+        .unwrap();
+        assert_eq!(
+            query("/api/systemusers", "username:$eq:ada")["totalCount"],
+            0
+        );
+        assert_eq!(
+            query("/api/systemusers", "username:$eq:ada2")["totalCount"],
+            1
+        );
+        assert!(create("Ada2").is_err());
+        let other = create("ada").unwrap().body.unwrap()["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Memberships: added, listed, removed; a deleted user leaves no edge behind.
+        let group = sandbox.with_directory(|d| d.user_groups.keys().next().unwrap().clone());
+        let members = || {
+            let r = call("GET", &format!("/api/v2/usergroups/{group}/members"), None);
+            r.unwrap().body.unwrap().as_array().unwrap().len()
+        };
+        let before = members();
+        for u in [&id, &other] {
+            call(
+                "POST",
+                &format!("/api/v2/usergroups/{group}/members"),
+                Some(json!({"op": "add", "type": "user", "id": u})),
+            )
+            .unwrap();
+        }
+        assert_eq!(members(), before + 2);
+        let again = call(
+            "POST",
+            &format!("/api/v2/usergroups/{group}/members"),
+            Some(json!({"op": "add", "type": "user", "id": id})),
+        );
+        assert_eq!(again.unwrap_err().status, 409);
+        call(
+            "POST",
+            &format!("/api/v2/usergroups/{group}/members"),
+            Some(json!({"op": "remove", "type": "user", "id": id})),
+        )
+        .unwrap();
+        assert_eq!(members(), before + 1);
+        call("DELETE", &format!("/api/systemusers/{other}"), None).unwrap();
+        assert_eq!(members(), before);
+        assert!(create("ada").is_ok(), "a deleted user's name is free again");
+        let memberships = call("GET", &format!("/api/v2/users/{id}/memberof"), None)
+            .unwrap()
+            .body
+            .unwrap();
+        assert_eq!(memberships.as_array().unwrap().len(), 0, "{memberships}");
     }
 }
