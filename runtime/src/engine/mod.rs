@@ -2,11 +2,14 @@
 //! calls, retries, error handling, and the journal that makes a run durable.
 //!
 //! Durability is by replay: every finished leaf step (a plugin call, a condition, a
-//! connector call) is journaled under its path in the run before the run moves on, and the
-//! journal is flushed to disk (concurrent runs share one flush). Executing a run walks the
+//! connector call) is journaled under its path in the run before the run moves on. The
+//! journal is written ahead of effects (concurrent runs share flushes): a step whose plugin
+//! holds a permission waits until everything before it is on disk and has its own record
+//! flushed at once; the run's end waits for the whole journal. Executing a run walks the
 //! workflow from the top; a leaf whose path is already journaled is not called again, its
-//! recorded result is used. So a run interrupted by a crash resumes where it stopped, and a
-//! finished step never runs twice; a step that was in flight at the crash runs again.
+//! recorded result is used. So a run interrupted by a crash resumes where it stopped and a
+//! finished step with effects does not run twice; a step in flight at the crash runs again,
+//! and so may a permission-less step whose record had not been flushed yet.
 //!
 //! # Layout
 //! - this file: [`Engine`], run records, the step walker;
@@ -962,9 +965,11 @@ impl RunCtx<'_> {
         store
             .journal_put(&self.run.id, &v)
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;
-        if self.run.doc.durability == Durability::Step {
-            // Flushed by group commit without waiting: the next step with effects, and the
-            // run's end, wait for it.
+        if self.run.doc.durability == Durability::Step && !grants.is_empty() {
+            // A step with effects: its record is flushed at once (group commit, without
+            // waiting), so the window in which a crash would run it again is one flush.
+            // A permission-less step's record goes to disk with the next flush: the next
+            // step with effects, or the run's end, waits for it.
             store.commit_soon();
         }
         self.progress.step_recorded(&self.run.id, &rec);

@@ -38,10 +38,10 @@ pub struct WorkflowDoc {
     /// `jumpcloud_user_id`). The report's own fields are not overridden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<Value>,
-    /// When the journal is flushed to disk: after every step, with steps that have effects
-    /// waiting for it (the default: a crash repeats no finished effect), or once when the
-    /// run ends (a crash may run the interrupted run's steps again; for short, repeatable
-    /// workflows that answer webhooks fast).
+    /// When the journal is flushed to disk: around every step with effects, which waits
+    /// for everything before it and has its own record flushed at once (the default: a
+    /// crash repeats no finished effect), or once when the run ends (a crash may run the
+    /// interrupted run's steps again; for short, repeatable workflows).
     #[serde(default, skip_serializing_if = "Durability::is_default")]
     pub durability: Durability,
 }
