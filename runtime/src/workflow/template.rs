@@ -131,10 +131,12 @@ fn whole_expression(s: &str) -> Option<&str> {
 }
 
 /// A template string prepared once per process: its compiled expression when it is one
-/// whole `{{ expr }}`, and the variables it reads as dotted paths (`steps.s3.output.n`).
+/// whole `{{ expr }}`, and the variables it reads as dotted paths (`steps.s3.output.n`),
+/// or `None` when it has statements (`{% set input = input.user %}` reads `input` before
+/// rebinding it, which minijinja's analysis does not report): those see the whole scope.
 struct Prepared {
     expr: Option<minijinja::Expression<'static, 'static>>,
-    paths: Vec<Vec<String>>,
+    paths: Option<Vec<Vec<String>>>,
 }
 
 /// Templates prepared once per process: a workflow's templates are the same on every
@@ -166,12 +168,15 @@ fn prepared(env: &'static Environment<'static>, source: &str) -> Result<Arc<Prep
             (None, names)
         }
     };
-    let mut paths: Vec<Vec<String>> = names
-        .iter()
-        .map(|n| n.split('.').map(str::to_owned).collect())
-        .collect();
-    // Deepest first: a shorter path read later replaces a partial copy with the whole.
-    paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let paths = (!source.contains("{%")).then(|| {
+        let mut paths: Vec<Vec<String>> = names
+            .iter()
+            .map(|n| n.split('.').map(str::to_owned).collect())
+            .collect();
+        // Deepest first: a shorter path read later replaces a partial copy with the whole.
+        paths.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        paths
+    });
     let prepared = Arc::new(Prepared { expr, paths });
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
     if cache.len() >= KEEP {
@@ -234,7 +239,10 @@ fn render_str(s: &str, scope: &Value) -> Result<Value, String> {
     let source = normalize(s)?;
     let env = env();
     let prepared = prepared(env, &source)?;
-    let ctx = minijinja::Value::from(minijinja::value::Serde(project(scope, &prepared.paths)));
+    let ctx = match &prepared.paths {
+        Some(paths) => minijinja::Value::from(minijinja::value::Serde(project(scope, paths))),
+        None => minijinja::Value::from(minijinja::value::Serde(scope)),
+    };
     if let Some(expr) = &prepared.expr {
         let value = expr.eval(ctx).map_err(describe)?;
         return serde_json::to_value(&value).map_err(|e| e.to_string());
@@ -364,7 +372,7 @@ mod tests {
     #[test]
     fn a_template_sees_what_it_reads_and_only_that() {
         let env = env();
-        let paths = |src: &str| prepared(env, src).unwrap().paths.clone();
+        let paths = |src: &str| prepared(env, src).unwrap().paths.clone().unwrap();
         let scope = json!({
             "input": {"a": {"b": 1, "c": 2}, "s": "text"},
             "steps": {"x": {"output": {"n": 1, "list": [1, 2]}}, "y": {"output": "big"}},
@@ -396,6 +404,21 @@ mod tests {
         );
         assert!(r("{{ steps.z.output }}").is_err());
         assert!(r("{{ nothing.here }}").is_err());
+        // Statements see the whole scope: a variable rebound from itself still renders.
+        assert!(
+            prepared(env, "{% set input = input.a %}{{ input.b }}")
+                .unwrap()
+                .paths
+                .is_none()
+        );
+        assert_eq!(
+            r("{% set input = input.a %}{{ input.b }}").unwrap(),
+            json!("1")
+        );
+        assert_eq!(
+            r("{% with x = steps.x.output %}{{ x.n }}{% endwith %}").unwrap(),
+            json!("1")
+        );
     }
 
     #[test]

@@ -158,6 +158,9 @@ const UNIQUE_USER_FIELDS: [&str; 3] = ["username", "email", "employeeIdentifier"
 #[derive(Debug, Clone, Default)]
 pub(super) struct UserIndex {
     by: [HashMap<String, BTreeSet<String>>; 3],
+    /// Users whose field holds a value the text key cannot stand for (a number, which a
+    /// filter compares numerically; an object or list): candidates for every lookup.
+    other: [BTreeSet<String>; 3],
 }
 
 impl UserIndex {
@@ -182,14 +185,21 @@ impl UserIndex {
 
     fn insert(&mut self, id: &str, user: &Value) {
         for (i, f) in UNIQUE_USER_FIELDS.iter().enumerate() {
-            if let Some(k) = Self::key(user.get(f)) {
-                self.by[i].entry(k).or_default().insert(id.to_owned());
+            match (user.get(f), Self::key(user.get(f))) {
+                (_, Some(k)) => {
+                    self.by[i].entry(k).or_default().insert(id.to_owned());
+                }
+                (Some(_), None) => {
+                    self.other[i].insert(id.to_owned());
+                }
+                (None, None) => {}
             }
         }
     }
 
     fn remove(&mut self, id: &str, user: &Value) {
         for (i, f) in UNIQUE_USER_FIELDS.iter().enumerate() {
+            self.other[i].remove(id);
             if let Some(k) = Self::key(user.get(f))
                 && let Some(ids) = self.by[i].get_mut(&k)
             {
@@ -382,11 +392,10 @@ impl Directory {
         let ix = self
             .user_index
             .get_or_init(|| UserIndex::build(&self.users));
+        let keyed = ix.by[i].get(&text.to_lowercase()).into_iter().flatten();
+        let ids: BTreeSet<&String> = keyed.chain(&ix.other[i]).collect();
         Some(
-            ix.by[i]
-                .get(&text.to_lowercase())
-                .into_iter()
-                .flatten()
+            ids.into_iter()
                 .filter_map(|id| self.users.get(id))
                 .collect(),
         )
@@ -499,7 +508,11 @@ impl Directory {
             ("GET", ["api", "systemusers", id]) => {
                 let u = self.user(id)?;
                 let q = ListQuery::parse(Api::V1, &req.query)?;
-                Ok(Reply::ok(q.apply(vec![u.clone()]).0.remove(0)))
+                // `fields` projects the user; a filter or `skip` that leaves nothing is a 404.
+                match q.apply(vec![u.clone()]).0.into_iter().next() {
+                    Some(u) => Ok(Reply::ok(u)),
+                    None => Err(ApiError::not_found("user")),
+                }
             }
             ("PUT", ["api", "systemusers", id]) => self.update_user(id, req),
             ("DELETE", ["api", "systemusers", id]) => self.delete_user(id, req),

@@ -171,6 +171,34 @@ fn change_time() -> chrono::DateTime<chrono::Utc> {
 struct Persisted {
     snapshot_bytes: usize,
     log_bytes: usize,
+    /// A change was not persisted (the store failed, or a logged change did not replay):
+    /// the next change writes a whole snapshot instead of leaving a gap in the log.
+    must_fold: bool,
+}
+
+/// Requests that change nothing: reads, searches and Directory Insights queries.
+fn is_read_only(req: &Request) -> bool {
+    req.method == "GET"
+        || (req.method == "POST"
+            && (req.path.starts_with("/api/search/") || req.path.starts_with("/insights/")))
+}
+
+/// What a logged request keeps of a password: the sandbox checks only that one was given
+/// and that it meets the policy, and a password must never rest on disk.
+const LOGGED_PASSWORD: &str = "Redacted-in-the-log-1!";
+
+/// `req` as the change log keeps it: any password replaced.
+fn loggable(req: &Request) -> std::borrow::Cow<'_, Request> {
+    match &req.body {
+        Some(Value::Object(m)) if m.contains_key("password") => {
+            let mut r = req.clone();
+            if let Some(Value::Object(m)) = &mut r.body {
+                m.insert("password".into(), json!(LOGGED_PASSWORD));
+            }
+            std::borrow::Cow::Owned(r)
+        }
+        _ => std::borrow::Cow::Borrowed(req),
+    }
 }
 
 /// The log is folded into a new snapshot once it outweighs the snapshot and this.
@@ -233,11 +261,13 @@ impl Sandbox {
             persisted: Mutex::new(Persisted {
                 snapshot_bytes: snapshot.as_ref().map_or(0, Vec::len),
                 log_bytes: 0,
+                must_fold: false,
             }),
             min_log_bytes: MIN_LOG_BYTES,
         };
         if !changes.is_empty() {
             let mut d = sandbox.lock();
+            let mut failed = 0;
             for (i, bytes) in changes.iter().enumerate() {
                 let change: Change = serde_json::from_slice(bytes).map_err(|e| {
                     format!(
@@ -251,6 +281,7 @@ impl Sandbox {
                     format!("the sandbox's change log in the data dir is unreadable (entry {i}): bad time")
                 })?;
                 if let Err(e) = directory::at_time(at, || sandbox.apply(&mut d, &change.request)) {
+                    failed += 1;
                     tracing::warn!(
                         "the sandbox's logged change {} {} did not replay: {e}",
                         change.request.method,
@@ -258,8 +289,15 @@ impl Sandbox {
                     );
                 }
             }
-            // Fold the log into a snapshot so the next start reads one document.
-            sandbox.save(&d)?;
+            if failed == 0 {
+                // Fold the log into a snapshot so the next start reads one document.
+                sandbox.save(&d)?;
+            } else {
+                // Keep the log as it is for now; the next change writes what this process
+                // holds as a new snapshot, so no later change lands on a gap.
+                let mut persisted = sandbox.persisted.lock().unwrap_or_else(|p| p.into_inner());
+                persisted.must_fold = true;
+            }
         }
         Ok(sandbox)
     }
@@ -295,6 +333,7 @@ impl Sandbox {
         *self.persisted.lock().unwrap_or_else(|p| p.into_inner()) = Persisted {
             snapshot_bytes: bytes.len(),
             log_bytes: 0,
+            must_fold: false,
         };
         Ok(())
     }
@@ -311,17 +350,30 @@ impl Sandbox {
         let Some(p) = &self.persist else {
             return Ok(());
         };
-        let saving = |e: String| ApiError::new(500, "INTERNAL", format!("saving: {e}"));
+        let saving = |e: String| {
+            // The directory in memory has the change and the store does not: the next
+            // change writes everything.
+            self.persisted
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .must_fold = true;
+            ApiError::new(500, "INTERNAL", format!("saving: {e}"))
+        };
         let fold = {
             let persisted = self.persisted.lock().unwrap_or_else(|p| p.into_inner());
-            replaced || persisted.log_bytes > persisted.snapshot_bytes.max(self.min_log_bytes)
+            // The first change also writes a snapshot: a log always applies to a snapshot
+            // written by this build, never to the seed of whichever build starts next.
+            replaced
+                || persisted.must_fold
+                || persisted.snapshot_bytes == 0
+                || persisted.log_bytes > persisted.snapshot_bytes.max(self.min_log_bytes)
         };
         if fold {
             return self.save(d).map_err(saving);
         }
         let entry = serde_json::to_vec(&ChangeRef {
             at: at.timestamp_micros(),
-            request: req,
+            request: &loggable(req),
         })
         .map_err(|e| saving(e.to_string()))?;
         p.append(&entry).map_err(saving)?;
@@ -359,7 +411,10 @@ impl Sandbox {
             d.counter = counter;
             d.next_uid = next_uid;
         })?;
-        let changed = d.counter != counter || d.events.len() != events;
+        // Any request that may write counts, not only those that drew an id or raised an
+        // event (deleting an SSH key does neither); a read that happens to be a POST
+        // (searches, Directory Insights queries) does not.
+        let changed = d.counter != counter || d.events.len() != events || !is_read_only(req);
         if d.events.len() > MAX_EVENTS {
             let excess = d.events.len() - MAX_EVENTS;
             d.events.drain(..excess);
@@ -735,11 +790,65 @@ mod tests {
                 .is_err()
         );
         first.dispatch(&req("GET", "/sandbox/mail", None)).unwrap();
+        // A search is a read; deleting an SSH key draws no id and raises no event, but it
+        // is a change; a password never reaches the log.
+        first
+            .dispatch(&req(
+                "POST",
+                "/api/search/systemusers",
+                Some(json!({"filter": [{"username": "ada"}]})),
+            ))
+            .unwrap();
+        let with_password = first
+            .dispatch(&req(
+                "POST",
+                "/api/systemusers",
+                Some(json!({"username": "bob", "email": "bob@example.com", "password": "S3cret!Pass"})),
+            ))
+            .unwrap();
+        let bob = with_password.body.unwrap()["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let key = first
+            .dispatch(&req(
+                "POST",
+                &format!("/api/systemusers/{bob}/sshkeys"),
+                Some(json!({"name": "laptop", "public_key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx0ZXN0a2V5Zm9ydGhlc2FuZGJveA== bob@laptop"})),
+            ))
+            .unwrap();
+        let key_id = key.body.unwrap()["_id"].as_str().unwrap().to_owned();
+        first
+            .dispatch(&req(
+                "DELETE",
+                &format!("/api/systemusers/{bob}/sshkeys/{key_id}"),
+                None,
+            ))
+            .unwrap();
         let (snapshot, changes) = store.load().unwrap();
-        assert!(snapshot.is_none(), "no snapshot rewritten per change");
-        assert_eq!(changes.len(), 4);
+        assert!(
+            snapshot.is_some(),
+            "the first change writes a snapshot for the log to apply to"
+        );
+        assert_eq!(
+            changes.len(),
+            6,
+            "one entry per later change, none per read"
+        );
+        assert!(
+            !changes
+                .iter()
+                .any(|c| String::from_utf8_lossy(c).contains("S3cret")),
+            "the password is not in the log"
+        );
 
         let expected = first.with_directory(|d| serde_json::to_value(&*d).unwrap());
+        assert!(
+            expected["users"][&bob]["ssh_keys"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
         let second = open();
         let replayed = second.with_directory(|d| serde_json::to_value(&*d).unwrap());
         assert_eq!(
@@ -846,6 +955,27 @@ mod tests {
             1
         );
         assert!(create("Ada2").is_err());
+        // A number is compared numerically by filters: such users are always candidates.
+        let numbered = call(
+            "POST",
+            "/api/systemusers",
+            Some(
+                json!({"username": "num", "email": "num@example.com", "employeeIdentifier": 1001}),
+            ),
+        )
+        .unwrap()
+        .body
+        .unwrap()["_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            query("/api/systemusers", "employeeIdentifier:$eq:1001")["totalCount"],
+            1
+        );
+        let mut skipped = req("GET", &format!("/api/systemusers/{numbered}"), None);
+        skipped.query = vec![("skip".into(), "1".into())];
+        assert_eq!(sandbox.dispatch(&skipped).unwrap_err().status, 404);
         let other = create("ada").unwrap().body.unwrap()["_id"]
             .as_str()
             .unwrap()
