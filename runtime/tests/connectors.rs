@@ -305,7 +305,9 @@ fn seed_003_bodies_arrive_rendered_and_the_credential_stays_in_the_host() {
             "{secret} in the data dir"
         );
     }
-    for run in s.json(&["runs", "list", "--json"]).as_array().unwrap() {
+    let runs = s.json(&["runs", "list", "--limit", "1000", "--json"]);
+    assert!(runs["next"].is_null(), "{runs}");
+    for run in runs["runs"].as_array().unwrap() {
         let id = run["id"].as_str().unwrap();
         let shown = s.run(&["runs", "show", id, "--json"]);
         let text = String::from_utf8_lossy(&shown.stdout);
