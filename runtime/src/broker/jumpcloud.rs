@@ -3,6 +3,10 @@
 //! injects `x-api-key`/`x-org-id` (plugins never see them), spaces calls with a token
 //! bucket, and retries 429, 5xx and timeouts with exponential backoff and jitter,
 //! honouring `Retry-After`.
+//!
+//! The embedded sandbox is reached in process instead ([`JumpCloudClient::in_process`]):
+//! the same keys, pacing, retries and response handling, with the request handed to the
+//! sandbox's front (auth, faults, JSON) directly rather than through a loopback socket.
 
 use std::time::{Duration, Instant};
 
@@ -164,10 +168,38 @@ struct Bucket {
     last: Instant,
 }
 
+/// How requests reach JumpCloud.
+#[derive(Debug)]
+enum Transport {
+    Http(reqwest::Client),
+    /// The embedded sandbox, called in process: a loopback HTTP round trip cost about as
+    /// much CPU as the sandbox's handling of the request itself.
+    Sandbox(std::sync::Arc<crate::jumpcloud::sandbox::Sandbox>),
+}
+
+/// Why an attempt got no response.
+#[derive(Debug)]
+struct NoResponse {
+    timeout: bool,
+    connect: bool,
+    message: String,
+}
+
+impl From<reqwest::Error> for NoResponse {
+    fn from(e: reqwest::Error) -> NoResponse {
+        NoResponse {
+            timeout: e.is_timeout(),
+            connect: e.is_connect(),
+            // reqwest's message names the URL (never the key, which is a header).
+            message: e.without_url().to_string(),
+        }
+    }
+}
+
 /// The JumpCloud broker.
 #[derive(Debug)]
 pub struct JumpCloudClient {
-    http: reqwest::Client,
+    transport: Transport,
     cfg: JumpCloudConfig,
     bucket: tokio::sync::Mutex<Bucket>,
 }
@@ -181,14 +213,28 @@ impl JumpCloudClient {
             .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(JumpCloudClient {
-            http,
+        Ok(Self::with_transport(cfg, Transport::Http(http)))
+    }
+
+    /// A client of `sandbox` in this process (`cfg.base_url` only names it). Requests pass
+    /// through the sandbox's own front — `x-api-key`, `x-org-id`, injected faults, the JSON
+    /// body — exactly as over HTTP; only the socket and the HTTP encoding are skipped.
+    pub fn in_process(
+        cfg: JumpCloudConfig,
+        sandbox: std::sync::Arc<crate::jumpcloud::sandbox::Sandbox>,
+    ) -> JumpCloudClient {
+        Self::with_transport(cfg, Transport::Sandbox(sandbox))
+    }
+
+    fn with_transport(cfg: JumpCloudConfig, transport: Transport) -> JumpCloudClient {
+        JumpCloudClient {
+            transport,
             bucket: tokio::sync::Mutex::new(Bucket {
                 tokens: cfg.burst as f64,
                 last: Instant::now(),
             }),
             cfg,
-        })
+        }
     }
 
     pub fn config(&self) -> &JumpCloudConfig {
@@ -235,11 +281,14 @@ impl JumpCloudClient {
         }
     }
 
-    async fn attempt(&self, req: &JumpCloudRequest) -> Result<BrokerResponse, reqwest::Error> {
+    async fn attempt(&self, req: &JumpCloudRequest) -> Result<BrokerResponse, NoResponse> {
+        let http = match &self.transport {
+            Transport::Http(http) => http,
+            Transport::Sandbox(sandbox) => return self.attempt_in_process(sandbox, req).await,
+        };
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-        let mut rb = self
-            .http
+        let mut rb = http
             .request(method, self.url(&req.path))
             .header("x-api-key", self.cfg.api_key.expose())
             .header("accept", "application/json");
@@ -267,6 +316,45 @@ impl JumpCloudClient {
             status,
             headers,
             body,
+            attempts: 1,
+        })
+    }
+
+    async fn attempt_in_process(
+        &self,
+        sandbox: &crate::jumpcloud::sandbox::Sandbox,
+        req: &JumpCloudRequest,
+    ) -> Result<BrokerResponse, NoResponse> {
+        let exchange = sandbox.exchange(
+            &req.method,
+            &req.path,
+            req.query.clone(),
+            Some(self.cfg.api_key.expose().as_bytes()),
+            self.cfg.org_id.as_deref().map(str::as_bytes),
+            req.body.as_deref().unwrap_or_default().as_bytes(),
+        );
+        let reply = tokio::time::timeout(self.cfg.timeout, exchange)
+            .await
+            .map_err(|_| NoResponse {
+                timeout: true,
+                connect: false,
+                message: format!("no answer within {:?}", self.cfg.timeout),
+            })?;
+        let mut headers: Vec<(String, String)> = Vec::with_capacity(reply.headers.len() + 1);
+        if reply.body.is_some() {
+            headers.push(("content-type".into(), "application/json".into()));
+        }
+        headers.extend(
+            reply
+                .headers
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .filter(|(k, _)| PASSED_HEADERS.contains(&k.as_str())),
+        );
+        Ok(BrokerResponse {
+            status: reply.status,
+            headers,
+            body: reply.body.map(|b| b.to_string()).unwrap_or_default(),
             attempts: 1,
         })
     }
@@ -303,14 +391,13 @@ impl JumpCloudBroker for JumpCloudClient {
                 Ok(resp) => {
                     tokio::time::sleep(self.backoff(attempt - 1, retry_after(&resp))).await;
                 }
-                Err(e) if (e.is_timeout() || e.is_connect()) && !last => {
+                Err(e) if (e.timeout || e.connect) && !last => {
                     tokio::time::sleep(self.backoff(attempt - 1, None)).await;
                 }
                 Err(e) => {
-                    // reqwest's message names the URL (never the key, which is a header).
-                    let what = if e.is_timeout() {
+                    let what = if e.timeout {
                         "timed out"
-                    } else if e.is_connect() {
+                    } else if e.connect {
                         "could not connect"
                     } else {
                         "failed"
@@ -319,9 +406,7 @@ impl JumpCloudBroker for JumpCloudClient {
                         code: "JUMPCLOUD_UNAVAILABLE".into(),
                         message: format!(
                             "{} {} {what} after {attempt} attempt(s): {}",
-                            req.method,
-                            req.path,
-                            e.without_url()
+                            req.method, req.path, e.message
                         ),
                         retryable: true,
                     });
@@ -393,5 +478,154 @@ mod tests {
             c.backoff(0, Some(Duration::from_secs(60))),
             Duration::from_secs(2)
         );
+    }
+
+    /// The embedded sandbox's in-process transport answers exactly as the same sandbox does
+    /// over HTTP: statuses, passed headers, bodies, auth and organisation refusals, and
+    /// retries of injected 429s.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_in_process_transport_answers_as_http_does() {
+        use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
+        use std::sync::Arc;
+
+        fn req(
+            method: &str,
+            path: &str,
+            query: &[(&str, &str)],
+            body: Option<&str>,
+        ) -> JumpCloudRequest {
+            JumpCloudRequest {
+                method: method.into(),
+                path: path.into(),
+                query: query
+                    .iter()
+                    .map(|(k, v)| ((*k).into(), (*v).into()))
+                    .collect(),
+                body: body.map(Into::into),
+            }
+        }
+        fn normalised(mut r: BrokerResponse) -> BrokerResponse {
+            r.headers.sort();
+            r
+        }
+        fn clients(
+            sandbox: &Arc<Sandbox>,
+            url: &str,
+            key: &str,
+            org: Option<&str>,
+        ) -> (JumpCloudClient, JumpCloudClient) {
+            let mut cfg = JumpCloudConfig::new(ApiKey::new(key), url);
+            cfg.rate_per_second = 0.0;
+            cfg.org_id = org.map(Into::into);
+            cfg.retry.base = Duration::from_millis(1);
+            cfg.retry.attempts = 2;
+            (
+                JumpCloudClient::new(cfg.clone()).unwrap(),
+                JumpCloudClient::in_process(cfg, sandbox.clone()),
+            )
+        }
+
+        let sandbox = Arc::new(
+            Sandbox::new(seed::default_directory(), "key", Faults::default(), None).unwrap(),
+        );
+        let running = sandbox.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
+        let org = sandbox.org_id();
+        let (http, local) = clients(&sandbox, &running.url(), "key", Some(&org));
+        let reads = [
+            req(
+                "GET",
+                "/api/systemusers",
+                &[("limit", "2"), ("skip", "1")],
+                None,
+            ),
+            req(
+                "GET",
+                "/api/v2/usergroups",
+                &[("filter", "name:eq:UG-Engineering")],
+                None,
+            ),
+            req(
+                "GET",
+                "/api/systemusers/000000000000000000000000",
+                &[],
+                None,
+            ),
+            req(
+                "POST",
+                "/api/search/systemusers",
+                &[],
+                Some(r#"{"filter": {"department": "Engineering"}}"#),
+            ),
+            req("POST", "/api/systemusers", &[], Some("{not json")),
+            req(
+                "POST",
+                "/api/systemusers",
+                &[],
+                Some(r#"{"email": "missing-username@example.com"}"#),
+            ),
+            req("GET", "/api/nowhere", &[], None),
+        ];
+        for r in reads {
+            let over_http = normalised(http.call(r.clone()).await.unwrap());
+            let in_process = normalised(local.call(r.clone()).await.unwrap());
+            assert_eq!(over_http, in_process, "{} {}", r.method, r.path);
+        }
+
+        // A write through each: the same status, headers and fields; a repeat is the same
+        // conflict either way.
+        let create = |name: &str| {
+            req(
+                "POST",
+                "/api/systemusers",
+                &[],
+                Some(&format!(
+                    r#"{{"username": "{name}", "email": "{name}@example.com"}}"#
+                )),
+            )
+        };
+        let a = normalised(http.call(create("parity.a")).await.unwrap());
+        let b = normalised(local.call(create("parity.b")).await.unwrap());
+        assert_eq!((a.status, &a.headers), (b.status, &b.headers));
+        let fields = |r: &BrokerResponse| {
+            let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+            v.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(fields(&a), fields(&b));
+        let again = normalised(local.call(create("parity.a")).await.unwrap());
+        let again_http = normalised(http.call(create("parity.b")).await.unwrap());
+        assert_eq!(again.status, again_http.status);
+        assert!(again.status >= 400, "{again:?}");
+
+        // Refusals in front of the directory.
+        for (key, org) in [
+            ("wrong", Some(org.as_str())),
+            ("key", Some("nope")),
+            ("key", Some("0123456789abcdef01234567")),
+        ] {
+            let (http, local) = clients(&sandbox, &running.url(), key, org);
+            let r = req("GET", "/api/systemusers", &[], None);
+            let over_http = normalised(http.call(r.clone()).await.unwrap());
+            let in_process = normalised(local.call(r).await.unwrap());
+            assert!(over_http.status >= 400);
+            assert_eq!(over_http, in_process, "key {key}, org {org:?}");
+        }
+
+        // Injected 429s are retried the same way and answered with `Retry-After`.
+        let faulty = Arc::new(
+            Sandbox::new(
+                seed::default_directory(),
+                "key",
+                Faults::parse("429=1,retry-after=0").unwrap(),
+                None,
+            )
+            .unwrap(),
+        );
+        let running = faulty.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
+        let (http, local) = clients(&faulty, &running.url(), "key", None);
+        let r = req("GET", "/api/systemusers", &[], None);
+        let over_http = normalised(http.call(r.clone()).await.unwrap());
+        let in_process = normalised(local.call(r).await.unwrap());
+        assert_eq!((over_http.status, over_http.attempts), (429, 2));
+        assert_eq!(over_http, in_process);
     }
 }

@@ -365,7 +365,7 @@ async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(
     std::fs::write(&wf, super::demo::WORKFLOW)?;
     let app = App::open_throwaway_sandbox(Some(dir.path().join("data")), super::global_limits()?)?;
     let loaded = super::workflow::load(&app, &wf).await?;
-    let engine = super::workflow::engine(&app);
+    let engine = std::sync::Arc::new(super::workflow::engine(&app));
     let row = |i: usize, prefix: &str| -> Value {
         let (dept, title, office) = [
             ("Engineering", "Software Developer", "Seattle"),

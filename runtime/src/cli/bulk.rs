@@ -8,6 +8,7 @@
 //! for objects; an empty cell is an absent field.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use futures::StreamExt as _;
 use serde_json::{Map, Value, json};
@@ -208,7 +209,7 @@ fn classify(n: usize, input: &Value, run: &RunRecord) -> Outcome {
 /// Runs every row, `concurrency` at a time, and prints the summary. Exit 1 when a row
 /// failed (duplicates skipped are not failures).
 pub(crate) async fn run_rows(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     doc: &WorkflowDoc,
     subs: &std::collections::BTreeMap<String, WorkflowDoc>,
     rows: Vec<Row>,
@@ -263,9 +264,10 @@ pub(crate) async fn run_rows(
 }
 
 /// Runs every row, `concurrency` at a time, with a progress bar on a terminal; the
-/// outcomes in row order and the seconds it took.
+/// outcomes in row order and the seconds it took. Each run executes in a task of its own,
+/// so the runs spread over the runtime's worker threads.
 pub(crate) async fn execute_rows(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     doc: &WorkflowDoc,
     subs: &std::collections::BTreeMap<String, WorkflowDoc>,
     rows: Vec<Row>,
@@ -309,15 +311,15 @@ pub(crate) async fn execute_rows(
                                 code: Some(e.code().into()),
                                 reason: Some(e.to_string()),
                             },
-                            Ok(run) => match engine.execute(&run.id, &Quiet).await {
+                            Ok(run) => match execute(engine, &run.id).await {
                                 Ok(done) => classify(n, &input, &done),
-                                Err(e) => Outcome {
+                                Err((code, reason)) => Outcome {
                                     row: n,
                                     name,
                                     result: "failed",
                                     run_id: Some(run.id),
-                                    code: Some(e.code().into()),
-                                    reason: Some(e.to_string()),
+                                    code: Some(code),
+                                    reason: Some(reason),
                                 },
                             },
                         }
@@ -333,6 +335,16 @@ pub(crate) async fn execute_rows(
     bar.finish_and_clear();
     outcomes.sort_by_key(|o| o.row);
     (outcomes, started.elapsed().as_secs_f64())
+}
+
+/// Executes a recorded run in a task of its own: the code and message of what went wrong.
+async fn execute(engine: &Arc<Engine>, id: &str) -> Result<RunRecord, (String, String)> {
+    let (engine, id) = (engine.clone(), id.to_owned());
+    match tokio::spawn(async move { engine.execute(&id, &Quiet).await }).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) => Err((e.code().into(), e.to_string())),
+        Err(e) => Err(("INTERNAL".into(), format!("the run's task failed: {e}"))),
+    }
 }
 
 #[cfg(test)]

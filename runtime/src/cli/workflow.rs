@@ -281,7 +281,7 @@ pub(crate) async fn run_cmd(
             }
             let doc = &loaded.doc;
             return super::bulk::run_rows(
-                &engine(app),
+                &Arc::new(engine(app)),
                 doc,
                 &loaded.subs,
                 rows,

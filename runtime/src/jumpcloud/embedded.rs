@@ -1,7 +1,9 @@
 //! Which JumpCloud a runtime talks to: the organisation configured with
-//! `SLUICE_JUMPCLOUD_API_KEY`, or, when none is, a sandbox started inside the runtime on a
-//! loopback port, with its directory kept in the data dir so consecutive runs see each
-//! other's changes. Either way plugins reach it through the same broker and HTTP client.
+//! `SLUICE_JUMPCLOUD_API_KEY`, or, when none is, a sandbox started inside the runtime, with
+//! its directory kept in the data dir so consecutive runs see each other's changes. Either
+//! way plugins reach it through the same broker (keys, permissions, retries); the broker
+//! hands the embedded sandbox its requests in process, while the sandbox also serves on a
+//! loopback port for its mail outbox connector and for people to look at.
 
 use std::sync::Arc;
 
@@ -112,10 +114,10 @@ pub fn sandbox(snapshots: Option<Arc<dyn SnapshotStore>>) -> Result<JumpCloudTar
         .spawn(([127, 0, 0, 1], 0).into())
         .map_err(|e| format!("cannot start the embedded JumpCloud sandbox: {e}"))?;
     let mut cfg = JumpCloudConfig::new(ApiKey::new(key.clone()), &running.url());
-    // A loopback server needs no pacing.
+    // A sandbox in this process needs no pacing.
     cfg.rate_per_second = 0.0;
     Ok(JumpCloudTarget {
-        broker: Arc::new(JumpCloudClient::new(cfg)?),
+        broker: Arc::new(JumpCloudClient::in_process(cfg, running.sandbox.clone())),
         description: format!("embedded sandbox ({})", running.url()),
         sandbox: Some(running),
         sandbox_key: Some(ApiKey::new(key)),

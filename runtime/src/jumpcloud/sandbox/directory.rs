@@ -146,7 +146,27 @@ pub struct Directory {
     pub(super) user_index: std::sync::OnceLock<UserIndex>,
     /// Each node's edges (indices into `edges`, in order); built on first use.
     #[serde(skip)]
-    pub(super) adjacency: std::sync::OnceLock<HashMap<Node, Vec<usize>>>,
+    pub(super) adjacency: std::sync::OnceLock<HashMap<Node, Adjacent>>,
+}
+
+/// One node's edges, all of them and by the type of the node at the other end: a walk
+/// from a group to its systems must not visit each of its thousand users on the way.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Adjacent {
+    all: Vec<usize>,
+    by_type: HashMap<String, Vec<usize>>,
+}
+
+impl Adjacent {
+    fn push(&mut self, edge: usize, other: &Node) {
+        self.all.push(edge);
+        match self.by_type.get_mut(&other.ty) {
+            Some(v) => v.push(edge),
+            None => {
+                self.by_type.insert(other.ty.clone(), vec![edge]);
+            }
+        }
+    }
 }
 
 /// The user fields that are unique (case-insensitively) and that duplicate checks filter on.
@@ -405,9 +425,9 @@ impl Directory {
     pub fn add_edge(&mut self, edge: Edge) {
         if let Some(adj) = self.adjacency.get_mut() {
             let i = self.edges.len();
-            adj.entry(edge.a.clone()).or_default().push(i);
+            adj.entry(edge.a.clone()).or_default().push(i, &edge.b);
             if edge.b != edge.a {
-                adj.entry(edge.b.clone()).or_default().push(i);
+                adj.entry(edge.b.clone()).or_default().push(i, &edge.a);
             }
         }
         self.edges.push(edge);
@@ -419,19 +439,31 @@ impl Directory {
         self.adjacency = Default::default();
     }
 
+    fn adjacent(&self, node: &Node) -> Option<&Adjacent> {
+        self.adjacency
+            .get_or_init(|| {
+                let mut adj: HashMap<Node, Adjacent> = HashMap::new();
+                for (i, e) in self.edges.iter().enumerate() {
+                    adj.entry(e.a.clone()).or_default().push(i, &e.b);
+                    if e.b != e.a {
+                        adj.entry(e.b.clone()).or_default().push(i, &e.a);
+                    }
+                }
+                adj
+            })
+            .get(node)
+    }
+
     /// The indices of `node`'s edges, in the order they were added.
     fn edges_of(&self, node: &Node) -> &[usize] {
-        let adj = self.adjacency.get_or_init(|| {
-            let mut adj: HashMap<Node, Vec<usize>> = HashMap::new();
-            for (i, e) in self.edges.iter().enumerate() {
-                adj.entry(e.a.clone()).or_default().push(i);
-                if e.b != e.a {
-                    adj.entry(e.b.clone()).or_default().push(i);
-                }
-            }
-            adj
-        });
-        adj.get(node).map_or(&[], Vec::as_slice)
+        self.adjacent(node).map_or(&[], |a| a.all.as_slice())
+    }
+
+    /// The indices of `node`'s edges to nodes of type `ty`, in the order they were added.
+    fn edges_to(&self, node: &Node, ty: &str) -> &[usize] {
+        self.adjacent(node)
+            .and_then(|a| a.by_type.get(ty))
+            .map_or(&[], Vec::as_slice)
     }
 
     fn new_id(&mut self) -> String {
@@ -1479,11 +1511,20 @@ impl Directory {
             e.member == member
                 && ((e.a == node && e.b == other) || (!member && e.a == other && e.b == node))
         };
-        let existing = self
-            .edges_of(&node)
-            .iter()
-            .copied()
-            .find(|&i| same(&self.edges[i]));
+        // Every edge between the two is in both lists: search the shorter (a group's list
+        // of users can be long; a user's list of groups is not).
+        let (mine, theirs) = (
+            self.edges_to(&node, &other.ty),
+            self.edges_to(&other, &node.ty),
+        );
+        let existing = if mine.len() <= theirs.len() {
+            mine
+        } else {
+            theirs
+        }
+        .iter()
+        .copied()
+        .find(|&i| same(&self.edges[i]));
         match (op, existing) {
             ("add", Some(_)) => return Err(ApiError::new(409, "ALREADY_EXISTS", "Already Exists")),
             ("add", None) => self.add_edge(Edge {
@@ -1514,10 +1555,19 @@ impl Directory {
         Ok(Reply::no_content())
     }
 
-    fn neighbours(&self, n: &Node) -> Vec<(&Node, &Edge)> {
-        self.edges_of(n)
-            .iter()
-            .map(|&i| {
+    /// `n`'s neighbours of the given types with the edges to them, in the order the edges
+    /// were added.
+    fn neighbours(&self, n: &Node, types: &[&str]) -> Vec<(&Node, &Edge)> {
+        let mut edges: Vec<usize> = Vec::new();
+        for (k, ty) in types.iter().enumerate() {
+            if !types[..k].contains(ty) {
+                edges.extend_from_slice(self.edges_to(n, ty));
+            }
+        }
+        edges.sort_unstable();
+        edges
+            .into_iter()
+            .map(|i| {
                 let e = &self.edges[i];
                 (if e.a == *n { &e.b } else { &e.a }, e)
             })
@@ -1531,12 +1581,12 @@ impl Directory {
         let mut stack: Vec<(Node, Vec<Node>, Vec<Value>)> =
             vec![(start.clone(), vec![start.clone()], Vec::new())];
         while let Some((at, seen, path)) = stack.pop() {
-            for (next, edge) in self.neighbours(&at) {
+            // Most neighbours of a group are its members, neither the target nor a way on:
+            // only the target's type and groups are visited.
+            for (next, edge) in self.neighbours(&at, &[target, "user_group", "system_group"]) {
                 let is_target = next.ty == target;
                 let expands =
                     matches!(next.ty.as_str(), "user_group" | "system_group") && path.len() < 2;
-                // Most neighbours of a group are its members, neither the target nor a way
-                // on: skip them before building anything.
                 if !(is_target || expands) || seen.contains(next) {
                     continue;
                 }

@@ -36,6 +36,16 @@ pub struct ApiError {
     pub details: Option<Value>,
 }
 
+impl From<ApiError> for Reply {
+    fn from(e: ApiError) -> Reply {
+        Reply {
+            status: e.status,
+            body: Some(e.body()),
+            headers: Vec::new(),
+        }
+    }
+}
+
 impl ApiError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
@@ -489,7 +499,88 @@ impl Sandbox {
         None
     }
 
-    /// The HTTP front: auth, `x-org-id`, faults, then [`Sandbox::dispatch`].
+    /// Everything in front of [`Sandbox::dispatch`], the same whether the request came over
+    /// HTTP or in process: the configured latency, the `x-api-key` check, the `x-org-id`
+    /// rules, injected faults and the JSON body. A request refused here gets its reply.
+    async fn admit(
+        &self,
+        method: &str,
+        path: &str,
+        query: Vec<(String, String)>,
+        api_key: Option<&[u8]>,
+        org: Option<&[u8]>,
+        body: &[u8],
+    ) -> Result<Request, Reply> {
+        if !self.faults.latency.is_zero() {
+            tokio::time::sleep(self.faults.latency).await;
+        }
+        if api_key != Some(self.api_key.as_bytes()) {
+            return Err(ApiError::new(
+                401,
+                "UNAUTHENTICATED",
+                "Unauthorized: a valid x-api-key header is required",
+            )
+            .into());
+        }
+        if let Some(org) = org {
+            let org = std::str::from_utf8(org).unwrap_or_default();
+            if org.len() != 24 || !org.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ApiError::bad_request("Malformed ID").into());
+            }
+            if org != self.org_id() {
+                return Err(ApiError::new(404, "NOT_FOUND", "Organization ID not found").into());
+            }
+        }
+        if let Some(status) = self.fault() {
+            let mut r: Reply = if status == 429 {
+                ApiError::new(status, "RESOURCE_EXHAUSTED", "Too Many Requests")
+            } else {
+                ApiError::new(status, "UNAVAILABLE", "injected fault")
+            }
+            .into();
+            if status == 429 {
+                r.headers
+                    .push(("retry-after".into(), self.faults.retry_after.to_string()));
+            }
+            return Err(r);
+        }
+        let body = if body.is_empty() {
+            None
+        } else {
+            match serde_json::from_slice(body) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    return Err(ApiError::bad_request(format!("the body is not JSON: {e}")).into());
+                }
+            }
+        };
+        Ok(Request {
+            method: method.to_owned(),
+            path: path.to_owned(),
+            query,
+            body,
+        })
+    }
+
+    /// One request in process, as the HTTP front would answer it but without the wire:
+    /// the embedded sandbox's transport (see `JumpCloudClient::in_process`). The request
+    /// is handled on the caller's thread.
+    pub async fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        query: Vec<(String, String)>,
+        api_key: Option<&[u8]>,
+        org: Option<&[u8]>,
+        body: &[u8],
+    ) -> Reply {
+        match self.admit(method, path, query, api_key, org, body).await {
+            Ok(req) => self.dispatch(&req).unwrap_or_else(Reply::from),
+            Err(reply) => reply,
+        }
+    }
+
+    /// The HTTP front: [`Sandbox::admit`], then [`Sandbox::dispatch`] on a blocking thread.
     pub async fn http(
         self: Arc<Self>,
         method: Method,
@@ -497,70 +588,23 @@ impl Sandbox {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        if !self.faults.latency.is_zero() {
-            tokio::time::sleep(self.faults.latency).await;
-        }
-        if headers.get("x-api-key").map(HeaderValue::as_bytes) != Some(self.api_key.as_bytes()) {
-            return error_response(&ApiError::new(
-                401,
-                "UNAUTHENTICATED",
-                "Unauthorized: a valid x-api-key header is required",
-            ));
-        }
-        if let Some(org) = headers.get("x-org-id") {
-            let org = org.to_str().unwrap_or_default();
-            if org.len() != 24 || !org.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return error_response(&ApiError::bad_request("Malformed ID"));
-            }
-            if org != self.org_id() {
-                return error_response(&ApiError::new(
-                    404,
-                    "NOT_FOUND",
-                    "Organization ID not found",
-                ));
-            }
-        }
-        if let Some(status) = self.fault() {
-            let mut r = error_response(&ApiError::new(
-                status,
-                if status == 429 {
-                    "RESOURCE_EXHAUSTED"
-                } else {
-                    "UNAVAILABLE"
-                },
-                if status == 429 {
-                    "Too Many Requests"
-                } else {
-                    "injected fault"
-                },
-            ));
-            if status == 429 {
-                r.headers_mut()
-                    .insert("retry-after", HeaderValue::from(self.faults.retry_after));
-            }
-            return r;
-        }
         let query: Vec<(String, String)> = uri
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        let body = if body.is_empty() {
-            None
-        } else {
-            match serde_json::from_slice(&body) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    return error_response(&ApiError::bad_request(format!(
-                        "the body is not JSON: {e}"
-                    )));
-                }
-            }
-        };
-        let req = Request {
-            method: method.as_str().to_owned(),
-            path: uri.path().to_owned(),
-            query,
-            body,
+        let admitted = self
+            .admit(
+                method.as_str(),
+                uri.path(),
+                query,
+                headers.get("x-api-key").map(HeaderValue::as_bytes),
+                headers.get("x-org-id").map(HeaderValue::as_bytes),
+                &body,
+            )
+            .await;
+        let req = match admitted {
+            Ok(req) => req,
+            Err(reply) => return reply_response(reply),
         };
         let this = self.clone();
         let result = tokio::task::spawn_blocking(move || this.dispatch(&req)).await;
@@ -999,6 +1043,30 @@ mod tests {
             membership("add", u).unwrap();
         }
         assert_eq!(members(), before + 2);
+        // Walks follow the typed index: the user reaches the group's systems through it,
+        // and the group's users include the new member.
+        let walk = |path: String| -> Vec<String> {
+            let body = call("GET", &path, None).unwrap().body.unwrap();
+            let mut ids: Vec<String> = body
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        };
+        let group_systems = walk(format!("/api/v2/usergroups/{group}/systems"));
+        assert!(
+            !group_systems.is_empty(),
+            "the seed's first group has systems"
+        );
+        let user_systems = walk(format!("/api/v2/users/{id}/systems"));
+        assert!(
+            group_systems.iter().all(|s| user_systems.contains(s)),
+            "{user_systems:?} lacks some of {group_systems:?}"
+        );
+        assert!(walk(format!("/api/v2/usergroups/{group}/users")).contains(&id));
         assert_eq!(membership("add", &id).unwrap_err().status, 409);
         membership("remove", &id).unwrap();
         assert_eq!(members(), before + 1);
