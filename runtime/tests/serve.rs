@@ -642,6 +642,27 @@ output: ${{steps.shape.output}}
     );
     assert_eq!(status, 401);
     assert_eq!(api.runs_of("greet").len(), 1);
+    // A new version answers at once; a disabled workflow is not found; enabled again, it
+    // answers (the service keeps decoded workflows only until the next change).
+    let (status, v) = api.put(
+        "/api/v1/workflows/greet",
+        &hook("greet", true).replace("hello", "welcome"),
+    );
+    assert_eq!(status, 200, "{v}");
+    let call = || {
+        anon.send(
+            "POST",
+            "/hooks/greet",
+            Some(body.to_vec()),
+            &[("x-sluice-signature", &good)],
+        )
+    };
+    assert_eq!(call(), (200, json!({"greeting": "welcome jsmith"})));
+    assert_eq!(api.post("/api/v1/workflows/greet/disable", "").0, 200);
+    assert_eq!(call().0, 404);
+    assert_eq!(api.post("/api/v1/workflows/greet/enable", "").0, 200);
+    assert_eq!(call().0, 200);
+    assert_eq!(api.runs_of("greet").len(), 3);
 
     // Accept-and-return mode: 202 with the run id.
     let (_, v) = api.post("/api/v1/workflows", &hook("greet-async", false));

@@ -30,18 +30,18 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let current = match service.current(&name) {
+    let current = match service.startable(&name) {
         Ok(c) => Some(c),
         Err(crate::service::workflows::WorkflowError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let Some((record, v)) = current.filter(|(r, _)| r.enabled) else {
+    let Some(current) = current.filter(|c| c.record.enabled) else {
         service.metrics.webhook_rejected();
         return Err(unknown(&name));
     };
     let Trigger::Webhook {
         respond_with_output,
-    } = v.doc.trigger
+    } = current.version.doc.trigger
     else {
         service.metrics.webhook_rejected();
         return Err(unknown(&name));
@@ -70,13 +70,17 @@ pub(super) async fn receive(
     }
     let input = json_body(&body, "webhook body")?;
     let admission = service.admit().map_err(super::workflows::refused)?;
-    let subs = service.subworkflows_of(&v.doc)?;
     let trigger = json!({
         "type": "webhook",
-        "workflow_version": record.version,
+        "workflow_version": current.record.version,
         "received_at": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
     });
-    let run = service.engine.create_run(v.doc, subs, input, trigger)?;
+    let run = service.engine.create_run(
+        current.version.doc.clone(),
+        current.subs.clone(),
+        input,
+        trigger,
+    )?;
     if !respond_with_output {
         service.start_admitted(admission, &run);
         return Ok((

@@ -255,7 +255,8 @@ pub(super) async fn start_run(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Api<Response> {
-    let (record, v) = service.current(&name)?;
+    let current = service.startable(&name)?;
+    let (record, v) = (&current.record, &current.version);
     if !record.enabled {
         return Err(crate::service::workflows::WorkflowError::Disabled(name).into());
     }
@@ -267,11 +268,12 @@ pub(super) async fn start_run(
         )
     })?;
     let admission = service.admit().map_err(refused)?;
-    let subs = service.subworkflows_of(&v.doc)?;
     let mut trigger = crate::engine::manual_trigger(&v.doc);
     trigger["started_by"] = json!(caller.0);
     trigger["workflow_version"] = json!(v.version);
-    let run = service.engine.create_run(v.doc, subs, input, trigger)?;
+    let run = service
+        .engine
+        .create_run(v.doc.clone(), current.subs.clone(), input, trigger)?;
     audit(
         &service,
         &caller,

@@ -86,6 +86,12 @@ pub struct Service {
         u64,
         std::collections::HashMap<String, Arc<Vec<workflows::Listener>>>,
     )>,
+    /// Workflows as runs start them (record, current version, sub-workflows), as of
+    /// `generation`: a webhook or API start decodes nothing when nothing changed.
+    pub(crate) startable: std::sync::Mutex<(
+        u64,
+        std::collections::HashMap<String, Arc<workflows::Startable>>,
+    )>,
     pub(crate) started: Instant,
 }
 
@@ -118,6 +124,7 @@ impl Service {
             changed: tokio::sync::Notify::new(),
             generation: Default::default(),
             listeners: Default::default(),
+            startable: Default::default(),
             started: Instant::now(),
         })
     }

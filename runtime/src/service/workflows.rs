@@ -17,6 +17,15 @@ use crate::workflow::validate::{
 /// A workflow an event starts: its document and its sub-workflows.
 pub type Listener = (WorkflowDoc, BTreeMap<String, WorkflowDoc>);
 
+/// What starting a run of a workflow needs: its record, its current version and the
+/// current versions of the sub-workflows it calls.
+#[derive(Debug)]
+pub struct Startable {
+    pub record: WorkflowRecord,
+    pub version: VersionRecord,
+    pub subs: BTreeMap<String, WorkflowDoc>,
+}
+
 /// A stored workflow: which version is current and whether its triggers fire.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WorkflowRecord {
@@ -274,6 +283,35 @@ impl Service {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.changed.notify_waiters();
+    }
+
+    /// [`Service::current`] with the sub-workflows, cached until the next workflow change
+    /// (a webhook or API start would otherwise decode the workflow and its sub-workflows
+    /// from the store on every request).
+    pub fn startable(&self, name: &str) -> Result<std::sync::Arc<Startable>, WorkflowError> {
+        // Read before the store: a change while reading makes the entry stale at once.
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        {
+            let cache = self.startable.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.0 == generation
+                && let Some(s) = cache.1.get(name)
+            {
+                return Ok(s.clone());
+            }
+        }
+        let (record, version) = self.current(name)?;
+        let subs = self.subworkflows_of(&version.doc)?;
+        let s = std::sync::Arc::new(Startable {
+            record,
+            version,
+            subs,
+        });
+        let mut cache = self.startable.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.0 != generation {
+            *cache = (generation, Default::default());
+        }
+        cache.1.insert(name.to_owned(), s.clone());
+        Ok(s)
     }
 
     /// Enabled workflows triggered by `event_type`, with their sub-workflows. Cached until
