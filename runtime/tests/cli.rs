@@ -220,6 +220,44 @@ fn a_data_dir_in_use_is_reported_plainly() {
     );
 }
 
+/// The service benchmark end to end on small numbers: its own keep-alive client gets every
+/// webhook answered with the run's output, one at a time and concurrently.
+#[test]
+fn bench_serve_gets_every_webhook_answered() {
+    let s = Sluice::new();
+    let report = s.json(&[
+        "bench",
+        "serve",
+        "--requests",
+        "40",
+        "--concurrency",
+        "4",
+        "--manual-runs",
+        "10",
+        "--schedules",
+        "5",
+        "--window",
+        "1s",
+        "--json",
+    ]);
+    for key in [
+        "webhook_sequential",
+        "webhook_concurrent",
+        "webhook_sequential_run_durability",
+        "webhook_concurrent_run_durability",
+    ] {
+        let t = &report[key];
+        assert_eq!(
+            (t["requests"].as_u64(), t["failed"].as_u64()),
+            (Some(40), Some(0)),
+            "{key}: {t}"
+        );
+        assert!(t["runs_per_second"].as_f64().unwrap() > 0.0, "{key}: {t}");
+    }
+    assert_eq!(report["webhook_concurrent"]["concurrency"], 4);
+    assert_eq!(report["manual"]["succeeded"], 10, "{report}");
+}
+
 #[test]
 fn bench_step_reports_medians() {
     let s = Sluice::new();

@@ -9,6 +9,7 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -150,6 +151,73 @@ impl Drop for Child {
     }
 }
 
+/// A keep-alive HTTP/1.1 connection that sends one prepared request at a time and reads
+/// the answer: the load generator's side, as lean as `wrk`'s, because it shares the
+/// machine's cores with the service and a heavier client's CPU and thread wake-ups would
+/// show up in the service's figures.
+struct Wire {
+    stream: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Wire {
+    fn connect(addr: &str) -> std::io::Result<Wire> {
+        let stream = std::net::TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        Ok(Wire {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends `request` and reads one answer: its status and body.
+    fn exchange(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        use std::io::{Error, ErrorKind, Read, Write};
+        self.stream.write_all(request)?;
+        self.buf.clear();
+        let mut chunk = [0u8; 8192];
+        let (status, head, len) = loop {
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(ErrorKind::UnexpectedEof.into());
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut resp = httparse::Response::new(&mut headers);
+            match resp.parse(&self.buf) {
+                Ok(httparse::Status::Complete(head)) => {
+                    let len = resp
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                        .and_then(|h| {
+                            std::str::from_utf8(h.value)
+                                .ok()?
+                                .trim()
+                                .parse::<usize>()
+                                .ok()
+                        })
+                        .ok_or_else(|| Error::new(ErrorKind::InvalidData, "no content-length"))?;
+                    break (resp.code.unwrap_or_default(), head, len);
+                }
+                Ok(httparse::Status::Partial) => continue,
+                Err(e) => return Err(Error::new(ErrorKind::InvalidData, e)),
+            }
+        };
+        let end = head + len;
+        while self.buf.len() < end {
+            let n = self.stream.read(&mut chunk)?;
+            if n == 0 {
+                return Err(ErrorKind::UnexpectedEof.into());
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+        Ok((status, self.buf[head..end].to_vec()))
+    }
+}
+
+/// `requests` signed webhook calls over `concurrency` keep-alive connections, each on a
+/// thread of its own sending the next request when the last one is answered.
 async fn webhook(
     client: &Client,
     name: &str,
@@ -157,30 +225,51 @@ async fn webhook(
     requests: usize,
     concurrency: usize,
 ) -> Result<Throughput, String> {
-    use futures::StreamExt;
-    let body = br#"{"n": 0}"#.to_vec();
-    let sig = crate::trigger::webhook::sign(secret.as_bytes(), &body);
-    let url = format!("{}/hooks/{name}", client.base);
-    let one = |http: reqwest::Client, url: String, body: Vec<u8>, sig: String| async move {
-        let t = Instant::now();
-        let ok = match http
-            .post(url)
-            .header("x-sluice-signature", sig)
-            .body(body)
-            .send()
-            .await
-        {
-            Ok(r) => r.status().as_u16() == 200 && r.text().await.is_ok_and(|t| t.contains("10")),
-            Err(_) => false,
-        };
-        (t.elapsed(), ok)
-    };
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let body = br#"{"n": 0}"#;
+    let sig = crate::trigger::webhook::sign(secret.as_bytes(), body);
+    let addr = client
+        .base
+        .strip_prefix("http://")
+        .ok_or("the service's address is not http://")?
+        .to_owned();
+    let mut request = format!(
+        "POST /hooks/{name} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+         x-sluice-signature: {sig}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    let request = Arc::new(request);
+    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let results: Vec<(Duration, bool)> = futures::stream::iter(0..requests)
-        .map(|_| one(client.http.clone(), url.clone(), body.clone(), sig.clone()))
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await;
+    let mut workers = Vec::new();
+    for _ in 0..concurrency.max(1) {
+        let (addr, request, next) = (addr.clone(), request.clone(), next.clone());
+        workers.push(tokio::task::spawn_blocking(move || {
+            let mut results: Vec<(Duration, bool)> = Vec::new();
+            let mut wire = Wire::connect(&addr).map_err(|e| format!("cannot connect: {e}"))?;
+            while next.fetch_add(1, Ordering::SeqCst) < requests {
+                let t = Instant::now();
+                let ok = match wire.exchange(&request) {
+                    Ok((status, body)) => {
+                        status == 200 && String::from_utf8_lossy(&body).contains("10")
+                    }
+                    Err(_) => {
+                        // A broken connection: count the failure and start a new one.
+                        wire = Wire::connect(&addr).map_err(|e| format!("cannot connect: {e}"))?;
+                        false
+                    }
+                };
+                results.push((t.elapsed(), ok));
+            }
+            Ok::<_, String>(results)
+        }));
+    }
+    let mut results = Vec::with_capacity(requests);
+    for w in workers {
+        results.extend(w.await.map_err(|e| e.to_string())??);
+    }
     let elapsed = started.elapsed();
     let failed = results.iter().filter(|(_, ok)| !ok).count();
     Ok(Throughput {
