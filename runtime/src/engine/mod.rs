@@ -411,7 +411,7 @@ impl Engine {
         if !from_start {
             for rec in self.journal(id)? {
                 if rec.result.is_ok() {
-                    let v = serde_json::to_value(&rec)
+                    let v = serde_json::to_vec(&rec)
                         .map_err(|e| EngineError::Corrupt(e.to_string()))?;
                     self.store.journal_put(&run.id, &v)?;
                 }
@@ -422,7 +422,7 @@ impl Engine {
     }
 
     fn save(&self, record: &RunRecord) -> Result<(), EngineError> {
-        let v = serde_json::to_value(record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let v = serde_json::to_vec(record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         self.store.run_put(&record.id, &v)?;
         Ok(())
     }
@@ -960,8 +960,8 @@ impl RunCtx<'_> {
             result: result.clone(),
             finished_at: now(),
         };
-        let v = serde_json::to_value(&rec)
-            .map_err(|e| StepError::host("STORE_ERROR", e.to_string()))?;
+        let v =
+            serde_json::to_vec(&rec).map_err(|e| StepError::host("STORE_ERROR", e.to_string()))?;
         store
             .journal_put(&self.run.id, &v)
             .map_err(|e| StepError::host(e.code(), e.to_string()))?;

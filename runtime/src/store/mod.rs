@@ -62,14 +62,16 @@ pub type RunVisitor<'a> = dyn FnMut(&str, &[u8]) -> Result<bool, StoreError> + '
 /// where the path names the step's place in the run (`create_user`,
 /// `add_groups[2].add`). The journal is what makes a run resumable after a crash.
 pub trait RunStore: Send + Sync {
-    fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError>;
+    /// Writes a run record, given as its JSON text (callers serialise their own types
+    /// straight to bytes, without building a `Value` first).
+    fn run_put(&self, id: &str, record: &[u8]) -> Result<(), StoreError>;
     fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Visits runs newest first, beginning after the run `after` (exclusive), until `visit`
     /// returns `false`. Records come as their stored JSON bytes and are read one at a time,
     /// so a caller decodes only the fields it needs and never holds every run at once.
     fn run_scan(&self, after: Option<&str>, visit: &mut RunVisitor<'_>) -> Result<(), StoreError>;
     /// Appends a step record (a run's journal holds each step path once).
-    fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError>;
+    fn journal_put(&self, run: &str, record: &[u8]) -> Result<(), StoreError>;
     /// The run's journal in write order.
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError>;
 }

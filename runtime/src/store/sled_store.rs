@@ -208,9 +208,8 @@ impl PluginStore for SledStore {
 }
 
 impl RunStore for SledStore {
-    fn run_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
-        let bytes = encode(record)?;
-        self.runs.insert(id.as_bytes(), bytes).map_err(backend)?;
+    fn run_put(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.runs.insert(id.as_bytes(), record).map_err(backend)?;
         Ok(())
     }
 
@@ -241,14 +240,14 @@ impl RunStore for SledStore {
         Ok(())
     }
 
-    fn journal_put(&self, run: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+    fn journal_put(&self, run: &str, record: &[u8]) -> Result<(), StoreError> {
         // Keyed by run and a process-wide increasing id: one insert per record, and a
         // prefix scan reads a run's journal in write order.
         let mut key = Vec::with_capacity(run.len() + 9);
         key.extend_from_slice(run.as_bytes());
         key.push(0);
         key.extend_from_slice(&self.next_id()?.to_be_bytes());
-        self.journal.insert(key, encode(record)?).map_err(backend)?;
+        self.journal.insert(key, record).map_err(backend)?;
         Ok(())
     }
 
@@ -569,7 +568,8 @@ mod tests {
     fn runs_are_scanned_newest_first_from_a_cursor_until_the_visitor_stops() {
         let s = SledStore::temporary().unwrap();
         for id in ["0001-a", "0002-b", "0003-c", "0004-d"] {
-            s.run_put(id, &serde_json::json!({ "id": id })).unwrap();
+            s.run_put(id, serde_json::json!({ "id": id }).to_string().as_bytes())
+                .unwrap();
         }
         let scan = |after: Option<&str>, stop_after: usize| {
             let mut seen = Vec::new();
