@@ -164,6 +164,9 @@ impl Wire {
     fn connect(addr: &str) -> std::io::Result<Wire> {
         let stream = std::net::TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
+        // A stalled service fails the request instead of hanging the benchmark.
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(30)))?;
         Ok(Wire {
             stream,
             buf: Vec::with_capacity(4096),

@@ -307,10 +307,13 @@ impl Service {
             subs,
         });
         let mut cache = self.startable.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.0 != generation {
+        // A caller that read an older generation does not push a newer cache back.
+        if cache.0 < generation {
             *cache = (generation, Default::default());
         }
-        cache.1.insert(name.to_owned(), s.clone());
+        if cache.0 == generation {
+            cache.1.insert(name.to_owned(), s.clone());
+        }
         Ok(s)
     }
 

@@ -379,7 +379,7 @@ impl Sandbox {
                 || persisted.log_bytes > persisted.snapshot_bytes.max(self.min_log_bytes)
         };
         if fold {
-            return self.save(d).map_err(saving);
+            return blocking(|| self.save(d)).map_err(saving);
         }
         let entry = serde_json::to_vec(&ChangeRef {
             at: at.timestamp_micros(),
@@ -564,7 +564,9 @@ impl Sandbox {
 
     /// One request in process, as the HTTP front would answer it but without the wire:
     /// the embedded sandbox's transport (see `JumpCloudClient::in_process`). The request
-    /// is handled on the caller's thread.
+    /// is handled on the caller's thread (it takes microseconds; the occasional snapshot
+    /// of the whole organisation moves off the async worker, see [`blocking`]); a panic
+    /// in a handler is a 500, as over HTTP.
     pub async fn exchange(
         &self,
         method: &str,
@@ -575,7 +577,16 @@ impl Sandbox {
         body: &[u8],
     ) -> Reply {
         match self.admit(method, path, query, api_key, org, body).await {
-            Ok(req) => self.dispatch(&req).unwrap_or_else(Reply::from),
+            Ok(req) => {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(&req)))
+                {
+                    Ok(result) => result.unwrap_or_else(Reply::from),
+                    Err(_) => {
+                        ApiError::new(500, "INTERNAL", "the sandbox failed handling the request")
+                            .into()
+                    }
+                }
+            }
             Err(reply) => reply,
         }
     }
@@ -631,6 +642,19 @@ impl Sandbox {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
+    }
+}
+
+/// Runs `f`, which may block for a while (writing a snapshot of the whole organisation),
+/// without holding up an async worker when called on one: the in-process transport handles
+/// requests on the caller's thread. Elsewhere (a blocking thread, a current-thread
+/// runtime, no runtime) it simply runs `f`.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
