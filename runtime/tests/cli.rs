@@ -263,11 +263,18 @@ fn bench_step_reports_medians() {
     let s = Sluice::new();
     let report = s.json(&["bench", "step", "--iterations", "200", "--json"]);
     assert_eq!(report["plugin"], "transform@0.1.0");
-    for key in ["fresh_instance", "reused_instance", "cache_load"] {
+    for key in [
+        "fresh_instance",
+        "reused_instance",
+        "engine_alone",
+        "cache_load",
+    ] {
         assert!(
             report[key]["median_us"].as_f64().unwrap() > 0.0,
             "{key}: {report}"
         );
     }
+    // transform calls no Sluice import, so the engine alone is measured on every iteration.
+    assert_eq!(report["engine_alone"]["iterations"], 200, "{report}");
     assert!(["pagemap-scan", "default"].contains(&report["memory_path"].as_str().unwrap()));
 }

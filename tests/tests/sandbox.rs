@@ -414,3 +414,25 @@ async fn connector_requests_cannot_escape_or_set_credentials() {
         "nothing reached the broker"
     );
 }
+
+/// `sluice bench step` measures the engine alone with the Sluice imports linked as traps:
+/// a plugin calling one fails there (and is reported as not measurable) instead of reaching
+/// the broker; a plugin that calls none runs.
+#[tokio::test]
+async fn the_bare_engine_of_the_benchmark_traps_on_sluice_imports() {
+    let (t, p) = setup().await;
+    let bare = t.host.bare_engine(&p).expect("links");
+    bare.call(&r#"{"mode":"echo","arg":1}"#.to_owned())
+        .await
+        .expect("a call without Sluice imports runs bare");
+    let err = bare
+        .call(&r#"{"mode":"jumpcloud","arg":"/systemusers"}"#.to_owned())
+        .await
+        .expect_err("a Sluice import traps in the bare engine");
+    assert!(err.contains("sluice:plugin/jumpcloud"), "{err}");
+    let err = bare
+        .call(&r#"{"mode":"log-spam","arg":null}"#.to_owned())
+        .await
+        .expect_err("the log import traps too");
+    assert!(err.contains("sluice:plugin/log"), "{err}");
+}

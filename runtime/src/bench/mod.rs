@@ -57,6 +57,10 @@ pub struct StepReport {
     pub fresh_instance: Summary,
     /// The same call on one reused instance: the floor.
     pub reused_instance: Summary,
+    /// Fresh store + instance + call with nothing of Sluice's around it (empty WASI
+    /// context, Sluice imports as traps, output not parsed): the engine's own cost on this
+    /// machine. `None` when the plugin calls a Sluice import, which traps there.
+    pub engine_alone: Option<Summary>,
     /// Compiling the component once (ms).
     pub compile_ms: f64,
     /// Loading the compiled component from the disk cache.
@@ -86,14 +90,23 @@ pub async fn step(
     };
     let owned = input.to_owned();
     let mut instance = host.reused_instance(plugin, &ctx).await?;
+    let bare = host
+        .bare_engine(plugin)
+        .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+    // A plugin whose call needs a Sluice import cannot be measured bare.
+    let mut bare_ok = bare.call(&owned).await.is_ok();
     for _ in 0..(iterations / 10).clamp(10, 1000) {
         host.call(plugin, &ctx, input).await.result?;
         instance.call(&owned).await?;
+        if bare_ok {
+            bare_ok = bare.call(&owned).await.is_ok();
+        }
     }
     // Alternate rounds of both measurements so a noisy neighbour slows both alike.
     let rounds = ROUNDS.min(iterations);
     let mut fresh = Vec::with_capacity(iterations);
     let mut reused = Vec::with_capacity(iterations);
+    let mut alone = Vec::with_capacity(if bare_ok { iterations } else { 0 });
     for round in 0..rounds {
         let n = iterations / rounds + usize::from(round < iterations % rounds);
         for _ in 0..n {
@@ -107,6 +120,14 @@ pub async fn step(
             let r = instance.call(&owned).await;
             reused.push(started.elapsed());
             r?;
+        }
+        for _ in 0..n {
+            if !bare_ok {
+                break;
+            }
+            let started = Instant::now();
+            bare_ok = bare.call(&owned).await.is_ok();
+            alone.push(started.elapsed());
         }
     }
     // A private, fresh directory: nobody else can plant an artifact there.
@@ -128,6 +149,7 @@ pub async fn step(
         deadline_check: "epoch",
         fresh_instance: Summary::of(fresh),
         reused_instance: Summary::of(reused),
+        engine_alone: bare_ok.then(|| Summary::of(alone)),
         compile_ms: compile.as_secs_f64() * 1000.0,
         cache_load: Summary::of(loads),
     })

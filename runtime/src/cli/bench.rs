@@ -239,6 +239,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         &report.fresh_instance,
     ));
     t.add_row(row("reused instance call (floor)", &report.reused_instance));
+    if let Some(alone) = &report.engine_alone {
+        t.add_row(row("engine alone (fresh instance + call)", alone));
+    }
     t.add_row(row(
         "compiled component load from cache",
         &report.cache_load,
@@ -249,6 +252,16 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         report.compile_ms,
         report.fresh_instance.median_us / report.reused_instance.median_us.max(0.001)
     );
+    match &report.engine_alone {
+        Some(alone) => println!(
+            "engine alone: wasmtime's own fresh instance + call with an empty WASI context; \
+             the host adds {:.1} µs (limits, log capture, permission state, output parsing)",
+            report.fresh_instance.median_us - alone.median_us
+        ),
+        None => println!(
+            "engine alone: not measured; the plugin calls a Sluice import, which needs the host"
+        ),
+    }
     Ok(())
 }
 

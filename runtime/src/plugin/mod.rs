@@ -14,7 +14,9 @@
 //! - `capture.rs`: the bounded step log (log import + stdout + stderr).
 //! - `limits.rs`, `manifest.rs`, `error.rs`: limits, manifest validation, errors.
 //! - `registry.rs`: installed and bundled plugins.
+//! - `bare.rs`: the engine alone (no Sluice state), for the step benchmark.
 
+mod bare;
 mod bindings;
 pub mod cache;
 pub mod capture;
@@ -34,6 +36,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Engine, Store, Trap};
 
+pub use self::bare::BareEngine;
 use self::bindings::action::ActionPluginPre;
 use self::bindings::condition::ConditionPluginPre;
 use self::bindings::connector::ConnectorPluginPre;
@@ -410,6 +413,13 @@ impl PluginHost {
             }
         }
         Ok((compile, loads))
+    }
+
+    /// `plugin` linked for bare calls (`sluice bench step`): the engine's own cost of a
+    /// fresh instance and call, without anything Sluice adds.
+    pub fn bare_engine(&self, plugin: &LoadedPlugin) -> Result<BareEngine, PluginHostError> {
+        BareEngine::new(&self.engine, &plugin.pre, self.config.limits)
+            .map_err(|e| PluginHostError::Engine(format!("{e:#}")))
     }
 
     /// A long-lived instance for measuring the per-call floor (`sluice bench step`): every

@@ -1,0 +1,126 @@
+//! The engine alone, for `sluice bench step`: a fresh store, instance and call of a plugin
+//! with nothing of Sluice's around it, so the benchmark can tell the engine's own cost on
+//! this machine from what the host adds (limits, log capture, permission state, parsing
+//! the output).
+//!
+//! The store holds an empty WASI context and the same epoch deadline as a real step; the
+//! Sluice imports (`log`, `jumpcloud`, `http`, `state`) are linked as traps, so a plugin
+//! that calls one cannot be measured this way and the benchmark says so.
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::bindings::{action, condition, connector, sluice::plugin::types as wit};
+use super::engine::ticks;
+use super::{KindPre, Limits};
+
+/// The whole store data of a bare call.
+struct Bare {
+    ctx: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Bare {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+enum Pre {
+    Action(action::ActionPluginPre<Bare>),
+    Condition(condition::ConditionPluginPre<Bare>),
+    Connector(connector::ConnectorPluginPre<Bare>),
+}
+
+/// A plugin linked for bare calls.
+pub struct BareEngine {
+    engine: Engine,
+    pre: Pre,
+    ticks: u64,
+}
+
+impl std::fmt::Debug for BareEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BareEngine").finish_non_exhaustive()
+    }
+}
+
+impl BareEngine {
+    pub(super) fn new(
+        engine: &Engine,
+        kind: &KindPre,
+        limits: Limits,
+    ) -> Result<Self, wasmtime::Error> {
+        let component: &Component = match kind {
+            KindPre::Action(p) => p.instance_pre().component(),
+            KindPre::Condition(p) => p.instance_pre().component(),
+            KindPre::Connector(p) => p.instance_pre().component(),
+        };
+        let mut linker = Linker::<Bare>::new(engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        linker.define_unknown_imports_as_traps(component)?;
+        let instance_pre = linker.instantiate_pre(component)?;
+        let pre = match kind {
+            KindPre::Action(_) => Pre::Action(action::ActionPluginPre::new(instance_pre)?),
+            KindPre::Condition(_) => {
+                Pre::Condition(condition::ConditionPluginPre::new(instance_pre)?)
+            }
+            KindPre::Connector(_) => {
+                Pre::Connector(connector::ConnectorPluginPre::new(instance_pre)?)
+            }
+        };
+        Ok(Self {
+            engine: engine.clone(),
+            pre,
+            ticks: ticks(limits.timeout),
+        })
+    }
+
+    /// One fresh store + instance + call; the output is returned unparsed. An error means
+    /// the plugin trapped or failed, e.g. because it called a Sluice import.
+    pub async fn call(&self, input: &String) -> Result<(), String> {
+        let mut store = Store::new(
+            &self.engine,
+            Bare {
+                ctx: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+            },
+        );
+        store.set_epoch_deadline(self.ticks);
+        store.epoch_deadline_trap();
+        let step = wit::StepInfo {
+            run_id: String::new(),
+            workflow: String::new(),
+            step_id: "bench".into(),
+            attempt: 1,
+        };
+        let failed = |e: wasmtime::Error| format!("{e:#}");
+        let refused = |e: wit::PluginError| format!("{}: {}", e.code, e.message);
+        match &self.pre {
+            Pre::Action(p) => {
+                let i = p.instantiate_async(&mut store).await.map_err(failed)?;
+                let out = i.sluice_plugin_action().call_run(&mut store, &step, input);
+                out.await.map_err(failed)?.map_err(refused)?;
+            }
+            Pre::Condition(p) => {
+                let i = p.instantiate_async(&mut store).await.map_err(failed)?;
+                let out = i
+                    .sluice_plugin_condition()
+                    .call_evaluate(&mut store, &step, input);
+                out.await.map_err(failed)?.map_err(refused)?;
+            }
+            Pre::Connector(p) => {
+                let i = p.instantiate_async(&mut store).await.map_err(failed)?;
+                let out = i
+                    .sluice_plugin_connector()
+                    .call_invoke(&mut store, &step, input);
+                out.await.map_err(failed)?.map_err(refused)?;
+            }
+        }
+        Ok(())
+    }
+}
