@@ -325,14 +325,14 @@ impl JumpCloudClient {
         sandbox: &crate::jumpcloud::sandbox::Sandbox,
         req: &JumpCloudRequest,
     ) -> Result<BrokerResponse, NoResponse> {
-        let exchange = sandbox.exchange(
-            &req.method,
-            &req.path,
-            req.query.clone(),
-            Some(self.cfg.api_key.expose().as_bytes()),
-            self.cfg.org_id.as_deref().map(str::as_bytes),
-            req.body.as_deref().unwrap_or_default().as_bytes(),
-        );
+        let exchange = sandbox.exchange(crate::jumpcloud::sandbox::Incoming {
+            method: &req.method,
+            path: &req.path,
+            query: req.query.clone(),
+            api_key: Some(self.cfg.api_key.expose().as_bytes()),
+            org: self.cfg.org_id.as_deref().map(str::as_bytes),
+            body: req.body.as_deref().unwrap_or_default().as_bytes(),
+        });
         let reply = tokio::time::timeout(self.cfg.timeout, exchange)
             .await
             .map_err(|_| NoResponse {

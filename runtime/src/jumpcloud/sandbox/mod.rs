@@ -214,6 +214,21 @@ fn loggable(req: &Request) -> std::borrow::Cow<'_, Request> {
 /// The log is folded into a new snapshot once it outweighs the snapshot and this.
 const MIN_LOG_BYTES: usize = 4 << 20;
 
+/// A request as it reaches the sandbox's front, from HTTP or in process: the parts
+/// [`Sandbox::exchange`] checks before the directory sees it.
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Vec<(String, String)>,
+    /// The `x-api-key` header, if any.
+    pub api_key: Option<&'a [u8]>,
+    /// The `x-org-id` header, if any.
+    pub org: Option<&'a [u8]>,
+    /// The raw body; empty means none.
+    pub body: &'a [u8],
+}
+
 /// The sandbox server's shared state.
 pub struct Sandbox {
     directory: Mutex<Directory>,
@@ -502,15 +517,15 @@ impl Sandbox {
     /// Everything in front of [`Sandbox::dispatch`], the same whether the request came over
     /// HTTP or in process: the configured latency, the `x-api-key` check, the `x-org-id`
     /// rules, injected faults and the JSON body. A request refused here gets its reply.
-    async fn admit(
-        &self,
-        method: &str,
-        path: &str,
-        query: Vec<(String, String)>,
-        api_key: Option<&[u8]>,
-        org: Option<&[u8]>,
-        body: &[u8],
-    ) -> Result<Request, Reply> {
+    async fn admit(&self, incoming: Incoming<'_>) -> Result<Request, Reply> {
+        let Incoming {
+            method,
+            path,
+            query,
+            api_key,
+            org,
+            body,
+        } = incoming;
         if !self.faults.latency.is_zero() {
             tokio::time::sleep(self.faults.latency).await;
         }
@@ -567,16 +582,8 @@ impl Sandbox {
     /// is handled on the caller's thread (it takes microseconds; the occasional snapshot
     /// of the whole organisation moves off the async worker, see [`blocking`]); a panic
     /// in a handler is a 500, as over HTTP.
-    pub async fn exchange(
-        &self,
-        method: &str,
-        path: &str,
-        query: Vec<(String, String)>,
-        api_key: Option<&[u8]>,
-        org: Option<&[u8]>,
-        body: &[u8],
-    ) -> Reply {
-        match self.admit(method, path, query, api_key, org, body).await {
+    pub async fn exchange(&self, incoming: Incoming<'_>) -> Reply {
+        match self.admit(incoming).await {
             Ok(req) => {
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.dispatch(&req)))
                 {
@@ -604,14 +611,14 @@ impl Sandbox {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let admitted = self
-            .admit(
-                method.as_str(),
-                uri.path(),
+            .admit(Incoming {
+                method: method.as_str(),
+                path: uri.path(),
                 query,
-                headers.get("x-api-key").map(HeaderValue::as_bytes),
-                headers.get("x-org-id").map(HeaderValue::as_bytes),
-                &body,
-            )
+                api_key: headers.get("x-api-key").map(HeaderValue::as_bytes),
+                org: headers.get("x-org-id").map(HeaderValue::as_bytes),
+                body: &body,
+            })
             .await;
         let req = match admitted {
             Ok(req) => req,
