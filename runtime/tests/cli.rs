@@ -276,5 +276,30 @@ fn bench_step_reports_medians() {
     }
     // transform calls no Sluice import, so the engine alone is measured on every iteration.
     assert_eq!(report["engine_alone"]["iterations"], 200, "{report}");
+    // The JumpCloud catalogue is built against a newer WASI 0.2 than the bundled plugins:
+    // both link bare. A plugin that calls no Sluice import is measured bare; one that calls
+    // the JumpCloud import (brokered to the embedded sandbox) has no bare row.
+    let validate = s.json(&[
+        "bench", "step", "--plugin", "user-validate", "--iterations", "20", "--json",
+        "--input-json",
+        r#"{"username":"jane.doe","email":"jane@example.com","first_name":"Jane","last_name":"Doe","department":"Engineering"}"#,
+    ]);
+    assert_eq!(validate["engine_alone"]["iterations"], 20, "{validate}");
+    let get = s.json(&[
+        "bench",
+        "step",
+        "--plugin",
+        "user-get",
+        "--iterations",
+        "20",
+        "--json",
+        "--input-json",
+        r#"{"username":"jane.doe"}"#,
+    ]);
+    assert!(get["engine_alone"].is_null(), "{get}");
+    assert!(
+        get["fresh_instance"]["median_us"].as_f64().unwrap() > 0.0,
+        "{get}"
+    );
     assert!(["pagemap-scan", "default"].contains(&report["memory_path"].as_str().unwrap()));
 }

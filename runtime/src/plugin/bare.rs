@@ -7,6 +7,7 @@
 //! Sluice imports (`log`, `jumpcloud`, `http`, `state`) are linked as traps, so a plugin
 //! that calls one cannot be measured this way and the benchmark says so.
 
+use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -62,7 +63,27 @@ impl BareEngine {
         };
         let mut linker = Linker::<Bare>::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        linker.define_unknown_imports_as_traps(component)?;
+        // Only the Sluice interfaces become traps; WASI imports of any 0.2.x version resolve
+        // to wasmtime-wasi's definitions as they do for real steps.
+        for (name, item) in component.component_type().imports(engine) {
+            let ComponentItem::ComponentInstance(instance) = item.ty else {
+                continue;
+            };
+            if !name.starts_with("sluice:plugin/") {
+                continue;
+            }
+            let mut defined = linker.instance(name)?;
+            for (func, item) in instance.exports(engine) {
+                if let ComponentItem::ComponentFunc(_) = item.ty {
+                    let what = format!("{name}#{func}");
+                    defined.func_new(func, move |_, _, _, _| {
+                        Err(wasmtime::format_err!(
+                            "{what} is not available to the engine alone"
+                        ))
+                    })?;
+                }
+            }
+        }
         let instance_pre = linker.instantiate_pre(component)?;
         let pre = match kind {
             KindPre::Action(_) => Pre::Action(action::ActionPluginPre::new(instance_pre)?),
