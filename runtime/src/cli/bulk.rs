@@ -250,8 +250,9 @@ pub(crate) async fn run_rows(
         }
         println!("{t}");
         println!(
-            "{total} rows in {elapsed:.1} s: {created} created, {partial} partially completed, \
-             {skipped} skipped (already exist), {failed} failed"
+            "{total} row{} in {elapsed:.1} s: {created} created, {partial} partially completed, \
+             {skipped} skipped (already exist), {failed} failed",
+            if total == 1 { "" } else { "s" }
         );
     }
     if failed + partial > 0 {

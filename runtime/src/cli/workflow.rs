@@ -163,10 +163,11 @@ pub(crate) async fn validate_cmd(app: &App, file: &Path, json_out: bool) -> Resu
     if !report.problems.is_empty() {
         return Err(invalid(&report.problems));
     }
+    let steps = count_steps(&loaded.doc);
     println!(
-        "{} is valid ({} steps, runs as {})",
+        "{} is valid ({steps} step{}, runs as {})",
         loaded.doc.name,
-        count_steps(&loaded.doc),
+        if steps == 1 { "" } else { "s" },
         loaded.doc.run_as
     );
     if let Some(role) = report.narrowest_role {

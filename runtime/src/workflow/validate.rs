@@ -643,6 +643,21 @@ fn sub_workflows(
         match source.load(&name) {
             Err(e) => c.report(&here, format!("sub-workflow `{name}`: {e}")),
             Ok((_, sub)) => {
+                // A sub-workflow's steps run under this workflow's role: its plugins'
+                // JumpCloud scopes count here.
+                for spec in plugin_specs(&sub) {
+                    let Some(Ok(info)) = c.plugins.get(&spec) else {
+                        continue;
+                    };
+                    for g in &info.grants {
+                        if let Some(scope) = g.strip_prefix("jumpcloud:") {
+                            c.needed_scopes
+                                .entry(scope.to_owned())
+                                .or_default()
+                                .insert(format!("{} (sub-workflow {name})", info.id));
+                        }
+                    }
+                }
                 chain.push(name);
                 sub_workflows(c, &sub, source, chain);
                 chain.pop();
