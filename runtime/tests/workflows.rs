@@ -241,7 +241,7 @@ fn a_template_error_at_run_time_fails_the_step_with_its_location() {
         failed["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("with.user.email: undefined value"),
+            .starts_with("with.user.email: `${input.user.email}` is undefined"),
         "{failed}"
     );
     assert_eq!(

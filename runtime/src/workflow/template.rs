@@ -244,12 +244,32 @@ fn render_str(s: &str, scope: &Value) -> Result<Value, String> {
         None => minijinja::Value::from(minijinja::value::Serde(scope)),
     };
     if let Some(expr) = &prepared.expr {
-        let value = expr.eval(ctx).map_err(describe)?;
+        let value = expr.eval(ctx).map_err(|e| explain(e, s))?;
+        // Strict mode only fails when an undefined value is used; a lookup that is the
+        // whole value would otherwise become `null` and a typo would pass unnoticed.
+        if value.is_undefined() {
+            return Err(undefined(s));
+        }
         return serde_json::to_value(&value).map_err(|e| e.to_string());
     }
     env.render_str(&source, ctx)
         .map(Value::String)
-        .map_err(describe)
+        .map_err(|e| explain(e, s))
+}
+
+fn undefined(template: &str) -> String {
+    format!(
+        "`{template}` is undefined: no such field or variable (for an optional one write \
+         `{{{{ … | default(none) }}}}`)"
+    )
+}
+
+/// A render error, naming the template when minijinja's message alone would not.
+fn explain(e: minijinja::Error, template: &str) -> String {
+    if e.kind() == minijinja::ErrorKind::UndefinedError {
+        return undefined(template);
+    }
+    describe(e)
 }
 
 fn describe(e: minijinja::Error) -> String {
@@ -465,6 +485,37 @@ mod tests {
         let err = render(&v, &scope()).unwrap_err();
         assert_eq!(err.location, "body.fields[0].summary");
         assert!(err.message.contains("undefined"), "{}", err.message);
+    }
+
+    /// A misspelt field that is the whole value must not quietly become `null` (a `null`
+    /// filter can widen a JumpCloud listing to every user).
+    #[test]
+    fn a_missing_field_as_the_whole_value_is_an_error_naming_it() {
+        for t in [
+            "${input.usernmae}",
+            "{{ input.usernmae }}",
+            "{{ .input.usernmae }}",
+        ] {
+            let err = render(&json!({"username": t}), &scope()).unwrap_err();
+            assert_eq!(err.location, "username");
+            assert!(err.message.contains(t), "{t}: {}", err.message);
+            assert!(err.message.contains("undefined"), "{t}: {}", err.message);
+        }
+        let err = render(&json!("Hello {{ input.nme }}!"), &scope()).unwrap_err();
+        assert!(
+            err.message.contains("Hello {{ input.nme }}!"),
+            "{}",
+            err.message
+        );
+        // An optional field says so.
+        let out = render(&json!("{{ input.usernmae | default(none) }}"), &scope()).unwrap();
+        assert_eq!(out, Value::Null);
+        // A field that is present and null stays null.
+        let scope = json!({"input": {"manager": null}});
+        assert_eq!(
+            render(&json!("${input.manager}"), &scope).unwrap(),
+            Value::Null
+        );
     }
 
     #[test]
