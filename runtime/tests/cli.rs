@@ -206,6 +206,32 @@ fn global_limits_come_from_the_environment() {
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
+/// `sluice … | head` closing the pipe early ends the command quietly (SIGPIPE, as other
+/// Unix tools) instead of a panic in `println!`.
+#[test]
+fn a_closed_output_pipe_ends_the_command_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let s = Sluice::new();
+    s.json(&["plugin", "list", "--json"]);
+    let mut child = s
+        .cmd(&["plugin", "inspect", "transform", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+    assert!(
+        out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
+        "{:?}: {err}",
+        out.status
+    );
+}
+
 #[test]
 fn a_data_dir_in_use_is_reported_plainly() {
     let s = Sluice::new();

@@ -330,6 +330,19 @@ impl App {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Output piped into `head` and the like should end the command quietly when the reader
+    // goes away, as with other Unix tools, not panic in `println!`. Rust starts programs
+    // with SIGPIPE ignored; the servers keep it so (a closed connection is an error they
+    // handle), every other command gets the default back. Sockets are unaffected either
+    // way: Rust writes to them with MSG_NOSIGNAL.
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Serve(_) | Command::Sandbox(_)) {
+        // SAFETY: no other thread exists yet, and this only sets a signal's disposition
+        // back to the system default.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
