@@ -232,6 +232,24 @@ fn john_smith_gets_the_seed_structure_read_back_from_the_directory() {
         "jane.doe@acme.example"
     );
     assert_eq!(n["it_notification"]["sent"], true);
+    // The messages are in the embedded sandbox's outbox, readable after the run.
+    let mail = s.json(&["sandbox", "mail", "--json", "--limit", "0"]);
+    let to = |m: &Value| m["to"][0].as_str().unwrap_or_default().to_owned();
+    let mail = mail.as_array().unwrap();
+    assert!(
+        mail.iter().any(|m| to(m) == "jane.doe@acme.example"),
+        "{mail:#?}"
+    );
+    assert!(
+        mail.iter().any(|m| m["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("john.smith")),
+        "{mail:#?}"
+    );
+    let last = s.json(&["sandbox", "mail", "--json", "--limit", "1"]);
+    assert_eq!(last.as_array().unwrap().len(), 1);
+    assert_eq!(last[0], mail[mail.len() - 1]);
     let audit = &out["audit_trail"];
     assert_eq!(audit["workflow_run_id"], run["run_id"]);
     assert_eq!(audit["initiated_by"], "hr.admin@company.com");

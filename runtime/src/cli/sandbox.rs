@@ -1,5 +1,6 @@
 //! `sluice sandbox`: serve a standalone JumpCloud sandbox (its directory in memory, apart
-//! from any data dir), or `sluice sandbox reset` the embedded one in the data dir.
+//! from any data dir), `sluice sandbox reset` the embedded one in the data dir, or read its
+//! mail outbox with `sluice sandbox mail`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,19 +32,77 @@ pub(crate) struct SandboxArgs {
 enum SandboxCommand {
     /// Put the embedded sandbox of the data dir back to the default organisation.
     Reset,
+    /// The embedded sandbox's mail outbox: what the workflows' email steps sent through
+    /// the built-in `sandbox-mail` connector, newest last.
+    Mail {
+        /// The last N messages (default 20; 0 for all).
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        limit: usize,
+        /// Print the messages as JSON, bodies included.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The embedded sandbox kept in the data dir (not served; for reading or resetting it).
+fn embedded(
+    data_dir: Option<PathBuf>,
+) -> Result<(PathBuf, Arc<crate::store::SledStore>, Sandbox), Failure> {
+    let (dir, store) = App::open_store(data_dir)?;
+    let snapshots: Arc<dyn SnapshotStore> = store.clone();
+    let sandbox = Sandbox::new(
+        seed::default_directory(),
+        "",
+        Faults::default(),
+        Some(snapshots),
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    Ok((dir, store, sandbox))
 }
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<(), Failure> {
+    if let Some(SandboxCommand::Mail { limit, json }) = args.command {
+        let (_, _, sandbox) = embedded(data_dir)?;
+        let outbox = sandbox.outbox();
+        let skip = if limit == 0 {
+            0
+        } else {
+            outbox.len().saturating_sub(limit)
+        };
+        let shown = &outbox[skip..];
+        if json {
+            return super::print_json(&shown);
+        }
+        if shown.is_empty() {
+            println!("the embedded sandbox's outbox is empty");
+            return Ok(());
+        }
+        let text = |m: &serde_json::Value, k: &str| match &m[k] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => String::new(),
+        };
+        let mut t = super::table(["id", "received", "to", "subject"]);
+        for m in shown {
+            t.add_row([
+                text(m, "id"),
+                text(m, "received_at"),
+                text(m, "to"),
+                text(m, "subject"),
+            ]);
+        }
+        println!("{t}");
+        if skip > 0 {
+            println!("{skip} older message(s) not shown (--limit 0 shows all)");
+        }
+        return Ok(());
+    }
     if let Some(SandboxCommand::Reset) = args.command {
-        let (dir, store) = App::open_store(data_dir)?;
-        let snapshots: Arc<dyn SnapshotStore> = store.clone();
-        let sandbox = Sandbox::new(
-            seed::default_directory(),
-            "",
-            Faults::default(),
-            Some(snapshots),
-        )
-        .map_err(|e| anyhow::anyhow!(e))?;
+        let (dir, store, sandbox) = embedded(data_dir)?;
         sandbox.reset().map_err(|e| anyhow::anyhow!(e))?;
         store.flush()?;
         eprintln!(

@@ -135,6 +135,12 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         );
     }
     eprintln!("JumpCloud: {}", app.jumpcloud.description);
+    if let Some((url, key)) = app.jumpcloud.sandbox_access() {
+        eprintln!(
+            "  the sandbox answers at {url} with `x-api-key: {key}` while the service runs \
+             (mail outbox: GET {url}/sandbox/mail; `sluice sandbox mail` after it stops)"
+        );
+    }
     let service = Service::new(
         app.registry.clone(),
         app.store.clone(),

@@ -64,6 +64,14 @@ impl JumpCloudTarget {
         Some((def, key.expose().to_owned()))
     }
 
+    /// The embedded sandbox's URL and API key, for people to reach it while it serves
+    /// (its mail outbox, `POST /sandbox/users/{id}/lockout`). The key is made per process
+    /// and opens only this loopback sandbox.
+    pub fn sandbox_access(&self) -> Option<(String, String)> {
+        let (running, key) = (self.sandbox.as_ref()?, self.sandbox_key.as_ref()?);
+        Some((running.url(), key.expose().to_owned()))
+    }
+
     /// What every run prints so nobody mistakes the sandbox for their organisation.
     pub fn notice(&self) -> Option<String> {
         self.sandbox.as_ref().map(|_| {

@@ -342,6 +342,11 @@ impl Sandbox {
     }
 
     /// Puts the directory back to its seed.
+    /// The mail outbox, oldest first (what `GET /sandbox/mail` answers).
+    pub fn outbox(&self) -> Vec<Value> {
+        self.lock().outbox.clone()
+    }
+
     pub fn reset(&self) -> Result<(), String> {
         let mut d = self.lock();
         *d = self.seed.clone();
