@@ -209,10 +209,20 @@ fn global_limits_come_from_the_environment() {
 /// `sluice … | head` closing the pipe early ends the command quietly (SIGPIPE, as other
 /// Unix tools) instead of a panic in `println!`.
 #[test]
-fn a_closed_output_pipe_ends_the_command_without_a_panic() {
+fn first_use_is_announced_and_a_closed_output_pipe_ends_quietly() {
     use std::os::unix::process::ExitStatusExt;
     let s = Sluice::new();
-    s.json(&["plugin", "list", "--json"]);
+    // The first command of a data dir compiles the bundled plugins and says so; the next
+    // ones load them from the cache quietly.
+    let first = s.run(&["plugin", "list", "--json"]);
+    assert!(first.status.success());
+    assert!(
+        stderr(&first).contains("bundled plugins for first use"),
+        "{}",
+        stderr(&first)
+    );
+    let again = s.run(&["plugin", "list", "--json"]);
+    assert!(!stderr(&again).contains("first use"), "{}", stderr(&again));
     let mut child = s
         .cmd(&["plugin", "inspect", "transform", "--json"])
         .stdout(std::process::Stdio::piped())

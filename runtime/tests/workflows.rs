@@ -314,3 +314,52 @@ fn a_killed_run_resumes_and_each_side_effect_happens_once() {
         "a finished run is not resumed again"
     );
 }
+
+/// `runs list` pages keep their filters; bad paging arguments and acting on a finished run
+/// are refused plainly.
+#[test]
+fn runs_paging_keeps_filters_and_finished_runs_say_so() {
+    let s = Sluice::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let out = s.run(&[
+            "run",
+            "examples/hello.yaml",
+            "--input",
+            "examples/inputs/hello.json",
+            "--json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        ids.push(v["run_id"].as_str().unwrap().to_owned());
+    }
+    let out = s.run(&[
+        "runs",
+        "list",
+        "--workflow",
+        "hello",
+        "--status",
+        "succeeded",
+        "--limit",
+        "2",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "more runs: sluice runs list --workflow hello --status succeeded --limit 2 --after "
+        ),
+        "{text}"
+    );
+    let out = s.run(&["runs", "list", "--limit", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = s.run(&["runs", "list", "--after", "no-such-run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no such run"), "{}", stderr(&out));
+    for verb in ["cancel", "resume"] {
+        let out = s.run(&["runs", verb, &ids[0]]);
+        assert_ne!(out.status.code(), Some(0));
+        let err = stderr(&out);
+        assert!(err.contains("has already finished"), "{verb}: {err}");
+        assert!(!err.contains("resuming"), "{verb}: {err}");
+    }
+}

@@ -22,6 +22,7 @@ pub(crate) enum BenchCommand {
         /// Runs in flight at once (1 to 256).
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=256))]
         concurrency: u64,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -34,6 +35,7 @@ pub(crate) enum BenchCommand {
         /// Clients in flight for the throughput figures (1 to 256).
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=256))]
         concurrency: u64,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -50,6 +52,7 @@ pub(crate) enum BenchCommand {
         /// The input as JSON text (default `{"n": 0}`).
         #[arg(long, value_name = "JSON")]
         input_json: Option<String>,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -73,6 +76,7 @@ pub(crate) enum BenchCommand {
         /// How long to watch the schedules fire.
         #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
         window: std::time::Duration,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -91,6 +95,7 @@ pub(crate) enum BenchCommand {
         /// Measure wasmtime's default memory reset instead of the PAGEMAP_SCAN fast path.
         #[arg(long)]
         no_fast_path: bool,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -18,12 +18,14 @@ pub(crate) enum ConnectorCommand {
     Add(Box<AddArgs>),
     /// The defined connectors.
     List {
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// One connector's definition (the credential is never shown).
     Show {
         name: String,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -66,6 +66,7 @@ enum Command {
     /// Check a workflow file; print every problem, or the narrowest role that covers it.
     Validate {
         file: PathBuf,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -78,6 +79,7 @@ enum Command {
         /// The input as JSON text.
         #[arg(long, value_name = "JSON")]
         input_json: Option<String>,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
         /// With a CSV file or JSON array as input: rows run at once (default 8).
@@ -95,6 +97,7 @@ enum Command {
     /// Provision seed 001's example user (John Smith) in a throwaway sandbox organisation
     /// and print the result: no account, no setup, nothing outside the sandbox changed.
     Demo {
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -290,7 +293,14 @@ impl App {
         };
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {
-            registry: Arc::new(Registry::new(host, store.clone(), data_dir.join("plugins"))),
+            registry: Arc::new(
+                Registry::new(host, store.clone(), data_dir.join("plugins")).on_first_use(|n| {
+                    eprintln!(
+                        "compiling {n} bundled plugins for first use (once per data dir and \
+                         Sluice version; this takes a few seconds)…"
+                    )
+                }),
+            ),
             store,
             jumpcloud,
             data_dir,

@@ -25,11 +25,13 @@ pub(crate) enum PluginCommand {
         /// Replace an installed plugin of the same name and version.
         #[arg(long)]
         replace: bool,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// List bundled and installed plugins.
     List {
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -37,6 +39,7 @@ pub(crate) enum PluginCommand {
     Inspect {
         /// A `.wasm` file, or NAME or NAME@VERSION of a bundled or installed plugin.
         plugin: String,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -55,6 +58,7 @@ pub(crate) enum PluginCommand {
         grants: Vec<String>,
         #[command(flatten)]
         limits: LimitArgs,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -13,6 +13,7 @@ use crate::workflow::model::WorkflowDoc;
 pub(crate) enum TemplateCommand {
     /// The templates, by category.
     List {
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -12,11 +12,13 @@ pub(crate) enum TokenCommand {
     Create {
         #[arg(long)]
         name: String,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// List tokens by name (never the tokens themselves).
     List {
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },

@@ -24,18 +24,20 @@ pub(crate) enum RunsCommand {
         /// queued, running, succeeded, failed, partially_completed or cancelled.
         #[arg(long)]
         status: Option<String>,
-        /// Runs per page.
-        #[arg(long, default_value_t = 50)]
-        limit: usize,
+        /// Runs per page (1 to 1000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        limit: u64,
         /// Start after this run id (the `next` of the previous page).
         #[arg(long)]
         after: Option<String>,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
     /// A run's per-step timeline: inputs, outputs, errors, logs, host calls, durations.
     Show {
         id: String,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -45,6 +47,7 @@ pub(crate) enum RunsCommand {
     /// Resume an interrupted run from its last journaled step.
     Resume {
         id: String,
+        /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -327,7 +330,17 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
                     .map_err(usage)?,
                 unfinished: false,
             };
-            let page = engine.runs(&query, after.as_deref(), limit.max(1))?;
+            if let Some(after) = &after
+                && matches!(
+                    engine.get(after),
+                    Err(crate::engine::EngineError::NoSuchRun(_))
+                )
+            {
+                return Err(usage(format!(
+                    "--after {after}: no such run; give the run id a previous page ended with"
+                )));
+            }
+            let page = engine.runs(&query, after.as_deref(), limit as usize)?;
             if json {
                 let rows: Vec<Value> = page.runs.iter().map(|r| r.row()).collect();
                 return print_json(&json!({"runs": rows, "next": page.next}));
@@ -344,7 +357,18 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
             }
             println!("{t}");
             if let Some(next) = page.next {
-                println!("more runs: sluice runs list --after {next}");
+                // The same filters, from where this page ended.
+                let mut again = String::from("sluice runs list");
+                if let Some(w) = &query.workflow {
+                    again.push_str(&format!(" --workflow {w}"));
+                }
+                if let Some(s) = &status {
+                    again.push_str(&format!(" --status {s}"));
+                }
+                if limit != 50 {
+                    again.push_str(&format!(" --limit {limit}"));
+                }
+                println!("more runs: {again} --after {next}");
             }
             Ok(())
         }
@@ -416,6 +440,9 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
             Ok(())
         }
         RunsCommand::Resume { id, json } => {
+            if engine.get(&id)?.status.is_finished() {
+                return Err(crate::engine::EngineError::Finished(id).into());
+            }
             eprintln!("run {id} resuming");
             let done = engine.execute(&id, &StderrProgress).await?;
             finish(&done, json)

@@ -227,7 +227,7 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error("run {0} does not exist")]
     NoSuchRun(String),
-    #[error("run {0} has finished; nothing to resume")]
+    #[error("run {0} has already finished; there is nothing to cancel or resume")]
     Finished(String),
     #[error("corrupt run record: {0}")]
     Corrupt(String),

@@ -41,6 +41,11 @@ impl ComponentCache {
         Some(dir.join(format!("{digest}-{}.cwasm", self.engine_key)))
     }
 
+    /// Whether a compiled artifact for `digest` is on disk.
+    pub fn has(&self, digest: &str) -> bool {
+        self.path(digest).is_some_and(|p| p.is_file())
+    }
+
     /// The compiled component for `bytes` (whose sha256 is `digest`): from the cache when
     /// present and loadable, else compiled and stored.
     pub fn load(

@@ -179,6 +179,11 @@ impl PluginHost {
         })
     }
 
+    /// Whether the compiled form of the component with sha256 `digest` is in the disk cache.
+    pub fn is_cached(&self, digest: &str) -> bool {
+        self.cache.has(digest)
+    }
+
     /// Which memory path the engine uses.
     pub fn memory_path(&self) -> MemoryPath {
         self.memory_path

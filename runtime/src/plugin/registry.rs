@@ -57,6 +57,9 @@ pub struct Registry {
     blobs: PathBuf,
     loaded: Mutex<HashMap<String, LoadedPlugin>>,
     bundled: OnceCell<Vec<PluginRecord>>,
+    /// Told once when the bundled plugins must be compiled (first use of a data dir or a
+    /// new Sluice version): that takes seconds, and a silent pause looks like a hang.
+    first_use: Option<Box<dyn Fn(usize) + Send + Sync>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -80,7 +83,15 @@ impl Registry {
             blobs,
             loaded: Mutex::new(HashMap::new()),
             bundled: OnceCell::new(),
+            first_use: None,
         }
+    }
+
+    /// Calls `notice` with the number of bundled plugins about to be compiled, when any
+    /// are not in the compile cache yet.
+    pub fn on_first_use(mut self, notice: impl Fn(usize) + Send + Sync + 'static) -> Self {
+        self.first_use = Some(Box::new(notice));
+        self
     }
 
     pub fn host(&self) -> &Arc<PluginHost> {
@@ -109,6 +120,15 @@ impl Registry {
     async fn bundled(&self) -> Result<&Vec<PluginRecord>, PluginHostError> {
         self.bundled
             .get_or_try_init(|| async {
+                if let Some(notice) = &self.first_use {
+                    let uncached = BUNDLED
+                        .iter()
+                        .filter(|(_, b)| !self.host.is_cached(&super::digest(b)))
+                        .count();
+                    if uncached > 0 {
+                        notice(uncached);
+                    }
+                }
                 let mut records = Vec::new();
                 for (file, bytes) in BUNDLED {
                     // Loaded for its manifest only and dropped: keeping all 50 compiled

@@ -511,13 +511,7 @@ pub fn validate(
         }
         Trigger::Schedule { cron, timezone, .. } => {
             if let Err(e) = cron.parse::<cron::Schedule>() {
-                let why = e
-                    .to_string()
-                    .lines()
-                    .filter(|l| !l.trim().is_empty() && l.trim() != "^")
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                c.report("trigger.cron", format!("`{cron}` is not a valid cron expression (sec min hour day month weekday [year]): {why}"));
+                c.report("trigger.cron", cron_problem(cron, &e.to_string()));
             }
             if timezone.parse::<chrono_tz::Tz>().is_err() {
                 c.report(
@@ -664,6 +658,30 @@ fn sub_workflows(
             }
         }
     }
+}
+
+/// Why `cron` does not parse, in words: the crate's message without its echo of the input
+/// and caret line, and the fix for the usual mistake (five fields, without seconds).
+fn cron_problem(cron: &str, crate_message: &str) -> String {
+    let fields = cron.split_whitespace().count();
+    if fields == 5 {
+        return format!(
+            "`{cron}` has 5 fields; Sluice's cron starts with seconds (sec min hour day month \
+             weekday [year]): write `0 {cron}`"
+        );
+    }
+    let why: Vec<&str> = crate_message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "^" && *l != cron.trim())
+        .collect();
+    let why = why.join("; ");
+    let why = why
+        .strip_prefix(cron.trim())
+        .map_or(why.as_str(), str::trim_start);
+    format!(
+        "`{cron}` is not a valid cron expression (sec min hour day month weekday [year]): {why}"
+    )
 }
 
 /// What validation needs to know of each plugin the documents use, resolved from the
