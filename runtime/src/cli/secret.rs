@@ -23,7 +23,11 @@ pub(crate) enum SecretCommand {
     /// `jumpcloud.api_key` or `jumpcloud.org_id`.
     Set { name: String },
     /// The names of the stored secrets (values are never shown).
-    List,
+    List {
+        /// Print JSON (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete a stored secret.
     Remove { name: String },
 }
@@ -68,8 +72,12 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: SecretCommand) -> Result<(), F
             eprintln!("stored secret `{name}` (encrypted)");
             Ok(())
         }
-        SecretCommand::List => {
-            for n in store.secret_names().map_err(anyhow::Error::from)? {
+        SecretCommand::List { json } => {
+            let names = store.secret_names().map_err(anyhow::Error::from)?;
+            if json {
+                return super::print_json(&serde_json::json!({ "secrets": names }));
+            }
+            for n in names {
                 println!("{n}");
             }
             Ok(())

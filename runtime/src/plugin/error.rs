@@ -92,7 +92,7 @@ pub enum PluginHostError {
     NotFound(String),
     #[error("{0} is already installed; remove it first or install with --replace")]
     AlreadyInstalled(String),
-    #[error("give the plugin as NAME@VERSION, e.g. `{0}@1.0.0` (see `sluice plugin list`)")]
+    #[error("give the plugin as NAME@VERSION, e.g. `{0}` (see `sluice plugin list`)")]
     NeedsVersion(String),
     #[error("plugin {0} is bundled with Sluice and cannot be removed or replaced")]
     Bundled(String),

@@ -316,7 +316,12 @@ impl Registry {
     /// Removes `name@version`; the component file goes when no record uses it.
     pub async fn remove(&self, id: &str) -> Result<PluginRecord, PluginHostError> {
         let Some((name, _)) = id.split_once('@') else {
-            return Err(PluginHostError::NeedsVersion(id.to_owned()));
+            // Suggest the version that is installed, when there is one.
+            let example = match self.find(id).await {
+                Ok(r) if !r.bundled => r.id(),
+                _ => format!("{id}@1.0.0"),
+            };
+            return Err(PluginHostError::NeedsVersion(example));
         };
         if self.bundled().await?.iter().any(|b| b.name == name) {
             return Err(PluginHostError::Bundled(id.to_owned()));
