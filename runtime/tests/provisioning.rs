@@ -462,6 +462,8 @@ fn bulk_csv_summarises_created_duplicates_and_bad_rows_exactly() {
     let rows = summary["rows"].as_array().unwrap();
     assert_eq!(rows[38]["code"], "INVALID_USERNAME_FORMAT");
     assert_eq!(rows[39]["code"], "INVALID_INPUT");
+    // Refused by the input checks, the row is still named by its username.
+    assert_eq!(rows[39]["name"], "no.dept", "{}", rows[39]);
     assert!(
         rows[39]["reason"].as_str().unwrap().contains("department"),
         "{}",

@@ -292,10 +292,12 @@ pub(crate) async fn execute_rows(
             let trigger = trigger.clone();
             let check = &check;
             async move {
+                // A row refused by the input checks is still named by its username or email.
+                let named = row.as_ref().ok().map(|v| row_name(n, Some(v)));
                 let outcome = match row.and_then(check) {
                     Err(why) => Outcome {
                         row: n,
-                        name: format!("row {n}"),
+                        name: named.unwrap_or_else(|| format!("row {n}")),
                         result: "failed",
                         run_id: None,
                         code: Some("INVALID_INPUT".into()),

@@ -371,14 +371,22 @@ impl Checker<'_> {
             if let Some(b) = &r.backoff
                 && let Err(e) = humantime::parse_duration(b)
             {
-                self.report(here, format!("`retry.backoff` `{b}`: {e}"));
+                self.report(
+                    here,
+                    format!(
+                        "`retry.backoff` `{b}` is not a duration such as `500ms` or `2s` ({e})"
+                    ),
+                );
             }
         }
         if let Some(t) = &s.timeout {
             match humantime::parse_duration(t) {
                 Ok(d) if d.is_zero() => self.report(here, "`timeout` must be more than zero"),
                 Ok(_) => {}
-                Err(e) => self.report(here, format!("`timeout` `{t}`: {e} (e.g. `30s`, `2m`)")),
+                Err(e) => self.report(
+                    here,
+                    format!("`timeout` `{t}` is not a duration such as `30s` or `2m` ({e})"),
+                ),
             }
         }
         if let Some(OnErrorDoc::Steps(handler)) = &s.on_error {
