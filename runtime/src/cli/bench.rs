@@ -525,13 +525,19 @@ async fn serve(opts: &crate::bench::serve::ServeOptions, json: bool) -> Result<(
         ),
     ]);
     let s = &r.schedules;
+    let lateness = if s.fires == 0 {
+        // Schedule i fires at second i % 60: few schedules and a short window may see none.
+        "no fires in the window (more --schedules or a longer --window)".to_owned()
+    } else {
+        format!(
+            "{} fires; lateness p50 ≤ {:.1} ms, p99 ≤ {:.1} ms",
+            s.fires, s.lateness_p50_ms_at_most, s.lateness_p99_ms_at_most
+        )
+    };
     t.add_row(vec![
         format!("{} schedules ({:.0} s window)", s.schedules, s.window_s),
         format!(
-            "{} fires; lateness p50 ≤ {:.1} ms, p99 ≤ {:.1} ms; created in {:.1} s; RSS {}",
-            s.fires,
-            s.lateness_p50_ms_at_most,
-            s.lateness_p99_ms_at_most,
+            "{lateness}; created in {:.1} s; RSS {}",
             s.create_s,
             mib(s.rss_mib)
         ),
