@@ -9,30 +9,29 @@ use serde::Deserialize;
 use serde_json::Value;
 use sluice_plugin::{Condition, PluginError, Step};
 
-/// The operators.
+/// The operator: `eq`, `ne` (equal / not equal; numbers compare by value, `1` equals
+/// `1.0`), `gt`, `ge`, `lt`, `le` (numbers, or strings in byte order), `contains` (`field`
+/// string contains `value`, `field` array has an element equal to `value`, or `field`
+/// object has the key `value`), `in` (`field` is an element of the `value` array or a
+/// substring of the `value` string), `exists` (`field` is present and not null; with
+/// `value: false`, the opposite), `matches` (`field` matches the regular expression
+/// `value`).
+//
+// The variants carry no doc comments of their own: with them the schema would be a `oneOf`
+// of constants, and a wrong operator would be reported as "not valid under any of the
+// schemas" instead of "not one of [eq, ne, …]".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Operator {
-    /// Equal (numbers compare by value: `1` equals `1.0`).
     Eq,
-    /// Not equal.
     Ne,
-    /// Greater than (numbers, or strings in byte order).
     Gt,
-    /// Greater than or equal.
     Ge,
-    /// Less than.
     Lt,
-    /// Less than or equal.
     Le,
-    /// `field` (string) contains `value` (string), `field` (array) has an element equal to
-    /// `value`, or `field` (object) has the key `value`.
     Contains,
-    /// `field` is an element of `value` (array) or a substring of `value` (string).
     In,
-    /// `field` is present and not null; with `value: false`, the opposite.
     Exists,
-    /// `field` (string) matches the regular expression `value`.
     Matches,
 }
 

@@ -296,8 +296,9 @@ impl App {
             registry: Arc::new(
                 Registry::new(host, store.clone(), data_dir.join("plugins")).on_first_use(|n| {
                     eprintln!(
-                        "compiling {n} bundled plugins for first use (once per data dir and \
-                         Sluice version; this takes a few seconds)…"
+                        "compiling {n} bundled plugin{} for first use (once per data dir and \
+                         Sluice version; this takes a few seconds)…",
+                        if n == 1 { "" } else { "s" }
                     )
                 }),
             ),
