@@ -264,7 +264,8 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
             report.fresh_instance.median_us - alone.median_us
         ),
         None => println!(
-            "engine alone: not measured; the plugin calls a Sluice import, which needs the host"
+            "engine alone: not measured; the plugin does not run without the host (it calls \
+             a Sluice import, or fails bare)"
         ),
     }
     Ok(())

@@ -342,18 +342,17 @@ impl App {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // Output piped into `head` and the like should end the command quietly when the reader
-    // goes away, as with other Unix tools, not panic in `println!`. Rust starts programs
-    // with SIGPIPE ignored; the servers keep it so (a closed connection is an error they
-    // handle), every other command gets the default back. Sockets are unaffected either
-    // way: Rust writes to them with MSG_NOSIGNAL.
-    #[cfg(unix)]
-    if !matches!(cli.command, Command::Serve(_) | Command::Sandbox(_)) {
-        // SAFETY: no other thread exists yet, and this only sets a signal's disposition
-        // back to the system default.
-        unsafe {
-            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    // goes away, as with other Unix tools, not with a panic from `println!`. SIGPIPE stays
+    // ignored (a connection reset by a peer must stay an error, not kill a run); a failed
+    // print to a closed pipe exits with the status a SIGPIPE death would give (141).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or_default();
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(141);
         }
-    }
+        default_hook(info);
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -136,9 +136,16 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
     }
     eprintln!("JumpCloud: {}", app.jumpcloud.description);
     if let Some((url, key)) = app.jumpcloud.sandbox_access() {
+        // The key opens only this loopback sandbox, but it could reset its organisation:
+        // shown to a person at a terminal, not written into service logs.
+        let key = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            format!("`x-api-key: {key}`")
+        } else {
+            "its key (printed when stderr is a terminal)".to_owned()
+        };
         eprintln!(
-            "  the sandbox answers at {url} with `x-api-key: {key}` while the service runs \
-             (mail outbox: GET {url}/sandbox/mail; `sluice sandbox mail` after it stops)"
+            "  the sandbox answers at {url} with {key} while the service runs (mail outbox: \
+             GET {url}/sandbox/mail; `sluice sandbox mail` after it stops)"
         );
     }
     let service = Service::new(

@@ -42,6 +42,7 @@ pub struct BareEngine {
     engine: Engine,
     pre: Pre,
     ticks: u64,
+    timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for BareEngine {
@@ -98,6 +99,7 @@ impl BareEngine {
             engine: engine.clone(),
             pre,
             ticks: ticks(limits.timeout),
+            timeout: limits.timeout,
         })
     }
 
@@ -113,6 +115,13 @@ impl BareEngine {
         );
         store.set_epoch_deadline(self.ticks);
         store.epoch_deadline_trap();
+        // The epoch stops guest code; a guest blocked in a WASI call is stopped here.
+        tokio::time::timeout(self.timeout, self.run(store, input))
+            .await
+            .map_err(|_| format!("no answer within {:?}", self.timeout))?
+    }
+
+    async fn run(&self, mut store: Store<Bare>, input: &String) -> Result<(), String> {
         let step = wit::StepInfo {
             run_id: String::new(),
             workflow: String::new(),

@@ -246,8 +246,9 @@ fn render_str(s: &str, scope: &Value) -> Result<Value, String> {
     if let Some(expr) = &prepared.expr {
         let value = expr.eval(ctx).map_err(|e| explain(e, s))?;
         // Strict mode only fails when an undefined value is used; a lookup that is the
-        // whole value would otherwise become `null` and a typo would pass unnoticed.
-        if value.is_undefined() {
+        // whole value would otherwise become `null` and a typo would pass unnoticed. Other
+        // expressions that yield nothing (`{{ a if cond }}` without `else`) stay `null`.
+        if value.is_undefined() && whole_expression(&source).is_some_and(is_plain_lookup) {
             return Err(undefined(s));
         }
         return serde_json::to_value(&value).map_err(|e| e.to_string());
@@ -255,6 +256,15 @@ fn render_str(s: &str, scope: &Value) -> Result<Value, String> {
     env.render_str(&source, ctx)
         .map(Value::String)
         .map_err(|e| explain(e, s))
+}
+
+/// `input.user.email`: names joined by dots, nothing else.
+fn is_plain_lookup(expr: &str) -> bool {
+    !expr.is_empty()
+        && expr.split('.').all(|seg| {
+            seg.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
 }
 
 fn undefined(template: &str) -> String {
@@ -510,8 +520,11 @@ mod tests {
         // An optional field says so.
         let out = render(&json!("{{ input.usernmae | default(none) }}"), &scope()).unwrap();
         assert_eq!(out, Value::Null);
-        // A field that is present and null stays null.
-        let scope = json!({"input": {"manager": null}});
+        // A field that is present and null stays null, and so does a conditional without
+        // `else` whose condition is false.
+        let scope = json!({"input": {"manager": null, "n": 1}});
+        let out = render(&json!("{{ 'x' if input.n > 1 }}"), &scope).unwrap();
+        assert_eq!(out, Value::Null);
         assert_eq!(
             render(&json!("${input.manager}"), &scope).unwrap(),
             Value::Null

@@ -341,12 +341,12 @@ impl Sandbox {
         f(&mut self.lock())
     }
 
-    /// Puts the directory back to its seed.
     /// The mail outbox, oldest first (what `GET /sandbox/mail` answers).
     pub fn outbox(&self) -> Vec<Value> {
         self.lock().outbox.clone()
     }
 
+    /// Puts the directory back to its seed.
     pub fn reset(&self) -> Result<(), String> {
         let mut d = self.lock();
         *d = self.seed.clone();
