@@ -92,23 +92,24 @@ pub async fn step(
     let mut instance = host.reused_instance(plugin, &ctx).await?;
     // A plugin whose call needs a Sluice import cannot be measured bare; nor one the bare
     // linker cannot link. Either way the row is left out, the rest is measured.
-    let bare = host.bare_engine(plugin).ok();
-    let mut bare_ok = match &bare {
-        Some(b) => b.call(&owned).await.is_ok(),
-        None => false,
+    let mut bare = match host.bare_engine(plugin) {
+        Ok(b) if b.call(&owned).await.is_ok() => Some(b),
+        _ => None,
     };
     for _ in 0..(iterations / 10).clamp(10, 1000) {
         host.call(plugin, &ctx, input).await.result?;
         instance.call(&owned).await?;
-        if let (true, Some(b)) = (bare_ok, &bare) {
-            bare_ok = b.call(&owned).await.is_ok();
+        if let Some(b) = &bare
+            && b.call(&owned).await.is_err()
+        {
+            bare = None;
         }
     }
     // Alternate rounds of both measurements so a noisy neighbour slows both alike.
     let rounds = ROUNDS.min(iterations);
     let mut fresh = Vec::with_capacity(iterations);
     let mut reused = Vec::with_capacity(iterations);
-    let mut alone = Vec::with_capacity(if bare_ok { iterations } else { 0 });
+    let mut alone = Vec::with_capacity(if bare.is_some() { iterations } else { 0 });
     for round in 0..rounds {
         let n = iterations / rounds + usize::from(round < iterations % rounds);
         for _ in 0..n {
@@ -124,12 +125,15 @@ pub async fn step(
             r?;
         }
         for _ in 0..n {
-            let (true, Some(b)) = (bare_ok, &bare) else {
+            let Some(b) = &bare else {
                 break;
             };
             let started = Instant::now();
-            bare_ok = b.call(&owned).await.is_ok();
+            let ok = b.call(&owned).await.is_ok();
             alone.push(started.elapsed());
+            if !ok {
+                bare = None;
+            }
         }
     }
     // A private, fresh directory: nobody else can plant an artifact there.
@@ -151,7 +155,7 @@ pub async fn step(
         deadline_check: "epoch",
         fresh_instance: Summary::of(fresh),
         reused_instance: Summary::of(reused),
-        engine_alone: bare_ok.then(|| Summary::of(alone)),
+        engine_alone: bare.is_some().then(|| Summary::of(alone)),
         compile_ms: compile.as_secs_f64() * 1000.0,
         cache_load: Summary::of(loads),
     })

@@ -70,6 +70,17 @@ impl std::fmt::Debug for Registry {
     }
 }
 
+/// Each bundled component with its sha256, hashed once per process.
+fn bundled_digests() -> &'static [(String, &'static [u8])] {
+    static DIGESTS: std::sync::OnceLock<Vec<(String, &'static [u8])>> = std::sync::OnceLock::new();
+    DIGESTS.get_or_init(|| {
+        BUNDLED
+            .iter()
+            .map(|(_, b)| (super::digest(b), *b))
+            .collect()
+    })
+}
+
 fn io(context: &str, path: &Path, e: std::io::Error) -> PluginHostError {
     PluginHostError::Io(format!("{context} {}: {e}", path.display()))
 }
@@ -121,9 +132,9 @@ impl Registry {
         self.bundled
             .get_or_try_init(|| async {
                 if let Some(notice) = &self.first_use {
-                    let uncached = BUNDLED
+                    let uncached = bundled_digests()
                         .iter()
-                        .filter(|(_, b)| !self.host.is_cached(&super::digest(b)))
+                        .filter(|(d, _)| !self.host.is_cached(d))
                         .count();
                     if uncached > 0 {
                         notice(uncached);
@@ -155,15 +166,7 @@ impl Registry {
     }
 
     fn bundled_bytes(digest: &str) -> Option<&'static [u8]> {
-        static DIGESTS: std::sync::OnceLock<Vec<(String, &'static [u8])>> =
-            std::sync::OnceLock::new();
-        DIGESTS
-            .get_or_init(|| {
-                BUNDLED
-                    .iter()
-                    .map(|(_, b)| (super::digest(b), *b))
-                    .collect()
-            })
+        bundled_digests()
             .iter()
             .find(|(d, _)| d == digest)
             .map(|(_, b)| *b)

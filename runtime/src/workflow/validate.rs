@@ -143,6 +143,18 @@ impl Checker<'_> {
         }
     }
 
+    /// Records the JumpCloud scopes in `grants` as needed by `user` (for the run-as check).
+    fn need_scopes(&mut self, grants: &[String], user: &str) {
+        for g in grants {
+            if let Some(scope) = g.strip_prefix("jumpcloud:") {
+                self.needed_scopes
+                    .entry(scope.to_owned())
+                    .or_default()
+                    .insert(user.to_owned());
+            }
+        }
+    }
+
     fn plugin(&mut self, location: &str, spec: &str, kind: PluginKind, input: Option<&Value>) {
         let info = match self.plugins.get(spec) {
             Some(Ok(info)) => info.clone(),
@@ -167,14 +179,7 @@ impl Checker<'_> {
                 ),
             );
         }
-        for g in &info.grants {
-            if let Some(scope) = g.strip_prefix("jumpcloud:") {
-                self.needed_scopes
-                    .entry(scope.to_owned())
-                    .or_default()
-                    .insert(info.id.clone());
-            }
-        }
+        self.need_scopes(&info.grants, &info.id);
         let input = input.cloned().unwrap_or(Value::Object(Default::default()));
         // Only a static input can be checked before the run; templates are checked then.
         if contains_template(&input) {
@@ -648,16 +653,8 @@ fn sub_workflows(
                 // A sub-workflow's steps run under this workflow's role: its plugins'
                 // JumpCloud scopes count here.
                 for spec in plugin_specs(&sub) {
-                    let Some(Ok(info)) = c.plugins.get(&spec) else {
-                        continue;
-                    };
-                    for g in &info.grants {
-                        if let Some(scope) = g.strip_prefix("jumpcloud:") {
-                            c.needed_scopes
-                                .entry(scope.to_owned())
-                                .or_default()
-                                .insert(format!("{} (sub-workflow {name})", info.id));
-                        }
+                    if let Some(Ok(info)) = c.plugins.get(&spec) {
+                        c.need_scopes(&info.grants, &format!("{} (sub-workflow {name})", info.id));
                     }
                 }
                 chain.push(name);
