@@ -1,6 +1,9 @@
 //! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, and one
 //! component per feature of the JumpCloud catalogue `plugins/jumpcloud` and of the
-//! connector plugins `plugins/connectors`) and embeds them in the `sluice` binary.
+//! connector plugins `plugins/connectors`) and embeds them in the `sluice` binary; embeds
+//! the web console's build too (`build_console.rs`).
+
+mod build_console;
 
 use std::path::Path;
 
@@ -50,4 +53,5 @@ fn main() {
     }
     code.push(']');
     std::fs::write(Path::new(&out_dir).join("bundled.rs"), code).expect("write bundled.rs");
+    build_console::embed(root, Path::new(&out_dir));
 }

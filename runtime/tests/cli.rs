@@ -340,3 +340,278 @@ fn bench_step_reports_medians() {
     );
     assert!(["pagemap-scan", "default"].contains(&report["memory_path"].as_str().unwrap()));
 }
+
+/// The hostile plugin as a different component: a custom section appended changes its
+/// bytes and sha256, not its name, version or manifest.
+fn hostile_variant(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut bytes = std::fs::read(hostile_wasm()).unwrap();
+    let section: &[u8] = b"\x07variantanother build";
+    bytes.push(0);
+    bytes.push(section.len() as u8);
+    bytes.extend_from_slice(section);
+    let path = dir.join("hostile-variant.wasm");
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn plugin_state_has_a_quota_and_belongs_to_the_component() {
+    let s = Sluice::new();
+    let original = hostile_wasm();
+    let original = original.to_str().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let variant = hostile_variant(elsewhere.path());
+    let variant = variant.to_str().unwrap();
+    let record = s.json(&[
+        "plugin",
+        "install",
+        original,
+        "--grant",
+        "state",
+        "--state-max-keys",
+        "20",
+        "--json",
+    ]);
+    assert_eq!(record["state"]["quota"]["max_keys"], 20, "{record}");
+    assert_eq!(record["state"]["quota"]["max_bytes"], 16 << 20, "{record}");
+    let call = |input: &str| {
+        let out = s.run(&["plugin", "call", "hostile", "--input-json", input, "--json"]);
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["result"].clone()
+    };
+    let fill = call(r#"{"mode":"state-fill","arg":{"count":100,"size":8}}"#);
+    assert_eq!(fill["error"]["code"], "STATE_QUOTA", "{fill}");
+    assert_eq!(fill["error"]["details"]["written"], 20, "{fill}");
+    let get = r#"{"mode":"state","arg":{"key":"fill-0"}}"#;
+    assert_eq!(call(get)["output"]["value"], "vvvvvvvv");
+
+    // A different component installed under the same name and version starts empty, and
+    // the administrator is told the state stayed behind.
+    let out = s.run(&[
+        "plugin",
+        "install",
+        variant,
+        "--grant",
+        "state",
+        "--replace",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("was not carried over; give --adopt-state hostile@0.1.0"),
+        "{text}"
+    );
+    assert_eq!(call(get)["output"]["value"], Value::Null);
+    // The original component finds its state again; the other one only when adopted.
+    let out = s.run(&[
+        "plugin",
+        "install",
+        original,
+        "--grant",
+        "state",
+        "--replace",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(call(get)["output"]["value"], "vvvvvvvv");
+    let out = s.run(&[
+        "plugin",
+        "install",
+        variant,
+        "--grant",
+        "state",
+        "--replace",
+        "--adopt-state",
+        "hostile@0.1.0",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(call(get)["output"]["value"], "vvvvvvvv");
+    // The quota is the default again (given at each install), so the state holds more.
+    let more = call(r#"{"mode":"state-fill","arg":{"count":5,"size":8,"prefix":"more"}}"#);
+    assert_eq!(more["output"]["written"], 5, "{more}");
+}
+
+/// `sluice` run under a permissive umask, so what it creates is private only if it makes
+/// it so.
+#[cfg(unix)]
+fn sluice_under_umask_022(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .current_dir(common::workspace())
+        .env("SLUICE_DATA_DIR", data)
+        .env_remove("SLUICE_JUMPCLOUD_API_KEY")
+        .output()
+        .unwrap()
+}
+
+/// Every path under `dir` (itself included) that its group or others can access.
+#[cfg(unix)]
+fn open_to_others(dir: &std::path::Path) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut open = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&p).unwrap();
+        if meta.permissions().mode() & 0o077 != 0 {
+            open.push(format!("{} {:o}", p.display(), meta.permissions().mode()));
+        }
+        if meta.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        }
+    }
+    open
+}
+
+#[cfg(unix)]
+#[test]
+fn the_data_dir_is_private_to_its_owner() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = tempfile::tempdir().unwrap();
+    // A fresh data dir: installed component, compile cache, store (runs, journal, the
+    // embedded sandbox's organisation, tokens).
+    let data = root.path().join("fresh");
+    let wasm = hostile_wasm();
+    for args in [
+        vec![
+            "plugin",
+            "install",
+            wasm.to_str().unwrap(),
+            "--grant",
+            "state",
+        ],
+        vec![
+            "run",
+            "examples/hello.yaml",
+            "--input-json",
+            r#"{"first_name":"Ada","last_name":"Lovelace"}"#,
+        ],
+        vec![
+            "plugin",
+            "call",
+            "user-get",
+            "--input-json",
+            r#"{"username":"jane.doe"}"#,
+        ],
+        vec!["token", "create", "--name", "admin"],
+    ] {
+        let out = sluice_under_umask_022(&data, &args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+    for sub in ["store", "plugins", "cache"] {
+        assert!(data.join(sub).is_dir(), "{sub} was created");
+    }
+    let open = open_to_others(&data);
+    assert!(open.is_empty(), "group/other can reach: {open:#?}");
+
+    // A data dir an older Sluice made under the user's umask is tightened.
+    let old = root.path().join("old");
+    std::fs::create_dir_all(old.join("store")).unwrap();
+    std::fs::write(old.join("store").join("leftover"), "x").unwrap();
+    std::fs::write(old.join("notes.txt"), "not Sluice's").unwrap();
+    for p in [old.clone(), old.join("store")] {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let leftover = old.join("store").join("leftover");
+    std::fs::set_permissions(&leftover, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = sluice_under_umask_022(&old, &["token", "list"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&old), 0o700);
+    assert_eq!(mode(&old.join("store")), 0o700);
+    assert_eq!(mode(&leftover), 0o600);
+}
+
+#[test]
+fn plugin_text_reaches_the_terminal_escaped() {
+    let s = Sluice::new();
+    install_hostile(&s, "state");
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join("escape.yaml");
+    std::fs::write(
+        &wf,
+        "version: 1\n\
+         name: escape\n\
+         trigger: { type: manual }\n\
+         run_as: Read Only\n\
+         steps:\n\
+         \x20 - id: out\n\
+         \x20   uses: hostile\n\
+         \x20   with: { mode: escape }\n\
+         \x20 - id: err\n\
+         \x20   uses: hostile\n\
+         \x20   with: { mode: escape, arg: true }\n\
+         \x20   on_error: continue\n",
+    )
+    .unwrap();
+    let wf = wf.to_str().unwrap();
+    let raw = |what: &str, bytes: &[u8]| {
+        for (b, name) in [(0x1b, "ESC"), (0x07, "BEL"), (b'\r', "CR")] {
+            assert!(
+                !bytes.contains(&b),
+                "{what} printed a raw {name}:\n{}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+    };
+    // The run itself: progress, the partial output and the failure report.
+    let run = s.run(&["run", wf]);
+    assert_eq!(run.status.code(), Some(1), "{}", stderr(&run));
+    raw("run (stdout)", &run.stdout);
+    raw("run (stderr)", &run.stderr);
+    let id = stderr(&run)
+        .lines()
+        .find_map(|l| l.strip_prefix("run ")?.strip_suffix(" started (escape)"))
+        .map(str::to_owned)
+        .expect("the run printed its id");
+
+    let show = s.run(&["runs", "show", &id]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    raw("runs show", &show.stdout);
+    let text = String::from_utf8_lossy(&show.stdout);
+    // What the plugin wrote is all there, made visible.
+    for seen in [
+        r"log \u{1b}]52;c;aGFja2Vk\u{7}\u{1b}[2K\r\u{1b}[8mhidden",
+        r"ESCAPE: error \u{1b}]52",
+    ] {
+        assert!(text.contains(seen), "missing {seen:?} in:\n{text}");
+    }
+    let list = s.run(&["runs", "list"]);
+    raw("runs list", &list.stdout);
+    // JSON is escaped by serde and still parses.
+    let json = s.run(&["runs", "show", &id, "--json"]);
+    raw("runs show --json", &json.stdout);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(v["steps"].to_string().contains("hidden"), "{v}");
+
+    // Bulk: names from the input, reasons from the plugin.
+    let rows = dir.path().join("rows.json");
+    std::fs::write(&rows, r#"[{"username":"evil\u001b[2Kname"}]"#).unwrap();
+    let bulk = s.run(&["run", wf, "--input", rows.to_str().unwrap()]);
+    assert_eq!(bulk.status.code(), Some(1), "{}", stderr(&bulk));
+    raw("bulk summary", &bulk.stdout);
+    assert!(
+        String::from_utf8_lossy(&bulk.stdout).contains(r"evil\u{1b}[2Kname"),
+        "{}",
+        String::from_utf8_lossy(&bulk.stdout)
+    );
+
+    // Validation quoting the workflow file.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "version: 1\nname: broken\ntrigger: { type: manual }\nrun_as: Read Only\n\
+         steps:\n  - id: x\n    uses: \"evil\\e[8mhidden\"\n",
+    )
+    .unwrap();
+    let out = s.run(&["validate", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    raw("validate", &out.stderr);
+    assert!(
+        stderr(&out).contains(r"evil\u{1b}[8mhidden"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -1,5 +1,5 @@
 //! External App Connectors as an admin uses them, against a local HTTP sink on loopback:
-//! seed 003's bodies arrive rendered with the credential the host injected, and the
+//! the example bodies arrive rendered with the credential the host injected, and the
 //! credential is nowhere else — not in the data dir, the run record, the logs, the
 //! plugin's input or output. Refusals (ungranted connector, redirect off the allow-list,
 //! oversized response) leave the host serving.
@@ -196,7 +196,7 @@ fn header<'a>(seen: &'a Seen, name: &str) -> Option<&'a str> {
 }
 
 #[test]
-fn seed_003_bodies_arrive_rendered_and_the_credential_stays_in_the_host() {
+fn connector_bodies_arrive_rendered_and_the_credential_stays_in_the_host() {
     let sink = Sink::start();
     let s = Sluice::new();
     define(&s, &sink);
@@ -245,7 +245,7 @@ fn seed_003_bodies_arrive_rendered_and_the_credential_stays_in_the_host() {
         }})
     );
 
-    // Seed 003's second body, through the `webhook` plugin and an API-key header.
+    // The audit alert's body, through the `webhook` plugin and an API-key header.
     let out = with_key(
         &s,
         &[
@@ -528,5 +528,86 @@ fn bad_definitions_are_usage_errors_that_change_nothing() {
         String::from_utf8_lossy(&s.run(&["secret", "list"]).stdout)
             .trim()
             .is_empty()
+    );
+}
+
+/// A connector plugin step is narrowed to the one defined connector its rendered input
+/// names: `*` (literal, or what a template renders) never keeps `http:*`, and fails before
+/// the plugin runs, with nothing sent anywhere.
+#[test]
+fn a_connector_plugin_step_reaches_exactly_one_named_connector() {
+    let sink = Sink::start();
+    let s = Sluice::new();
+    define(&s, &sink);
+    let dir = tempfile::tempdir().unwrap();
+    let workflow = |name: &str, connector: &str| {
+        let file = dir.path().join(format!("{name}.yaml"));
+        std::fs::write(
+            &file,
+            format!(
+                "version: 1\nname: {name}\ntrigger: {{type: manual}}\nrun_as: Read Only\nsteps:\n  \
+                 - id: call\n    uses: http-request\n    with: {{connector: \"{connector}\", method: GET, path: /narrowed}}\n"
+            ),
+        )
+        .unwrap();
+        file.to_str().unwrap().to_owned()
+    };
+    let run = |file: &str, input: Value| {
+        let out = with_key(
+            &s,
+            &["run", file, "--json", "--input-json", &input.to_string()],
+            &[],
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        (out.status.code(), v, stderr(&out))
+    };
+    let reached = || sink.seen().iter().filter(|r| r.path == "/narrowed").count();
+
+    // A literal `*`: refused by validation, with its location; no run.
+    let wild = workflow("wild", "*");
+    let (code, _, err) = run(&wild, json!({}));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("steps[0] call: with.connector: the step's `connector` is `*`"),
+        "{err}"
+    );
+    let out = s.run(&["validate", &wild]);
+    assert_eq!(out.status.code(), Some(2));
+
+    // A template that renders to `*`, to a pattern, to nothing usable or to an undefined
+    // connector: the step fails with a stable code before the plugin runs.
+    let templated = workflow("templated", "${input.c}");
+    for (c, expected) in [
+        (json!("*"), "INVALID_CONNECTOR"),
+        (json!("ji*"), "INVALID_CONNECTOR"),
+        (json!(["jira", "audit"]), "INVALID_CONNECTOR"),
+        (json!("nope"), "CONNECTOR_NOT_FOUND"),
+    ] {
+        let (code, v, err) = run(&templated, json!({ "c": c }));
+        assert_eq!(code, Some(1), "{c}: {err}");
+        assert_eq!(v["status"], "failed", "{v:#}");
+        let failed = &v["report"]["failed_steps"][0];
+        assert_eq!(failed["error"]["code"], expected, "{c}: {v:#}");
+        let shown = s.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);
+        assert!(
+            !shown.to_string().contains("\"kind\":\"http\""),
+            "{c}: the plugin made no connector call: {shown:#}"
+        );
+    }
+    assert_eq!(reached(), 0, "nothing reached the connector");
+
+    // The same step naming a defined connector works.
+    let (code, v, err) = run(&templated, json!({"c": "jira"}));
+    assert_eq!(code, Some(0), "{err}{v:#}");
+    assert_eq!(v["status"], "succeeded");
+    assert_eq!(reached(), 1);
+    let call = sink
+        .seen()
+        .into_iter()
+        .find(|r| r.path == "/narrowed")
+        .unwrap();
+    assert_eq!(
+        header(&call, "authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
     );
 }

@@ -100,3 +100,85 @@ fn whole_value_templates_keep_the_type_of_any_json() {
     .unwrap();
     eprintln!("templates: {CASES} typed round trips");
 }
+
+/// A duration as a document may spell it: any number with any unit, including numbers far
+/// beyond what any clock can hold.
+fn duration_text() -> impl Strategy<Value = String> {
+    let unit = prop_oneof![
+        Just("ns"),
+        Just("ms"),
+        Just("s"),
+        Just("m"),
+        Just("h"),
+        Just("d"),
+        Just("w")
+    ];
+    let number = prop_oneof![0u64..100_000, any::<u64>(), Just(92_233_720_368_547_758u64)];
+    (number, unit).prop_map(|(n, u)| format!("{n}{u}"))
+}
+
+/// Whatever durations, counts and sizes a document gives, validation either refuses them
+/// with a located problem or accepts values the engine can use without overflow: deadlines
+/// that fit the clock, retry delays that never panic, bounded concurrency.
+#[test]
+fn validated_durations_counts_and_sizes_are_usable_by_the_engine() {
+    use sluice::workflow::validate::{MAX_BACKOFF, MAX_CONCURRENCY, PluginInfo, validate};
+    let ceiling = std::time::Duration::from_secs(15 * 60);
+    let mut plugins = sluice::workflow::validate::PluginTable::new();
+    plugins.insert(
+        "transform".into(),
+        Ok(PluginInfo {
+            id: "transform@0.1.0".into(),
+            kind: sluice::plugin::PluginKind::Action,
+            input_schema: json!({}),
+            grants: Vec::new(),
+        }),
+    );
+    let strategy = (
+        duration_text(),
+        duration_text(),
+        any::<u32>(),
+        any::<u32>(),
+    );
+    let mut r = runner();
+    r.run(&strategy, |(timeout, backoff, attempts, concurrency)| {
+        let text = format!(
+            "version: 1\nname: bounds\ntrigger: {{type: manual}}\nrun_as: Read Only\nsteps:\n\
+             - id: each\n  for_each: '${{input.list}}'\n  concurrency: {concurrency}\n  do:\n\
+             \x20 - id: step\n    uses: transform\n    timeout: {timeout}\n\
+             \x20   retry: {{attempts: {attempts}, backoff: {backoff}}}\n"
+        );
+        let doc = model::parse("bounds.yaml", &text).expect("the document parses");
+        let report = validate("bounds.yaml", &doc, &plugins, None, ceiling);
+        for p in &report.problems {
+            prop_assert!(p.location.starts_with("steps["), "unlocated: {p}");
+        }
+        let step = &doc.steps[0].do_steps.as_ref().unwrap()[0];
+        let t = humantime::parse_duration(step.timeout.as_deref().unwrap());
+        let b = humantime::parse_duration(step.retry.as_ref().unwrap().backoff.as_deref().unwrap());
+        let t_ok = matches!(&t, Ok(d) if !d.is_zero() && *d <= ceiling);
+        let b_ok = matches!(&b, Ok(d) if *d <= MAX_BACKOFF);
+        let a_ok = (1..=20).contains(&attempts);
+        let c_ok = (1..=MAX_CONCURRENCY).contains(&concurrency);
+        prop_assert_eq!(
+            report.problems.is_empty(),
+            t_ok && b_ok && a_ok && c_ok,
+            "{:?}",
+            report.problems
+        );
+        if report.problems.is_empty() {
+            let t = t.unwrap();
+            prop_assert!(std::time::Instant::now().checked_add(t).is_some());
+            prop_assert!(sluice::plugin::engine::ticks(t) < u64::MAX / 2);
+            for attempt in 1..=attempts {
+                for jitter in [0.0, 0.5, 0.999_999_999, 1.0] {
+                    let d = sluice::engine::retry_delay(b.clone().unwrap(), attempt, jitter);
+                    prop_assert!(d <= MAX_BACKOFF);
+                }
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    eprintln!("bounds: {CASES} documents with arbitrary durations and counts");
+}

@@ -1,12 +1,18 @@
-//! The flagship (seed 001) as an admin runs it against the embedded sandbox: John Smith's
-//! provisioning returns the seed's structure with values read back from the directory; the
-//! same input again is refused with nothing changed; a missing group gives the seed's
+//! New-user provisioning as an admin runs it against the embedded sandbox: John Smith's
+//! provisioning returns the full account record with values read back from the directory;
+//! the same input again is refused with nothing changed; a missing group gives the
 //! partial-completion report; bulk CSV provisioning summarises duplicates and bad rows
-//! exactly; `sluice demo` works with nothing set up.
+//! exactly; `sluice demo` works with nothing set up. Against a `sluice sandbox` that
+//! injects rate limits and outages, every run still succeeds and creates its user once; an
+//! outage is reported with advice to retry, not with the step's business remediation; and a
+//! manager email that is no JumpCloud user is notified, with the account created without a
+//! manager and a warning.
 
 mod common;
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
 
 use common::{Sluice, stderr};
 use serde_json::{Value, json};
@@ -59,7 +65,7 @@ fn users(s: &Sluice) -> Vec<String> {
 }
 
 #[test]
-fn john_smith_gets_the_seed_structure_read_back_from_the_directory() {
+fn john_smith_gets_the_full_record_read_back_from_the_directory() {
     let s = Sluice::new();
     let (code, run) = provision(&s, &john());
     assert_eq!(code, Some(0), "{run:#}");
@@ -69,6 +75,7 @@ fn john_smith_gets_the_seed_structure_read_back_from_the_directory() {
         keys(out),
         set(&[
             "success",
+            "warnings",
             "user_info",
             "account_details",
             "security_settings",
@@ -302,6 +309,15 @@ fn john_smith_gets_the_seed_structure_read_back_from_the_directory() {
         report["failed_steps"][0]["error"]["code"],
         "USER_ALREADY_EXISTS"
     );
+    // The step's texts for a duplicate (its `errors.USER_ALREADY_EXISTS`).
+    assert_eq!(
+        report["failed_steps"][0]["remediation"],
+        "Use the existing account, or choose another username and email"
+    );
+    assert_eq!(
+        report["recommended_actions"][0],
+        "Check whether john.smith is the same person"
+    );
     assert_eq!(report["account_created"], false);
     assert_eq!(report["jumpcloud_user_id"], Value::Null);
     assert_eq!(
@@ -314,7 +330,7 @@ fn john_smith_gets_the_seed_structure_read_back_from_the_directory() {
 }
 
 #[test]
-fn a_missing_group_gives_the_seed_partial_completion_report() {
+fn a_missing_group_gives_the_partial_completion_report() {
     let s = Sluice::new();
     let mut input = john();
     input["username"] = json!("john.smith2");
@@ -323,7 +339,7 @@ fn a_missing_group_gives_the_seed_partial_completion_report() {
     input["additional_groups"] = json!(["UG-DevOps"]);
     let out = s.run(&["run", WORKFLOW, "--input-json", &input.to_string()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    // Without --json, stdout is the seed's error JSON itself.
+    // Without --json, stdout is the failure report itself.
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["success"], false);
     assert_eq!(report["partial_completion"], true);
@@ -497,4 +513,339 @@ fn the_demo_runs_with_nothing_set_up() {
     }
     // The demo never touched the data dir's own sandbox organisation.
     assert!(!users(&s).contains(&"john.smith".to_owned()));
+}
+
+const KEY: &str = "sk-live-5d2e8a1f3b7c4e6a9d0b1c2e3f4a5b6c";
+/// Seals the connector credential of the fault tests.
+const SECRET_KEY: &str = "3f1e5d7c9b2a4c6e8f0a1b3c5d7e9f1a2b3c4d5e6f708192a3b4c5d6e7f80912";
+
+/// A `sluice sandbox` child process; killed on drop.
+struct SandboxProcess {
+    child: Child,
+    url: String,
+    /// Kept open: the sandbox prints more and must not meet a closed pipe.
+    _banner: BufReader<std::process::ChildStdout>,
+}
+
+impl SandboxProcess {
+    fn start(faults: &str) -> SandboxProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "sandbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                KEY,
+                "--faults",
+                faults,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sandbox starts");
+        let mut first = String::new();
+        let mut banner = BufReader::new(child.stdout.take().unwrap());
+        banner.read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected sandbox banner: {first}"))
+            .to_owned();
+        SandboxProcess {
+            child,
+            url,
+            _banner: banner,
+        }
+    }
+
+    /// The sandbox's mail outbox.
+    fn mail(&self) -> Vec<Value> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .get(format!("{}/sandbox/mail", self.url))
+                .header("x-api-key", KEY)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            serde_json::from_str(&r.text().await.unwrap()).unwrap()
+        })
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `sluice ARGS` against the sandbox `sb` as the configured JumpCloud, the client's retries
+/// set to `retries`.
+fn against(s: &Sluice, sb: &SandboxProcess, retries: u32, args: &[&str]) -> Output {
+    s.cmd(args)
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
+        .env("SLUICE_JUMPCLOUD_RETRIES", retries.to_string())
+        // The client's default pacing (10 calls/s) is for a real organisation.
+        .env("SLUICE_JUMPCLOUD_RATE_LIMIT", "0")
+        .env("SLUICE_SECRET_KEY", SECRET_KEY)
+        .output()
+        .unwrap()
+}
+
+/// The largest `attempts` anywhere in `v` (the JumpCloud calls of a run record).
+fn most_attempts(v: &Value) -> u64 {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, x)| match (k.as_str(), x) {
+                ("attempts", Value::Number(n)) => n.as_u64().unwrap_or(0),
+                _ => most_attempts(x),
+            })
+            .max()
+            .unwrap_or(0),
+        Value::Array(a) => a.iter().map(most_attempts).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[test]
+fn provisioning_through_jumpcloud_faults_succeeds_and_creates_each_user_once() {
+    // One in five JumpCloud answers is a 429 or a 503. The client retries only twice here
+    // (four times by default), so faults outlast it often enough that the steps' own
+    // retries are what the runs ride on.
+    let jumpcloud = SandboxProcess::start("429=0.1,503=0.1,retry-after=0");
+    // The notifications go to a second sandbox's outbox, without faults: a mail service is
+    // not JumpCloud.
+    let mail = SandboxProcess::start("latency=0ms");
+    let s = Sluice::new();
+    let out = s
+        .cmd(&[
+            "connector",
+            "add",
+            "sandbox-mail",
+            "--base-url",
+            &format!("{}/sandbox/mail", mail.url),
+            "--auth-header",
+            "x-api-key",
+            "--secret-env",
+            "MAIL_KEY",
+        ])
+        .env("SLUICE_SECRET_KEY", SECRET_KEY)
+        .env("MAIL_KEY", KEY)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    const N: usize = 30;
+    let rows: Vec<Value> = (0..N)
+        .map(|i| {
+            json!({"first_name": "Fault", "last_name": format!("N{i}"),
+                   "email": format!("fault.user{i}@company.com"), "username": format!("fault.user{i}"),
+                   "department": "Engineering", "job_title": "Software Developer",
+                   "office_location": "Seattle", "manager_email": "jane.doe@acme.example",
+                   "attributes": {"costCenter": format!("ENG-{i}")}})
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.json");
+    std::fs::write(&path, Value::Array(rows).to_string()).unwrap();
+    let out = against(
+        &s,
+        &jumpcloud,
+        2,
+        &[
+            "run",
+            WORKFLOW,
+            "--input",
+            path.to_str().unwrap(),
+            "--json",
+            "--concurrency",
+            "8",
+        ],
+    );
+    let summary: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("no JSON: {}", stderr(&out)));
+    assert!(out.status.success(), "{summary:#}\n{}", stderr(&out));
+    assert_eq!(
+        (
+            &summary["created"],
+            &summary["failed"],
+            &summary["partially_completed"],
+            &summary["skipped_duplicates"]
+        ),
+        (&json!(N), &json!(0), &json!(0), &json!(0)),
+        "{summary:#}"
+    );
+    // Faults were met: some JumpCloud calls took more than one attempt.
+    let most = summary["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let shown = s.run(&["runs", "show", r["run_id"].as_str().unwrap(), "--json"]);
+            assert!(shown.status.success(), "{}", stderr(&shown));
+            most_attempts(&serde_json::from_slice(&shown.stdout).unwrap())
+        })
+        .max()
+        .unwrap();
+    assert!(most > 1, "no call was retried: the faults were not met");
+    // Each user exists exactly once (the listing itself retries more, to see past faults).
+    let listed = against(
+        &s,
+        &jumpcloud,
+        20,
+        &[
+            "plugin",
+            "call",
+            "user-list",
+            "--input-json",
+            r#"{"fields": "username"}"#,
+            "--json",
+        ],
+    );
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let names: Vec<&str> = listed["result"]["output"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    for i in 0..N {
+        let name = format!("fault.user{i}");
+        assert_eq!(
+            names.iter().filter(|n| **n == name).count(),
+            1,
+            "{name} in {names:?}"
+        );
+    }
+    // Every manager was told.
+    let to_manager = mail
+        .mail()
+        .iter()
+        .filter(|m| m["to"] == json!(["jane.doe@acme.example"]))
+        .count();
+    assert_eq!(to_manager, N);
+}
+
+#[test]
+fn an_outage_at_the_duplicate_check_says_to_retry_later() {
+    let down = SandboxProcess::start("503=1");
+    let s = Sluice::new();
+    let mut input = john();
+    input["username"] = json!("outage.user");
+    input["email"] = json!("outage.user@company.com");
+    let out = against(
+        &s,
+        &down,
+        0,
+        &[
+            "run",
+            WORKFLOW,
+            "--input-json",
+            &input.to_string(),
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["status"], "failed", "{run:#}");
+    let report = &run["report"];
+    let failed = &report["failed_steps"][0];
+    assert_eq!(failed["step"], "duplicate_check", "{report:#}");
+    assert_eq!(failed["error"]["code"], "JUMPCLOUD_UNAVAILABLE");
+    let remediation = failed["remediation"].as_str().unwrap();
+    assert!(
+        remediation.contains("unavailable") && remediation.contains("retry the run"),
+        "{remediation}"
+    );
+    assert!(
+        failed["impact"]
+            .as_str()
+            .unwrap()
+            .contains("JumpCloud did not answer"),
+        "{report:#}"
+    );
+    // The duplicate's advice is not given for an outage.
+    let text = report.to_string();
+    assert!(
+        !text.contains("existing account") && !text.contains("same person"),
+        "{report:#}"
+    );
+    assert_eq!(report["recommended_actions"], json!([remediation]));
+    assert_eq!(report["account_created"], false);
+    // The step was retried before the run gave up.
+    let shown = s.run(&["runs", "show", run["run_id"].as_str().unwrap(), "--json"]);
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let step = shown["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|st| st["step"] == "duplicate_check")
+        .unwrap();
+    assert_eq!(step["attempts"].as_array().unwrap().len(), 4, "{step:#}");
+}
+
+#[test]
+fn an_unknown_manager_is_notified_and_left_off_the_account_with_a_warning() {
+    let s = Sluice::new();
+    let manager = "new.manager@partner.example";
+    let warning = format!(
+        "manager `{manager}` is not a JumpCloud user: the account was created without a manager"
+    );
+    let mut input = john();
+    input["username"] = json!("ann.lee");
+    input["email"] = json!("ann.lee@company.com");
+    input["employee_id"] = json!("EMP-2026-099");
+    input["manager_email"] = json!(manager);
+    let (code, run) = provision(&s, &input);
+    assert_eq!(code, Some(0), "{run:#}");
+    assert_eq!(run["status"], "succeeded", "{run:#}");
+    let out = &run["output"];
+    assert_eq!(out["success"], true);
+    assert_eq!(out["warnings"], json!([warning]));
+    let n = &out["notifications_sent"]["manager_notification"];
+    assert_eq!(
+        (&n["sent"], &n["recipient"]),
+        (&json!(true), &json!(manager))
+    );
+    let mail = s.json(&["sandbox", "mail", "--json", "--limit", "0"]);
+    assert!(
+        mail.as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["to"] == json!([manager])
+                && m["text"].as_str().unwrap_or_default().contains("ann.lee")),
+        "{mail:#}"
+    );
+    let user = s.json(&[
+        "plugin",
+        "call",
+        "user-get",
+        "--input-json",
+        r#"{"username":"ann.lee"}"#,
+        "--json",
+    ]);
+    assert_eq!(user["result"]["output"]["user"]["manager"], Value::Null);
+
+    // A run that does not fully succeed carries the warning in its failure report too.
+    input["username"] = json!("bo.li");
+    input["email"] = json!("bo.li@company.com");
+    input["employee_id"] = json!("EMP-2026-100");
+    input["additional_groups"] = json!(["UG-DevOps"]);
+    let (code, run) = provision(&s, &input);
+    assert_eq!(code, Some(1), "{run:#}");
+    assert_eq!(run["status"], "partially_completed", "{run:#}");
+    assert_eq!(run["report"]["account_created"], true);
+    assert_eq!(run["report"]["warnings"], json!([warning]), "{run:#}");
+    // A manager who is a JumpCloud user is set, with no warning.
+    let (_, john) = provision(&s, &john());
+    assert_eq!(john["output"]["warnings"], json!([]));
 }

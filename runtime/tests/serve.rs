@@ -570,15 +570,30 @@ steps:
     );
 }
 
-#[test]
-fn webhooks_need_the_right_signature_and_can_answer_with_the_output() {
-    let s = Sluice::new();
-    let admin = token(&s, "admin");
-    let server = Server::start(&s, &[]);
-    let api = Http::new(&server.url, Some(&admin));
-    let hook = |name: &str, respond: bool| {
-        format!(
-            r#"
+/// The Standard Webhooks headers of message `id` with `body`, signed now under `secret`.
+fn signed(secret: &str, id: &str, body: &[u8]) -> Vec<(&'static str, String)> {
+    sluice::trigger::webhook::headers(secret, id, body)
+        .expect("a whsec_ secret")
+        .to_vec()
+}
+
+impl Http {
+    /// `POST /hooks/NAME` with `body` and `headers`.
+    fn hook(&self, name: &str, body: &[u8], headers: &[(&str, String)]) -> (u16, Value) {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.send(
+            "POST",
+            &format!("/hooks/{name}"),
+            Some(body.to_vec()),
+            &headers,
+        )
+    }
+}
+
+/// A webhook-triggered workflow greeting `input.user`.
+fn greet_hook(name: &str, respond: bool) -> String {
+    format!(
+        r#"
 version: 1
 name: {name}
 trigger: {{ type: webhook, respond_with_output: {respond} }}
@@ -589,14 +604,23 @@ steps:
     with: {{ greeting: "hello {{{{ input.user }}}}" }}
 output: ${{steps.shape.output}}
 "#
-        )
-    };
+    )
+}
+
+#[test]
+fn webhooks_need_the_right_signature_and_can_answer_with_the_output() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let hook = greet_hook;
     let (status, v) = api.post("/api/v1/workflows", &hook("greet", true));
     assert_eq!(status, 201, "{v}");
     let secret = v["webhook_secret"]
         .as_str()
         .expect("the signing secret, once")
         .to_owned();
+    assert!(secret.starts_with("whsec_"), "{secret}");
     assert!(
         api.get("/api/v1/workflows/greet")
             .1
@@ -606,90 +630,74 @@ output: ${{steps.shape.output}}
     let body = br#"{"user": "jsmith"}"#;
     let anon = Http::new(&server.url, None);
 
-    for sig in [
-        None,
-        Some("sha256=00".to_owned()),
-        Some(sluice::trigger::webhook::sign(b"wrong", body)),
+    let wrong = "whsec_c2VjcmV0LWtleS1vZi1hbm90aGVyLXdvcmtmbG93IQ==";
+    let mut unsigned = signed(&secret, "m0", body);
+    unsigned.retain(|(k, _)| *k != "webhook-signature");
+    for headers in [
+        vec![],
+        unsigned,
+        signed(&secret, "m0", body)
+            .into_iter()
+            .map(|(k, v)| match k {
+                "webhook-signature" => (k, "v1,AAAA".to_owned()),
+                _ => (k, v),
+            })
+            .collect(),
+        signed(wrong, "m0", body),
     ] {
-        let headers: Vec<(&str, &str)> = sig
-            .iter()
-            .map(|s| ("x-sluice-signature", s.as_str()))
-            .collect();
-        let (status, v) = anon.send("POST", "/hooks/greet", Some(body.to_vec()), &headers);
+        let (status, v) = anon.hook("greet", body, &headers);
         assert_eq!(status, 401, "{v}");
+        assert_eq!(v["error"]["code"], "BAD_SIGNATURE", "{v}");
     }
     assert!(
         api.runs_of("greet").is_empty(),
         "no run for a bad signature"
     );
 
-    let good = sluice::trigger::webhook::sign(secret.as_bytes(), body);
-    let (status, v) = anon.send(
-        "POST",
-        "/hooks/greet",
-        Some(body.to_vec()),
-        &[("x-sluice-signature", &good)],
-    );
+    let (status, v) = anon.hook("greet", body, &signed(&secret, "m1", body));
     assert_eq!(status, 200, "{v}");
     assert_eq!(v, json!({"greeting": "hello jsmith"}));
     assert_eq!(api.runs_of("greet").len(), 1, "exactly one run");
-    // A tampered body with the old signature is refused.
-    let (status, _) = anon.send(
-        "POST",
-        "/hooks/greet",
-        Some(br#"{"user": "root"}"#.to_vec()),
-        &[("x-sluice-signature", &good)],
+    // A tampered body with a signature of the original is refused.
+    let (status, _) = anon.hook(
+        "greet",
+        br#"{"user": "root"}"#,
+        &signed(&secret, "m2", body),
     );
     assert_eq!(status, 401);
     assert_eq!(api.runs_of("greet").len(), 1);
-    // A new version answers at once; a disabled workflow is not found; enabled again, it
-    // answers (the service keeps decoded workflows only until the next change).
+    // A new version answers at once; a disabled workflow answers as a bad signature does;
+    // enabled again, it answers (the service keeps decoded workflows only until the next
+    // change).
     let (status, v) = api.put(
         "/api/v1/workflows/greet",
         &hook("greet", true).replace("hello", "welcome"),
     );
     assert_eq!(status, 200, "{v}");
-    let call = || {
-        anon.send(
-            "POST",
-            "/hooks/greet",
-            Some(body.to_vec()),
-            &[("x-sluice-signature", &good)],
-        )
-    };
-    assert_eq!(call(), (200, json!({"greeting": "welcome jsmith"})));
+    let call = |id: &str| anon.hook("greet", body, &signed(&secret, id, body));
+    assert_eq!(call("m3"), (200, json!({"greeting": "welcome jsmith"})));
     assert_eq!(api.post("/api/v1/workflows/greet/disable", "").0, 200);
-    assert_eq!(call().0, 404);
+    assert_eq!(call("m4").0, 401);
     assert_eq!(api.post("/api/v1/workflows/greet/enable", "").0, 200);
-    assert_eq!(call().0, 200);
+    assert_eq!(call("m5").0, 200);
     assert_eq!(api.runs_of("greet").len(), 3);
 
     // Accept-and-return mode: 202 with the run id.
     let (_, v) = api.post("/api/v1/workflows", &hook("greet-async", false));
     let secret2 = v["webhook_secret"].as_str().unwrap().to_owned();
-    let sig = sluice::trigger::webhook::sign(secret2.as_bytes(), body);
-    let (status, v) = anon.send(
-        "POST",
-        "/hooks/greet-async",
-        Some(body.to_vec()),
-        &[("x-sluice-signature", &sig)],
-    );
+    let (status, v) = anon.hook("greet-async", body, &signed(&secret2, "a1", body));
     assert_eq!(status, 202, "{v}");
     let done = api.finished(v["run_id"].as_str().unwrap());
     assert_eq!(done["run"]["output"], json!({"greeting": "hello jsmith"}));
+    assert_eq!(done["run"]["trigger"]["webhook_id"], "a1");
 
     // Rotation: the old secret stops working.
     let (status, v) = api.post("/api/v1/workflows/greet-async/webhook-secret", "");
     assert_eq!(status, 200);
     assert_ne!(v["webhook_secret"].as_str().unwrap(), secret2);
     assert_eq!(
-        anon.send(
-            "POST",
-            "/hooks/greet-async",
-            Some(body.to_vec()),
-            &[("x-sluice-signature", &sig)]
-        )
-        .0,
+        anon.hook("greet-async", body, &signed(&secret2, "a2", body))
+            .0,
         401
     );
     assert_eq!(
@@ -697,15 +705,284 @@ output: ${{steps.shape.output}}
         200
     );
     assert_eq!(
-        anon.send(
-            "POST",
-            "/hooks/nope",
-            Some(body.to_vec()),
-            &[("x-sluice-signature", &sig)]
-        )
-        .0,
-        404
+        anon.hook("nope", body, &signed(&secret2, "a3", body)).0,
+        401
     );
+    server.stop();
+}
+
+// ---- Webhook replay protection and the HTTP listener's limits ----
+
+#[test]
+fn a_signed_webhook_message_starts_one_run_even_when_sent_again_after_a_restart() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let (status, v) = api.post("/api/v1/workflows", &greet_hook("echo", false));
+    assert_eq!(status, 201, "{v}");
+    let secret = v["webhook_secret"].as_str().unwrap().to_owned();
+    let manual = "version: 1\nname: by-hand\ntrigger: { type: manual }\nrun_as: Read Only\n\
+                  steps:\n  - id: a\n    uses: transform\n    with: { a: 1 }\n";
+    assert_eq!(api.post("/api/v1/workflows", manual).0, 201);
+    let anon = Http::new(&server.url, None);
+    let body = br#"{"user": "jsmith"}"#;
+
+    // A captured message sent again starts nothing.
+    let captured = signed(&secret, "msg_1", body);
+    let (status, v) = anon.hook("echo", body, &captured);
+    assert_eq!(status, 202, "{v}");
+    let (status, v) = anon.hook("echo", body, &captured);
+    assert_eq!(status, 409, "{v}");
+    assert_eq!(v["error"]["code"], "WEBHOOK_REPLAYED", "{v}");
+    assert_eq!(api.runs_of("echo").len(), 1);
+
+    // Several signatures (a sender rotating keys): one right one is enough.
+    let mut rotating = signed(&secret, "msg_2", body);
+    rotating[2].1 = format!("v1,bm90IHRoaXMgb25l {}", rotating[2].1);
+    assert_eq!(anon.hook("echo", body, &rotating).0, 202);
+
+    // Signed right but outside the 5 minute tolerance, either way.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for ts in [now - 301, now + 301] {
+        let sig = sluice::trigger::webhook::sign(&secret, "msg_3", ts, body).unwrap();
+        let headers = [
+            ("webhook-id", "msg_3".to_owned()),
+            ("webhook-timestamp", ts.to_string()),
+            ("webhook-signature", sig),
+        ];
+        let (status, v) = anon.hook("echo", body, &headers);
+        assert_eq!(status, 401, "{v}");
+        assert_eq!(
+            v["error"]["code"], "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+            "{v}"
+        );
+    }
+
+    // A name with no webhook workflow gets the bad signature's answer, word for word.
+    let bad = anon.hook("echo", body, &signed(&secret, "msg_4", b"{}"));
+    assert_eq!(bad.0, 401, "{}", bad.1);
+    for name in ["no-such-workflow", "by-hand"] {
+        assert_eq!(anon.hook(name, body, &captured), bad, "{name}");
+        assert_eq!(anon.hook(name, body, &[]), bad, "{name}");
+    }
+    assert_eq!(api.runs_of("echo").len(), 2);
+    server.stop();
+
+    // The ids outlive the process: after a restart the captured message still starts
+    // nothing, and a new one does.
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let anon = Http::new(&server.url, None);
+    let (status, v) = anon.hook("echo", body, &captured);
+    assert_eq!(status, 409, "{v}");
+    assert_eq!(
+        anon.hook("echo", body, &signed(&secret, "msg_5", body)).0,
+        202
+    );
+    assert_eq!(api.runs_of("echo").len(), 3);
+    server.stop();
+}
+
+/// Sends `bytes` into `stream` one at a time, `every` apart, reading what comes back, until
+/// the server closes the connection or all are sent. Returns what was read, how many bytes
+/// were sent and whether (and after how long) the server closed it.
+fn trickle(
+    stream: &mut std::net::TcpStream,
+    bytes: &[u8],
+    every: Duration,
+) -> (Vec<u8>, usize, Option<Duration>) {
+    use std::io::{ErrorKind, Read, Write};
+    let started = Instant::now();
+    stream.set_read_timeout(Some(every)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    for (sent, b) in bytes.iter().enumerate() {
+        if stream.write_all(&[*b]).is_err() {
+            return (got, sent, Some(started.elapsed()));
+        }
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => return (got, sent + 1, Some(started.elapsed())),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => break,
+                Err(_) => return (got, sent + 1, Some(started.elapsed())),
+            }
+        }
+    }
+    (got, bytes.len(), None)
+}
+
+/// Reads from `stream` until the server closes it or `within` passes; returns what was
+/// read and whether it closed.
+fn read_until_closed(stream: &mut std::net::TcpStream, within: Duration) -> (Vec<u8>, bool) {
+    use std::io::{ErrorKind, Read};
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return (got, true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return (got, true),
+        }
+    }
+    (got, false)
+}
+
+/// Reads one HTTP answer from `stream` (its head, then `content-length` bytes of body)
+/// within `within`; `None` unless it came whole.
+fn read_answer(stream: &mut std::net::TcpStream, within: Duration) -> Option<String> {
+    use std::io::{ErrorKind, Read};
+    let deadline = Instant::now() + within;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.strip_prefix("content-length:")?
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                })
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return Some(text);
+            }
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[test]
+fn slow_headers_slow_bodies_and_idle_connections_are_cut_off_and_normal_requests_still_work() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let s = Sluice::new();
+    let server = Server::start(
+        &s,
+        &[
+            "--header-read-timeout",
+            "1s",
+            "--body-read-timeout",
+            "1s",
+            "--idle-timeout",
+            "1s",
+        ],
+    );
+    let addr = server.url.strip_prefix("http://").unwrap().to_owned();
+    let anon = Http::new(&server.url, None);
+
+    // Headers trickled a byte every 250 ms (they would take 9 s): cut off after about 1 s,
+    // unanswered.
+    let head = b"GET /healthz HTTP/1.1\r\nhost: sluice.test\r\n\r\n";
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    let (got, sent, closed) = trickle(&mut slow, head, Duration::from_millis(250));
+    let after = closed.expect("the slow client is disconnected before its headers are done");
+    assert!(sent < head.len(), "sent {sent} of {} bytes", head.len());
+    assert!(
+        after >= Duration::from_millis(900) && after < Duration::from_secs(5),
+        "closed after {after:?}"
+    );
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+
+    // A body trickled after its headers: 408 after about 1 s, and the connection closes.
+    let mut slow = TcpStream::connect(&addr).unwrap();
+    slow.write_all(
+        b"POST /hooks/anything HTTP/1.1\r\nhost: sluice.test\r\ncontent-type: application/json\r\n\
+          content-length: 100\r\n\r\n",
+    )
+    .unwrap();
+    let (got, sent, closed) = trickle(&mut slow, &[b' '; 40], Duration::from_millis(250));
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("REQUEST_BODY_TIMEOUT"), "{text}");
+    assert!(
+        sent < 40 && closed.is_some(),
+        "sent {sent}, closed {closed:?}"
+    );
+
+    // A keep-alive connection: answered, then closed after about 1 s without a request.
+    let mut idle = TcpStream::connect(&addr).unwrap();
+    idle.write_all(head).unwrap();
+    let answer = read_answer(&mut idle, Duration::from_secs(5)).expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let answered = Instant::now();
+    let (got, closed) = read_until_closed(&mut idle, Duration::from_secs(5));
+    assert!(closed, "the idle connection is closed");
+    assert!(got.is_empty(), "{}", String::from_utf8_lossy(&got));
+    let after = answered.elapsed();
+    assert!(
+        after >= Duration::from_millis(900),
+        "closed after {after:?}"
+    );
+
+    // Requests that keep to the limits are answered, several on one connection.
+    for _ in 0..3 {
+        let (status, v) = anon.get("/healthz");
+        assert_eq!(status, 200, "{v}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let mut keep = TcpStream::connect(&addr).unwrap();
+    for _ in 0..3 {
+        keep.write_all(head).unwrap();
+        let answer = read_answer(&mut keep, Duration::from_secs(5)).expect("an answer");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    server.stop();
+}
+
+#[test]
+fn connections_beyond_the_limit_wait_until_one_closes() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let s = Sluice::new();
+    let server = Server::start(&s, &["--max-connections", "2"]);
+    let addr = server.url.strip_prefix("http://").unwrap().to_owned();
+    let request = b"GET /healthz HTTP/1.1\r\nhost: sluice.test\r\n\r\n";
+    let answered = |stream: &mut TcpStream, within: Duration| {
+        read_answer(stream, within).is_some_and(|a| a.starts_with("HTTP/1.1 200"))
+    };
+    // Two keep-alive connections, answered and left open, take both places.
+    let mut first = TcpStream::connect(&addr).unwrap();
+    let mut second = TcpStream::connect(&addr).unwrap();
+    for c in [&mut first, &mut second] {
+        c.write_all(request).unwrap();
+        assert!(answered(c, Duration::from_secs(5)));
+    }
+    // A third connects (the backlog takes it) but is not served while they stay open...
+    let mut third = TcpStream::connect(&addr).unwrap();
+    third.write_all(request).unwrap();
+    assert!(
+        !answered(&mut third, Duration::from_millis(1500)),
+        "served beyond the limit"
+    );
+    // ... and is as soon as one closes.
+    drop(first);
+    assert!(answered(&mut third, Duration::from_secs(5)));
     server.stop();
 }
 
@@ -911,5 +1188,51 @@ steps:
     let (status, v) = api.post(&format!("/api/v1/runs/{queued}/cancel"), "");
     assert_eq!(status, 200, "{v}");
     assert_eq!(api.finished(&queued)["run"]["status"], "cancelled");
+    server.stop();
+}
+
+/// Plugins that spin never stall the service: with 4× as many looping steps as the machine
+/// has cores, health checks and the API still answer quickly (a generous bound here; the
+/// figures are `sluice bench isolation`'s), and every loop still ends at its deadline with
+/// `PLUGIN_TIMEOUT`. Before the guest pool, each request waited for the loops' deadlines.
+#[test]
+fn looping_plugins_do_not_stall_the_service() {
+    let s = Sluice::new();
+    common::install_hostile(&s, "state");
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let spin = "version: 1\nname: spin\ntrigger: {type: manual}\nrun_as: Read Only\nsteps:\n\
+                - id: spin\n  uses: hostile\n  timeout: 4s\n  with: {mode: loop}\n";
+    assert_eq!(api.post("/api/v1/workflows", spin).0, 201);
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let started = Instant::now();
+    let runs: Vec<String> = (0..4 * cores)
+        .map(|_| {
+            let (status, v) = api.post("/api/v1/workflows/spin/runs", "{}");
+            assert_eq!(status, 202, "{v}");
+            v["run_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    // Let the loops take the guest pool, then probe while they spin.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut worst = Duration::ZERO;
+    while started.elapsed() < Duration::from_secs(3) {
+        for path in ["/healthz", "/api/v1/workflows"] {
+            let t = Instant::now();
+            assert_eq!(api.get(path).0, 200);
+            worst = worst.max(t.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        worst < Duration::from_millis(1000),
+        "the service took {worst:?} to answer while plugins spun"
+    );
+    for id in runs {
+        let v = api.finished(&id);
+        assert_eq!(v["run"]["status"], "failed", "{v}");
+        assert!(v.to_string().contains("PLUGIN_TIMEOUT"), "{v}");
+    }
     server.stop();
 }

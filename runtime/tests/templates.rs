@@ -1,11 +1,15 @@
 //! The template catalogue: at least 10 templates across the three categories; each one
 //! written out with `sluice template use` validates and runs against the embedded sandbox
-//! with the example input written beside it, doing what it says.
+//! with the example input written beside it, doing what it says; and every step of theirs
+//! (and of the examples) that calls JumpCloud rides out temporary errors with retries.
 
 mod common;
 
-use common::{Sluice, stderr};
+use std::collections::BTreeSet;
+
+use common::{Sluice, stderr, workspace};
 use serde_json::{Value, json};
+use sluice::workflow::{catalogue, model, validate};
 
 #[test]
 fn every_template_is_listed_written_validated_and_run() {
@@ -122,4 +126,65 @@ fn every_template_is_listed_written_validated_and_run() {
     assert!(stderr(&out).contains("exists"));
     let out = s.run(&["template", "show", "no-such-template"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A rate limit or an outage that outlasts the JumpCloud client's own retries must not end
+/// a run: every step whose plugin calls JumpCloud retries, with a backoff.
+#[test]
+fn every_jumpcloud_step_retries_with_backoff() {
+    let s = Sluice::new();
+    let plugins = s.json(&["plugin", "list", "--json"]);
+    let calls_jumpcloud: BTreeSet<String> = plugins
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            p["grants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g.as_str().unwrap().starts_with("jumpcloud:"))
+        })
+        .map(|p| p["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        calls_jumpcloud.contains("user-create"),
+        "{calls_jumpcloud:?}"
+    );
+    let mut sources: Vec<(String, String)> = catalogue::TEMPLATES
+        .iter()
+        .map(|t| ("template".to_owned(), t.source.to_owned()))
+        .collect();
+    for e in std::fs::read_dir(workspace().join("examples")).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_some_and(|x| x == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            sources.push((path.display().to_string(), text));
+        }
+    }
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for (file, text) in &sources {
+        let doc = model::parse(file, text).unwrap();
+        validate::visit(&doc.steps, &mut |step| {
+            let Some(uses) = &step.uses else { return };
+            if !calls_jumpcloud.contains(uses.split('@').next().unwrap()) {
+                return;
+            }
+            checked += 1;
+            let ok = step
+                .retry
+                .as_ref()
+                .is_some_and(|r| r.attempts >= 3 && r.backoff.is_some());
+            if !ok {
+                missing.push(format!("{} > {}", doc.name, step.id));
+            }
+        });
+    }
+    assert!(checked >= 25, "{checked} JumpCloud steps");
+    assert_eq!(
+        missing,
+        Vec::<String>::new(),
+        "steps without retries and backoff"
+    );
 }

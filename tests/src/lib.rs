@@ -4,7 +4,8 @@
 //! # Layout
 //! - this file: helpers;
 //! - `tests/sandbox.rs`: the hostile-plugin suite (every limit and permission check);
-//! - `tests/install.rs`: what the registry refuses and what it keeps.
+//! - `tests/install.rs`: what the registry refuses and what it keeps;
+//! - `tests/hardening.rs`: looping plugins, panicking runs and oversized plugin errors.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -261,7 +261,7 @@ async fn every_catalogue_plugin_works_against_the_sandbox_over_http() {
         )["changed"],
         true
     );
-    // The provisioning steps (seed 001).
+    // The new-user provisioning steps.
     assert_eq!(
         run!(
             "user-check-unique",
@@ -461,4 +461,66 @@ async fn the_broker_retries_faults_and_reports_attempts() {
         retried > 5,
         "with half the answers faulted, retries happen ({retried})"
     );
+}
+
+/// The catalogue's plugins that link objects declare both ends, so they work with what
+/// they declare (the test above) and nothing less, and validation names a role that
+/// covers both ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linking_plugins_declare_both_ends_and_help_desk_cannot_bind_devices() {
+    use sluice::workflow::validate::narrowest_role;
+    let rig = Rig::new().await;
+    let edges = || rig.sandbox.sandbox.with_directory(|d| d.edges.clone());
+    let before = edges();
+    let bind = json!({"hostname": "SEA-WS-015", "username": "jane.doe", "sudo": true});
+    // Help Desk manages users, not devices.
+    let out = rig
+        .call_as("device-bind-user", bind.clone(), Some(Role::HelpDesk))
+        .await;
+    let e = out.result.unwrap_err();
+    assert_eq!(e.code, "PERMISSION_DENIED");
+    assert!(
+        e.message.contains("jumpcloud:systems") && e.message.contains("Help Desk"),
+        "{}",
+        e.message
+    );
+    // What device-bind-user used to declare (`users`, `systems.readonly`) cannot bind.
+    let out = rig
+        .host
+        .call(
+            rig.plugin("device-bind-user"),
+            &ctx(
+                &["jumpcloud:users", "jumpcloud:systems.readonly"],
+                Some(Role::Administrator),
+                Limits::DEFAULT,
+            ),
+            &bind.to_string(),
+        )
+        .await;
+    assert_eq!(out.result.unwrap_err().code, "PERMISSION_DENIED");
+    assert!(edges() == before, "nothing was bound");
+    // The narrowest role for a workflow using each plugin.
+    for (name, role) in [
+        ("device-bind-user", Role::Manager),
+        ("device-group-add", Role::Manager),
+        ("policy-bind", Role::Manager),
+        ("app-bind-group", Role::Manager),
+        ("group-add-member", Role::Manager),
+        ("user-deactivate", Role::Manager),
+        ("user-create", Role::Manager),
+        ("user-ldap-bind", Role::Administrator),
+        ("user-suspend", Role::HelpDesk),
+        ("user-reset-mfa", Role::HelpDesk),
+        ("user-devices", Role::ReadOnly),
+        ("user-access-report", Role::ReadOnly),
+    ] {
+        let scopes: Vec<&str> = rig
+            .plugin(name)
+            .manifest
+            .permissions
+            .iter()
+            .filter_map(|p| p.strip_prefix("jumpcloud:"))
+            .collect();
+        assert_eq!(narrowest_role(scopes.iter().copied()), Some(role), "{name}");
+    }
 }

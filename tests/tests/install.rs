@@ -2,15 +2,17 @@
 
 use std::sync::Arc;
 
-use sluice::plugin::registry::{BUNDLED, Registry};
-use sluice::plugin::{LimitOverrides, Limits, PluginKind};
-use sluice::store::PluginStore;
+use serde_json::{Value, json};
+use sluice::plugin::registry::{BUNDLED, PluginRecord, Registry, StateOptions};
+use sluice::plugin::{CallContext, LimitOverrides, Limits, PluginKind};
+use sluice::store::{PluginStore, StateQuota, StateStore};
 use sluice_tests::{TestHost, bad_manifest_wasm, hostile_wasm};
 
 struct Fixture {
     registry: Registry,
     store: Arc<sluice::store::SledStore>,
     blobs: tempfile::TempDir,
+    host: Arc<sluice::plugin::PluginHost>,
 }
 
 fn fixture() -> Fixture {
@@ -25,6 +27,7 @@ fn fixture() -> Fixture {
         registry,
         store: t.store,
         blobs,
+        host: t.host,
     }
 }
 
@@ -39,6 +42,7 @@ impl Fixture {
                 &grants,
                 LimitOverrides::default(),
                 false,
+                StateOptions::default(),
             )
             .await
             .expect_err("install must be refused");
@@ -144,6 +148,7 @@ async fn install_list_resolve_and_remove() {
                 ..Default::default()
             },
             false,
+            StateOptions::default(),
         )
         .await
         .unwrap();
@@ -237,6 +242,7 @@ async fn reinstalling_needs_replace_and_replacing_keeps_nothing_old() {
                     &grants,
                     LimitOverrides::default(),
                     replace,
+                    StateOptions::default(),
                 )
                 .await
         }
@@ -254,5 +260,198 @@ async fn reinstalling_needs_replace_and_replacing_keeps_nothing_old() {
     assert_eq!(
         f.registry.remove("hostile").await.unwrap_err().code(),
         "PLUGIN_VERSION_REQUIRED"
+    );
+}
+
+impl Fixture {
+    async fn install(&self, bytes: &[u8], replace: bool, state: StateOptions) -> PluginRecord {
+        self.registry
+            .install(
+                "hostile.wasm",
+                bytes,
+                &["state".to_owned()],
+                LimitOverrides::default(),
+                replace,
+                state,
+            )
+            .await
+            .unwrap()
+    }
+
+    /// One step of the installed `hostile` in workflow `wf`, as the engine makes it: with
+    /// the record's grants (which bind its state namespace and quota).
+    async fn step(&self, input: Value) -> Result<Value, (String, Value)> {
+        let (record, plugin) = self.registry.resolve("hostile").await.unwrap();
+        let ctx = CallContext {
+            run_id: "run".into(),
+            workflow: "wf".into(),
+            step_id: "step".into(),
+            attempt: 1,
+            grants: Arc::new(record.grants()),
+            role: None,
+            limits: Limits::DEFAULT,
+        };
+        let out = self.host.call(&plugin, &ctx, &input.to_string()).await;
+        out.result
+            .map_err(|e| (e.code, e.details.unwrap_or(Value::Null)))
+    }
+}
+
+/// The same plugin (name, version, manifest) as a different component: a custom section
+/// appended changes its bytes and sha256, nothing else.
+fn variant_of(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let payload: &[u8] = b"\x07variantanother build";
+    out.push(0); // custom section
+    out.push(payload.len() as u8);
+    out.extend_from_slice(payload);
+    out
+}
+
+#[tokio::test]
+async fn state_fill_ends_with_state_quota_at_the_default_limits() {
+    // Keys: 10,000 per plugin, across calls (one call may make at most 10,000 host calls).
+    let f = fixture();
+    let record = f
+        .install(&hostile_wasm(), false, StateOptions::default())
+        .await;
+    assert_eq!(record.state.quota, StateQuota::DEFAULT);
+    assert_eq!(
+        (StateQuota::DEFAULT.max_keys, StateQuota::DEFAULT.max_bytes),
+        (10_000, 16 << 20),
+        "the documented defaults"
+    );
+    let fill = |prefix: &str, count: u64, size: u64| json!({"mode": "state-fill", "arg": {"prefix": prefix, "count": count, "size": size}});
+    assert_eq!(
+        f.step(fill("a", 6_000, 1)).await.unwrap(),
+        json!({"written": 6_000})
+    );
+    let (code, details) = f.step(fill("b", 6_000, 1)).await.unwrap_err();
+    assert_eq!(code, "STATE_QUOTA");
+    assert_eq!(details["written"], 4_000, "{details}");
+    // The refusal is the plugin's to handle: at the limit, its keys can still change.
+    let replace = json!({"mode": "state", "arg": {"key": "a-0", "set": 1}});
+    assert_eq!(
+        f.step(replace).await.unwrap(),
+        json!({"value": "1"}),
+        "replacing is fine"
+    );
+
+    // Bytes: 16 MiB of keys and values per plugin.
+    let f = fixture();
+    f.install(&hostile_wasm(), false, StateOptions::default())
+        .await;
+    let size = 64 << 10;
+    let (mut total, mut fits) = (0u64, 0u64);
+    loop {
+        let next = total + format!("fill-{fits}").len() as u64 + size;
+        if next > 16 << 20 {
+            break;
+        }
+        (total, fits) = (next, fits + 1);
+    }
+    let (code, details) = f.step(fill("fill", 1_000, size)).await.unwrap_err();
+    assert_eq!(code, "STATE_QUOTA");
+    assert_eq!(details["written"], fits, "{details}");
+    assert_eq!(
+        f.store
+            .state_usage(&format!(
+                "sha256:{}",
+                sluice::plugin::digest(&hostile_wasm())
+            ))
+            .unwrap(),
+        (fits, total)
+    );
+}
+
+#[tokio::test]
+async fn the_state_quota_is_set_at_install() {
+    let f = fixture();
+    let record = f
+        .install(
+            &hostile_wasm(),
+            false,
+            StateOptions {
+                max_keys: Some(25),
+                max_bytes: Some(1 << 20),
+                adopt: None,
+            },
+        )
+        .await;
+    assert_eq!(
+        record.state.quota,
+        StateQuota {
+            max_keys: 25,
+            max_bytes: 1 << 20
+        }
+    );
+    let fill = json!({"mode": "state-fill", "arg": {"count": 100, "size": 10}});
+    let (code, details) = f.step(fill).await.unwrap_err();
+    assert_eq!(
+        (code.as_str(), &details["written"]),
+        ("STATE_QUOTA", &json!(25))
+    );
+}
+
+#[tokio::test]
+async fn a_different_component_under_the_same_name_does_not_see_the_state() {
+    let f = fixture();
+    let original = hostile_wasm();
+    let impostor = variant_of(&original);
+    let set = json!({"mode": "state", "arg": {"key": "secret", "set": "kept"}});
+    let get = json!({"mode": "state", "arg": {"key": "secret"}});
+    let first = f.install(&original, false, StateOptions::default()).await;
+    assert_eq!(
+        first.state.namespace,
+        format!("sha256:{}", sluice::plugin::digest(&original))
+    );
+    assert_eq!(f.step(set).await.unwrap(), json!({"value": "\"kept\""}));
+
+    // Another component installed as hostile@0.1.0 starts empty...
+    let second = f.install(&impostor, true, StateOptions::default()).await;
+    assert_eq!(second.id(), first.id());
+    assert_ne!(second.state.namespace, first.state.namespace);
+    assert_eq!(f.step(get.clone()).await.unwrap(), json!({"value": null}));
+
+    // ...the original, reinstalled, finds its state again...
+    f.install(&original, true, StateOptions::default()).await;
+    assert_eq!(
+        f.step(get.clone()).await.unwrap(),
+        json!({"value": "\"kept\""})
+    );
+    // ...and a successor sees it only when the administrator says so.
+    let adopted = f
+        .install(
+            &impostor,
+            true,
+            StateOptions {
+                adopt: Some("hostile@0.1.0".into()),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert_eq!(adopted.state.namespace, first.state.namespace);
+    assert_eq!(f.step(get).await.unwrap(), json!({"value": "\"kept\""}));
+
+    // Only an installed plugin's state can be adopted; a refusal stores nothing.
+    let err = f
+        .registry
+        .install(
+            "hostile.wasm",
+            &original,
+            &[],
+            LimitOverrides::default(),
+            true,
+            StateOptions {
+                adopt: Some("transform".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "PLUGIN_NOT_FOUND", "{err}");
+    assert_eq!(
+        f.registry.find("hostile").await.unwrap().digest,
+        adopted.digest
     );
 }

@@ -436,3 +436,170 @@ async fn the_bare_engine_of_the_benchmark_traps_on_sluice_imports() {
         .expect_err("the log import traps too");
     assert!(err.contains("sluice:plugin/log"), "{err}");
 }
+
+/// Least privilege across links: an association needs the scopes of both its ends,
+/// whichever side it is made from, and sudo needs write on devices. Against the sandbox's
+/// directory over HTTP, so "refused" also means "the directory is unchanged".
+mod associations {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+    use sluice::broker::Unconfigured;
+    use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
+    use sluice::broker::permissions::Role;
+    use sluice::jumpcloud::sandbox::directory::Edge;
+    use sluice::jumpcloud::sandbox::{Faults, RunningSandbox, Sandbox, seed};
+    use sluice::plugin::{
+        CallOutcome, HostConfig, Limits, LoadedPlugin, PluginHost, Services, codes,
+    };
+    use sluice::store::SledStore;
+    use sluice_tests::{ctx, hostile_wasm};
+
+    const KEY: &str = "sk-test-3b8d0c6f1e2a4d5b9c7e8f0a1b2c3d4e";
+
+    struct Rig {
+        host: PluginHost,
+        plugin: LoadedPlugin,
+        sandbox: RunningSandbox,
+    }
+
+    impl Rig {
+        async fn new() -> Rig {
+            let sandbox = Arc::new(
+                Sandbox::new(seed::default_directory(), KEY, Faults::default(), None).unwrap(),
+            )
+            .spawn(([127, 0, 0, 1], 0).into())
+            .unwrap();
+            let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
+            cfg.rate_per_second = 0.0;
+            let services = Services {
+                jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
+                http: Arc::new(Unconfigured),
+                state: Arc::new(SledStore::temporary().unwrap()),
+            };
+            let host = PluginHost::new(HostConfig::default(), services).unwrap();
+            let plugin = host.load("hostile.wasm", &hostile_wasm()).await.unwrap();
+            Rig {
+                host,
+                plugin,
+                sandbox,
+            }
+        }
+
+        /// The hostile plugin POSTs `body` to `path` with these grants, as this role.
+        async fn post(
+            &self,
+            grants: &[&str],
+            role: Option<Role>,
+            path: &str,
+            body: &Value,
+        ) -> CallOutcome {
+            let input =
+                json!({"mode": "jumpcloud", "arg": {"method": "POST", "path": path, "body": body}});
+            self.host
+                .call(
+                    &self.plugin,
+                    &ctx(grants, role, Limits::DEFAULT),
+                    &input.to_string(),
+                )
+                .await
+        }
+
+        fn edges(&self) -> Vec<Edge> {
+            self.sandbox.sandbox.with_directory(|d| d.edges.clone())
+        }
+
+        /// A user and a device with no link between them yet.
+        fn strangers(&self) -> (String, String) {
+            self.sandbox.sandbox.with_directory(|d| {
+                let uid = d
+                    .users
+                    .iter()
+                    .find(|(_, u)| u["username"] == "jane.doe")
+                    .map(|(id, _)| id.clone())
+                    .unwrap();
+                let linked = |sid: &str| {
+                    d.edges.iter().any(|e| {
+                        let ends = [e.a.id.as_str(), e.b.id.as_str()];
+                        ends.contains(&sid) && ends.contains(&uid.as_str())
+                    })
+                };
+                let sid = d.systems.keys().find(|s| !linked(s)).unwrap().clone();
+                (uid, sid)
+            })
+        }
+    }
+
+    fn denied(out: &CallOutcome) -> String {
+        let e = out.result.as_ref().expect_err("the call must be refused");
+        assert_eq!(e.code, codes::PERMISSION_DENIED, "{}", e.message);
+        assert_eq!(out.calls.len(), 1);
+        assert_eq!(
+            out.calls[0].error.as_deref(),
+            Some(codes::PERMISSION_DENIED)
+        );
+        e.message.clone()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn users_scope_alone_cannot_give_a_user_sudo_on_a_device() {
+        let rig = Rig::new().await;
+        let (uid, sid) = rig.strangers();
+        let before = rig.edges();
+        let user_side = format!("/api/v2/users/{uid}/associations");
+        let sudo = json!({
+            "op": "add", "type": "system", "id": sid,
+            "attributes": {"sudo": {"enabled": true, "withoutPassword": true}}
+        });
+
+        // Granted `jumpcloud:users` only (what a Help Desk plugin holds).
+        let out = rig
+            .post(&["jumpcloud:users"], None, &user_side, &sudo)
+            .await;
+        let message = denied(&out);
+        assert!(message.contains("jumpcloud:systems"), "{message}");
+        assert_eq!(rig.edges(), before, "the directory is unchanged");
+
+        // Spelled as JumpCloud's decoder also reads it, or without sudo: still a device link.
+        let spelled = json!({"op": "add", "Type": "system", "id": sid});
+        denied(
+            &rig.post(&["jumpcloud:users"], None, &user_side, &spelled)
+                .await,
+        );
+        let plain = json!({"op": "add", "type": "system", "id": sid});
+        denied(
+            &rig.post(&["jumpcloud:users"], None, &user_side, &plain)
+                .await,
+        );
+        // From the device side, `systems` alone does not reach the user either.
+        let device_side = format!("/api/v2/systems/{sid}/associations");
+        let to_user = json!({"op": "add", "type": "user", "id": uid,
+            "attributes": {"sudo": {"enabled": true, "withoutPassword": true}}});
+        let message = denied(
+            &rig.post(&["jumpcloud:systems"], None, &device_side, &to_user)
+                .await,
+        );
+        assert!(message.contains("jumpcloud:users"), "{message}");
+        // Both scopes granted, but run as Help Desk: the role does not write devices.
+        let both = ["jumpcloud:users", "jumpcloud:systems"];
+        let message = denied(
+            &rig.post(&both, Some(Role::HelpDesk), &user_side, &sudo)
+                .await,
+        );
+        assert!(message.contains("Help Desk"), "{message}");
+        assert_eq!(rig.edges(), before, "the directory is unchanged");
+
+        // Both ends granted, as a role that manages devices: the binding is made.
+        let out = rig
+            .post(&both, Some(Role::Manager), &user_side, &sudo)
+            .await;
+        assert_eq!(out.result.expect("allowed")["status"], 204);
+        let added: Vec<Edge> = rig
+            .edges()
+            .into_iter()
+            .filter(|e| !before.contains(e))
+            .collect();
+        assert_eq!(added.len(), 1, "{added:?}");
+        assert_eq!(added[0].attributes["sudo"]["withoutPassword"], true);
+    }
+}

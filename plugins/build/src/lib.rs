@@ -1,10 +1,14 @@
 //! Builds plugin crates into WebAssembly components (`wasm32-wasip2`) from a build script.
 //!
 //! The runtime embeds the bundled plugins and the test suite uses plugins written for it;
-//! both are compiled by a nested `cargo build --profile plugin --target wasm32-wasip2` into a
-//! separate target directory (`target/plugins`), so the outer build never waits on itself.
-//! Each crate is built on its own: features unify across the packages of one build, and the
-//! SDK's kind feature must stay the one the crate chose.
+//! both are compiled by a nested `cargo build --profile <profile> --target wasm32-wasip2`
+//! into a separate target directory (`target/plugins`), so the outer build never waits on
+//! itself. Each crate is built on its own: features unify across the packages of one build,
+//! and the SDK's kind feature must stay the one the crate chose.
+//!
+//! The profile is [`profile`]: `plugin-dev` (no LTO, parallel code generation: what tests,
+//! clippy and everyday builds use) unless `SLUICE_PLUGIN_PROFILE=plugin` asks for the small,
+//! fast components the README's run command ships and benchmarks.
 //!
 //! # Layout
 //! One file: [`build_plugins`] and its error type.
@@ -14,6 +18,15 @@ use std::process::Command;
 
 /// The rustc target plugins are built for.
 pub const TARGET: &str = "wasm32-wasip2";
+
+/// The cargo profile guests are built with: `SLUICE_PLUGIN_PROFILE` (`plugin` or
+/// `plugin-dev`), `plugin-dev` by default.
+pub fn profile() -> String {
+    match std::env::var("SLUICE_PLUGIN_PROFILE") {
+        Ok(p) if p == "plugin" => "plugin".into(),
+        _ => "plugin-dev".into(),
+    }
+}
 
 /// A plugin crate in the workspace: its package name and its directory, and for a crate
 /// that builds one component per cargo feature (the JumpCloud catalogue), the feature.
@@ -98,6 +111,8 @@ pub fn build_plugins(
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     ensure_target(&rustc)?;
+    let profile = profile();
+    println!("cargo:rerun-if-env-changed=SLUICE_PLUGIN_PROFILE");
     let target_dir = std::env::var_os("SLUICE_PLUGIN_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root.join("target").join("plugins"));
@@ -127,7 +142,7 @@ pub fn build_plugins(
             .args([
                 "build",
                 "--profile",
-                "plugin",
+                &profile,
                 "--target",
                 TARGET,
                 "-p",
@@ -159,7 +174,7 @@ pub fn build_plugins(
         }
         let wasm = target_dir
             .join(TARGET)
-            .join("plugin")
+            .join(&profile)
             .join(format!("{}.wasm", c.package.replace('-', "_")));
         if !wasm.is_file() {
             return Err(BuildError::Missing(wasm));
@@ -168,7 +183,7 @@ pub fn build_plugins(
         let wasm = match c.feature {
             None => wasm,
             Some(f) => {
-                let dir = target_dir.join("components");
+                let dir = target_dir.join("components").join(&profile);
                 let copy = dir.join(format!("{f}.wasm"));
                 std::fs::create_dir_all(&dir)
                     .and_then(|_| std::fs::copy(&wasm, &copy))

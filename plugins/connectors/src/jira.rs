@@ -1,6 +1,6 @@
 //! `jira`: creates an issue through a Jira connector (`POST /rest/api/3/issue`, or `/2/`).
 //! A plain-text description becomes Atlassian Document Format, one paragraph per blank-line
-//! separated block, as in seed 003's example; an object is sent as given.
+//! separated block, as Jira's own editor does; an object is sent as given.
 
 use std::collections::BTreeMap;
 
@@ -170,7 +170,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_003_body_is_produced_from_plain_text() {
+    fn a_plain_text_description_becomes_a_document() {
         let t = answering(
             201,
             r#"{"id":"10001","key":"IT-7","self":"https://x/rest/api/3/issue/10001"}"#,

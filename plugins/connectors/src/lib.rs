@@ -1,4 +1,4 @@
-//! The bundled connector plugins: `jira` (create an issue, seed 003's first example),
+//! The bundled connector plugins: `jira` (create an issue, e.g. an access record),
 //! `slack-webhook` (post a message), `webhook` (POST any JSON) and `email` (send a message
 //! through an HTTP email API). Each builds as its own component from a cargo feature, and
 //! each reaches the external application only through a connector the administrator

@@ -1,5 +1,5 @@
 //! `webhook`: POSTs (or PUTs) a JSON payload to a path of a connector — the generic
-//! outgoing webhook, e.g. seed 003's audit alert to `/api/v2/alerts`.
+//! outgoing webhook, e.g. an audit alert to `/api/v2/alerts`.
 
 use std::collections::BTreeMap;
 

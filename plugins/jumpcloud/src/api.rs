@@ -1,6 +1,6 @@
 //! The JumpCloud calls every catalogue plugin shares: one [`Transport`] (the host's
 //! `jumpcloud` import in a component, an in-process sandbox in unit tests), JSON helpers
-//! that turn non-2xx answers into seed 001's error codes, pagination, and resolving users,
+//! that turn non-2xx answers into the catalogue's error codes, pagination, and resolving users,
 //! groups and devices given by id or by name.
 
 use schemars::JsonSchema;
@@ -85,7 +85,7 @@ impl Transport for Host {
     }
 }
 
-/// The error for a non-2xx answer, with seed 001's codes where one applies.
+/// The error for a non-2xx answer, with the catalogue's codes where one applies.
 pub fn error_for(r: &Resp, what: &str) -> PluginError {
     let msg = format!("{what}: JumpCloud answered {} ({})", r.status, r.message());
     match r.status {

@@ -5,9 +5,9 @@
 //! in-process sandbox directory.
 //!
 //! # Layout
-//! - [`api`]: transport, error mapping to seed 001's codes, pagination, id/name lookups.
+//! - [`api`]: transport, error mapping to the catalogue's codes, pagination, id/name lookups.
 //! - [`users`], [`groups`], [`devices`], [`apps`], [`insights`], [`admin`]: the actions.
-//! - [`provision`]: the steps of seed 001's provisioning the general actions do not cover.
+//! - [`provision`]: the steps of new-user provisioning the general actions do not cover.
 //! - [`conditions`]: conditions not tied to one area.
 //! - this file: the plugin types (name, description, scopes) and the per-feature exports.
 //! - `tests/logic.rs`: the logic against the sandbox's directory, in-process.
@@ -86,7 +86,7 @@ action!(
 action!(
     UserCreate,
     "Creates a JumpCloud user with every attribute (unix ids, sudo, manager, custom attributes); generates a policy-compliant password when none is given and never returns it.",
-    ["users"],
+    ["users", "systems"],
     users::CreateIn,
     users::CreateOut,
     users::create
@@ -94,7 +94,7 @@ action!(
 action!(
     UserUpdate,
     "Changes fields of a user (JumpCloud field names); passwords go through user-reset-password.",
-    ["users"],
+    ["users", "systems"],
     users::UpdateIn,
     users::UserOut,
     users::update
@@ -126,7 +126,7 @@ action!(
 action!(
     UserDeactivate,
     "JumpCloud has no deactivation: suspends the user and removes every group membership and direct binding.",
-    ["users", "groups"],
+    ["users", "groups", "systems", "applications"],
     api::UserRef,
     users::DeactivateOut,
     users::deactivate
@@ -198,7 +198,7 @@ action!(
 action!(
     GroupAddMember,
     "Adds a user to a user group; an existing membership is not an error.",
-    ["groups", "users.readonly"],
+    ["groups", "users"],
     groups::MemberIn,
     groups::MemberOut,
     groups::add_member
@@ -206,7 +206,7 @@ action!(
 action!(
     GroupRemoveMember,
     "Removes a user from a user group; a missing membership is not an error.",
-    ["groups", "users.readonly"],
+    ["groups", "users"],
     groups::MemberIn,
     groups::MemberOut,
     groups::remove_member
@@ -246,7 +246,7 @@ action!(
 action!(
     DeviceBindUser,
     "Binds a user to a device, with or without sudo; an existing binding gets the asked sudo setting.",
-    ["users", "systems.readonly"],
+    ["users", "systems"],
     devices::BindIn,
     devices::BindOut,
     devices::bind_user
@@ -262,7 +262,7 @@ action!(
 action!(
     DeviceGroupAdd,
     "Adds a device to a device group.",
-    ["groups", "systems.readonly"],
+    ["groups", "systems"],
     devices::GroupAddIn,
     devices::GroupAddOut,
     devices::group_add
@@ -270,7 +270,7 @@ action!(
 action!(
     PolicyBind,
     "Binds a policy to a device or a device group.",
-    ["systems", "groups.readonly"],
+    ["systems", "groups"],
     devices::PolicyBindIn,
     devices::PolicyBindOut,
     devices::policy_bind
@@ -294,7 +294,7 @@ action!(
 action!(
     AppBindGroup,
     "Gives a user group access to an application.",
-    ["applications", "groups.readonly"],
+    ["applications", "groups"],
     apps::BindGroupIn,
     apps::BindGroupOut,
     apps::bind_group
@@ -434,7 +434,7 @@ fn pure<I, O>(
 
 action!(
     UserValidate,
-    "Checks a new user's input before anything is changed: names, username format, email, password policy, SSH key, UNIX ids (seed 001's codes).",
+    "Checks a new user's input before anything is changed: names, username format, email, password policy, SSH key, UNIX ids (provisioning's error codes).",
     [],
     provision::ValidateIn,
     provision::ValidateOut,
@@ -467,7 +467,7 @@ action!(
 action!(
     UserGroupsAssign,
     "Adds a user to each group; then GROUP_NOT_FOUND or GROUP_MEMBERSHIP_FAILED for the rest, with what was assigned in the details.",
-    ["groups"],
+    ["groups", "users"],
     provision::AssignIn,
     provision::AssignOut,
     provision::assign
@@ -475,7 +475,7 @@ action!(
 action!(
     UserLdapBind,
     "Binds a user to the organisation's LDAP server (or a named one).",
-    ["users", "directories.readonly"],
+    ["users", "directories"],
     provision::LdapIn,
     provision::LdapOut,
     provision::ldap_bind
@@ -487,7 +487,9 @@ action!(
         "users.readonly",
         "groups.readonly",
         "systems.readonly",
-        "applications.readonly"
+        "applications.readonly",
+        "directories.readonly",
+        "radius.readonly"
     ],
     provision::ReportIn,
     provision::ReportOut,

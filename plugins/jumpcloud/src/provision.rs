@@ -1,4 +1,4 @@
-//! The steps of seed 001's provisioning that the general actions do not cover: checking
+//! The steps of new-user provisioning that the general actions do not cover: checking
 //! the input, the duplicate check, resolving and verifying groups, assigning them with a
 //! per-group account, binding LDAP, and reading back everything the user can reach for the
 //! returned report.
@@ -26,8 +26,10 @@ pub struct ValidateIn {
     pub department: String,
     #[serde(default)]
     pub manager_email: Option<String>,
-    /// Checked against the password policy when given (never returned).
+    /// Checked against the password policy when given (never returned; redacted in run
+    /// records).
     #[serde(default)]
+    #[schemars(extend("writeOnly" = true))]
     pub password: Option<String>,
     #[serde(default)]
     pub public_key: Option<String>,
@@ -44,7 +46,7 @@ pub struct ValidateOut {
     pub checked: Vec<String>,
 }
 
-/// Checks the input; the first problem is the error, with seed 001's code.
+/// Checks the input; the first problem is the error, with its code.
 pub fn validate(input: ValidateIn) -> Result<ValidateOut, PluginError> {
     let mut checked = vec![];
     for (field, value) in [
@@ -468,7 +470,7 @@ pub struct ReportIn {
     pub groups: Vec<Wanted>,
 }
 
-/// Seed 001's report sections, read back from JumpCloud.
+/// The provisioning result's sections, read back from JumpCloud.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ReportOut {
     pub user_info: Value,

@@ -186,8 +186,9 @@ pub struct CreateIn {
     #[serde(default)]
     pub alternate_email: Option<String>,
     /// The initial password; when absent one is generated if `generate_password` is true
-    /// (the default). It is never logged or returned.
+    /// (the default). It is never logged or returned, and run records show it redacted.
     #[serde(default)]
+    #[schemars(extend("writeOnly" = true))]
     pub password: Option<String>,
     #[serde(default = "yes")]
     pub generate_password: bool,
@@ -210,6 +211,11 @@ pub struct CreateIn {
     /// The manager, by JumpCloud id, username or email.
     #[serde(default)]
     pub manager: Option<String>,
+    /// When `manager` names no JumpCloud user, create the account without a manager and
+    /// say so in `warnings`, instead of failing with `NOT_FOUND` (e.g. when the address is
+    /// only there to be notified).
+    #[serde(default)]
+    pub skip_unknown_manager: bool,
     /// Unix uid and gid; JumpCloud assigns them when absent.
     #[serde(default)]
     pub unix_uid: Option<u64>,
@@ -247,10 +253,13 @@ pub struct CreateOut {
     /// Whether the password was generated (it is not returned).
     pub password_generated: bool,
     pub password_set: bool,
+    /// What was asked for but not done, for people (an unknown manager left out).
+    pub warnings: Vec<String>,
 }
 
-/// Resolves a manager given by id, username or email to an id.
-fn manager_id(jc: &dyn Transport, m: &str) -> Result<String, PluginError> {
+/// Resolves a manager given by id, username or email to an id; `None` when no user matches
+/// (a failed lookup is an error, so an outage is never taken for "no such user").
+fn manager_id(jc: &dyn Transport, m: &str) -> Result<Option<String>, PluginError> {
     let r = if m.len() == 24 && m.bytes().all(|b| b.is_ascii_hexdigit()) {
         UserRef {
             user_id: Some(m.to_owned()),
@@ -267,12 +276,7 @@ fn manager_id(jc: &dyn Transport, m: &str) -> Result<String, PluginError> {
             ..Default::default()
         }
     };
-    r.find(jc)?.map(|u| str_field(&u, "_id")).ok_or_else(|| {
-        PluginError::new(
-            "NOT_FOUND",
-            format!("manager `{m}` is not a JumpCloud user"),
-        )
-    })
+    Ok(r.find(jc)?.map(|u| str_field(&u, "_id")))
 }
 
 fn attributes_list(map: &BTreeMap<String, String>) -> Value {
@@ -342,8 +346,20 @@ pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginEr
     if !input.custom_attributes.is_empty() {
         put("attributes", attributes_list(&input.custom_attributes));
     }
-    if let Some(m) = &input.manager {
-        put("manager", json!(manager_id(jc, m)?));
+    let mut warnings = Vec::new();
+    if let Some(m) = input.manager.as_deref().filter(|m| !m.trim().is_empty()) {
+        match manager_id(jc, m)? {
+            Some(id) => put("manager", json!(id)),
+            None if input.skip_unknown_manager => warnings.push(format!(
+                "manager `{m}` is not a JumpCloud user: the account was created without a manager"
+            )),
+            None => {
+                return Err(PluginError::new(
+                    "NOT_FOUND",
+                    format!("manager `{m}` is not a JumpCloud user"),
+                ));
+            }
+        }
     }
     let password_set = password.is_some();
     if let Some(p) = password {
@@ -368,6 +384,7 @@ pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginEr
         user: r.json()?,
         password_generated: generated,
         password_set,
+        warnings,
     })
 }
 
@@ -575,10 +592,13 @@ pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, Plu
             Some(&api::graph_op("remove", "user", &id, None)),
         )?;
         if !r.ok() && r.status != 404 {
-            return Err(PluginError::new(
-                "GROUP_MEMBERSHIP_FAILED",
-                api::error_for(&r, "removing the user from a group").message,
-            ));
+            // A rate limit or an outage stays retryable: a retry lists what is left.
+            let e = api::error_for(&r, "removing the user from a group");
+            return Err(if e.retryable {
+                e
+            } else {
+                PluginError::new("GROUP_MEMBERSHIP_FAILED", e.message)
+            });
         }
         groups_removed.push(api::group_name(jc, &gid));
     }

@@ -454,7 +454,8 @@ fn insights_admins_and_the_generic_call() {
 fn every_plugin_has_a_manifest_with_scopes() {
     use sluice_plugin::{action_manifest, condition_manifest};
     let m = action_manifest::<UserCreate>("user-create", "0.1.0");
-    assert_eq!(m.permissions, ["jumpcloud:users"]);
+    // `systems` too: its `sudo` flags give sudo on the user's devices.
+    assert_eq!(m.permissions, ["jumpcloud:users", "jumpcloud:systems"]);
     assert!(
         m.input_schema["required"]
             .as_array()
@@ -464,4 +465,37 @@ fn every_plugin_has_a_manifest_with_scopes() {
     let c = condition_manifest::<UserInGroup>("user-in-group", "0.1.0");
     assert_eq!(c.permissions.len(), 2);
     assert_eq!(PLUGINS.len(), 36);
+}
+
+#[test]
+fn an_unknown_manager_fails_or_is_left_out_with_a_warning() {
+    let jc = Local::new();
+    let input = |skip: bool, name: &str| {
+        serde_json::from_value(json!({
+            "username": name, "email": format!("{name}@acme.example"),
+            "manager": "nobody@acme.example", "skip_unknown_manager": skip
+        }))
+        .unwrap()
+    };
+    let err = users::create(&jc, input(false, "ann.lee")).unwrap_err();
+    assert_eq!(err.code, "NOT_FOUND");
+    assert!(!users::find(&jc, user("ann.lee")).unwrap().found);
+    let out = users::create(&jc, input(true, "ann.lee")).unwrap();
+    assert!(out.user["manager"].is_null(), "{:#}", out.user);
+    assert_eq!(
+        out.warnings,
+        [
+            "manager `nobody@acme.example` is not a JumpCloud user: the account was created without a manager"
+        ]
+    );
+    // A manager who exists is set, with no warning.
+    let known = users::create(
+        &jc,
+        serde_json::from_value(json!({"username": "bo.li", "email": "bo.li@acme.example",
+            "manager": "jane.doe", "skip_unknown_manager": true}))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(known.user["manager"].as_str().unwrap().len(), 24);
+    assert!(known.warnings.is_empty());
 }

@@ -41,6 +41,14 @@ pub(super) struct InstallQuery {
     grant: Option<String>,
     #[serde(default)]
     replace: bool,
+    /// The plugin's state quota (default 10,000 keys and 16 MiB).
+    #[serde(default)]
+    state_max_keys: Option<u64>,
+    #[serde(default)]
+    state_max_bytes: Option<u64>,
+    /// `NAME[@VERSION]` of an installed plugin whose state this one takes over.
+    #[serde(default)]
+    adopt_state: Option<String>,
 }
 
 pub(super) async fn install_plugin(
@@ -60,14 +68,25 @@ pub(super) async fn install_plugin(
         .collect();
     let record = service
         .registry
-        .install("upload", &body, &grants, Default::default(), q.replace)
+        .install(
+            "upload",
+            &body,
+            &grants,
+            Default::default(),
+            q.replace,
+            crate::plugin::registry::StateOptions {
+                max_keys: q.state_max_keys,
+                max_bytes: q.state_max_bytes,
+                adopt: q.adopt_state,
+            },
+        )
         .await?;
     audit(
         &service,
         &caller,
         "plugin.install",
         &record.id(),
-        json!({"digest": record.digest, "grants": record.grants}),
+        json!({"digest": record.digest, "grants": record.grants, "state": record.state}),
     )?;
     Ok((StatusCode::CREATED, Json(json!(record))).into_response())
 }

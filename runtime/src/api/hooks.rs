@@ -1,6 +1,9 @@
 //! `POST /hooks/{workflow}`: starts a webhook-triggered workflow with the request's JSON
-//! body as its input, once its HMAC-SHA256 signature checks out. Answers 202 with the run
-//! id, or — `respond_with_output: true` — waits and answers with the run's output.
+//! body as its input, once its Standard Webhooks signature checks out (see
+//! `trigger/webhook.rs`). Each message id starts at most one run: the id is recorded with
+//! the run in one transaction and remembered while its timestamp is within the tolerance,
+//! so a captured request sent again starts nothing, also across restarts. Answers 202 with
+//! the run id, or — `respond_with_output: true` — waits and answers with the run's output.
 
 use std::sync::Arc;
 
@@ -14,13 +17,27 @@ use serde_json::json;
 use super::{ApiError, header_str, json_body};
 use crate::engine::RunStatus;
 use crate::service::Service;
-use crate::trigger::webhook;
+use crate::store::ServiceStore as _;
+use crate::trigger::webhook::{self, Rejection};
 use crate::workflow::model::Trigger;
 
-fn unknown(name: &str) -> ApiError {
-    ApiError::not_found(
-        "WEBHOOK_NOT_FOUND",
-        format!("no enabled webhook-triggered workflow named `{name}`"),
+/// Verifies requests for names with no webhook workflow, so that they cost what a known
+/// one costs (32 zero bytes: no sender holds it as a secret).
+const NO_WORKFLOW_SECRET: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/// The answer to a bad signature, and — word for word — to a workflow name that has no
+/// enabled webhook workflow: the answers must not tell which names exist.
+fn bad_signature() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "BAD_SIGNATURE",
+        format!(
+            "the {} header is missing or none of its `v1,` signatures is the HMAC-SHA256 of \
+             `{}.{}.body` under this workflow's signing secret (Standard Webhooks)",
+            webhook::SIGNATURE_HEADER,
+            webhook::ID_HEADER,
+            webhook::TIMESTAMP_HEADER,
+        ),
     )
 }
 
@@ -30,57 +47,106 @@ pub(super) async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let message = webhook::Message {
+        id: header_str(&headers, webhook::ID_HEADER),
+        timestamp: header_str(&headers, webhook::TIMESTAMP_HEADER),
+        signature: header_str(&headers, webhook::SIGNATURE_HEADER),
+    };
+    let tolerance = service.config.webhook_tolerance.as_secs();
+    let now = webhook::unix_now();
     let current = match service.startable(&name) {
         Ok(c) => Some(c),
         Err(crate::service::workflows::WorkflowError::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let Some(current) = current.filter(|c| c.record.enabled) else {
-        service.metrics.webhook_rejected();
-        return Err(unknown(&name));
+    let target = current.filter(|c| c.record.enabled).and_then(|c| {
+        let Trigger::Webhook {
+            respond_with_output,
+        } = c.version.doc.trigger
+        else {
+            return None;
+        };
+        Some((c, respond_with_output))
+    });
+    let secret = match &target {
+        None => None,
+        Some(_) => match crate::secrets::read(
+            &*service.store,
+            service.secret_key.as_ref(),
+            &webhook::secret_name(&name),
+        ) {
+            Ok(s) => s,
+            Err(e @ crate::secrets::SecretError::Store(_)) => return Err(e.into()),
+            Err(e) => {
+                // The sender cannot fix this and must not learn the name exists from it.
+                tracing::error!("webhook `{name}`: cannot read its signing secret: {e}");
+                None
+            }
+        },
     };
-    let Trigger::Webhook {
-        respond_with_output,
-    } = current.version.doc.trigger
-    else {
+    let (Some((current, respond_with_output)), Some(secret)) = (target, secret) else {
+        let _ = webhook::verify(NO_WORKFLOW_SECRET, message, &body, now, tolerance);
         service.metrics.webhook_rejected();
-        return Err(unknown(&name));
+        return Err(bad_signature());
     };
-    let secret = crate::secrets::read(
-        &*service.store,
-        service.secret_key.as_ref(),
-        &webhook::secret_name(&name),
-    )?
-    .ok_or_else(|| unknown(&name))?;
-    if !webhook::verify(
-        secret.as_bytes(),
-        &body,
-        header_str(&headers, webhook::SIGNATURE_HEADER),
-    ) {
-        service.metrics.webhook_rejected();
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "BAD_SIGNATURE",
-            format!(
-                "the {} header is missing or is not the HMAC-SHA256 of the body under this \
-                 workflow's signing secret",
-                webhook::SIGNATURE_HEADER
-            ),
-        ));
-    }
+    let verified = match webhook::verify(&secret, message, &body, now, tolerance) {
+        Ok(v) => v,
+        Err(rejection) => {
+            service.metrics.webhook_rejected();
+            return Err(match rejection {
+                Rejection::BadSignature => bad_signature(),
+                Rejection::Stale => ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+                    format!(
+                        "the {} is more than {} away from the service's clock: a message sent \
+                         again later, or a sender whose clock is off",
+                        webhook::TIMESTAMP_HEADER,
+                        humantime::format_duration(service.config.webhook_tolerance)
+                    ),
+                ),
+            });
+        }
+    };
     let input = json_body(&body, "webhook body")?;
     let admission = service.admit().map_err(super::workflows::refused)?;
     let trigger = json!({
         "type": "webhook",
         "workflow_version": current.record.version,
+        "webhook_id": verified.id,
         "received_at": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
     });
-    let run = service.engine.create_run(
+    let fire = webhook::fire_key(&name, verified.id);
+    let (run, new) = service.engine.create_run_once(
+        &fire,
         current.version.doc.clone(),
         current.subs.clone(),
         input,
         trigger,
     )?;
+    if !new {
+        service.metrics.webhook_rejected();
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "WEBHOOK_REPLAYED",
+            format!(
+                "message `{}` was already accepted: each {} starts one run",
+                verified.id,
+                webhook::ID_HEADER
+            ),
+        ));
+    }
+    // Remembered until its timestamp leaves the tolerance: from then on the timestamp
+    // refuses it. (If this fails the id is just remembered for good.)
+    let forget_at = verified
+        .timestamp
+        .saturating_add(i64::try_from(tolerance).unwrap_or(i64::MAX));
+    if let Err(e) = service
+        .store
+        .fire_expires(&fire, u64::try_from(forget_at).unwrap_or_default())
+    {
+        tracing::warn!("webhook `{name}`: cannot schedule forgetting message id: {e}");
+    }
     if !respond_with_output {
         service.start_admitted(admission, &run);
         return Ok((

@@ -9,9 +9,13 @@
 //! - this file: the router, authentication, errors, the OpenAPI document, metrics, health;
 //! - `workflows.rs`: workflows (versions, enable/disable) and runs;
 //! - `admin.rs`: plugins, connectors, secrets, templates, tokens and the audit log;
-//! - `hooks.rs`: signed inbound webhooks.
+//! - `hooks.rs`: signed inbound webhooks (Standard Webhooks), each message accepted once;
+//! - `documents.rs`: validation and the graph of a document, for the console's builder;
+//! - `console.rs`: the embedded web console, served at `/` by the fallback.
 
 mod admin;
+pub mod console;
+mod documents;
 mod hooks;
 mod workflows;
 
@@ -83,7 +87,7 @@ impl From<crate::engine::EngineError> for ApiError {
         use crate::engine::EngineError as E;
         let status = match &e {
             E::NoSuchRun(_) => StatusCode::NOT_FOUND,
-            E::Finished(_) | E::NotFinished(_) => StatusCode::CONFLICT,
+            E::Finished(_) | E::NotFinished(_) | E::InputNotKept(_) => StatusCode::CONFLICT,
             E::Store(_) | E::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.code(), e.to_string())
@@ -309,6 +313,8 @@ pub const ROUTES: &[&str] = &[
     "POST /api/v1/tokens",
     "DELETE /api/v1/tokens/{name}",
     "GET /api/v1/audit",
+    "POST /api/v1/validate",
+    "POST /api/v1/graph",
 ];
 
 /// The whole HTTP surface of `sluice serve`.
@@ -366,6 +372,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/tokens", get(admin::tokens).post(admin::create_token))
         .route("/tokens/{name}", delete(admin::revoke_token))
         .route("/audit", get(admin::audit_log))
+        .route("/validate", post(documents::validate))
+        .route("/graph", post(documents::graph))
         .route_layer(axum::middleware::from_fn_with_state(
             service.clone(),
             authenticate,
@@ -376,9 +384,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/hooks/{workflow}", post(hooks::receive))
         .route("/metrics", get(metrics))
         .route("/healthz", get(health))
-        .fallback(|| async {
-            ApiError::not_found("NOT_FOUND", "no such endpoint; see /api/v1/openapi.json")
-        })
+        .fallback(console::fallback)
         .with_state(service)
 }
 

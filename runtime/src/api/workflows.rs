@@ -42,13 +42,52 @@ fn body_text(body: &Bytes) -> Api<&str> {
         .map_err(|_| ApiError::bad_request("BAD_BODY", "the workflow document is not UTF-8 text"))
 }
 
+/// How many of the newest runs the workflow list looks through for each one's last run.
+const LAST_RUN_SCAN: usize = 1000;
+
+/// Each workflow's record with what an overview shows: its description, run-as role,
+/// trigger type, a schedule's next fire time, and its last run among the newest
+/// [`LAST_RUN_SCAN`] runs.
 pub(super) async fn list(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
-    let rows: Vec<Value> = service
-        .workflows()?
-        .iter()
-        .map(|r| serde_json::to_value(r).unwrap_or_default())
-        .collect();
+    let records = service.workflows()?;
+    let svc = service.clone();
+    let recent = tokio::task::spawn_blocking(move || {
+        svc.engine.runs(&RunQuery::default(), None, LAST_RUN_SCAN)
+    })
+    .await
+    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))??;
+    let mut rows = Vec::with_capacity(records.len());
+    for r in &records {
+        let mut row = serde_json::to_value(r).unwrap_or_default();
+        if let Ok(v) = service.version(&r.name, r.version) {
+            row["description"] = json!(v.doc.description);
+            row["run_as"] = json!(v.doc.run_as);
+            let (kind, next_fire) = match &v.doc.trigger {
+                Trigger::Manual { .. } => ("manual", None),
+                Trigger::Event { .. } => ("event", None),
+                Trigger::Webhook { .. } => ("webhook", None),
+                Trigger::Schedule { cron, timezone, .. } => ("schedule", next_fire(cron, timezone)),
+            };
+            row["trigger_type"] = json!(kind);
+            row["next_fire"] = json!(next_fire);
+        }
+        row["last_run"] = json!(
+            recent
+                .runs
+                .iter()
+                .find(|run| run.workflow == r.name)
+                .map(|run| run.row())
+        );
+        rows.push(row);
+    }
     Ok(Json(json!({ "workflows": rows })))
+}
+
+/// A schedule's next fire time (RFC 3339, in its timezone).
+fn next_fire(cron: &str, timezone: &str) -> Option<String> {
+    let schedule: cron::Schedule = cron.parse().ok()?;
+    let tz: chrono_tz::Tz = timezone.parse().ok()?;
+    schedule.upcoming(tz).next().map(|t| t.to_rfc3339())
 }
 
 /// Makes sure a webhook workflow has a signing secret before it is saved (nothing is saved

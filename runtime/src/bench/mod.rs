@@ -3,8 +3,10 @@
 //! `step` times, for one plugin and one input: a fresh instance + call (what every real
 //! step pays), the same call on a reused instance (the floor), and loading the compiled
 //! component from the disk cache. Reported as medians and p99 over many iterations, since
-//! shared machines are noisy.
+//! shared machines are noisy. `serve` measures the service over HTTP, `isolation` the
+//! service while plugins spin, `jumpcloud` the broker.
 
+pub mod isolation;
 pub mod jumpcloud;
 pub mod serve;
 
@@ -70,8 +72,23 @@ pub struct StepReport {
 /// Rounds the measurements alternate in.
 const ROUNDS: usize = 10;
 
-/// Runs the step benchmark.
+/// Runs the step benchmark on the guest pool, where a run's steps are called from.
 pub async fn step(
+    host: Arc<PluginHost>,
+    plugin: LoadedPlugin,
+    bytes: Vec<u8>,
+    grants: Grants,
+    input: String,
+    iterations: usize,
+) -> Result<StepReport, StepError> {
+    let pool = host.clone();
+    pool.guests()
+        .run(async move { step_here(&host, &plugin, &bytes, grants, &input, iterations).await })
+        .await
+        .map_err(|e| StepError::host(crate::plugin::codes::INTERNAL_ERROR, e.to_string()))?
+}
+
+async fn step_here(
     host: &PluginHost,
     plugin: &LoadedPlugin,
     bytes: &[u8],
@@ -239,9 +256,10 @@ pub async fn workflow(
     let results: Vec<Result<(Duration, bool), crate::engine::EngineError>> =
         futures::stream::iter(0..runs)
             .map(|_| {
-                let (engine, doc, input) = (engine.clone(), doc.clone(), input.clone());
-                // Each run is its own task, so runs spread over the runtime's worker threads.
-                let task = tokio::spawn(async move {
+                let (run_engine, doc, input) = (engine.clone(), doc.clone(), input.clone());
+                // Each run is its own task on the guest pool, as the service runs them.
+                let task = engine.host().guests().spawn(async move {
+                    let engine = run_engine;
                     let t = Instant::now();
                     let run = engine.create_run(
                         doc,

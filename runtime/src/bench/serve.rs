@@ -90,10 +90,10 @@ fn ten_steps(name: &str, trigger: &str, per_run: bool) -> String {
     text
 }
 
-struct Client {
+pub(super) struct Client {
     http: reqwest::Client,
-    base: String,
-    token: String,
+    pub(super) base: String,
+    pub(super) token: String,
 }
 
 impl Client {
@@ -119,11 +119,11 @@ impl Client {
         ))
     }
 
-    async fn post(&self, path: &str, body: String) -> Result<(u16, Value), String> {
+    pub(super) async fn post(&self, path: &str, body: String) -> Result<(u16, Value), String> {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
-    async fn get(&self, path: &str) -> Result<(u16, Value), String> {
+    pub(super) async fn get(&self, path: &str) -> Result<(u16, Value), String> {
         self.call(reqwest::Method::GET, path, None).await
     }
 
@@ -132,7 +132,7 @@ impl Client {
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
 
-    async fn create(&self, doc: String) -> Result<Value, String> {
+    pub(super) async fn create(&self, doc: String) -> Result<Value, String> {
         let (status, v) = self.post("/api/v1/workflows", doc).await?;
         if status != 201 {
             return Err(format!("creating a workflow answered {status}: {v}"));
@@ -151,17 +151,93 @@ impl Drop for Child {
     }
 }
 
+/// A `sluice serve` process on a data dir, answering, with a client holding an admin token.
+pub(super) struct Service {
+    child: Child,
+    pub(super) client: Client,
+}
+
+impl Service {
+    /// Creates a token in `data_dir`, starts `exe serve` on a free loopback port with
+    /// `extra` arguments, and waits for its first answer.
+    pub(super) async fn start(exe: &Path, data_dir: &Path, extra: &[&str]) -> Result<Service, String> {
+        let token = {
+            let store =
+                crate::store::SledStore::open(&data_dir.join("store")).map_err(|e| e.to_string())?;
+            let (token, _) =
+                crate::service::tokens::create(&store, "bench").map_err(|e| e.to_string())?;
+            store.flush().map_err(|e| e.to_string())?;
+            token
+        };
+        let key = crate::secrets::SecretKey::generate_hex().map_err(|e| e.to_string())?;
+        let started = Instant::now();
+        let mut child = std::process::Command::new(exe)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("SLUICE_DATA_DIR", data_dir)
+            .env("SLUICE_SECRET_KEY", &key)
+            .env_remove("SLUICE_JUMPCLOUD_API_KEY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let child = Child(child);
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+                .map(|_| line)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        let base = line
+            .trim()
+            .strip_prefix("sluice serve listening on ")
+            .ok_or_else(|| format!("sluice serve did not start: {line:?}"))?
+            .to_owned();
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()
+            .map_err(|e| e.to_string())?;
+        loop {
+            if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("sluice serve did not answer within 60 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        Ok(Service {
+            child,
+            client: Client { http, base, token },
+        })
+    }
+
+    pub(super) fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
+    /// Kills the process (the data dir is the caller's to remove).
+    pub(super) fn stop(self) {
+        drop(self.child);
+    }
+}
+
 /// A keep-alive HTTP/1.1 connection that sends one prepared request at a time and reads
 /// the answer: the load generator's side, as lean as `wrk`'s, because it shares the
 /// machine's cores with the service and a heavier client's CPU and thread wake-ups would
 /// show up in the service's figures.
-struct Wire {
+pub(super) struct Wire {
     stream: std::net::TcpStream,
     buf: Vec<u8>,
 }
 
 impl Wire {
-    fn connect(addr: &str) -> std::io::Result<Wire> {
+    pub(super) fn connect(addr: &str) -> std::io::Result<Wire> {
         let stream = std::net::TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         // A stalled service fails the request instead of hanging the benchmark.
@@ -174,7 +250,7 @@ impl Wire {
     }
 
     /// Sends `request` and reads one answer: its status and body.
-    fn exchange(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+    pub(super) fn exchange(&mut self, request: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
         use std::io::{Error, ErrorKind, Read, Write};
         self.stream.write_all(request)?;
         self.buf.clear();
@@ -220,7 +296,9 @@ impl Wire {
 }
 
 /// `requests` signed webhook calls over `concurrency` keep-alive connections, each on a
-/// thread of its own sending the next request when the last one is answered.
+/// thread of its own sending the next request when the last one is answered. Each request
+/// is a new message (its own `webhook-id`, signed when sent), as the service accepts a
+/// message once.
 async fn webhook(
     client: &Client,
     name: &str,
@@ -229,30 +307,43 @@ async fn webhook(
     concurrency: usize,
 ) -> Result<Throughput, String> {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let body = br#"{"n": 0}"#;
-    let sig = crate::trigger::webhook::sign(secret.as_bytes(), body);
+    const BODY: &[u8] = br#"{"n": 0}"#;
     let addr = client
         .base
         .strip_prefix("http://")
         .ok_or("the service's address is not http://")?
         .to_owned();
-    let mut request = format!(
+    // What every request shares; the message headers follow, then the body.
+    let head = Arc::new(format!(
         "POST /hooks/{name} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
-         x-sluice-signature: {sig}\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    request.extend_from_slice(body);
-    let request = Arc::new(request);
+         content-length: {}\r\n",
+        BODY.len()
+    ));
+    let (secret, round) = (Arc::new(secret.to_owned()), fastrand::u64(..));
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (addr, request, next) = (addr.clone(), request.clone(), next.clone());
+        let (addr, head, secret, next) = (addr.clone(), head.clone(), secret.clone(), next.clone());
         workers.push(tokio::task::spawn_blocking(move || {
             let mut results: Vec<(Duration, bool)> = Vec::new();
             let mut wire = Wire::connect(&addr).map_err(|e| format!("cannot connect: {e}"))?;
-            while next.fetch_add(1, Ordering::SeqCst) < requests {
+            let mut request = Vec::with_capacity(512);
+            loop {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= requests {
+                    break;
+                }
+                request.clear();
+                request.extend_from_slice(head.as_bytes());
+                let id = format!("bench-{round:016x}-{n}");
+                for (k, v) in crate::trigger::webhook::headers(&secret, &id, BODY)
+                    .ok_or("the webhook secret is not in the whsec_ form")?
+                {
+                    request.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+                }
+                request.extend_from_slice(b"\r\n");
+                request.extend_from_slice(BODY);
                 let t = Instant::now();
                 let ok = match wire.exchange(&request) {
                     Ok((status, body)) => {
@@ -320,66 +411,20 @@ pub async fn serve(exe: &Path, opts: &ServeOptions) -> Result<ServeReport, Strin
         .prefix("sluice-bench-serve-")
         .tempdir()
         .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
-    let token = {
-        let store =
-            crate::store::SledStore::open(&dir.path().join("store")).map_err(|e| e.to_string())?;
-        let (token, _) =
-            crate::service::tokens::create(&store, "bench").map_err(|e| e.to_string())?;
-        store.flush().map_err(|e| e.to_string())?;
-        token
-    };
-    let key = crate::secrets::SecretKey::generate_hex().map_err(|e| e.to_string())?;
-
     let started = Instant::now();
-    let mut child = std::process::Command::new(exe)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--queue-capacity",
-            "100000",
-        ])
-        .env("SLUICE_DATA_DIR", dir.path())
-        .env("SLUICE_SECRET_KEY", &key)
-        .env_remove("SLUICE_JUMPCLOUD_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let child = Child(child);
-    let pid = child.0.id();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).map(|_| line)
-    })
-    .await
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())?;
-    let base = line
-        .trim()
-        .strip_prefix("sluice serve listening on ")
-        .ok_or_else(|| format!("sluice serve did not start: {line:?}"))?
-        .to_owned();
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .map_err(|e| e.to_string())?;
-    loop {
-        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err("sluice serve did not answer within 60 s".into());
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    // The manual-run figure opens up to --manual-runs connections at once; the connection
+    // limit is not what it measures.
+    let service = Service::start(
+        exe,
+        dir.path(),
+        &["--queue-capacity", "100000", "--max-connections", "100000"],
+    )
+    .await?;
     let start_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let pid = service.pid();
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss = rss_mib(pid);
-    let client = Client { http, base, token };
+    let client = &service.client;
 
     // Webhooks answering with the output, with each durability.
     let mut figures = Vec::new();
@@ -390,10 +435,10 @@ pub async fn serve(exe: &Path, opts: &ServeOptions) -> Result<ServeReport, Strin
             .as_str()
             .ok_or("no webhook secret")?
             .to_owned();
-        webhook(&client, name, &secret, 50, 1).await?;
-        figures.push(webhook(&client, name, &secret, opts.webhook_requests, 1).await?);
+        webhook(client, name, &secret, 50, 1).await?;
+        figures.push(webhook(client, name, &secret, opts.webhook_requests, 1).await?);
         let c = opts.webhook_concurrency;
-        figures.push(webhook(&client, name, &secret, opts.webhook_requests, c).await?);
+        figures.push(webhook(client, name, &secret, opts.webhook_requests, c).await?);
     }
     let mut figures = figures.into_iter();
     let mut next = || figures.next().ok_or("missing webhook figure");
@@ -482,7 +527,7 @@ pub async fn serve(exe: &Path, opts: &ServeOptions) -> Result<ServeReport, Strin
         lateness_p99_ms_at_most: quantile_bound(&hb, &ha, 0.99) * 1000.0,
         rss_mib: rss_mib(pid),
     };
-    drop(child);
+    service.stop();
     Ok(ServeReport {
         start_to_first_answer_ms: start_ms,
         idle_rss_mib: idle_rss,

@@ -12,7 +12,7 @@ use crate::plugin::registry::BUNDLED;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
-    /// Bulk provisioning (seed 001): N generated users through examples/provision-user.yaml
+    /// Bulk new-user provisioning: N generated users through examples/provision-user.yaml
     /// into a throwaway in-memory sandbox organisation, as `sluice run --input users.csv`
     /// would run them; users/s and JumpCloud API calls/s.
     Provision {
@@ -80,6 +80,28 @@ pub(crate) enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How the service answers while plugins spin: `/healthz`, `GET /api/v1/workflows`
+    /// and a signed webhook, idle and with many CPU-bound plugin steps running at once
+    /// (a `sluice serve` process on a throwaway data dir), and how late each spinning step
+    /// ended after its deadline.
+    Isolation {
+        /// A component that spins on `--input-json`, e.g. the test suite's hostile plugin
+        /// (`target/plugins/wasm32-wasip2/plugin-dev/hostile.wasm`, built by the tests) with `{"mode":"loop"}`.
+        #[arg(long, value_name = "FILE.wasm")]
+        plugin: PathBuf,
+        /// The spinning step's input as JSON text.
+        #[arg(long, value_name = "JSON", default_value = r#"{"mode":"loop"}"#)]
+        input_json: String,
+        /// Spinning steps at once (default: 4 per core).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        loops: Option<u64>,
+        /// Each spinning step's deadline (its `timeout:`).
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
+        /// Print JSON (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Per-call cost of a sandboxed step: fresh instance + call + JSON in and out, beside
     /// the same call on a reused instance (the floor) and the compiled-component cache load.
     Step {
@@ -130,6 +152,37 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
             schedule_window: window,
         };
         return serve(&opts, json).await;
+    }
+    if let BenchCommand::Isolation {
+        plugin,
+        input_json,
+        loops,
+        timeout,
+        json,
+    } = cmd
+    {
+        let input = serde_json::from_str(&input_json)
+            .map_err(|e| usage(format!("--input-json is not valid JSON: {e}")))?;
+        if timeout < std::time::Duration::from_secs(1) || timeout > std::time::Duration::from_secs(600) {
+            return Err(usage("--timeout must be between 1s and 10m"));
+        }
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let opts = crate::bench::isolation::IsolationOptions {
+            plugin,
+            input,
+            loops: loops.map_or(4 * cores, |n| n as usize),
+            timeout,
+        };
+        let exe = std::env::current_exe()?;
+        eprintln!("measuring `sluice serve` with spinning plugins (about twice the deadline)…");
+        let r = crate::bench::isolation::isolation(&exe, &opts)
+            .await
+            .map_err(|e| anyhow::anyhow!("bench isolation: {e}"))?;
+        if json {
+            return print_json(&r);
+        }
+        crate::bench::isolation::print(&r);
+        return Ok(());
     }
     if let BenchCommand::Jumpcloud {
         iterations,
@@ -205,11 +258,11 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
     let input =
         read_input(input_json.as_deref(), None)?.unwrap_or_else(|| default_input.to_owned());
     let report = bench::step(
-        app.registry.host(),
-        &loaded,
-        &bytes,
+        app.registry.host().clone(),
+        loaded,
+        bytes,
         grants,
-        &input,
+        input,
         iterations,
     )
     .await

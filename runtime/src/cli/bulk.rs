@@ -1,4 +1,4 @@
-//! Bulk runs (seed 001's bulk provisioning): `sluice run FILE --input rows.csv` (or a JSON
+//! Bulk runs (bulk new-user provisioning): `sluice run FILE --input rows.csv` (or a JSON
 //! array) starts one run per row, a few at a time, and ends with a summary — created,
 //! skipped because the user already exists, failed with the reason — as a table or JSON.
 //! A bad row never stops the others: it is reported and the next row goes on.
@@ -240,11 +240,12 @@ pub(crate) async fn run_rows(
     } else {
         let mut t = table(["row", "user", "result", "reason", "run"]);
         for o in &outcomes {
+            // Names come from the input and reasons from plugins: escaped for the terminal.
             t.add_row([
                 o.row.to_string(),
-                o.name.clone(),
+                super::plugin::safe(&o.name),
                 o.result.to_owned(),
-                o.reason.clone().unwrap_or_default(),
+                super::plugin::safe(o.reason.as_deref().unwrap_or_default()),
                 o.run_id.clone().unwrap_or_default(),
             ]);
         }
@@ -340,13 +341,18 @@ pub(crate) async fn execute_rows(
     (outcomes, started.elapsed().as_secs_f64())
 }
 
-/// Executes a recorded run in a task of its own: the code and message of what went wrong.
+/// Executes a recorded run in a task of its own on the guest pool: the code and message
+/// of what went wrong.
 async fn execute(engine: &Arc<Engine>, id: &str) -> Result<RunRecord, (String, String)> {
-    let (engine, id) = (engine.clone(), id.to_owned());
-    match tokio::spawn(async move { engine.execute(&id, &Quiet).await }).await {
+    let (task_engine, id) = (engine.clone(), id.to_owned());
+    let task = async move { task_engine.execute(&id, &Quiet).await };
+    match engine.host().guests().spawn(task).await {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) => Err((e.code().into(), e.to_string())),
-        Err(e) => Err(("INTERNAL".into(), format!("the run's task failed: {e}"))),
+        Err(e) => Err((
+            crate::plugin::codes::INTERNAL_ERROR.into(),
+            format!("the run's task failed: {e}"),
+        )),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `sluice demo`: seed 001's flagship provisioning, end to end, with nothing to set up. The
+//! `sluice demo`: the new-user provisioning workflow, end to end, with nothing to set up. The
 //! workflow and John Smith's input are compiled into the binary; JumpCloud is a fresh
 //! sandbox organisation in memory (never the configured one), so the demo can run any
 //! number of times; the run is recorded in the data dir like any other.
@@ -9,7 +9,7 @@ use super::{App, Failure, global_limits, workflow};
 
 /// `examples/provision-user.yaml`, as shipped.
 pub(crate) const WORKFLOW: &str = include_str!("../../../examples/provision-user.yaml");
-/// Seed 001's example user.
+/// The example new hire, John Smith.
 const INPUT: &str = include_str!("../../../examples/inputs/provision-user.json");
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, json: bool) -> Result<(), Failure> {
@@ -20,7 +20,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, json: bool) -> Result<(), Fai
     std::fs::write(&input, INPUT)?;
     let app = App::open_throwaway_sandbox(data_dir, global_limits()?)?;
     eprintln!(
-        "demo: provisioning John Smith (seed 001) into a throwaway sandbox organisation \
+        "demo: provisioning the new hire John Smith into a throwaway sandbox organisation \
          ({}); nothing outside it is changed",
         app.jumpcloud.description
     );

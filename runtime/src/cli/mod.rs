@@ -6,7 +6,7 @@
 //! - `plugin.rs`: `sluice plugin …`;
 //! - `bench.rs`: `sluice bench …`;
 //! - `bulk.rs`: `sluice run … --input rows.csv` (one run per row, with a summary);
-//! - `demo.rs`: `sluice demo` (seed 001's John Smith, in a throwaway sandbox);
+//! - `demo.rs`: `sluice demo` (new-user provisioning of John Smith, in a throwaway sandbox);
 //! - `connector.rs`: `sluice connector …` (External App Connectors);
 //! - `template.rs`: `sluice template …` (the template catalogue);
 //! - `serve.rs`: `sluice serve` (the service) and the note it leaves in the data dir;
@@ -94,8 +94,9 @@ enum Command {
     /// Store secrets (the JumpCloud API key) encrypted under a key you hold.
     #[command(subcommand)]
     Secret(secret::SecretCommand),
-    /// Provision seed 001's example user (John Smith) in a throwaway sandbox organisation
-    /// and print the result: no account, no setup, nothing outside the sandbox changed.
+    /// Provision an example new hire (John Smith) with the new-user provisioning workflow in
+    /// a throwaway sandbox organisation and print the result: no account, no setup, nothing
+    /// outside the sandbox changed.
     Demo {
         /// Print JSON (for scripts) instead of text.
         #[arg(long)]
@@ -184,6 +185,22 @@ pub(crate) fn global_limits() -> Result<Limits, Failure> {
         max_log_bytes: var("SLUICE_LIMIT_MAX_LOG_BYTES")?,
     };
     Ok(Limits::DEFAULT.with(&overrides))
+}
+
+/// The ceiling on every call's deadline: `SLUICE_MAX_STEP_TIMEOUT` (a duration such as
+/// `30m`), 15 minutes by default, at most a day.
+pub(crate) fn timeout_ceiling() -> Result<std::time::Duration, Failure> {
+    use crate::plugin::limits::{MAX_STEP_TIMEOUT_DEFAULT, MAX_STEP_TIMEOUT_LIMIT};
+    match std::env::var("SLUICE_MAX_STEP_TIMEOUT") {
+        Err(_) => Ok(MAX_STEP_TIMEOUT_DEFAULT),
+        Ok(v) => match humantime::parse_duration(v.trim()) {
+            Ok(d) if !d.is_zero() && d <= MAX_STEP_TIMEOUT_LIMIT => Ok(d),
+            _ => Err(usage(format!(
+                "SLUICE_MAX_STEP_TIMEOUT={v:?} must be a duration such as `30m`, more than zero \
+                 and at most 24h"
+            ))),
+        },
+    }
 }
 
 /// A failure with its exit code.
@@ -290,6 +307,8 @@ impl App {
             cache_dir: Some(data_dir.join("cache")),
             limits,
             engine,
+            timeout_ceiling: timeout_ceiling()?,
+            guest_threads: 0,
         };
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {
@@ -318,8 +337,7 @@ impl App {
                 .map(|p| p.data_dir().to_path_buf())
                 .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR")?,
         };
-        std::fs::create_dir_all(&data_dir)
-            .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+        private_data_dir(&data_dir)?;
         let store = match SledStore::open(&data_dir.join("store")) {
             Ok(s) => Arc::new(s),
             Err(crate::store::StoreError::Locked(_))
@@ -336,6 +354,61 @@ impl App {
     pub(crate) fn registry_blob(&self, digest: &str) -> PathBuf {
         self.data_dir.join("plugins").join(format!("{digest}.wasm"))
     }
+}
+
+/// Creates the data directory for its owner alone (0700), tightens one that others can
+/// reach (and, once, everything in it), and makes whatever this process creates from now
+/// on owner-only (umask 077), so sled's files, installed components, the compile cache and
+/// the service note are private without each writer having to remember it. The store
+/// holds sealed secrets, token hashes, run records with their inputs and the embedded
+/// sandbox's directory.
+fn private_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let create = || format!("cannot create the data directory {}", dir.display());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        // SAFETY: umask only swaps the process's file creation mask; it cannot fail.
+        unsafe { libc::umask(0o077) };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(create)?;
+        let tighten = |p: &std::path::Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m & 0o700))
+                .with_context(|| format!("cannot make {} private", p.display()))
+        };
+        let mode = std::fs::metadata(dir)
+            .with_context(create)?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            // Made by an older Sluice or by hand: what Sluice keeps in it was made under
+            // the user's umask. Only Sluice's own entries are walked, never anything else
+            // that lives there.
+            tighten(dir, 0o700)?;
+            let mut stack: Vec<PathBuf> = ["store", "plugins", "cache", serve::SERVICE_FILE]
+                .iter()
+                .map(|n| dir.join(n))
+                .collect();
+            while let Some(p) = stack.pop() {
+                let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                    continue;
+                };
+                if meta.is_dir() {
+                    tighten(&p, 0o700)?;
+                    for entry in std::fs::read_dir(&p).with_context(create)? {
+                        stack.push(entry.with_context(create)?.path());
+                    }
+                } else if meta.is_file() {
+                    tighten(&p, meta.permissions().mode())?;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir).with_context(create)?;
+    Ok(())
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -366,7 +439,8 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {:#}", f.error);
+            // Errors quote plugins and input (validation problems, step messages).
+            eprintln!("error: {}", plugin::safe(&format!("{:#}", f.error)));
             ExitCode::from(f.code)
         }
     }
@@ -412,10 +486,30 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-/// Prints a value as pretty JSON.
+/// Prints a value as pretty JSON ([`json_text`]).
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    println!("{}", json_text(value)?);
     Ok(())
+}
+
+/// Pretty JSON that is safe on a terminal. serde_json escapes the C0 controls (ESC, BEL,
+/// CR…) in strings but leaves DEL and the C1 controls raw, as JSON allows, and some
+/// terminals take `\u{9b}` for an escape sequence; those are escaped too (`\u009b`: the
+/// same JSON value). Outside strings pretty JSON has no control character but `\n`.
+pub(crate) fn json_text<T: serde::Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let text = serde_json::to_string_pretty(value)?;
+    if !text.chars().any(|c| c.is_control() && c != '\n') {
+        return Ok(text);
+    }
+    let mut out = String::with_capacity(text.len() + 32);
+    for c in text.chars() {
+        if c.is_control() && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 /// A table with the house style.
@@ -446,4 +540,24 @@ pub(crate) fn read_input(
     serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| usage(format!("the input is not valid JSON: {e}")))?;
     Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_text_escapes_every_control_character_and_stays_the_same_json() {
+        let v = serde_json::json!({"a": "\u{1b}]52;c;x\u{7}\r\u{7f}\u{9b}2J", "b": ["é\n"]});
+        let text = json_text(&v).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(r"\u001b") && text.contains(r"\u009b"),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+    }
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{App, Failure, LimitArgs, print_json, read_input, table, usage};
+use super::{App, Failure, LimitArgs, json_text, print_json, read_input, table, usage};
 use crate::broker::permissions::Grants;
-use crate::plugin::registry::PluginRecord;
+use crate::plugin::registry::{PluginRecord, StateOptions};
 use crate::plugin::{CallContext, LoadedPlugin};
 
 #[derive(Debug, Subcommand)]
@@ -25,6 +25,17 @@ pub(crate) enum PluginCommand {
         /// Replace an installed plugin of the same name and version.
         #[arg(long)]
         replace: bool,
+        /// Keys the plugin's state may hold, across workflows (default 10000).
+        #[arg(long, value_name = "N")]
+        state_max_keys: Option<u64>,
+        /// Bytes of keys and values the plugin's state may hold (default 16777216, 16 MiB).
+        #[arg(long, value_name = "BYTES")]
+        state_max_bytes: Option<u64>,
+        /// Take over the state of an installed plugin (NAME or NAME@VERSION), e.g. the
+        /// version this one upgrades. Without it a different component starts with empty
+        /// state, even under the same name.
+        #[arg(long, value_name = "PLUGIN")]
+        adopt_state: Option<String>,
         /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
@@ -77,9 +88,20 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             grants,
             limits,
             replace,
+            state_max_keys,
+            state_max_bytes,
+            adopt_state,
             json,
         } => {
             let bytes = read_file(&file)?;
+            let adopting = adopt_state.is_some();
+            let before: Vec<PluginRecord> = app
+                .registry
+                .list()
+                .await?
+                .into_iter()
+                .filter(|r| !r.bundled)
+                .collect();
             let record = app
                 .registry
                 .install(
@@ -88,6 +110,11 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     &grants,
                     limits.overrides(),
                     replace,
+                    StateOptions {
+                        max_keys: state_max_keys,
+                        max_bytes: state_max_bytes,
+                        adopt: adopt_state,
+                    },
                 )
                 .await?;
             if json {
@@ -96,6 +123,37 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             println!("Installed {} ({} plugin)", record.id(), record.kind);
             println!("sha256 {}", record.digest);
             print_permissions(&record);
+            let q = record.state.quota;
+            println!(
+                "state: {} keys, {} bytes at most (namespace {})",
+                q.max_keys,
+                q.max_bytes,
+                record.state_scope().owner
+            );
+            // State that stayed behind with another component of this name: say so, and how
+            // to carry it over.
+            let owner = record.state_scope().owner;
+            let apart = |r: &&PluginRecord| r.name == record.name && r.state_scope().owner != owner;
+            let replaced = before.iter().filter(apart).find(|r| r.id() == record.id());
+            let other = before
+                .iter()
+                .filter(apart)
+                .max_by_key(|r| semver::Version::parse(&r.version).ok());
+            match (adopting, replaced, other) {
+                (true, _, _) | (false, None, None) => {}
+                (false, Some(old), _) => println!(
+                    "note: the state of the {} this replaced (a different component) was not \
+                     carried over; give --adopt-state {} when replacing to carry it over",
+                    old.id(),
+                    old.id()
+                ),
+                (false, None, Some(other)) => println!(
+                    "note: {} keeps its own state; to carry it over, install with \
+                     --replace --adopt-state {}",
+                    other.id(),
+                    other.id()
+                ),
+            }
             Ok(())
         }
         PluginCommand::List { json } => {
@@ -118,7 +176,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     } else {
                         r.grants.join(", ")
                     },
-                    r.description.clone(),
+                    safe(&r.description),
                 ]);
             }
             println!("{t}");
@@ -136,9 +194,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 }));
             }
             println!("{} ({} plugin)", m.id(), m.kind);
-            println!("{}", m.description);
+            println!("{}", safe(&m.description));
             println!("sha256   {}", loaded.digest);
-            println!("imports  {}", loaded.imports.join(", "));
+            println!("imports  {}", safe(&loaded.imports.join(", ")));
             match &record {
                 Some(r) => print_permissions(r),
                 None => {
@@ -146,14 +204,8 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     println!("(not installed: `sluice plugin install` grants permissions)");
                 }
             }
-            println!(
-                "input schema:\n{}",
-                serde_json::to_string_pretty(&m.input_schema)?
-            );
-            println!(
-                "output schema:\n{}",
-                serde_json::to_string_pretty(&m.output_schema)?
-            );
+            println!("input schema:\n{}", json_text(&m.input_schema)?);
+            println!("output schema:\n{}", json_text(&m.output_schema)?);
             Ok(())
         }
         PluginCommand::Call {
@@ -214,16 +266,18 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     eprintln!(
                         "[call] {:?} {} {} -> {}",
                         c.kind,
-                        c.method,
-                        c.target,
-                        c.status
-                            .map(|s| s.to_string())
-                            .or(c.error.clone())
-                            .unwrap_or_default()
+                        safe(&c.method),
+                        safe(&c.target),
+                        safe(
+                            &c.status
+                                .map(|s| s.to_string())
+                                .or(c.error.clone())
+                                .unwrap_or_default()
+                        )
                     );
                 }
                 match &outcome.result {
-                    Ok(v) => println!("{}", serde_json::to_string_pretty(v)?),
+                    Ok(v) => println!("{}", json_text(v)?),
                     Err(e) => eprintln!("step failed: {}", safe(&e.to_string())),
                 }
                 eprintln!("({} µs)", outcome.duration.as_micros());
@@ -254,7 +308,8 @@ pub(crate) fn is_file_spec(spec: &str) -> bool {
     spec.ends_with(".wasm") || spec.contains('/')
 }
 
-/// Terminal-safe text: control characters (escape sequences) are shown escaped.
+/// Terminal-safe text: control characters (escape sequences) are shown escaped. Every
+/// command prints plugin- or input-derived text through this (JSON through `json_text`).
 pub(crate) fn safe(text: &str) -> String {
     text.chars()
         .flat_map(|c| {

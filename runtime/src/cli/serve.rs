@@ -44,6 +44,22 @@ pub(crate) struct ServeArgs {
     /// How long a webhook answering with the run's output waits for it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     webhook_wait: Duration,
+    /// How far a webhook's `webhook-timestamp` may be from now (each message id is accepted
+    /// once within it).
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    webhook_tolerance: Duration,
+    /// How long a request's headers may take to arrive; a slower client is disconnected.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    header_read_timeout: Duration,
+    /// How long a request's body may take to arrive after its headers (then 408).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    body_read_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    idle_timeout: Duration,
+    /// HTTP connections open at once; further connections wait until one closes.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    max_connections: usize,
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -104,6 +120,19 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
     if args.poll_interval < Duration::from_millis(100) {
         return Err(usage("--poll-interval must be at least 100ms"));
     }
+    for (flag, d) in [
+        ("--webhook-tolerance", args.webhook_tolerance),
+        ("--header-read-timeout", args.header_read_timeout),
+        ("--body-read-timeout", args.body_read_timeout),
+        ("--idle-timeout", args.idle_timeout),
+    ] {
+        if d < Duration::from_secs(1) || d > Duration::from_secs(86_400) {
+            return Err(usage(format!("{flag} must be between 1s and 24h")));
+        }
+    }
+    if !(1..=1_000_000).contains(&args.max_connections) {
+        return Err(usage("--max-connections must be between 1 and 1000000"));
+    }
     let app = App::open(data_dir, global_limits()?)?;
     let key = crate::secrets::SecretKey::from_env(|k| std::env::var(k).ok())
         .map_err(|e| usage(e.to_string()))?;
@@ -116,6 +145,11 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         event_catchup: args.event_catchup,
         shutdown_grace: args.shutdown_grace,
         webhook_wait: args.webhook_wait,
+        webhook_tolerance: args.webhook_tolerance,
+        header_read_timeout: args.header_read_timeout,
+        body_read_timeout: args.body_read_timeout,
+        idle_timeout: args.idle_timeout,
+        max_connections: args.max_connections,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

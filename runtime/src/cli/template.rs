@@ -1,4 +1,4 @@
-//! `sluice template list|show|use`: ready-made workflows by category (seed 000's Device
+//! `sluice template list|show|use`: ready-made workflows by category (Device
 //! Management, Security and User Management), compiled into the binary from `examples/`.
 //! `use` writes one to a file to edit; every template validates and runs against the
 //! sandbox as shipped (tests/templates.rs).

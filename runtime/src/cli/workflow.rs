@@ -7,7 +7,8 @@ use std::sync::Arc;
 use clap::Subcommand;
 use serde_json::{Value, json};
 
-use super::{App, Failure, print_json, read_input, table, usage};
+use super::plugin::safe;
+use super::{App, Failure, json_text, print_json, read_input, table, usage};
 use crate::engine::{Engine, Progress, RunQuery, RunRecord, RunStatus, manual_trigger};
 use crate::workflow::check_input;
 use crate::workflow::model::{Trigger, WorkflowDoc, parse};
@@ -108,11 +109,12 @@ pub(crate) async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
     let mut all: Vec<&WorkflowDoc> = vec![&doc];
     all.extend(subs.values().map(|(_, d)| d));
     let plugins = plugin_table(&app.registry, &all).await;
-    let mut report = validate(&label, &doc, &plugins, Some(&source));
+    let ceiling = app.registry.host().timeout_ceiling();
+    let mut report = validate(&label, &doc, &plugins, Some(&source), ceiling);
     for (f, d) in subs.values() {
         report
             .problems
-            .extend(validate(f, d, &plugins, None).problems);
+            .extend(validate(f, d, &plugins, None, ceiling).problems);
     }
     Ok(Loaded {
         subs: subs.into_iter().map(|(k, (_, d))| (k, d)).collect(),
@@ -169,7 +171,7 @@ pub(crate) async fn validate_cmd(app: &App, file: &Path, json_out: bool) -> Resu
     let steps = count_steps(&loaded.doc);
     println!(
         "{} is valid ({steps} step{}, runs as {})",
-        loaded.doc.name,
+        safe(&loaded.doc.name),
         if steps == 1 { "" } else { "s" },
         loaded.doc.run_as
     );
@@ -221,7 +223,7 @@ impl Progress for StderrProgress {
             (true, false) => "ok",
             (false, false) => "FAILED",
         };
-        eprintln!("  {path} {mark}");
+        eprintln!("  {} {mark}", safe(path));
     }
 }
 
@@ -236,15 +238,15 @@ fn finish(run: &RunRecord, json_out: bool) -> Result<(), Failure> {
     } else {
         eprintln!("run {} {}", run.id, run.status);
         // The result on stdout: the output of a run that succeeded, else the failure report
-        // (seed 001's error JSON); a partial run's output goes to stderr.
+        // (as JSON); a partial run's output goes to stderr.
         match (&run.report, &run.output) {
             (Some(report), output) => {
                 if let Some(out) = output {
-                    eprintln!("{}", serde_json::to_string_pretty(out)?);
+                    eprintln!("{}", json_text(out)?);
                 }
-                println!("{}", serde_json::to_string_pretty(report)?);
+                println!("{}", json_text(report)?);
             }
-            (None, Some(out)) => println!("{}", serde_json::to_string_pretty(out)?),
+            (None, Some(out)) => println!("{}", json_text(out)?),
             (None, None) => {}
         }
     }
@@ -303,7 +305,7 @@ pub(crate) async fn run_cmd(
     let engine = engine(app);
     let trigger = manual_trigger(&loaded.doc);
     let run = engine.create_run(loaded.doc, loaded.subs, input, trigger)?;
-    eprintln!("run {} started ({})", run.id, run.workflow);
+    eprintln!("run {} started ({})", run.id, safe(&run.workflow));
     if let Some(notice) = app.jumpcloud.notice() {
         eprintln!("note: {notice}");
     }
@@ -348,8 +350,8 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
             let mut t = table(["run", "workflow", "status", "started", "finished"]);
             for r in &page.runs {
                 t.add_row(vec![
-                    r.id.clone(),
-                    r.workflow.clone(),
+                    safe(&r.id),
+                    safe(&r.workflow),
                     r.status.to_string(),
                     r.started_at.clone(),
                     r.finished_at.clone().unwrap_or_default(),
@@ -360,7 +362,7 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
                 // The same filters, from where this page ended.
                 let mut again = String::from("sluice runs list");
                 if let Some(w) = &query.workflow {
-                    again.push_str(&format!(" --workflow {w}"));
+                    again.push_str(&format!(" --workflow {}", safe(w)));
                 }
                 if let Some(s) = &status {
                     again.push_str(&format!(" --status {s}"));
@@ -368,7 +370,7 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
                 if limit != 50 {
                     again.push_str(&format!(" --limit {limit}"));
                 }
-                println!("more runs: {again} --after {next}");
+                println!("more runs: {again} --after {}", safe(&next));
             }
             Ok(())
         }
@@ -378,7 +380,14 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
             if json {
                 return print_json(&json!({"run": run, "steps": journal}));
             }
-            println!("run {} of {} — {}", run.id, run.workflow, run.status);
+            // Everything below may quote plugins (logs, errors, call targets, results) or
+            // the run's input: escaped, so it cannot drive the terminal.
+            println!(
+                "run {} of {} — {}",
+                safe(&run.id),
+                safe(&run.workflow),
+                run.status
+            );
             println!(
                 "started {}  finished {}",
                 run.started_at,
@@ -399,38 +408,40 @@ pub(crate) async fn runs_cmd(app: &App, cmd: RunsCommand) -> Result<(), Failure>
                     Err(e) => format!("{}: {}", e.code, e.message),
                 };
                 t.add_row(vec![
-                    s.path.clone(),
-                    s.kind.clone(),
+                    safe(&s.path),
+                    safe(&s.kind),
                     s.attempts.len().to_string(),
                     format!("{duration} µs"),
-                    result,
+                    safe(&result),
                 ]);
             }
             println!("{t}");
             for s in &journal {
                 for a in &s.attempts {
+                    let path = safe(&s.path);
                     for l in &a.logs {
-                        println!("[{} #{}] {:?} {}", s.path, a.attempt, l.level, l.message);
+                        println!("[{path} #{}] {:?} {}", a.attempt, l.level, safe(&l.message));
                     }
                     for c in &a.calls {
                         println!(
-                            "[{} #{}] call {:?} {} {} -> {} ({} µs)",
-                            s.path,
+                            "[{path} #{}] call {:?} {} {} -> {} ({} µs)",
                             a.attempt,
                             c.kind,
-                            c.method,
-                            c.target,
-                            c.status
-                                .map(|x| x.to_string())
-                                .or(c.error.clone())
-                                .unwrap_or_default(),
+                            safe(&c.method),
+                            safe(&c.target),
+                            safe(
+                                &c.status
+                                    .map(|x| x.to_string())
+                                    .or(c.error.clone())
+                                    .unwrap_or_default()
+                            ),
                             c.latency_us
                         );
                     }
                 }
             }
             if let Some(report) = &run.report {
-                println!("{}", serde_json::to_string_pretty(report)?);
+                println!("{}", json_text(report)?);
             }
             Ok(())
         }

@@ -1,4 +1,4 @@
-//! External App Connectors (seed 003): an external application defined once — base URL,
+//! External App Connectors: an external application defined once — base URL,
 //! how to authenticate, default headers, the hosts it may reach — and called from any
 //! workflow by name. The definition lives in the store in clear; its credential is sealed
 //! with the secrets module under `connector.<name>` and only the broker ever opens it.

@@ -13,7 +13,7 @@
 //!
 //! # Layout
 //! - this file: [`Engine`], run records, the step walker;
-//! - `report.rs`: the failure report of seed 001.
+//! - `report.rs`: the failure report, its texts fitted to each error's code.
 
 pub mod report;
 
@@ -35,6 +35,7 @@ use crate::plugin::registry::{PluginRecord, Registry};
 use crate::plugin::{CallContext, ErrorSource, LoadedPlugin, LogLine, StepError};
 use crate::store::{RunStore, SledStore, StoreError};
 use crate::workflow::model::{Durability, OnErrorDoc, OnErrorMode, StepDoc, Trigger, WorkflowDoc};
+use crate::workflow::redact;
 use crate::workflow::template;
 use crate::workflow::validate::CONNECTOR_PLUGIN;
 
@@ -233,6 +234,11 @@ pub enum EngineError {
     Corrupt(String),
     #[error("run {0} has not finished; cancel it or wait before retrying")]
     NotFinished(String),
+    #[error(
+        "run {0}'s input had write-only fields (such as a password) that are not kept after \
+         a run ends; start a new run with the full input instead"
+    )]
+    InputNotKept(String),
 }
 
 impl EngineError {
@@ -243,6 +249,7 @@ impl EngineError {
             EngineError::Finished(_) => "RUN_FINISHED",
             EngineError::Corrupt(_) => "STORE_CORRUPT",
             EngineError::NotFinished(_) => "RUN_NOT_FINISHED",
+            EngineError::InputNotKept(_) => "RUN_INPUT_NOT_KEPT",
         }
     }
 }
@@ -315,6 +322,8 @@ struct RunCtx<'a> {
     engine: &'a Engine,
     run: &'a RunRecord,
     progress: &'a dyn Progress,
+    /// The run's write-only input values, masked wherever the run records text.
+    secrets: Vec<String>,
     /// What the journal held when the run started (a resumed run, or a retry's copied
     /// steps), by step path: those steps are not run again.
     journaled: BTreeMap<String, StepRecord>,
@@ -348,6 +357,7 @@ impl Engine {
             run.status = RunStatus::Cancelled;
             run.finished_at = Some(now());
             self.save(&run)?;
+            self.store.sensitive_remove(id)?;
             self.store.flush()?;
         }
         Ok(run)
@@ -361,6 +371,11 @@ impl Engine {
         &self.store
     }
 
+    /// The plugin host runs call into (and whose guest pool they run on).
+    pub fn host(&self) -> &Arc<crate::plugin::PluginHost> {
+        self.registry.host()
+    }
+
     /// Records a new run (status `queued`) and returns it.
     pub fn create_run(
         &self,
@@ -369,7 +384,11 @@ impl Engine {
         input: Value,
         trigger: Value,
     ) -> Result<RunRecord, EngineError> {
+        let (input, originals) = redacted_input(&doc, input);
         let record = RunRecord::queued(doc, subworkflows, input, trigger);
+        if !originals.is_empty() {
+            self.store.sensitive_put(&record.id, &Value::Object(originals))?;
+        }
         self.save(&record)?;
         Ok(record)
     }
@@ -385,11 +404,18 @@ impl Engine {
         input: Value,
         trigger: Value,
     ) -> Result<(RunRecord, bool), EngineError> {
+        let (input, originals) = redacted_input(&doc, input);
         let record = RunRecord::queued(doc, subworkflows, input, trigger);
+        if !originals.is_empty() {
+            self.store.sensitive_put(&record.id, &Value::Object(originals))?;
+        }
         let v = serde_json::to_value(&record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         match crate::store::ServiceStore::run_put_once(&*self.store, fire, &record.id, &v)? {
             None => Ok((record, true)),
-            Some(existing) => Ok((self.get(&existing)?, false)),
+            Some(existing) => {
+                self.store.sensitive_remove(&record.id)?;
+                Ok((self.get(&existing)?, false))
+            }
         }
     }
 
@@ -400,6 +426,14 @@ impl Engine {
         let old = self.get(id)?;
         if !old.status.is_finished() {
             return Err(EngineError::NotFinished(id.to_owned()));
+        }
+        if let Trigger::Manual {
+            input_schema: Some(schema),
+        } = &old.doc.trigger
+            && redact::has_write_only(schema)
+            && old.input.to_string().contains(redact::REDACTED)
+        {
+            return Err(EngineError::InputNotKept(id.to_owned()));
         }
         let trigger = json!({
             "type": "retry",
@@ -475,7 +509,71 @@ impl Engine {
     }
 
     /// Runs (or resumes) a run to its end and returns the final record.
+    ///
+    /// A panic inside the run (a host bug, whatever its cause) ends this run only: it is
+    /// marked failed with `INTERNAL_ERROR`, so it is neither left `running` nor resumed
+    /// into the same panic, and the process and other runs go on.
     pub async fn execute(
+        &self,
+        id: &str,
+        progress: &dyn Progress,
+    ) -> Result<RunRecord, EngineError> {
+        match std::panic::AssertUnwindSafe(self.execute_inner(id, progress))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(panic) => {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown cause".to_owned());
+                tracing::error!("run {id} stopped on an internal error: {text}");
+                self.fail_internal(id, &text).await
+            }
+        }
+    }
+
+    /// Marks a run that panicked as failed, with a report that says so.
+    async fn fail_internal(&self, id: &str, cause: &str) -> Result<RunRecord, EngineError> {
+        let mut run = self.get(id)?;
+        if run.status.is_finished() {
+            return Ok(run);
+        }
+        let completed: Vec<String> = self
+            .journal(id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.result.is_ok())
+            .map(|r| r.step)
+            .collect();
+        let failure = FailedStep {
+            step: "run".into(),
+            path: "run".into(),
+            error: StepError::host(
+                crate::plugin::codes::INTERNAL_ERROR,
+                format!(
+                    "the run stopped on an internal error in Sluice ({cause}); steps already \
+                     journaled are kept; please report this"
+                ),
+            ),
+            timestamp: now(),
+            impact: None,
+            remediation: None,
+            recommended_actions: Vec::new(),
+            handled: false,
+        };
+        run.status = RunStatus::Failed;
+        run.report = Some(report::failure_report(&completed, &[failure]));
+        run.finished_at = Some(now());
+        self.save(&run)?;
+        self.store.sensitive_remove(id)?;
+        self.store.commit().await?;
+        Ok(run)
+    }
+
+    async fn execute_inner(
         &self,
         id: &str,
         progress: &dyn Progress,
@@ -491,10 +589,17 @@ impl Engine {
         // Not flushed on its own: the first journaled step flushes it, and a crash before
         // that leaves a queued run, which resumes the same way.
         self.save(&run)?;
+        let originals = match self.store.sensitive_get(id)? {
+            Some(Value::Object(m)) => m,
+            _ => serde_json::Map::new(),
+        };
+        let mut input = run.input.clone();
+        redact::restore(&mut input, &originals);
         let ctx = RunCtx {
             engine: self,
             run: &run,
             progress,
+            secrets: redact::secrets_of(&originals),
             journaled: self
                 .journal(id)?
                 .into_iter()
@@ -506,7 +611,7 @@ impl Engine {
             failed_scope: Mutex::new(None),
         };
         let scope = json!({
-            "input": run.input,
+            "input": input,
             "vars": run.doc.vars,
             "steps": {},
             "run": {"id": run.id, "started_at": run.started_at},
@@ -588,8 +693,18 @@ impl Engine {
                 }
             }
         }
+        if let Some(o) = done.output.as_mut() {
+            redact::mask(o, &ctx.secrets);
+        }
+        if let Some(r) = done.report.as_mut() {
+            redact::mask(r, &ctx.secrets);
+        }
         done.finished_at = Some(now());
         self.save(&done)?;
+        if !originals.is_empty() {
+            // The run is over: its write-only values are not kept beyond it.
+            self.store.sensitive_remove(id)?;
+        }
         self.store.commit().await?;
         Ok(done)
     }
@@ -623,6 +738,35 @@ impl Drop for Executing<'_> {
         lock(&self.engine.executing).remove(self.id);
         lock(&self.engine.cancelled).remove(self.id);
     }
+}
+
+/// How long to wait before the attempt after `attempt` (1-based): exponential backoff
+/// from `backoff`, doubling per attempt up to 2¹⁰ times and capped at the longest backoff,
+/// with jitter (`jitter` in [0, 1) picks a point in the upper half). Never panics.
+pub fn retry_delay(backoff: Duration, attempt: u32, jitter: f64) -> Duration {
+    let max = crate::workflow::validate::MAX_BACKOFF;
+    let ceiling = backoff
+        .min(max)
+        .saturating_mul(1 << attempt.saturating_sub(1).min(10))
+        .min(max);
+    let jitter = if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    ceiling.mul_f64(0.5 + jitter * 0.5)
+}
+
+/// The input as the run record keeps it: write-only fields of the trigger's input schema
+/// redacted; and what they held, by JSON pointer.
+fn redacted_input(doc: &WorkflowDoc, mut input: Value) -> (Value, serde_json::Map<String, Value>) {
+    let originals = match &doc.trigger {
+        Trigger::Manual {
+            input_schema: Some(schema),
+        } => redact::redact(schema, &mut input),
+        _ => serde_json::Map::new(),
+    };
+    (input, originals)
 }
 
 /// The output of the last step that produced one.
@@ -678,6 +822,26 @@ fn record_step(scope: &mut Value, id: &str, record: Value) {
 }
 
 impl RunCtx<'_> {
+    fn masked_error(&self, e: &StepError) -> StepError {
+        let mut e = e.clone();
+        if !self.secrets.is_empty() {
+            e.message = redact::mask_text(&e.message, &self.secrets);
+            if let Some(d) = e.details.as_mut() {
+                redact::mask(d, &self.secrets);
+            }
+        }
+        e
+    }
+
+    fn masked_logs(&self, mut logs: Vec<LogLine>) -> Vec<LogLine> {
+        if !self.secrets.is_empty() {
+            for l in &mut logs {
+                l.message = redact::mask_text(&l.message, &self.secrets);
+            }
+        }
+        logs
+    }
+
     fn steps<'s>(
         &'s self,
         steps: &'s [StepDoc],
@@ -829,16 +993,18 @@ impl RunCtx<'_> {
             Ok(other) => other.to_string(),
             Err(_) => t.clone(),
         };
+        // The step's texts for this error's code (an outage gets the host's, see report.rs).
+        let texts = report::step_texts(s, &error);
         self.failures.lock().await.push(FailedStep {
             step: s.id.clone(),
             path: path.to_owned(),
             error: error.clone(),
             timestamp: now(),
-            impact: s.impact.as_ref().map(text),
-            remediation: s.remediation.as_ref().map(text),
-            recommended_actions: s
+            impact: texts.impact.map(text),
+            remediation: texts.remediation.map(text),
+            recommended_actions: texts
                 .recommended_actions
-                .iter()
+                .into_iter()
                 .flatten()
                 .map(text)
                 .filter(|a| !a.trim().is_empty())
@@ -887,7 +1053,8 @@ impl RunCtx<'_> {
             return rec.result.clone();
         }
         let (record, plugin) = self.plugin(spec).await?;
-        let mut limits = self.engine.registry.host().limits().with(&record.limits);
+        let host = self.engine.registry.host();
+        let mut limits = host.limits().with(&record.limits);
         if let Some(t) = s
             .timeout
             .as_deref()
@@ -895,6 +1062,9 @@ impl RunCtx<'_> {
         {
             limits.timeout = t;
         }
+        // Validation refuses a larger `timeout:`; a workflow saved under a larger ceiling
+        // still gets no more than today's.
+        limits.timeout = limits.timeout.min(host.timeout_ceiling());
         let text = input.to_string();
         let retry = s.retry.clone();
         let attempts_allowed = retry.as_ref().map(|r| r.attempts.max(1)).unwrap_or(1);
@@ -912,6 +1082,11 @@ impl RunCtx<'_> {
                 .await
                 .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         }
+        // What the record shows of the input: write-only fields of the plugin's schema
+        // redacted, the run's write-only values masked.
+        let mut recorded_input = input.clone();
+        redact::redact(&plugin.manifest.input_schema, &mut recorded_input);
+        redact::mask(&mut recorded_input, &self.secrets);
         let mut attempts = Vec::new();
         let mut attempt = 1;
         let result = loop {
@@ -929,9 +1104,12 @@ impl RunCtx<'_> {
             let outcome = self.engine.registry.host().call(&plugin, &ctx, &text).await;
             attempts.push(Attempt {
                 attempt,
-                input: input.clone(),
-                result: outcome.result.clone(),
-                logs: outcome.logs,
+                input: recorded_input.clone(),
+                result: match &outcome.result {
+                    Ok(v) => Ok(v.clone()),
+                    Err(e) => Err(self.masked_error(e)),
+                },
+                logs: self.masked_logs(outcome.logs),
                 calls: outcome.calls,
                 started_at,
                 duration_us: started.elapsed().as_micros() as u64,
@@ -942,9 +1120,7 @@ impl RunCtx<'_> {
                     let listed = retry.as_ref().is_some_and(|r| r.codes.contains(&e.code));
                     if attempt < attempts_allowed && (e.retryable || listed) {
                         // Exponential backoff with full jitter.
-                        let ceiling = backoff.saturating_mul(1 << (attempt - 1).min(10));
-                        let wait = ceiling.mul_f64(0.5 + fastrand::f64() * 0.5);
-                        tokio::time::sleep(wait).await;
+                        tokio::time::sleep(retry_delay(backoff, attempt, fastrand::f64())).await;
                         attempt += 1;
                         continue;
                     }
@@ -957,7 +1133,7 @@ impl RunCtx<'_> {
             step: s.id.clone(),
             kind: kind.to_owned(),
             attempts,
-            result: result.clone(),
+            result: result.as_ref().map_err(|e| self.masked_error(e)).cloned(),
             finished_at: now(),
         };
         let v =
@@ -989,14 +1165,36 @@ impl RunCtx<'_> {
             Some(w) => template::render(w, scope).map_err(|e| template_error("with", e))?,
             None => json!({}),
         };
-        // A connector plugin used as a step reaches only the connector its input names,
-        // whatever else it was granted.
+        // A connector plugin used as a step reaches only the one defined connector its
+        // rendered input names, whatever else it was granted: no name, `*`, a pattern or
+        // an undefined connector fails here, before the plugin runs.
         let (record, _) = self.plugin(spec).await?;
-        let grants = (record.kind == PluginKind::Connector).then(|| {
-            record
+        let grants = if record.kind == PluginKind::Connector {
+            let narrowed = record
                 .grants()
-                .narrowed_to_connector(input.get("connector").and_then(Value::as_str))
-        });
+                .narrowed_to_connector(input.get("connector"))
+                .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+            let name = input["connector"].as_str().unwrap_or_default();
+            // A journaled step is replayed, not run (its connector may be gone since);
+            // `sandbox-mail` is the broker's own, present with the embedded sandbox.
+            let defined = self.journaled.contains_key(path)
+                || name == crate::jumpcloud::embedded::SANDBOX_MAIL
+                || crate::connector::ConnectorStore::connector_get(
+                    self.engine.store.as_ref(),
+                    name,
+                )
+                .map_err(|e| StepError::host(e.code(), e.to_string()))?
+                .is_some();
+            if !defined {
+                return Err(StepError::host(
+                    "CONNECTOR_NOT_FOUND",
+                    format!("connector `{name}` is not defined (see `sluice connector list`)"),
+                ));
+            }
+            Some(narrowed)
+        } else {
+            None
+        };
         self.leaf(s, path, "action", spec, input, grants).await
     }
 

@@ -25,6 +25,12 @@ pub mod codes {
     pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
     /// The component could not be instantiated (e.g. the instance pool is exhausted).
     pub const PLUGIN_INSTANTIATION_FAILED: &str = "PLUGIN_INSTANTIATION_FAILED";
+    /// The plugin returned an error the host cannot pass on: a code not of the form
+    /// `^[A-Z][A-Z0-9_]{0,63}$`, or an error larger than the output limit.
+    pub const PLUGIN_INVALID_ERROR: &str = "PLUGIN_INVALID_ERROR";
+    /// A fault inside the host (a bug, not the plugin's or the workflow's doing) stopped
+    /// the step or the run; the process and other runs go on.
+    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
 }
 
 /// Where a step error came from.

@@ -13,12 +13,12 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::sluice::plugin::{http, jumpcloud, log, state, types};
 use super::capture::{Capture, LogLevel, LogSource, StepLog};
 use super::error::{StepError, codes};
-use crate::broker::permissions::{Grants, Role, scopes_for};
+use crate::broker::permissions::{Grants, Role, jumpcloud_needs};
 use crate::broker::{
     BrokerError, CallKind, ConnectorRequest, HostCall, HttpBroker, JumpCloudBroker,
     JumpCloudRequest,
 };
-use crate::store::{StateNamespace, StateStore};
+use crate::store::{StateNamespace, StateQuota, StateStore, StoreError};
 
 /// Host calls one plugin call may make; the next one ends the step with
 /// `PLUGIN_CALL_LIMIT`, which bounds the step's record as well.
@@ -110,6 +110,7 @@ pub struct StepState {
     grants: Arc<Grants>,
     role: Option<Role>,
     namespace: StateNamespace,
+    quota: StateQuota,
     services: Services,
 }
 
@@ -160,10 +161,17 @@ impl StepState {
             log,
             calls: Vec::new(),
             violation: None,
+            // The registry binds `state` to the plugin's identity and quota; grants made
+            // without it (loose files, embedders) keep state by name, with the default quota.
             namespace: StateNamespace {
                 workflow: workflow.to_owned(),
-                plugin: plugin.to_string(),
+                owner: grants
+                    .state_scope()
+                    .map_or_else(|| plugin.to_string(), |s| s.owner.clone()),
             },
+            quota: grants
+                .state_scope()
+                .map_or(StateQuota::DEFAULT, |s| s.quota),
             plugin,
             grants,
             role,
@@ -345,34 +353,33 @@ impl jumpcloud::Host for StepState {
         req: jumpcloud::Request,
     ) -> WasmResult<Result<jumpcloud::Response, types::PluginError>> {
         self.admit()?;
-        let scopes = match scopes_for(&req.method, &req.path) {
-            Ok(s) => s,
+        // The body decides what an association or membership change needs (the other
+        // end's type, sudo); it is checked here and sent as it is.
+        let needs = match jumpcloud_needs(&req.method, &req.path, &req.query, req.body.as_deref()) {
+            Ok(n) => n,
             Err(reason) => {
                 let msg = format!("plugin `{}`: JumpCloud call refused: {reason}", self.plugin);
                 return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
             }
         };
-        let needed = scopes
-            .iter()
-            .map(|s| format!("jumpcloud:{s}"))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        if !self.grants.allows_scope(scopes) {
+        let ungranted = needs.unmet(|s| self.grants.holds_scope(s));
+        if !ungranted.is_empty() {
             let msg = format!(
-                "plugin `{}` called {} {} which needs {needed}; it was not granted that \
+                "plugin `{}` called {} {} which needs {needs}; it was not granted {ungranted} \
                  (declare it in the manifest and grant it at install)",
                 self.plugin, req.method, req.path
             );
             return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
         }
-        if let Some(role) = self.role
-            && !role.allows(scopes)
-        {
-            let msg = format!(
-                "{} {} needs {needed}, which the workflow's run-as role `{role}` does not grant",
-                req.method, req.path
-            );
-            return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
+        if let Some(role) = self.role {
+            let withheld = role.withholds(&needs);
+            if !withheld.is_empty() {
+                let msg = format!(
+                    "{} {} needs {needs}; the workflow's run-as role `{role}` does not grant {withheld}",
+                    req.method, req.path
+                );
+                return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
+            }
         }
         let started = Instant::now();
         let (method, path) = (req.method.clone(), req.path.clone());
@@ -488,7 +495,27 @@ impl StepState {
     ) -> Result<T, types::PluginError> {
         let status = r.as_ref().map(|_| 200).map_err(|e| e.code().to_owned());
         self.record(CallKind::State, op, key.to_owned(), started, &status, 1);
-        r.map_err(|e| plugin_error("STATE_UNAVAILABLE", e.to_string(), true))
+        r.map_err(|e| match &e {
+            // The plugin's own doing: an error it can handle (delete keys, give up).
+            StoreError::Quota {
+                keys,
+                bytes,
+                max_keys,
+                max_bytes,
+            } => types::PluginError {
+                code: e.code().to_owned(),
+                message: format!("plugin `{}`: {e}", self.plugin),
+                retryable: false,
+                details: Some(
+                    serde_json::json!({
+                        "keys": keys, "bytes": bytes,
+                        "max_keys": max_keys, "max_bytes": max_bytes,
+                    })
+                    .to_string(),
+                ),
+            },
+            _ => plugin_error("STATE_UNAVAILABLE", e.to_string(), true),
+        })
     }
 }
 
@@ -518,7 +545,10 @@ impl state::Host for StepState {
             )));
         }
         let started = Instant::now();
-        let r = self.services.state.state_set(&self.namespace, &key, &value);
+        let r = self
+            .services
+            .state
+            .state_set(&self.namespace, &key, &value, self.quota);
         Ok(self.state_result("SET", &key, started, r))
     }
 

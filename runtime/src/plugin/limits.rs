@@ -4,6 +4,21 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+/// The default ceiling on any call's deadline, whatever a plugin's install or a step's
+/// `timeout:` asks for (`SLUICE_MAX_STEP_TIMEOUT` changes it).
+pub const MAX_STEP_TIMEOUT_DEFAULT: Duration = Duration::from_secs(15 * 60);
+
+/// The highest ceiling that may be configured: a day. Deadlines are wall time; a step that
+/// needs longer should be split or poll.
+pub const MAX_STEP_TIMEOUT_LIMIT: Duration = Duration::from_secs(24 * 3600);
+
+/// A plugin error's message is cut to this many bytes (the rest is summarised).
+pub const MAX_ERROR_MESSAGE_BYTES: usize = 4 << 10;
+
+/// A plugin error's details (JSON text) above this many bytes are replaced by a note of
+/// their size.
+pub const MAX_ERROR_DETAILS_BYTES: usize = 16 << 10;
+
 /// The limits one plugin call runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {

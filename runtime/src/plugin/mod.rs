@@ -6,6 +6,12 @@
 //! this is a slot reuse, not an mmap) → call the export → classify the result. Nothing a
 //! guest does survives its call.
 //!
+//! Guest code runs only on the guest pool ([`pool`]): a runtime of its own, so a plugin
+//! that spins can never hold the threads that serve the API, webhooks, the scheduler or the
+//! poller. Within the pool a guest yields at every epoch tick, so looping plugins share it
+//! and every deadline fires on time. Runs are spawned onto the pool whole; a call made from
+//! any other thread is handed to it.
+//!
 //! # Layout
 //! - `bindings.rs`: `bindgen!` only; its types stay inside this module.
 //! - `engine.rs`: engine configuration, pool sizing, the fast memory path, the epoch ticker.
@@ -14,6 +20,7 @@
 //! - `capture.rs`: the bounded step log (log import + stdout + stderr).
 //! - `limits.rs`, `manifest.rs`, `error.rs`: limits, manifest validation, errors.
 //! - `registry.rs`: installed and bundled plugins.
+//! - `pool.rs`: the guest pool (the runtime guest code runs on).
 //! - `bare.rs`: the engine alone (no Sluice state), for the step benchmark.
 
 mod bare;
@@ -25,6 +32,7 @@ pub mod error;
 mod host;
 pub mod limits;
 pub mod manifest;
+pub mod pool;
 pub mod registry;
 
 use std::path::PathBuf;
@@ -34,7 +42,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, Trap};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 pub use self::bare::BareEngine;
 use self::bindings::action::ActionPluginPre;
@@ -51,6 +59,7 @@ pub use self::host::Services;
 use self::host::StepState;
 pub use self::limits::{LimitOverrides, Limits};
 pub use self::manifest::{Manifest, PluginKind};
+use self::pool::GuestPool;
 use crate::broker::HostCall;
 use crate::broker::permissions::{Grants, Role};
 
@@ -62,6 +71,11 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     /// Limits applied to every call unless a plugin overrides them.
     pub limits: Limits,
+    /// The longest deadline any call may have, whatever a plugin's install or a step's
+    /// `timeout:` asks for ([`limits::MAX_STEP_TIMEOUT_DEFAULT`] unless configured).
+    pub timeout_ceiling: Duration,
+    /// Worker threads of the guest pool; 0 means one per core.
+    pub guest_threads: usize,
 }
 
 impl Default for HostConfig {
@@ -70,6 +84,8 @@ impl Default for HostConfig {
             engine: EngineSettings::default(),
             cache_dir: None,
             limits: Limits::DEFAULT,
+            timeout_ceiling: limits::MAX_STEP_TIMEOUT_DEFAULT,
+            guest_threads: 0,
         }
     }
 }
@@ -137,10 +153,20 @@ pub struct PluginHost {
     cache: ComponentCache,
     memory_path: MemoryPath,
     config: HostConfig,
-    services: Services,
-    /// One permit per pool slot: calls beyond the pool wait instead of failing.
-    slots: tokio::sync::Semaphore,
+    runner: Runner,
+    guests: GuestPool,
     _ticker: EpochTicker,
+}
+
+/// What a call needs, owned, so a call can move to the guest pool.
+#[derive(Clone)]
+struct Runner {
+    engine: Engine,
+    services: Services,
+    max_memory_bytes: u64,
+    timeout_ceiling: Duration,
+    /// One permit per pool slot: calls beyond the pool wait instead of failing.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -166,17 +192,38 @@ impl PluginHost {
             .map_err(link)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
         let ticker = EpochTicker::start(&engine)?;
-        let slots = tokio::sync::Semaphore::new(config.engine.max_instances.max(1) as usize);
+        let guests = GuestPool::new(config.guest_threads)
+            .map_err(|e| PluginHostError::Engine(format!("cannot start the guest pool: {e}")))?;
+        let runner = Runner {
+            engine: engine.clone(),
+            services,
+            max_memory_bytes: config.engine.max_memory_bytes,
+            timeout_ceiling: config.timeout_ceiling,
+            slots: Arc::new(tokio::sync::Semaphore::new(
+                config.engine.max_instances.max(1) as usize,
+            )),
+        };
         Ok(Self {
             engine,
             linker,
             cache,
             memory_path,
             config,
-            services,
-            slots,
+            runner,
+            guests,
             _ticker: ticker,
         })
+    }
+
+    /// The guest pool: runs that call plugins are spawned here so their calls need no
+    /// hand-off (see [`pool`]).
+    pub fn guests(&self) -> &GuestPool {
+        &self.guests
+    }
+
+    /// The longest deadline a call may have.
+    pub fn timeout_ceiling(&self) -> Duration {
+        self.config.timeout_ceiling
     }
 
     /// Whether the compiled form of the component with sha256 `digest` is in the disk cache.
@@ -226,7 +273,13 @@ impl PluginHost {
                 KindPre::Connector(ConnectorPluginPre::new(instance_pre).map_err(bad)?)
             }
         };
-        let raw = self.describe(&pre).await?;
+        let raw = {
+            let (runner, limits, pre) = (self.runner.clone(), self.config.limits, pre.clone());
+            self.guests
+                .run(async move { runner.describe(&pre, limits).await })
+                .await
+                .map_err(|e| PluginHostError::Describe(e.to_string()))??
+        };
         let manifest = manifest::validate(raw, kind).map_err(PluginHostError::InvalidManifest)?;
         Ok(LoadedPlugin {
             name: Arc::from(manifest.name.as_str()),
@@ -273,123 +326,34 @@ impl PluginHost {
         }
     }
 
-    fn new_store(&self, plugin: Arc<str>, ctx: &CallContext) -> Store<StepState> {
-        let limits = ctx.limits;
-        let state = StepState::new(
-            plugin,
-            &ctx.workflow,
-            ctx.grants.clone(),
-            ctx.role,
-            // A cap above the pool's slot size could never be reached: the slot would
-            // refuse first and the failure would look like a guest bug.
-            usize::try_from(limits.memory_bytes.min(self.config.engine.max_memory_bytes))
-                .unwrap_or(usize::MAX),
-            limits.max_log_bytes,
-            self.services.clone(),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(ticks(limits.timeout));
-        store.epoch_deadline_trap();
-        store
-    }
-
-    async fn describe(&self, pre: &KindPre) -> Result<wit::Manifest, PluginHostError> {
-        let ctx = CallContext {
-            run_id: String::new(),
-            workflow: String::new(),
-            step_id: "describe".into(),
-            attempt: 1,
-            grants: Arc::new(Grants::default()),
-            role: None,
-            limits: self.config.limits,
-        };
-        let mut store = self.new_store(Arc::from("describe"), &ctx);
-        let fut = async {
-            match pre {
-                KindPre::Action(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_action()
-                        .call_describe(&mut store)
-                        .await
-                }
-                KindPre::Condition(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_condition()
-                        .call_describe(&mut store)
-                        .await
-                }
-                KindPre::Connector(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_connector()
-                        .call_describe(&mut store)
-                        .await
-                }
-            }
-        };
-        match tokio::time::timeout(ctx.limits.timeout, fut).await {
-            Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(PluginHostError::Describe(
-                classify(e, &mut store).to_string(),
-            )),
-            Err(_) => Err(PluginHostError::Describe(format!(
-                "{}: describe() did not return within {:?}",
-                codes::PLUGIN_TIMEOUT,
-                ctx.limits.timeout
-            ))),
-        }
-    }
-
-    /// Runs one call on a fresh instance. Never panics and never fails the host: whatever
-    /// the guest does becomes the outcome's result.
+    /// Runs one call on a fresh instance, on the guest pool. Never panics and never fails
+    /// the host: whatever the guest does becomes the outcome's result.
     pub async fn call(&self, plugin: &LoadedPlugin, ctx: &CallContext, input: &str) -> CallOutcome {
+        if self.guests.is_current() {
+            return self.runner.call(plugin, ctx, input).await;
+        }
         let started = Instant::now();
-        let limits = ctx.limits;
-        if input.len() > limits.max_input_bytes {
-            return CallOutcome {
+        let (runner, p, c, i) = (
+            self.runner.clone(),
+            plugin.clone(),
+            ctx.clone(),
+            input.to_owned(),
+        );
+        match self
+            .guests
+            .run(async move { runner.call(&p, &c, &i).await })
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => CallOutcome {
                 result: Err(StepError::host(
-                    codes::PLUGIN_INPUT_TOO_LARGE,
-                    format!(
-                        "the input is {} bytes; plugin `{}` accepts at most {}",
-                        input.len(),
-                        plugin.name,
-                        limits.max_input_bytes
-                    ),
+                    codes::INTERNAL_ERROR,
+                    format!("the call to plugin `{}` stopped: {e}", plugin.name),
                 )),
                 logs: Vec::new(),
                 calls: Vec::new(),
                 duration: started.elapsed(),
-            };
-        }
-        let _slot = self.slots.acquire().await;
-        let mut store = self.new_store(plugin.name.clone(), ctx);
-        let step = wit::StepInfo {
-            run_id: ctx.run_id.clone(),
-            workflow: ctx.workflow.clone(),
-            step_id: ctx.step_id.clone(),
-            attempt: ctx.attempt,
-        };
-        let input = input.to_owned();
-        let fut = invoke(&plugin.pre, &mut store, &step, &input);
-        let raw = tokio::time::timeout(limits.timeout, fut).await;
-        let result = match raw {
-            Err(_) => Err(timeout_error(&plugin.name, limits.timeout)),
-            Ok(Err(e)) => Err(classify(e, &mut store)),
-            Ok(Ok(Err(plugin_err))) => Err(from_plugin_error(plugin_err)),
-            Ok(Ok(Ok(Output::Bool(b)))) => Ok(serde_json::Value::Bool(b)),
-            Ok(Ok(Ok(Output::Json(text)))) => parse_output(&plugin.name, &text, limits),
-        };
-        let state = store.data_mut();
-        let logs = state.log.lock().unwrap_or_else(|p| p.into_inner()).finish();
-        let calls = std::mem::take(&mut state.calls);
-        CallOutcome {
-            result,
-            logs,
-            calls,
-            duration: started.elapsed(),
+            },
         }
     }
 
@@ -434,7 +398,7 @@ impl PluginHost {
         plugin: &LoadedPlugin,
         ctx: &CallContext,
     ) -> Result<ReusedInstance, StepError> {
-        let mut store = self.new_store(plugin.name.clone(), ctx);
+        let mut store = self.runner.new_store(plugin.name.clone(), ctx);
         let instance = match &plugin.pre {
             KindPre::Action(p) => p.instantiate_async(&mut store).await.map(Instance::Action),
             KindPre::Condition(p) => p
@@ -452,6 +416,143 @@ impl PluginHost {
             instance,
             ticks: ticks(ctx.limits.timeout),
         })
+    }
+}
+
+impl Runner {
+    /// A fresh store for one call. Its deadline is wall time from now, capped by the
+    /// ceiling: the guest yields to the pool at every epoch tick and is interrupted at the
+    /// first tick past the deadline.
+    fn new_store(&self, plugin: Arc<str>, ctx: &CallContext) -> Store<StepState> {
+        let limits = ctx.limits;
+        let state = StepState::new(
+            plugin,
+            &ctx.workflow,
+            ctx.grants.clone(),
+            ctx.role,
+            // A cap above the pool's slot size could never be reached: the slot would
+            // refuse first and the failure would look like a guest bug.
+            usize::try_from(limits.memory_bytes.min(self.max_memory_bytes)).unwrap_or(usize::MAX),
+            limits.max_log_bytes,
+            self.services.clone(),
+        );
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let timeout = limits.timeout.min(self.timeout_ceiling);
+        // The ceiling is at most a day, so this cannot overflow; were it to, the call gets
+        // no time rather than unbounded time.
+        let deadline = Instant::now().checked_add(timeout);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(match deadline {
+                // tokio's own yield puts the task at the back of the queue, so spinning
+                // guests take turns with everything else on the pool.
+                Some(d) if Instant::now() < d => {
+                    UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
+                }
+                _ => UpdateDeadline::Interrupt,
+            })
+        });
+        store
+    }
+
+    async fn describe(&self, pre: &KindPre, limits: Limits) -> Result<wit::Manifest, PluginHostError> {
+        let ctx = CallContext {
+            run_id: String::new(),
+            workflow: String::new(),
+            step_id: "describe".into(),
+            attempt: 1,
+            grants: Arc::new(Grants::default()),
+            role: None,
+            limits,
+        };
+        let mut store = self.new_store(Arc::from("describe"), &ctx);
+        let fut = async {
+            match pre {
+                KindPre::Action(p) => {
+                    p.instantiate_async(&mut store)
+                        .await?
+                        .sluice_plugin_action()
+                        .call_describe(&mut store)
+                        .await
+                }
+                KindPre::Condition(p) => {
+                    p.instantiate_async(&mut store)
+                        .await?
+                        .sluice_plugin_condition()
+                        .call_describe(&mut store)
+                        .await
+                }
+                KindPre::Connector(p) => {
+                    p.instantiate_async(&mut store)
+                        .await?
+                        .sluice_plugin_connector()
+                        .call_describe(&mut store)
+                        .await
+                }
+            }
+        };
+        let timeout = limits.timeout.min(self.timeout_ceiling);
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(Ok(m)) => Ok(m),
+            Ok(Err(e)) => Err(PluginHostError::Describe(
+                classify(e, &mut store).to_string(),
+            )),
+            Err(_) => Err(PluginHostError::Describe(format!(
+                "{}: describe() did not return within {timeout:?}",
+                codes::PLUGIN_TIMEOUT,
+            ))),
+        }
+    }
+
+    /// Runs one call on a fresh instance on the current thread (see [`PluginHost::call`]).
+    pub async fn call(&self, plugin: &LoadedPlugin, ctx: &CallContext, input: &str) -> CallOutcome {
+        let started = Instant::now();
+        let mut limits = ctx.limits;
+        limits.timeout = limits.timeout.min(self.timeout_ceiling);
+        if input.len() > limits.max_input_bytes {
+            return CallOutcome {
+                result: Err(StepError::host(
+                    codes::PLUGIN_INPUT_TOO_LARGE,
+                    format!(
+                        "the input is {} bytes; plugin `{}` accepts at most {}",
+                        input.len(),
+                        plugin.name,
+                        limits.max_input_bytes
+                    ),
+                )),
+                logs: Vec::new(),
+                calls: Vec::new(),
+                duration: started.elapsed(),
+            };
+        }
+        let _slot = self.slots.acquire().await;
+        let mut store = self.new_store(plugin.name.clone(), ctx);
+        let step = wit::StepInfo {
+            run_id: ctx.run_id.clone(),
+            workflow: ctx.workflow.clone(),
+            step_id: ctx.step_id.clone(),
+            attempt: ctx.attempt,
+        };
+        let input = input.to_owned();
+        let fut = invoke(&plugin.pre, &mut store, &step, &input);
+        let raw = tokio::time::timeout(limits.timeout, fut).await;
+        let result = match raw {
+            Err(_) => Err(timeout_error(&plugin.name, limits.timeout)),
+            Ok(Err(e)) => Err(classify(e, &mut store)),
+            Ok(Ok(Err(plugin_err))) => Err(from_plugin_error(&plugin.name, plugin_err, limits)),
+            Ok(Ok(Ok(Output::Bool(b)))) => Ok(serde_json::Value::Bool(b)),
+            Ok(Ok(Ok(Output::Json(text)))) => parse_output(&plugin.name, &text, limits),
+        };
+        let state = store.data_mut();
+        let logs = state.log.lock().unwrap_or_else(|p| p.into_inner()).finish();
+        let calls = std::mem::take(&mut state.calls);
+        CallOutcome {
+            result,
+            logs,
+            calls,
+            duration: started.elapsed(),
+        }
     }
 }
 
@@ -540,7 +641,7 @@ impl ReusedInstance {
         };
         match r {
             Err(e) => Err(classify(e, store)),
-            Ok(Err(e)) => Err(from_plugin_error(e)),
+            Ok(Err(e)) => Err(from_plugin_error("bench", e, Limits::DEFAULT)),
             Ok(Ok(Output::Bool(b))) => Ok(serde_json::Value::Bool(b)),
             Ok(Ok(Output::Json(t))) => parse_output("bench", &t, Limits::DEFAULT),
         }
@@ -567,16 +668,91 @@ fn timeout_error(plugin: &str, timeout: Duration) -> StepError {
     )
 }
 
-fn from_plugin_error(e: wit::PluginError) -> StepError {
+/// A plugin's own error, bounded: its code must have the documented form, its message
+/// and details are cut to their caps, and the whole error counts against the output
+/// limit. An error that breaks these rules becomes a host error naming the plugin, with
+/// what it sent shown cut short.
+fn from_plugin_error(plugin: &str, e: wit::PluginError, limits: Limits) -> StepError {
+    let size = e.code.len() + e.message.len() + e.details.as_ref().map_or(0, String::len);
+    let shown = |text: &str, max: usize| {
+        let cut = truncate(text, max);
+        let cut = cut.escape_debug().to_string();
+        if cut.len() < text.len() { format!("{cut}…") } else { cut }
+    };
+    if size > limits.max_output_bytes {
+        return StepError::host(
+            codes::PLUGIN_INVALID_ERROR,
+            format!(
+                "plugin `{plugin}` returned an error of {size} bytes; the output limit is {} \
+                 bytes (code `{}`, message \"{}\")",
+                limits.max_output_bytes,
+                shown(&e.code, 64),
+                shown(&e.message, 256)
+            ),
+        );
+    }
+    if !valid_error_code(&e.code) {
+        return StepError::host(
+            codes::PLUGIN_INVALID_ERROR,
+            format!(
+                "plugin `{plugin}` returned an error whose code `{}` is not of the form \
+                 A-Z, 0-9 and `_`, starting with a letter, at most 64 characters (message \
+                 \"{}\")",
+                shown(&e.code, 64),
+                shown(&e.message, 256)
+            ),
+        );
+    }
+    let message = if e.message.len() > limits::MAX_ERROR_MESSAGE_BYTES {
+        format!(
+            "{}… ({} bytes; cut to {})",
+            truncate(&e.message, limits::MAX_ERROR_MESSAGE_BYTES),
+            e.message.len(),
+            limits::MAX_ERROR_MESSAGE_BYTES
+        )
+    } else {
+        e.message
+    };
+    let details = e.details.map(|d| {
+        if d.len() > limits::MAX_ERROR_DETAILS_BYTES {
+            serde_json::json!({
+                "truncated": true,
+                "bytes": d.len(),
+                "limit": limits::MAX_ERROR_DETAILS_BYTES,
+            })
+        } else {
+            serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))
+        }
+    });
     StepError {
         code: e.code,
-        message: e.message,
+        message,
         retryable: e.retryable,
-        details: e
-            .details
-            .map(|d| serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))),
+        details,
         origin: ErrorSource::Plugin,
     }
+}
+
+/// Whether `code` has the form of a plugin error code: `^[A-Z][A-Z0-9_]{0,63}$`.
+pub fn valid_error_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_uppercase()
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 fn parse_output(plugin: &str, text: &str, limits: Limits) -> Result<serde_json::Value, StepError> {

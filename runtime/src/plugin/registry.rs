@@ -5,6 +5,16 @@
 //! Bundled plugins are compiled into the `sluice` binary and always available, granted
 //! exactly what they declare. Loaded plugins are kept in memory by digest, so a plugin is
 //! compiled (or read from the disk cache) once per process.
+//!
+//! # State identity
+//!
+//! Components are not signed, so Sluice cannot tell a new version by the same publisher
+//! from a different component reusing a name. A plugin's `state` therefore belongs to the
+//! component, not the name: an install starts a namespace named after its sha256, and
+//! only the administrator carries state over (`adopt_state`, `--adopt-state NAME@VERSION`).
+//! Reinstalling the very same component (same sha256) keeps its namespace. Bundled plugins,
+//! which cannot be replaced, and records from before namespaces were tied to components
+//! keep their state under the plugin's name.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +25,7 @@ use tokio::sync::OnceCell;
 
 use super::{LimitOverrides, LoadedPlugin, PluginHost, PluginHostError, PluginKind, digest};
 use crate::broker::permissions::Grants;
-use crate::store::PluginStore;
+use crate::store::{PluginStore, StateQuota, StateScope};
 
 /// The bundled components, embedded by the build script: (file name, bytes).
 pub static BUNDLED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -38,6 +48,31 @@ pub struct PluginRecord {
     /// RFC 3339, UTC; empty for bundled plugins.
     #[serde(default)]
     pub installed_at: String,
+    /// Where the plugin's `state` lives and how much it may hold.
+    #[serde(default)]
+    pub state: StateSettings,
+}
+
+/// A plugin's state namespace and quota, fixed at install.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StateSettings {
+    /// `sha256:<digest>` of the component whose state this is; empty for bundled plugins
+    /// and older records, whose state is kept under the plugin's name.
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub quota: StateQuota,
+}
+
+/// What an install does about the plugin's state.
+#[derive(Debug, Clone, Default)]
+pub struct StateOptions {
+    /// Quota overrides; unset fields keep [`StateQuota::DEFAULT`].
+    pub max_keys: Option<u64>,
+    pub max_bytes: Option<u64>,
+    /// `NAME` or `NAME@VERSION` of an installed plugin whose state namespace the new one
+    /// takes over (both then share it); by default a different component starts empty.
+    pub adopt: Option<String>,
 }
 
 impl PluginRecord {
@@ -45,8 +80,20 @@ impl PluginRecord {
         format!("{}@{}", self.name, self.version)
     }
 
+    /// The granted permissions, with `state` bound to this plugin's namespace and quota.
     pub fn grants(&self) -> Grants {
-        Grants::new(self.grants.iter().cloned())
+        Grants::new(self.grants.iter().cloned()).with_state_scope(self.state_scope())
+    }
+
+    pub fn state_scope(&self) -> StateScope {
+        StateScope {
+            owner: if self.state.namespace.is_empty() {
+                self.name.clone()
+            } else {
+                self.state.namespace.clone()
+            },
+            quota: self.state.quota,
+        }
     }
 }
 
@@ -158,6 +205,7 @@ impl Registry {
                         limits: LimitOverrides::default(),
                         bundled: true,
                         installed_at: String::new(),
+                        state: StateSettings::default(),
                     });
                 }
                 Ok(records)
@@ -177,7 +225,8 @@ impl Registry {
     /// case nothing is stored.
     ///
     /// Installing a `name@version` that is already installed is refused unless `replace`
-    /// is set; replacing keeps nothing of the old record (grants and limits are the new ones).
+    /// is set; replacing keeps nothing of the old record (grants and limits are the new
+    /// ones) but its state, when the component is the same one (see the module's notes).
     pub async fn install(
         &self,
         label: &str,
@@ -185,6 +234,7 @@ impl Registry {
         grants: &[String],
         limits: LimitOverrides,
         replace: bool,
+        state: StateOptions,
     ) -> Result<PluginRecord, PluginHostError> {
         let plugin = self.load_bytes(label, bytes).await?;
         let m = &plugin.manifest;
@@ -204,10 +254,27 @@ impl Registry {
                 });
             }
         }
-        let previous = self.installed()?.into_iter().find(|r| r.id() == m.id());
+        let installed = self.installed()?;
+        let previous = installed.iter().find(|r| r.id() == m.id()).cloned();
         if previous.is_some() && !replace {
             return Err(PluginHostError::AlreadyInstalled(m.id()));
         }
+        let namespace = match &state.adopt {
+            Some(spec) => {
+                newest(&installed, spec)
+                    .ok_or_else(|| PluginHostError::NotFound(spec.clone()))?
+                    .state_scope()
+                    .owner
+            }
+            None => match &previous {
+                Some(p) if p.digest == plugin.digest => p.state_scope().owner,
+                _ => format!("sha256:{}", plugin.digest),
+            },
+        };
+        let quota = StateQuota {
+            max_keys: state.max_keys.unwrap_or(StateQuota::DEFAULT.max_keys),
+            max_bytes: state.max_bytes.unwrap_or(StateQuota::DEFAULT.max_bytes),
+        };
         let mut granted = grants.to_vec();
         granted.sort();
         granted.dedup();
@@ -223,15 +290,15 @@ impl Registry {
             bundled: false,
             installed_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
                 .to_string(),
+            state: StateSettings { namespace, quota },
         };
         let path = self.blobs.join(format!("{}.wasm", plugin.digest));
         // (Re)write the file unless it already holds exactly these bytes.
         let intact = std::fs::read(&path).is_ok_and(|on_disk| on_disk == bytes);
         if !intact {
-            std::fs::create_dir_all(&self.blobs)
-                .map_err(|e| io("cannot create", &self.blobs, e))?;
+            create_private_dir(&self.blobs).map_err(|e| io("cannot create", &self.blobs, e))?;
             let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, bytes).map_err(|e| io("cannot write", &tmp, e))?;
+            write_private(&tmp, bytes).map_err(|e| io("cannot write", &tmp, e))?;
             std::fs::rename(&tmp, &path).map_err(|e| io("cannot write", &path, e))?;
         }
         let json = serde_json::to_value(&record).map_err(|e| PluginHostError::Io(e.to_string()))?;
@@ -349,6 +416,37 @@ impl Registry {
             _ => Err(io("cannot remove", &path, e)),
         })
     }
+}
+
+/// The installed record `spec` names: `name@version`, or the highest version of `name`.
+fn newest<'a>(installed: &'a [PluginRecord], spec: &str) -> Option<&'a PluginRecord> {
+    let (name, wanted) = match spec.split_once('@') {
+        Some((n, v)) => (n, Some(v)),
+        None => (spec, None),
+    };
+    installed
+        .iter()
+        .filter(|r| r.name == name && wanted.is_none_or(|v| r.version == v))
+        .max_by_key(|r| version(&r.version))
+}
+
+/// Creates `dir` (and its parents) for the owner only: installed components are part of
+/// the private data dir.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Writes a file readable and writable by the owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    std::io::Write::write_all(&mut o.open(path)?, bytes)
 }
 
 fn version(v: &str) -> semver::Version {

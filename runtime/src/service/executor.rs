@@ -168,8 +168,15 @@ impl Service {
     fn launch(self: &Arc<Self>, id: String, workflow: String, source: Source) {
         self.metrics.run_queued();
         let service = self.clone();
-        tokio::spawn(async move {
-            service.execute(&id, &workflow, source).await;
+        // The whole run goes to the guest pool: its plugin calls need no hand-off, and
+        // nothing it runs can hold the threads that serve the API and the triggers.
+        self.registry.host().guests().spawn(async move {
+            // The engine turns a panic in a run into a failed run; this catches what is left
+            // (the bookkeeping around it), so the queue's count stays right either way.
+            let run = std::panic::AssertUnwindSafe(service.execute(&id, &workflow, source));
+            if futures::FutureExt::catch_unwind(run).await.is_err() {
+                tracing::error!("run {id}: internal error after the run (see the log above)");
+            }
             if service.exec.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
                 service.exec.idle.notify_waiters();
             }

@@ -250,7 +250,7 @@ impl Metrics {
         counter(
             &mut out,
             "sluice_webhook_rejected_total",
-            "Webhook calls refused (bad signature, unknown workflow).",
+            "Webhook calls refused (bad signature, unknown workflow, stale or replayed message).",
             self.webhook_rejected.load(Ordering::Relaxed),
         );
         out

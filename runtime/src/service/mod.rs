@@ -7,10 +7,12 @@
 //! - `workflows.rs`: stored, versioned workflows, validated on every save;
 //! - `executor.rs`: runs under the concurrency limits and the bounded queue; internal
 //!   `run.succeeded` / `run.failed` events;
+//! - `http.rs`: the HTTP listener with its connection limit and read and idle timeouts;
 //! - `tokens.rs`: admin API tokens (stored hashed) and the audit log;
 //! - `metrics.rs`: the counters and histograms behind `/metrics`.
 
 pub mod executor;
+mod http;
 pub mod metrics;
 pub mod tokens;
 pub mod workflows;
@@ -46,6 +48,18 @@ pub struct ServiceConfig {
     pub shutdown_grace: Duration,
     /// How long a webhook that answers with the run's output waits for it.
     pub webhook_wait: Duration,
+    /// How far a webhook's `webhook-timestamp` may be from now; each message id is
+    /// remembered (and accepted once) for that long past its timestamp.
+    pub webhook_tolerance: Duration,
+    /// How long a request's headers may take to arrive (from the accept for a connection's
+    /// first request, from the first byte for later ones).
+    pub header_read_timeout: Duration,
+    /// How long a request's body may take to arrive after its headers (then 408).
+    pub body_read_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request.
+    pub idle_timeout: Duration,
+    /// HTTP connections open at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
 }
 
 impl Default for ServiceConfig {
@@ -59,6 +73,11 @@ impl Default for ServiceConfig {
             event_catchup: Duration::from_secs(3600),
             shutdown_grace: Duration::from_secs(30),
             webhook_wait: Duration::from_secs(30),
+            webhook_tolerance: Duration::from_secs(300),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 512,
         }
     }
 }
@@ -170,18 +189,29 @@ pub async fn serve(
     if resumed > 0 {
         tracing::info!("resumed {resumed} unfinished runs");
     }
+    let forgetter = tokio::spawn(crate::trigger::webhook::forget_expired(
+        service.store.clone(),
+        service
+            .config
+            .webhook_tolerance
+            .clamp(Duration::from_secs(1), Duration::from_secs(60)),
+        stop_rx.clone(),
+    ));
+    let limits = http::Limits {
+        header_read_timeout: service.config.header_read_timeout,
+        body_read_timeout: service.config.body_read_timeout,
+        idle_timeout: service.config.idle_timeout,
+        max_connections: service.config.max_connections,
+    };
     let app = crate::api::router(service.clone());
-    let mut stop_http = stop_rx.clone();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = stop_http.wait_for(|s| *s).await;
-    });
-    let server = tokio::spawn(async move { server.await });
+    let server = tokio::spawn(http::serve(listener, app, limits, stop_rx.clone()));
     shutdown.await;
     tracing::info!("shutting down: no new work; waiting for executing runs");
     service.exec.stop_accepting();
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = poller.await;
+    let _ = forgetter.await;
     let drained = service.drain(service.config.shutdown_grace).await;
     if !drained {
         tracing::warn!("runs still executing after the shutdown grace; they resume at next start");

@@ -130,7 +130,8 @@ impl Service {
         let mut all: Vec<&WorkflowDoc> = vec![&doc];
         all.extend(subs.values());
         let plugins = plugin_table(&self.registry, &all).await;
-        let report = validate(&label, &doc, &plugins, Some(&Stored(self)));
+        let ceiling = self.registry.host().timeout_ceiling();
+        let report = validate(&label, &doc, &plugins, Some(&Stored(self)), ceiling);
         if report.problems.is_empty() {
             Ok(doc)
         } else {

@@ -18,6 +18,18 @@ pub enum StoreError {
     Backend(String),
     #[error("corrupt record under {key}: {reason}")]
     Corrupt { key: String, reason: String },
+    /// A state write that would take its namespace past its quota; nothing was written.
+    #[error(
+        "the plugin's state would hold {keys} keys and {bytes} bytes; its quota is \
+         {max_keys} keys and {max_bytes} bytes (delete keys, or reinstall the plugin with \
+         a larger --state-max-keys / --state-max-bytes)"
+    )]
+    Quota {
+        keys: u64,
+        bytes: u64,
+        max_keys: u64,
+        max_bytes: u64,
+    },
 }
 
 impl StoreError {
@@ -26,6 +38,7 @@ impl StoreError {
             StoreError::Locked(_) => "STORE_LOCKED",
             StoreError::Backend(_) => "STORE_ERROR",
             StoreError::Corrupt { .. } => "STORE_CORRUPT",
+            StoreError::Quota { .. } => "STATE_QUOTA",
         }
     }
 }
@@ -35,14 +48,61 @@ impl StoreError {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StateNamespace {
     pub workflow: String,
-    pub plugin: String,
+    /// The plugin's state identity ([`StateScope::owner`]); the quota counts all of its
+    /// workflows together.
+    pub owner: String,
+}
+
+/// How much state one owner may hold: keys, and key plus value bytes, across workflows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StateQuota {
+    pub max_keys: u64,
+    pub max_bytes: u64,
+}
+
+impl StateQuota {
+    /// 10,000 keys and 16 MiB per plugin unless set at install.
+    pub const DEFAULT: StateQuota = StateQuota {
+        max_keys: 10_000,
+        max_bytes: 16 << 20,
+    };
+}
+
+impl Default for StateQuota {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Where a plugin's `state` calls go and how much they may keep: granted with `state`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateScope {
+    /// The state identity: `sha256:<digest>` of the component that first held the state,
+    /// or a plugin name (bundled plugins, and plugins installed before identities).
+    pub owner: String,
+    pub quota: StateQuota,
 }
 
 /// The per-workflow, per-plugin key/value state behind the `state` import.
+///
+/// Each owner has a running count of its keys and bytes, kept with every write, so the
+/// quota check costs one read rather than a scan.
 pub trait StateStore: Send + Sync {
     fn state_get(&self, ns: &StateNamespace, key: &str) -> Result<Option<String>, StoreError>;
-    fn state_set(&self, ns: &StateNamespace, key: &str, value: &str) -> Result<(), StoreError>;
+    /// Writes unless the owner would exceed `quota` ([`StoreError::Quota`]): a new key
+    /// counts one key and its key and value bytes, a replaced value the difference in
+    /// bytes. A write that adds neither keys nor bytes is always accepted, so a plugin
+    /// over a quota lowered at reinstall can still shrink its values.
+    fn state_set(
+        &self,
+        ns: &StateNamespace,
+        key: &str,
+        value: &str,
+        quota: StateQuota,
+    ) -> Result<(), StoreError>;
     fn state_delete(&self, ns: &StateNamespace, key: &str) -> Result<(), StoreError>;
+    /// The owner's keys and bytes.
+    fn state_usage(&self, owner: &str) -> Result<(u64, u64), StoreError>;
 }
 
 /// Installed plugin records, keyed by `name@version`, as JSON documents.
@@ -74,6 +134,11 @@ pub trait RunStore: Send + Sync {
     fn journal_put(&self, run: &str, record: &[u8]) -> Result<(), StoreError>;
     /// The run's journal in write order.
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError>;
+    /// Keeps a run's write-only input values (JSON pointer → value) while it is unfinished.
+    fn sensitive_put(&self, run: &str, values: &serde_json::Value) -> Result<(), StoreError>;
+    fn sensitive_get(&self, run: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    /// Forgets them (the run finished: nothing needs them any more).
+    fn sensitive_remove(&self, run: &str) -> Result<(), StoreError>;
 }
 
 /// What `sluice serve` keeps beside runs: workflows and their versions, API tokens (hashed),
@@ -117,4 +182,10 @@ pub trait ServiceStore: Send + Sync {
         id: &str,
         record: &serde_json::Value,
     ) -> Result<Option<String>, StoreError>;
+    /// Marks fire key `fire` to be forgotten at `at` (Unix seconds) by
+    /// [`Self::fires_forget`]: a webhook message id matters only while its timestamp is
+    /// within the tolerance.
+    fn fire_expires(&self, fire: &str, at: u64) -> Result<(), StoreError>;
+    /// Forgets the fire keys marked to be forgotten at or before `now`; returns how many.
+    fn fires_forget(&self, now: u64) -> Result<usize, StoreError>;
 }

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use super::group_commit::{Flush, GroupCommit};
-use super::{PluginStore, RunStore, ServiceStore, StateNamespace, StateStore, StoreError};
+use super::{
+    PluginStore, RunStore, ServiceStore, StateNamespace, StateQuota, StateStore, StoreError,
+};
 
 /// The embedded store: one sled database in `<data-dir>/store`.
 #[derive(Debug, Clone)]
@@ -11,9 +13,14 @@ pub struct SledStore {
     commits: std::sync::Arc<GroupCommit>,
     db: sled::Db,
     state: sled::Tree,
+    /// Per state owner: its key count and bytes (two big-endian u64).
+    state_usage: sled::Tree,
     plugins: sled::Tree,
     runs: sled::Tree,
     journal: sled::Tree,
+    /// Write-only run input (passwords, tokens) by run id, kept only while the run is
+    /// unfinished; run records hold the redacted input.
+    run_inputs: sled::Tree,
     sandbox: sled::Tree,
     secrets: sled::Tree,
     connectors: sled::Tree,
@@ -23,6 +30,8 @@ pub struct SledStore {
     audit: sled::Tree,
     triggers: sled::Tree,
     fires: sled::Tree,
+    /// `at (8 bytes, big-endian) ++ fire key`: when fire keys are forgotten.
+    fire_expiry: sled::Tree,
 }
 
 /// sled's page cache size.
@@ -68,9 +77,11 @@ impl SledStore {
         Ok(Self {
             commits: Default::default(),
             state: db.open_tree("state").map_err(backend)?,
+            state_usage: db.open_tree("state_usage").map_err(backend)?,
             plugins: db.open_tree("plugins").map_err(backend)?,
             runs: db.open_tree("runs").map_err(backend)?,
             journal: db.open_tree("journal").map_err(backend)?,
+            run_inputs: db.open_tree("run_inputs").map_err(backend)?,
             sandbox: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
             connectors: db.open_tree("connectors").map_err(backend)?,
@@ -80,6 +91,7 @@ impl SledStore {
             audit: db.open_tree("audit").map_err(backend)?,
             triggers: db.open_tree("triggers").map_err(backend)?,
             fires: db.open_tree("fires").map_err(backend)?,
+            fire_expiry: db.open_tree("fire_expiry").map_err(backend)?,
             db,
         })
     }
@@ -111,16 +123,80 @@ impl Flush for sled::Db {
     }
 }
 
-/// `workflow \0 plugin \0 key`: the separator cannot occur in names, so namespaces never
-/// overlap.
+/// `workflow \0 owner \0 key`: the separator cannot occur in workflow names or owners, so
+/// namespaces never overlap.
 fn state_key(ns: &StateNamespace, key: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(ns.workflow.len() + ns.plugin.len() + key.len() + 2);
+    let mut k = Vec::with_capacity(ns.workflow.len() + ns.owner.len() + key.len() + 2);
     k.extend_from_slice(ns.workflow.as_bytes());
     k.push(0);
-    k.extend_from_slice(ns.plugin.as_bytes());
+    k.extend_from_slice(ns.owner.as_bytes());
     k.push(0);
     k.extend_from_slice(key.as_bytes());
     k
+}
+
+/// An owner's key count and bytes (keys plus values).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Usage {
+    keys: u64,
+    bytes: u64,
+}
+
+impl Usage {
+    fn decode(v: Option<&[u8]>) -> Usage {
+        match v {
+            Some(b) if b.len() == 16 => Usage {
+                keys: u64::from_be_bytes(b[..8].try_into().unwrap_or_default()),
+                bytes: u64::from_be_bytes(b[8..].try_into().unwrap_or_default()),
+            },
+            _ => Usage::default(),
+        }
+    }
+
+    fn encode(self) -> [u8; 16] {
+        let mut b = [0; 16];
+        b[..8].copy_from_slice(&self.keys.to_be_bytes());
+        b[8..].copy_from_slice(&self.bytes.to_be_bytes());
+        b
+    }
+}
+
+type Tx = sled::transaction::ConflictableTransactionError<StoreError>;
+
+fn tx_error(e: sled::transaction::TransactionError<StoreError>) -> StoreError {
+    match e {
+        sled::transaction::TransactionError::Abort(e) => e,
+        sled::transaction::TransactionError::Storage(e) => backend(e),
+    }
+}
+
+impl SledStore {
+    /// Makes sure `owner` has a usage record. State written before usage was counted is
+    /// counted once, by a scan; every later write keeps the record up to date itself.
+    fn ensure_usage(&self, owner: &str) -> Result<(), StoreError> {
+        if self.state_usage.contains_key(owner).map_err(backend)? {
+            return Ok(());
+        }
+        let mut usage = Usage::default();
+        for kv in self.state.iter() {
+            let (k, v) = kv.map_err(backend)?;
+            let mut parts = k.splitn(3, |b| *b == 0);
+            let (_, o, key) = (parts.next(), parts.next(), parts.next());
+            if let (Some(o), Some(key)) = (o, key)
+                && o == owner.as_bytes()
+            {
+                usage.keys += 1;
+                usage.bytes += (key.len() + v.len()) as u64;
+            }
+        }
+        // Another writer may have created it meanwhile: then theirs stands (no write can
+        // happen before a record exists, so both counted the same state).
+        let _ = self
+            .state_usage
+            .compare_and_swap(owner, None as Option<&[u8]>, Some(&usage.encode()[..]))
+            .map_err(backend)?;
+        Ok(())
+    }
 }
 
 impl StateStore for SledStore {
@@ -137,16 +213,72 @@ impl StateStore for SledStore {
         }
     }
 
-    fn state_set(&self, ns: &StateNamespace, key: &str, value: &str) -> Result<(), StoreError> {
-        self.state
-            .insert(state_key(ns, key), value.as_bytes())
-            .map_err(backend)?;
-        Ok(())
+    fn state_set(
+        &self,
+        ns: &StateNamespace,
+        key: &str,
+        value: &str,
+        quota: StateQuota,
+    ) -> Result<(), StoreError> {
+        use sled::Transactional as _;
+        self.ensure_usage(&ns.owner)?;
+        let k = state_key(ns, key);
+        let owner = ns.owner.as_bytes();
+        let new_len = value.len() as u64;
+        (&self.state, &self.state_usage)
+            .transaction(|(state, usage)| {
+                let before = Usage::decode(usage.get(owner)?.as_deref());
+                let after = match state.get(&k)? {
+                    Some(old) => Usage {
+                        keys: before.keys,
+                        bytes: (before.bytes + new_len).saturating_sub(old.len() as u64),
+                    },
+                    None => Usage {
+                        keys: before.keys + 1,
+                        bytes: before.bytes + key.len() as u64 + new_len,
+                    },
+                };
+                let grows_keys = after.keys > before.keys && after.keys > quota.max_keys;
+                let grows_bytes = after.bytes > before.bytes && after.bytes > quota.max_bytes;
+                if grows_keys || grows_bytes {
+                    return Err(Tx::Abort(StoreError::Quota {
+                        keys: after.keys,
+                        bytes: after.bytes,
+                        max_keys: quota.max_keys,
+                        max_bytes: quota.max_bytes,
+                    }));
+                }
+                state.insert(k.as_slice(), value.as_bytes())?;
+                usage.insert(owner, &after.encode()[..])?;
+                Ok(())
+            })
+            .map_err(tx_error)
     }
 
     fn state_delete(&self, ns: &StateNamespace, key: &str) -> Result<(), StoreError> {
-        self.state.remove(state_key(ns, key)).map_err(backend)?;
-        Ok(())
+        use sled::Transactional as _;
+        self.ensure_usage(&ns.owner)?;
+        let k = state_key(ns, key);
+        let owner = ns.owner.as_bytes();
+        (&self.state, &self.state_usage)
+            .transaction(|(state, usage)| {
+                if let Some(old) = state.remove(k.as_slice())? {
+                    let before = Usage::decode(usage.get(owner)?.as_deref());
+                    let after = Usage {
+                        keys: before.keys.saturating_sub(1),
+                        bytes: before.bytes.saturating_sub((key.len() + old.len()) as u64),
+                    };
+                    usage.insert(owner, &after.encode()[..])?;
+                }
+                Ok::<_, Tx>(())
+            })
+            .map_err(tx_error)
+    }
+
+    fn state_usage(&self, owner: &str) -> Result<(u64, u64), StoreError> {
+        self.ensure_usage(owner)?;
+        let u = Usage::decode(self.state_usage.get(owner).map_err(backend)?.as_deref());
+        Ok((u.keys, u.bytes))
     }
 }
 
@@ -253,6 +385,24 @@ impl RunStore for SledStore {
 
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
         collect_json(self.journal.scan_prefix(run_prefix(run)))
+    }
+
+    fn sensitive_put(&self, run: &str, values: &serde_json::Value) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(values).map_err(|e| StoreError::Corrupt {
+            key: run.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.run_inputs.insert(run.as_bytes(), bytes).map_err(backend)?;
+        Ok(())
+    }
+
+    fn sensitive_get(&self, run: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        get_json(&self.run_inputs, run.as_bytes())
+    }
+
+    fn sensitive_remove(&self, run: &str) -> Result<(), StoreError> {
+        self.run_inputs.remove(run.as_bytes()).map_err(backend)?;
+        Ok(())
     }
 }
 
@@ -405,6 +555,30 @@ impl ServiceStore for SledStore {
                 StoreError::Backend(format!("{e:?}"))
             })
     }
+
+    fn fire_expires(&self, fire: &str, at: u64) -> Result<(), StoreError> {
+        let mut key = at.to_be_bytes().to_vec();
+        key.extend_from_slice(fire.as_bytes());
+        self.fire_expiry.insert(key, Vec::new()).map_err(backend)?;
+        Ok(())
+    }
+
+    fn fires_forget(&self, now: u64) -> Result<usize, StoreError> {
+        let mut forgotten = 0;
+        // Keys sort by time first: everything due is one range from the start.
+        for entry in self
+            .fire_expiry
+            .range(..now.saturating_add(1).to_be_bytes())
+        {
+            let (key, _) = entry.map_err(backend)?;
+            if let Some(fire) = key.get(8..) {
+                self.fires.remove(fire).map_err(backend)?;
+            }
+            self.fire_expiry.remove(&key).map_err(backend)?;
+            forgotten += 1;
+        }
+        Ok(forgotten)
+    }
 }
 
 /// Sealed secrets (nonce + ciphertext, never clear text) in the `secrets` tree.
@@ -541,27 +715,81 @@ const SANDBOX_LOG: &[u8] = b"log/";
 mod tests {
     use super::*;
 
+    fn ns(workflow: &str, owner: &str) -> StateNamespace {
+        StateNamespace {
+            workflow: workflow.into(),
+            owner: owner.into(),
+        }
+    }
+
     #[test]
-    fn state_is_namespaced_per_workflow_and_plugin() {
+    fn state_is_namespaced_per_workflow_and_owner() {
         let s = SledStore::temporary().unwrap();
-        let a = StateNamespace {
-            workflow: "w".into(),
-            plugin: "p".into(),
-        };
-        let b = StateNamespace {
-            workflow: "w".into(),
-            plugin: "q".into(),
-        };
-        let c = StateNamespace {
-            workflow: "w\0p".into(),
-            plugin: "".into(),
-        };
-        s.state_set(&a, "k", "1").unwrap();
+        let (a, b, c) = (ns("w", "p"), ns("w", "q"), ns("w\0p", ""));
+        s.state_set(&a, "k", "1", StateQuota::DEFAULT).unwrap();
         assert_eq!(s.state_get(&a, "k").unwrap().as_deref(), Some("1"));
         assert_eq!(s.state_get(&b, "k").unwrap(), None);
         assert_eq!(s.state_get(&c, "k").unwrap(), None);
         s.state_delete(&a, "k").unwrap();
         assert_eq!(s.state_get(&a, "k").unwrap(), None);
+    }
+
+    #[test]
+    fn the_state_quota_counts_keys_and_bytes_across_workflows() {
+        let s = SledStore::temporary().unwrap();
+        let quota = StateQuota {
+            max_keys: 3,
+            max_bytes: 100,
+        };
+        let (w1, w2) = (ns("w1", "o"), ns("w2", "o"));
+        s.state_set(&w1, "a", "0123456789", quota).unwrap();
+        s.state_set(&w2, "b", "0123456789", quota).unwrap();
+        assert_eq!(s.state_usage("o").unwrap(), (2, 22));
+        // Replacing a value counts the difference only.
+        s.state_set(&w1, "a", "01234", quota).unwrap();
+        assert_eq!(s.state_usage("o").unwrap(), (2, 17));
+        s.state_set(&w1, "c", "x", quota).unwrap();
+        let err = s.state_set(&w2, "d", "x", quota).unwrap_err();
+        assert_eq!(err.code(), "STATE_QUOTA", "{err}");
+        assert_eq!(s.state_get(&w2, "d").unwrap(), None, "nothing written");
+        // Existing keys may still change; deleting frees room.
+        s.state_set(&w2, "b", "y", quota).unwrap();
+        s.state_delete(&w1, "c").unwrap();
+        s.state_delete(&w1, "c").unwrap();
+        assert_eq!(s.state_usage("o").unwrap(), (2, 8));
+        let big = "z".repeat(93);
+        let err = s.state_set(&w2, "e", &big, quota).unwrap_err();
+        assert!(matches!(err, StoreError::Quota { bytes: 102, .. }), "{err}");
+        s.state_set(&w2, "e", &big[..91], quota).unwrap();
+        assert_eq!(s.state_usage("o").unwrap(), (3, 100));
+        // Another owner has its own count.
+        assert_eq!(s.state_usage("other").unwrap(), (0, 0));
+        // Over a lowered quota, a value can still shrink but not grow.
+        let lower = StateQuota {
+            max_keys: 1,
+            max_bytes: 10,
+        };
+        s.state_set(&w2, "e", "small", lower).unwrap();
+        assert_eq!(
+            s.state_set(&w2, "e", "larger!", lower).unwrap_err().code(),
+            "STATE_QUOTA"
+        );
+    }
+
+    #[test]
+    fn state_written_before_counting_is_counted_once() {
+        let s = SledStore::temporary().unwrap();
+        // As an older Sluice left it: values without a usage record.
+        let legacy = [("w", "old", "k1", "abc"), ("v", "old", "k2", "de")];
+        for (workflow, owner, key, value) in legacy.into_iter().chain([("w", "older", "k3", "f")]) {
+            s.state
+                .insert(state_key(&ns(workflow, owner), key), value)
+                .unwrap();
+        }
+        assert_eq!(s.state_usage("old").unwrap(), (2, 9));
+        s.state_set(&ns("w", "old"), "k4", "g", StateQuota::DEFAULT)
+            .unwrap();
+        assert_eq!(s.state_usage("old").unwrap(), (3, 12));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - this file: the [`Clock`] the scheduler reads time from (tests drive their own);
 //! - `schedule.rs`: cron schedules, persisted progress, the misfire policy;
 //! - `events.rs`: the Directory Insights poller (persisted cursor, de-duplication);
-//! - `webhook.rs`: HMAC-SHA256 signatures of inbound webhooks.
+//! - `webhook.rs`: Standard Webhooks signatures of inbound webhooks; forgetting message ids
+//!   once their timestamps leave the tolerance.
 
 pub mod events;
 pub mod schedule;

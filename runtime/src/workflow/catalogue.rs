@@ -85,8 +85,8 @@ pub fn find(name: &str) -> Option<(&'static Template, WorkflowDoc)> {
         .find(|(_, d)| d.name == name)
 }
 
-/// The catalogue as rows (name, category, trigger, run_as, description), by category and
-/// name.
+/// The catalogue as rows (name, category, trigger, run_as, description, the plugins it
+/// uses), by category and name.
 pub fn rows() -> Result<Vec<Value>, String> {
     let mut rows = Vec::new();
     for t in TEMPLATES {
@@ -97,6 +97,7 @@ pub fn rows() -> Result<Vec<Value>, String> {
             "trigger": crate::service::workflows::trigger_label(&d),
             "run_as": d.run_as.to_string(),
             "description": d.description,
+            "plugins": super::validate::plugin_specs(&d),
         }));
     }
     rows.sort_by(|a, b| {

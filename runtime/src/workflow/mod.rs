@@ -4,10 +4,16 @@
 //! - `model.rs`: the document (YAML or JSON, strict) and its parser.
 //! - `validate.rs`: every check before a save or run, all problems reported.
 //! - `catalogue.rs`: the bundled templates;
+//! - `graph.rs`: the graph the console draws, derived from the steps;
+//! - `locate.rs`: a validation problem's path, line and column in the document's text;
+//! - `redact.rs`: write-only input (`writeOnly`, `format: password`) kept out of records;
 //! - `template.rs`: rendering and checking of `{{ expr }}`, `${path}` and `{{ .path }}`.
 
 pub mod catalogue;
+pub mod graph;
+pub mod locate;
 pub mod model;
+pub mod redact;
 pub mod template;
 pub mod validate;
 

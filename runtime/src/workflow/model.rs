@@ -5,6 +5,8 @@
 //! kind of step it is (action, `if`, `for_each`, `parallel`, `workflow`, `connector`) is
 //! decided and checked by validation, which reports every problem at once.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -34,7 +36,7 @@ pub struct WorkflowDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output: Option<Value>,
     /// Fields added to the failure report when the run does not fully succeed, templated
-    /// over the scope where it stopped (e.g. seed 001's `account_created`,
+    /// over the scope where it stopped (e.g. the provisioning workflow's `account_created`,
     /// `jumpcloud_user_id`). The report's own fields are not overridden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<Value>,
@@ -192,6 +194,26 @@ pub struct StepDoc {
     /// the report's `recommended_actions`; default: the remediation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommended_actions: Option<Vec<String>>,
+    /// Report texts for particular error codes (`USER_ALREADY_EXISTS: { remediation: … }`).
+    /// The step's own `impact`, `remediation` and `recommended_actions` describe its own
+    /// failures; a failure the platform caused (rate limit, outage, timeout, refused
+    /// permission or key, an error still retryable after the retries) gets the host's
+    /// texts for its code, unless it is named here.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, ErrorTextsDoc>,
+}
+
+/// A step's report texts for one error code; each one unset falls back as if the code were
+/// not listed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorTextsDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommended_actions: Option<Vec<String>>,
 }
 
 /// The condition of an `if` step.
@@ -324,6 +346,28 @@ steps:
                 .starts_with("hello.yaml:8: steps[0]: unknown field `wiht`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn report_texts_per_error_code_are_read_strictly() {
+        let text = MINIMAL.replace(
+            "    with: { greeting: 'hello ${input.name}' }\n",
+            "    with: { greeting: 'hello ${input.name}' }\n    remediation: Fix it\n    \
+             errors:\n      USER_ALREADY_EXISTS: { remediation: Use it, recommended_actions: [a] }\n",
+        );
+        let doc = parse("w.yaml", &text).unwrap();
+        let step = &doc.steps[0];
+        assert_eq!(step.remediation.as_deref(), Some("Fix it"));
+        let dup = &step.errors["USER_ALREADY_EXISTS"];
+        assert_eq!(dup.remediation.as_deref(), Some("Use it"));
+        assert_eq!(dup.recommended_actions, Some(vec!["a".to_owned()]));
+        assert_eq!(dup.impact, None);
+        let json = serde_json::to_string(&doc).unwrap();
+        assert_eq!(parse("w.json", &json).unwrap(), doc);
+        let misspelt = text.replace("{ remediation: Use it", "{ remedy: Use it");
+        let err = parse("w.yaml", &misspelt).unwrap_err();
+        assert!(err.message.contains("unknown field `remedy`"), "{err}");
+        assert_eq!(err.line, Some(11), "{err}");
     }
 
     #[test]

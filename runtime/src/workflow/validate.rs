@@ -116,9 +116,18 @@ pub fn valid_step_id(id: &str) -> bool {
         && id.len() <= 64
 }
 
+/// The longest `retry.backoff` a document may ask for; the delay doubles per attempt and is
+/// capped here too.
+pub const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The highest `for_each` concurrency a document may ask for.
+pub const MAX_CONCURRENCY: u32 = 1000;
+
 struct Checker<'a> {
     file: &'a str,
     plugins: &'a PluginTable,
+    /// The host's ceiling on a call's deadline: a step `timeout:` above it is refused.
+    max_timeout: std::time::Duration,
     problems: Vec<Problem>,
     ids: BTreeMap<String, usize>,
     role: Role,
@@ -180,6 +189,15 @@ impl Checker<'_> {
             );
         }
         self.need_scopes(&info.grants, &info.id);
+        // A connector plugin step reaches the one connector it names; a literal `*` or
+        // pattern would be refused when the step runs.
+        if info.kind == PluginKind::Connector
+            && let Some(c) = input.and_then(|i| i.get("connector"))
+            && !c.as_str().is_some_and(template::is_template)
+            && let Err(e) = crate::broker::permissions::one_connector(Some(c))
+        {
+            self.report(location, format!("with.connector: {e}"));
+        }
         let input = input.cloned().unwrap_or(Value::Object(Default::default()));
         // Only a static input can be checked before the run; templates are checked then.
         if contains_template(&input) {
@@ -315,8 +333,13 @@ impl Checker<'_> {
                         format!("item name `{item}`: use letters, digits and `_`"),
                     );
                 }
-                if s.concurrency == Some(0) {
-                    self.report(here, "`concurrency` must be at least 1");
+                if let Some(n) = s.concurrency
+                    && !(1..=MAX_CONCURRENCY).contains(&n)
+                {
+                    self.report(
+                        here,
+                        format!("`concurrency` {n} must be between 1 and {MAX_CONCURRENCY}"),
+                    );
                 }
                 match &s.do_steps {
                     Some(body) if !body.is_empty() => self.steps(body, &format!("{here} > do")),
@@ -341,6 +364,13 @@ impl Checker<'_> {
                 let name = s.connector.clone().unwrap_or_default();
                 if name.is_empty() {
                     self.report(here, "`connector` needs a connector name");
+                } else if !crate::connector::valid_name(&name) {
+                    self.report(
+                        here,
+                        format!(
+                            "connector `{name}`: name exactly one defined connector (lower-case letters, digits, `-` and `_`), not a pattern"
+                        ),
+                    );
                 }
                 match s.method.as_deref() {
                     Some("GET" | "POST" | "PUT" | "PATCH" | "DELETE") => {}
@@ -373,20 +403,36 @@ impl Checker<'_> {
             if r.attempts == 0 || r.attempts > 20 {
                 self.report(here, "`retry.attempts` must be between 1 and 20");
             }
-            if let Some(b) = &r.backoff
-                && let Err(e) = humantime::parse_duration(b)
-            {
-                self.report(
-                    here,
-                    format!(
-                        "`retry.backoff` `{b}` is not a duration such as `500ms` or `2s` ({e})"
+            if let Some(b) = &r.backoff {
+                match humantime::parse_duration(b) {
+                    Ok(d) if d > MAX_BACKOFF => self.report(
+                        here,
+                        format!(
+                            "`retry.backoff` `{b}` is more than the longest backoff, {}",
+                            humantime::format_duration(MAX_BACKOFF)
+                        ),
                     ),
-                );
+                    Ok(_) => {}
+                    Err(e) => self.report(
+                        here,
+                        format!(
+                            "`retry.backoff` `{b}` is not a duration such as `500ms` or `2s` ({e})"
+                        ),
+                    ),
+                }
             }
         }
         if let Some(t) = &s.timeout {
             match humantime::parse_duration(t) {
                 Ok(d) if d.is_zero() => self.report(here, "`timeout` must be more than zero"),
+                Ok(d) if d > self.max_timeout => self.report(
+                    here,
+                    format!(
+                        "`timeout` `{t}` is more than the longest a step may run, {} \
+                         (SLUICE_MAX_STEP_TIMEOUT)",
+                        humantime::format_duration(self.max_timeout)
+                    ),
+                ),
                 Ok(_) => {}
                 Err(e) => self.report(
                     here,
@@ -394,10 +440,75 @@ impl Checker<'_> {
                 ),
             }
         }
+        self.report_texts(s, here);
         if let Some(OnErrorDoc::Steps(handler)) = &s.on_error {
             self.steps(handler, &format!("{here} > on_error"));
         }
     }
+
+    /// The failure report's texts: template syntax, and `errors:` keyed by error codes
+    /// with at least one text each.
+    fn report_texts(&mut self, s: &StepDoc, here: &str) {
+        let own = (&s.impact, &s.remediation, &s.recommended_actions);
+        let mut texts = report_text_values(String::new(), own);
+        for (code, t) in &s.errors {
+            let named = (&t.impact, &t.remediation, &t.recommended_actions);
+            texts.extend(report_text_values(format!("errors.{code}."), named));
+        }
+        for (field, value) in &texts {
+            for e in template::check(value) {
+                let at = if e.location.starts_with('[') {
+                    e.location.as_str()
+                } else {
+                    ""
+                };
+                self.report(here, format!("{field}{at}: bad template: {}", e.message));
+            }
+        }
+        for (code, t) in &s.errors {
+            if !valid_error_code(code) {
+                self.report(
+                    here,
+                    format!(
+                        "errors: `{code}` is not an error code: use upper-case letters, digits \
+                         and `_`, as in `USER_ALREADY_EXISTS`"
+                    ),
+                );
+            }
+            if t.impact.is_none() && t.remediation.is_none() && t.recommended_actions.is_none() {
+                self.report(
+                    here,
+                    format!("errors.{code}: give `impact`, `remediation` or `recommended_actions`"),
+                );
+            }
+        }
+    }
+}
+
+/// A step's report texts (impact, remediation, recommended actions) as values to check,
+/// each named by `prefix` and its field.
+fn report_text_values(
+    prefix: String,
+    (impact, remediation, actions): (&Option<String>, &Option<String>, &Option<Vec<String>>),
+) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (name, t) in [("impact", impact), ("remediation", remediation)] {
+        if let Some(t) = t {
+            out.push((format!("{prefix}{name}"), Value::String(t.clone())));
+        }
+    }
+    if let Some(a) = actions {
+        out.push((format!("{prefix}recommended_actions"), serde_json::json!(a)));
+    }
+    out
+}
+
+/// Whether `code` has the form of an error code (`USER_ALREADY_EXISTS`, `HTTP_STATUS`).
+pub fn valid_error_code(code: &str) -> bool {
+    let mut bytes = code.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_uppercase())
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && code.len() <= 64
 }
 
 fn contains_template(v: &Value) -> bool {
@@ -485,15 +596,18 @@ pub struct Report {
 ///
 /// `source` resolves sub-workflows for the existence and cycle checks; pass `None` when
 /// validating a sub-workflow whose parent already checked its chain.
+/// `max_timeout` is the host's ceiling on a call's deadline (`PluginHost::timeout_ceiling`).
 pub fn validate(
     file: &str,
     doc: &WorkflowDoc,
     plugins: &PluginTable,
     source: Option<&dyn WorkflowSource>,
+    max_timeout: std::time::Duration,
 ) -> Report {
     let mut c = Checker {
         file,
         plugins,
+        max_timeout,
         problems: Vec::new(),
         ids: BTreeMap::new(),
         role: doc.run_as,

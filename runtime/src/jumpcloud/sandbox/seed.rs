@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::directory::{Directory, Edge, Node, object_id};
 
-/// The default organisation: groups, systems and applications like seed 001's example.
+/// The default organisation: groups, systems and applications like the new-user provisioning example's.
 pub const DEFAULT_SEED: &str = include_str!("default-seed.json");
 
 #[derive(Debug, Deserialize)]

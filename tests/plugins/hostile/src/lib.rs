@@ -95,7 +95,9 @@ impl Action for Hostile {
             "jumpcloud" => {
                 let method = input.arg["method"].as_str().unwrap_or("GET");
                 let path = input.arg["path"].as_str().unwrap_or("/api/systemusers");
-                let r = sluice_plugin::jumpcloud::call(method, path, &[], None)?;
+                // `body`, when given, is sent as the request's JSON body.
+                let body = input.arg.get("body").filter(|b| !b.is_null());
+                let r = sluice_plugin::jumpcloud::call(method, path, &[], body)?;
                 Ok(json!({"status": r.status, "body": r.body}))
             }
             "http" => {
@@ -159,6 +161,46 @@ impl Action for Hostile {
                     std::hint::spin_loop();
                 }
                 Ok(json!("spun"))
+            }
+            "error" => {
+                // A plugin error shaped by the test: `code`, a `message` of `size` bytes (or
+                // the given text), optional `details` of `details_size` bytes.
+                let code = input.arg["code"].as_str().unwrap_or("HOSTILE").to_owned();
+                let message = match input.arg["size"].as_u64() {
+                    Some(n) => "m".repeat(n as usize),
+                    None => input.arg["message"].as_str().unwrap_or("hostile").to_owned(),
+                };
+                let mut e = PluginError::new(code, message);
+                if let Some(n) = input.arg["details_size"].as_u64() {
+                    e = e.with_details(json!({"blob": "d".repeat(n as usize)}));
+                }
+                Err(e)
+            }
+            "state-fill" => {
+                // Writes `count` values of `size` bytes under new keys, stopping at the first
+                // refusal, whose code it returns with how many were written.
+                let count = input.arg["count"].as_u64().unwrap_or(u64::MAX);
+                let size = input.arg["size"].as_u64().unwrap_or(64 << 10) as usize;
+                let prefix = input.arg["prefix"].as_str().unwrap_or("fill");
+                let value = "v".repeat(size);
+                let mut written = 0u64;
+                while written < count {
+                    if let Err(e) = sluice_plugin::state::set(&format!("{prefix}-{written}"), &value)
+                    {
+                        return Err(e.with_details(json!({"written": written})));
+                    }
+                    written += 1;
+                }
+                Ok(json!({"written": written}))
+            }
+            "escape" => {
+                // Terminal control sequences in a log line, the output and the error.
+                let evil = "\u{1b}]52;c;aGFja2Vk\u{7}\u{1b}[2K\r\u{1b}[8mhidden";
+                sluice_plugin::log::info(&format!("log {evil}"));
+                if input.arg.as_bool() == Some(true) {
+                    return Err(PluginError::new("ESCAPE", format!("error {evil}")));
+                }
+                Ok(json!({"text": format!("output {evil}")}))
             }
             "counter" => {
                 // Counts calls in guest memory: a fresh instance per call must always say 1.

@@ -1,0 +1,164 @@
+// The console as an admin uses it, in a real browser against a real `sluice serve`.
+import { expect, test } from '@playwright/test';
+import { api, consoleUrl, replaceYaml, repoFile, shot, signIn } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+test('sign in: a wrong token is refused with a clear message, the right one opens the console', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(consoleUrl('/'));
+  await expect(page.getByLabel('API token')).toBeVisible();
+  await page.getByLabel('API token').fill('slk_0000000000000000000000000000000000000000000000000000000000000000');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toContainText('not accepted');
+  await shot(page, 'sign-in');
+  await signIn(page);
+  await expect(page.getByRole('heading', { name: 'Workflows' })).toBeVisible();
+  // The token lives in sessionStorage only, never in the URL or localStorage.
+  expect(page.url()).not.toContain('slk_');
+  expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain('slk_');
+  // No Content-Security-Policy violation (or any other error) while loading.
+  expect(errors.filter((e) => !e.includes('401'))).toEqual([]);
+});
+
+test('template gallery: use offboarding, set its variables, save, list, toggle off and on', async ({ page }) => {
+  await signIn(page, '/templates');
+  await expect(page.getByTestId('template-offboarding')).toBeVisible();
+  await shot(page, 'templates');
+  await page.getByTestId('template-offboarding').getByRole('button', { name: 'Use template' }).click();
+  await expect(page.getByTestId('node-deactivate')).toBeVisible();
+  await expect(page.getByTestId('node-notify_it')).toBeVisible();
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  // The variables' form: change the IT team's address.
+  const team = page.getByTestId('vars').getByLabel('it_team 1', { exact: true });
+  await team.fill('helpdesk@company.com');
+  await expect(page.locator('.cm-content')).toContainText('helpdesk@company.com');
+  await expect(page.getByText('No problems: this workflow can be saved.')).toBeVisible();
+  await shot(page, 'builder');
+  await page.getByTestId('save').click();
+  await expect(page.getByText('Saved version 1.')).toBeVisible();
+  await expect(page).toHaveURL(/\/workflows\/offboarding$/);
+  // Saved as edited: the template's text with that one value changed.
+  const saved = await api<{ source: string }>('/workflows/offboarding/versions/1');
+  const template = repoFile('examples/templates/offboarding.yaml');
+  expect(saved.body.source).toBe(template.replace('it_team: [it-team@company.com]', 'it_team: [helpdesk@company.com]'));
+
+  await page.getByRole('link', { name: 'Workflows' }).click();
+  const row = page.getByTestId('workflow-offboarding');
+  await expect(row).toContainText('Manager');
+  await expect(row).toContainText('manual');
+  await shot(page, 'workflows');
+  const toggle = row.getByRole('switch');
+  await expect(toggle).toBeChecked();
+  await toggle.click();
+  await expect(toggle).not.toBeChecked();
+  expect((await api<{ enabled: boolean }>('/workflows/offboarding')).body.enabled).toBe(false);
+  await toggle.click();
+  await expect(toggle).toBeChecked();
+  expect((await api<{ enabled: boolean }>('/workflows/offboarding')).body.enabled).toBe(true);
+});
+
+test('provisioning: run it from the generated form, watch it finish, read each step and the result', async ({ page }) => {
+  const created = await api('/workflows', { method: 'POST', body: repoFile('examples/provision-user.yaml') });
+  expect(created.status).toBe(201);
+  await signIn(page, '/workflows/provision-user/run');
+  const form = page.getByTestId('run-form');
+  await form.locator('#input-first_name').fill('Grace');
+  await form.locator('#input-last_name').fill('Hopper');
+  await form.locator('#input-email').fill('grace.hopper@example.com');
+  await form.locator('#input-username').fill('grace.hopper');
+  await form.locator('#input-department').fill('Engineering');
+  await form.locator('#input-job_title').fill('Software Engineer');
+  await expect(form.locator('#input-password')).toHaveAttribute('type', 'password');
+  await shot(page, 'run-form');
+  await form.getByRole('button', { name: 'Run' }).click();
+  await expect(page).toHaveURL(/\/runs\//);
+  await expect(page.locator('.page-head .status')).toHaveText('succeeded', { timeout: 60_000 });
+  // All 16 steps, those that ran with their calls, those whose `when` was false marked.
+  await expect(page.getByTestId('steps').locator(':scope > li[data-top]')).toHaveCount(16);
+  await expect(page.getByTestId('step-ldap_binding')).toContainText('not run');
+  await expect(page.getByTestId('step-group_assignment')).toContainText('3 calls');
+  await page.getByTestId('step-user_creation').getByRole('button').first().click();
+  await expect(page.getByTestId('step-user_creation').locator('table.calls')).toContainText('/api/systemusers');
+  await expect(page.locator('pre.result')).toContainText('grace.hopper');
+  await shot(page, 'run');
+  await page.getByRole('link', { name: 'Runs' }).click();
+  await expect(page.getByTestId('runs')).toContainText('provision-user');
+  await shot(page, 'runs');
+});
+
+test('a broken workflow: problems at their lines and on their nodes, save refused, nothing stored', async ({ page }) => {
+  await signIn(page, '/workflows/offboarding');
+  await expect(page.getByTestId('node-deactivate')).toBeVisible();
+  const before = (await api<{ versions: unknown[] }>('/workflows/offboarding/versions')).body.versions.length;
+  const source = (await api<{ source: string }>(`/workflows/offboarding/versions/${before}`)).body.source;
+  const broken = source.replace('uses: user-deactivate', 'uses: no-such-plugin').replace('subject: "Offboarded: ${input.username}"', 'subject: "{{ unclosed"');
+  expect(broken).not.toBe(source);
+  await replaceYaml(page, broken);
+  const problems = page.getByTestId('problems');
+  await expect(problems).toContainText('no-such-plugin');
+  await expect(problems).toContainText('bad template');
+  const brokenLines = broken.split('\n');
+  const pluginLine = brokenLines.findIndex((l) => l.includes('no-such-plugin')) + 1;
+  await expect(problems).toContainText(`line ${pluginLine}`);
+  await expect(page.getByTestId('node-deactivate')).toHaveClass(/gnode-problem/);
+  await expect(page.getByTestId('node-notify_it')).toHaveClass(/gnode-problem/);
+  // The editor marks the lines too.
+  await expect(page.locator('.cm-lintRange-error').first()).toBeVisible();
+  await shot(page, 'builder-problems');
+  await page.getByTestId('save').click();
+  await expect(page.getByTestId('save-refused')).toBeVisible();
+  const after = (await api<{ versions: unknown[] }>('/workflows/offboarding/versions')).body.versions.length;
+  expect(after).toBe(before);
+});
+
+test('an edit in the graph changes only that step of the commented YAML', async ({ page }) => {
+  page.on('dialog', (d) => d.accept());
+  await signIn(page, '/workflows/offboarding');
+  const v = (await api<{ version: number }>('/workflows/offboarding')).body.version;
+  const source = (await api<{ source: string }>(`/workflows/offboarding/versions/${v}`)).body.source;
+  await page.getByTestId('node-notify_it').click();
+  const panel = page.getByTestId('step-panel');
+  await expect(panel).toContainText('notify_it');
+  await panel.getByLabel('Name', { exact: true }).fill('Tell IT');
+  await panel.getByLabel('Timeout').fill('45s');
+  await expect(page.getByTestId('node-notify_it')).toContainText('Tell IT');
+  await page.getByTestId('save').click();
+  await expect(page.getByText(`Saved version ${v + 1}.`)).toBeVisible();
+  const saved = (await api<{ source: string }>(`/workflows/offboarding/versions/${v + 1}`)).body.source;
+  const a = source.split('\n');
+  const b = saved.split('\n');
+  const start = a.findIndex((l) => l.includes('- id: notify_it'));
+  const end = a.findIndex((l, i) => i > start && l.startsWith('output:'));
+  // Everything before and after the step is the same, line for line.
+  expect(b.slice(0, start)).toEqual(a.slice(0, start));
+  expect(b.slice(b.length - (a.length - end))).toEqual(a.slice(end));
+  // And the step itself gained exactly the two fields.
+  const added = b.slice(start, b.length - (a.length - end)).filter((l) => !a.slice(start, end).includes(l));
+  expect(added.map((l) => l.trim()).sort()).toEqual(['name: Tell IT', 'timeout: 45s']);
+});
+
+test('connectors: add one whose secret is never shown back; plugins and audit', async ({ page }) => {
+  await signIn(page, '/connectors');
+  const form = page.getByTestId('add-connector');
+  await form.locator('#c-name').fill('ticketing');
+  await form.getByLabel('Base URL').fill('https://tickets.example.com/api');
+  await form.getByLabel('Secret (write-only)').fill('s3cret-value-123');
+  await expect(form.getByLabel('Secret (write-only)')).toHaveAttribute('type', 'password');
+  await form.getByRole('button', { name: 'Add connector' }).click();
+  await expect(page.getByTestId('connector-ticketing')).toContainText('****');
+  await expect(form.getByLabel('Secret (write-only)')).toHaveValue('');
+  expect(await page.content()).not.toContain('s3cret-value-123');
+  expect(JSON.stringify((await api('/connectors/ticketing')).body)).not.toContain('s3cret-value-123');
+  await shot(page, 'connectors');
+  await page.getByRole('link', { name: 'Plugins' }).click();
+  await expect(page.getByTestId('plugins')).toContainText('user-deactivate');
+  await shot(page, 'plugins');
+  await page.getByRole('link', { name: 'user-deactivate' }).click();
+  await expect(page.getByRole('heading', { name: 'Input schema' })).toBeVisible();
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByTestId('audit')).toContainText('connector.add');
+  await expect(page.getByTestId('audit')).toContainText('workflow.create');
+  await shot(page, 'audit');
+});

@@ -1,0 +1,250 @@
+// Plugins: bundled and installed, by kind, with what each may do; a plugin's manifest and
+// schemas; install a component with a permission review (granting a subset); remove.
+import { useState } from 'react';
+import { ApiError, call, del, enc, get } from '../api';
+import { Link, navigate } from '../router';
+import type { JsonSchema, PluginRow } from '../types';
+import { ErrorBox, Json, useLoad } from '../util';
+
+/** A permission in words. */
+export function explain(p: string): string {
+  if (p === 'state') return 'keep a small key/value state of its own';
+  if (p === 'http:*') return 'call any External App Connector a step names (narrowed to that one per step)';
+  if (p.startsWith('http:')) return `call the ${p.slice(5)} connector (its credential stays in the host)`;
+  if (p.startsWith('jumpcloud:')) {
+    const scope = p.slice(10);
+    const read = scope.endsWith('.readonly');
+    const what = scope.replace(/\.readonly$/, '').replace(/[._]/g, ' ');
+    return `${read ? 'read' : 'read and change'} JumpCloud ${what}`;
+  }
+  return p;
+}
+
+export function PluginsPage() {
+  const { data, error, reload } = useLoad(() => get<{ plugins: PluginRow[] }>('/plugins'), []);
+  const [kind, setKind] = useState('');
+  const [search, setSearch] = useState('');
+  const rows = (data?.plugins ?? []).filter((p) => (!kind || p.kind === kind) && (!search || `${p.name} ${p.description ?? ''}`.toLowerCase().includes(search.toLowerCase())));
+  return (
+    <div className="page">
+      <header className="page-head">
+        <h1>Plugins</h1>
+      </header>
+      <Install onInstalled={reload} />
+      <div className="filters">
+        <input type="search" aria-label="Search plugins" placeholder="Search plugins" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+          <option value="">All kinds</option>
+          <option value="action">Actions</option>
+          <option value="condition">Conditions</option>
+          <option value="connector">Connectors</option>
+        </select>
+      </div>
+      <ErrorBox error={error} />
+      <table className="table" data-testid="plugins">
+        <thead>
+          <tr>
+            <th>Plugin</th>
+            <th>Kind</th>
+            <th>Source</th>
+            <th>Permissions (granted / declared)</th>
+            <th>Digest</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((p) => (
+            <tr key={`${p.name}@${p.version}`}>
+              <td>
+                <Link to={`/plugins/${enc(`${p.name}@${p.version}`)}`} className="strong">
+                  {p.name}
+                </Link>{' '}
+                <span className="muted small">{p.version}</span>
+                <div className="muted small">{p.description}</div>
+              </td>
+              <td>{p.kind}</td>
+              <td>{p.bundled ? 'bundled' : 'installed'}</td>
+              <td className="small">
+                {(p.grants ?? []).join(', ') || 'none'} / {(p.permissions ?? []).join(', ') || 'none'}
+              </td>
+              <td>
+                <code className="small">{String(p.digest ?? '').slice(0, 12)}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** Install: upload with no grant, review what the plugin declares, then grant a subset. */
+function Install({ onInstalled }: { onInstalled: () => void }) {
+  const [file, setFile] = useState<File | null>(null);
+  const [review, setReview] = useState<PluginRow | null>(null);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState<string | null>(null);
+  const upload = async (grants: string[], replace: boolean) => {
+    const q = new URLSearchParams();
+    if (grants.length) q.set('grant', grants.join(','));
+    if (replace) q.set('replace', 'true');
+    return call<PluginRow>(`/plugins?${q}`, { method: 'POST', body: await file!.arrayBuffer(), contentType: 'application/wasm' });
+  };
+  const start = async () => {
+    setBusy(true);
+    setError(null);
+    setDone(null);
+    try {
+      // Installed with nothing granted (it can do nothing yet), so its declared
+      // permissions can be reviewed before any is granted.
+      const p = await upload([], false);
+      setReview(p);
+      setChosen(new Set(p.permissions ?? []));
+      onInstalled();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const grant = async () => {
+    setBusy(true);
+    try {
+      const p = await upload([...chosen], true);
+      setDone(`Installed ${p.name}@${p.version}, granted: ${(p.grants ?? []).join(', ') || 'nothing'}.`);
+      setReview(null);
+      setFile(null);
+      onInstalled();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="card install">
+      <h2>Install a plugin</h2>
+      {!review && (
+        <div className="row">
+          <input type="file" accept=".wasm,application/wasm" aria-label="Plugin component (.wasm)" onChange={(e) => setFile(e.target.files?.[0] ?? null)} />
+          <button disabled={!file || busy} onClick={start}>
+            Review permissions…
+          </button>
+        </div>
+      )}
+      {review && (
+        <div data-testid="permission-review">
+          <p>
+            <strong>
+              {review.name}@{review.version}
+            </strong>{' '}
+            ({review.kind}): {review.description}
+          </p>
+          <p>It declares these permissions; grant only what you trust it with. Nothing is granted until you confirm.</p>
+          {(review.permissions ?? []).length === 0 && <p className="muted">It declares none.</p>}
+          {(review.permissions ?? []).map((p) => (
+            <label key={p} className="check">
+              <input
+                type="checkbox"
+                checked={chosen.has(p)}
+                onChange={(e) => {
+                  const next = new Set(chosen);
+                  if (e.target.checked) next.add(p);
+                  else next.delete(p);
+                  setChosen(next);
+                }}
+              />
+              <code>{p}</code> — {explain(p)}
+            </label>
+          ))}
+          <div className="actions">
+            <button className="primary" disabled={busy} onClick={grant}>
+              Grant {chosen.size} and install
+            </button>
+            <button
+              disabled={busy}
+              onClick={async () => {
+                await del(`/plugins/${enc(`${review.name}@${review.version}`)}`).catch(setError);
+                setReview(null);
+                onInstalled();
+              }}
+            >
+              Cancel (remove it)
+            </button>
+          </div>
+        </div>
+      )}
+      {done && <div className="notice">{done}</div>}
+      <ErrorBox error={error} />
+    </div>
+  );
+}
+
+export function PluginPage({ id }: { id: string }) {
+  const { data, error } = useLoad(() => get<{ plugin: PluginRow; manifest: { input_schema?: JsonSchema; output_schema?: JsonSchema } }>(`/plugins/${enc(id)}`), [id]);
+  const [removeError, setRemoveError] = useState<unknown>(null);
+  if (error) return <div className="page"><ErrorBox error={error} /></div>;
+  if (!data) return <div className="page">Loading…</div>;
+  const p = data.plugin;
+  return (
+    <div className="page">
+      <header className="page-head">
+        <div>
+          <h1>
+            {p.name} <span className="muted">{p.version}</span>
+          </h1>
+          <div className="muted">{p.description}</div>
+        </div>
+        {!p.bundled && (
+          <div className="actions">
+            <button
+              className="danger"
+              onClick={async () => {
+                if (!window.confirm(`Remove ${p.name}@${p.version}?`)) return;
+                try {
+                  await del(`/plugins/${enc(`${p.name}@${p.version}`)}`);
+                  navigate('/plugins');
+                } catch (e) {
+                  setRemoveError(e instanceof ApiError ? e : new Error(String(e)));
+                }
+              }}
+            >
+              Remove
+            </button>
+          </div>
+        )}
+      </header>
+      <ErrorBox error={removeError} />
+      <dl className="facts">
+        <dt>Kind</dt>
+        <dd>{p.kind}</dd>
+        <dt>Source</dt>
+        <dd>{p.bundled ? 'bundled with Sluice' : `installed ${String(p.installed_at ?? '')}`}</dd>
+        <dt>Digest</dt>
+        <dd>
+          <code>{String(p.digest ?? '')}</code>
+        </dd>
+      </dl>
+      <h2>Permissions</h2>
+      <ul>
+        {(p.permissions ?? []).map((x) => (
+          <li key={x}>
+            <code>{x}</code> — {explain(x)} — {(p.grants ?? []).includes(x) ? <strong>granted</strong> : <span className="bad">not granted</span>}
+          </li>
+        ))}
+        {(p.permissions ?? []).length === 0 && <li className="muted">none declared</li>}
+      </ul>
+      <div className="cols">
+        <section>
+          <h2>Input schema</h2>
+          <Json value={data.manifest.input_schema} />
+        </section>
+        <section>
+          <h2>Output schema</h2>
+          <Json value={data.manifest.output_schema} />
+        </section>
+      </div>
+    </div>
+  );
+}
