@@ -1,5 +1,7 @@
 // The console as an admin uses it, in a real browser against a real `sluice serve`.
 import { expect, test } from '@playwright/test';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { api, consoleUrl, replaceYaml, repoFile, shot, signIn } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
@@ -161,4 +163,54 @@ test('connectors: add one whose secret is never shown back; plugins and audit', 
   await expect(page.getByTestId('audit')).toContainText('connector.add');
   await expect(page.getByTestId('audit')).toContainText('workflow.create');
   await shot(page, 'audit');
+});
+
+/** The test plugin the Rust test suite builds (tests/plugins/hostile), if it was built. */
+function hostileWasm(): string | null {
+  const base = join(import.meta.dirname, '..', '..', 'target', 'plugins', 'wasm32-wasip2');
+  for (const profile of ['plugin-dev', 'plugin']) {
+    const p = join(base, profile, 'hostile.wasm');
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+test('install a plugin with a permission review, grant a subset, and run it', async ({ page }) => {
+  const wasm = hostileWasm();
+  test.skip(!wasm, 'the test plugin is built by the Rust tests (cargo test) first');
+  await signIn(page, '/plugins');
+  await page.getByLabel('Plugin component (.wasm)').setInputFiles(wasm!);
+  await page.getByRole('button', { name: 'Review permissions…' }).click();
+  const review = page.getByTestId('permission-review');
+  await expect(review).toContainText('jumpcloud:users.readonly');
+  await expect(review).toContainText('read JumpCloud users');
+  await expect(review).toContainText('http:allowed');
+  await shot(page, 'plugin-review');
+  // Nothing is granted before the review is confirmed.
+  expect((await api<{ plugin: { grants: string[] } }>('/plugins/hostile')).body.plugin.grants).toEqual([]);
+  await review.getByRole('checkbox').nth(0).uncheck();
+  await review.getByRole('checkbox').nth(1).uncheck();
+  await review.getByRole('button', { name: 'Grant 1 and install' }).click();
+  await expect(page.getByText('granted: state')).toBeVisible();
+  expect((await api<{ plugin: { grants: string[] } }>('/plugins/hostile')).body.plugin.grants).toEqual(['state']);
+  // A workflow using it, run from the console's form.
+  const doc = `version: 1
+name: echo-test
+trigger:
+  type: manual
+  input_schema: { type: object, required: [word], properties: { word: { type: string } } }
+run_as: Read Only
+steps:
+  - id: echo
+    uses: hostile
+    with: { mode: echo, arg: "\${input.word}" }
+`;
+  expect((await api('/workflows', { method: 'POST', body: doc })).status).toBe(201);
+  await page.goto(consoleUrl('/workflows/echo-test/run'));
+  await page.locator('#input-word').fill('<b>not markup</b>');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.locator('.page-head .status')).toHaveText('succeeded', { timeout: 30_000 });
+  // A value from a run is text on the page, never markup.
+  await expect(page.locator('pre.result')).toContainText('<b>not markup</b>');
+  expect(await page.locator('pre.result b').count()).toBe(0);
 });

@@ -215,7 +215,8 @@ fn validate_reports_every_problem_at_its_line_and_saves_nothing() {
     );
     let template = find("bad template");
     assert_eq!(template["node"], "steps.1.then.1");
-    assert_eq!(template["line"], 18, "the line of its `with`: {template}");
+    assert_eq!(template["line"], 18, "the line of its `with.x`: {template}");
+    assert_eq!(template["column"], 17, "{template}");
     let cron = find("every monday");
     assert_eq!(cron["location"], "trigger.cron");
     assert_eq!(

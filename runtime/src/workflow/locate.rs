@@ -87,8 +87,25 @@ pub fn locate(text: &str, doc: &WorkflowDoc, location: &str, message: &str) -> L
                 out.line = Some(line + 1);
                 out.column = Some(col + 1);
                 if let Some(field) = field_of(message)
-                    && let Some((l, c)) = field_in_step(&lines, line, col, field)
+                    && let Some((mut l, mut c)) = field_in_step(&lines, line, col, field)
                 {
+                    // `with.subject: bad template`: the `subject` key below `with`.
+                    let end = step_end(&lines, line, col);
+                    let keys = message
+                        .split([':', ' '])
+                        .next()
+                        .unwrap_or_default()
+                        .trim_matches('`');
+                    for key in keys.split('.').skip(1).filter(|k| !k.is_empty()) {
+                        let key = key.split('[').next().unwrap_or_default();
+                        match key_at(lines[l], key, c + 1)
+                            .map(|kc| (l, kc))
+                            .or_else(|| find_key(&lines, key, l + 1, end, false))
+                        {
+                            Some(found) => (l, c) = found,
+                            None => break,
+                        }
+                    }
                     out.line = Some(l + 1);
                     out.column = Some(c + 1);
                 }
@@ -320,15 +337,7 @@ fn field_in_step(lines: &[&str], line: usize, col: usize, key: &str) -> Option<(
     if let Some(c) = key_at(lines[line], key, col) {
         return Some((line, c));
     }
-    let mut end = line + 1;
-    while end < lines.len() {
-        let l = lines[end];
-        let t = l.trim_start();
-        if !t.is_empty() && !t.starts_with('#') && l.len() - t.len() < col {
-            break;
-        }
-        end += 1;
-    }
+    let end = step_end(lines, line, col);
     // Keys of the step itself (at its indentation) first, then any.
     (line + 1..end)
         .find_map(|i| {
@@ -339,6 +348,21 @@ fn field_in_step(lines: &[&str], line: usize, col: usize, key: &str) -> Option<(
                 .flatten()
         })
         .or_else(|| find_key(lines, key, line + 1, end, false))
+}
+
+/// The line after the last of the step whose `id` key is at (`line`, `col`): the first
+/// line indented less than the step's keys.
+fn step_end(lines: &[&str], line: usize, col: usize) -> usize {
+    let mut end = line + 1;
+    while end < lines.len() {
+        let l = lines[end];
+        let t = l.trim_start();
+        if !t.is_empty() && !t.starts_with('#') && l.len() - t.len() < col {
+            break;
+        }
+        end += 1;
+    }
+    end
 }
 
 /// The first line in `from..to` with the key `key` (at the start of the line when
@@ -495,14 +519,14 @@ steps:
         // A field of the step named by the message: the line of that field.
         assert_eq!(
             at("steps[0] first", "with.x: bad template: unexpected end"),
-            (Some("steps.0".into()), Some(11), Some(5))
+            (Some("steps.0".into()), Some(11), Some(13))
         );
         assert_eq!(
             at(
                 "steps[1] check > else[0] first",
                 "`retry.attempts` must be between 1 and 20"
             ),
-            (Some("steps.1.else.0".into()), Some(19), Some(9))
+            (Some("steps.1.else.0".into()), Some(20), Some(11))
         );
         // The second use of a repeated id is the second `id: first`.
         assert_eq!(
