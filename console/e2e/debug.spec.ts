@@ -1,12 +1,12 @@
 import { test } from '@playwright/test';
-import { api, repoFile, replaceYaml, signIn } from './helpers';
+import { consoleUrl, signIn } from './helpers';
 test('debug', async ({ page }) => {
-  await api('/workflows', { method: 'POST', body: repoFile('examples/templates/offboarding.yaml') });
-  await signIn(page, '/workflows/offboarding');
-  await page.getByTestId('node-deactivate').waitFor();
-  const source = repoFile('examples/templates/offboarding.yaml');
-  await replaceYaml(page, source.replace('uses: user-deactivate', 'uses: no-such-plugin'));
-  await page.waitForTimeout(1500);
-  const text = await page.locator('.cm-content').innerText();
-  console.log(JSON.stringify(text.split('\n').slice(0, 12)));
+  const msgs: string[] = [];
+  page.on('console', (m) => msgs.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => msgs.push(`pageerror: ${e.message}`));
+  await signIn(page);
+  await page.goto(consoleUrl('/builder?template=offboarding'));
+  await page.waitForTimeout(4000);
+  await page.screenshot({ path: 'test-results/debug.png' });
+  console.log(msgs.join('\n'));
 });

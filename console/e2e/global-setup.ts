@@ -1,6 +1,7 @@
 // Starts `sluice serve` (target/release/sluice, or SLUICE_BIN) on 127.0.0.1:0 with a fresh
 // data dir and an admin token made by `sluice token create`; with E2E_DEV=1 also a Vite dev
-// server proxying to it (to work on the console without rebuilding the binary).
+// server proxying to it (to work on the console without rebuilding the binary), with
+// E2E_DEV=preview Vite's preview of the production build in dist/.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,8 +34,11 @@ export default async function setup() {
   if (!warm.ok) throw new Error(`warming up: ${warm.status} ${await warm.text()}`);
   let consoleUrl = url;
   let vitePid: number | undefined;
-  if (process.env.E2E_DEV === '1') {
-    const vite = spawn(process.execPath, ['node_modules/vite/bin/vite.js', '--port', '5199', '--strictPort', '--host', '127.0.0.1'], { env: { ...process.env, SLUICE_URL: url }, stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..') });
+  if (process.env.E2E_DEV === '1' || process.env.E2E_DEV === 'preview') {
+    // `preview` serves the production build in dist/ (as the binary would) without
+    // rebuilding the binary.
+    const mode = process.env.E2E_DEV === 'preview' ? ['preview'] : [];
+    const vite = spawn(process.execPath, ['node_modules/vite/bin/vite.js', ...mode, '--port', '5199', '--strictPort', '--host', '127.0.0.1'], { env: { ...process.env, SLUICE_URL: url }, stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..') });
     vitePid = vite.pid;
     await new Promise<void>((ok) => createInterface({ input: vite.stdout! }).on('line', (l) => l.includes('5199') && ok()));
     consoleUrl = 'http://127.0.0.1:5199';

@@ -46,6 +46,9 @@ export function YamlEditor({ value, onChange, problems, readOnly, focus }: YamlE
   const view = useRef<EditorView | null>(null);
   const changed = useRef(onChange);
   changed.current = onChange;
+  // The last text the editor reported: a `value` equal to it is the echo of the editor's
+  // own edit (possibly older than what the editor holds by now), not a change to apply.
+  const emitted = useRef(value);
 
   useEffect(() => {
     const v = new EditorView({
@@ -58,7 +61,10 @@ export function YamlEditor({ value, onChange, problems, readOnly, focus }: YamlE
           lintGutter(),
           EditorState.readOnly.of(!!readOnly),
           EditorView.updateListener.of((u) => {
-            if (u.docChanged && !u.transactions.some((t) => t.annotation(external))) changed.current(u.state.doc.toString());
+            if (u.docChanged && !u.transactions.some((t) => t.annotation(external))) {
+              emitted.current = u.state.doc.toString();
+              changed.current(emitted.current);
+            }
           }),
           EditorView.contentAttributes.of({ 'aria-label': 'Workflow YAML', 'data-testid': 'yaml-editor' }),
         ],
@@ -74,6 +80,8 @@ export function YamlEditor({ value, onChange, problems, readOnly, focus }: YamlE
   useEffect(() => {
     const v = view.current;
     if (!v) return;
+    if (value === emitted.current) return;
+    emitted.current = value;
     const cur = v.state.doc.toString();
     if (cur === value) return;
     let start = 0;

@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Sluice, hostile_wasm, stderr};
+use common::{Sluice, hostile_wasm, install_hostile, stderr};
 use serde_json::Value;
 
 trait PluginIds {

@@ -122,7 +122,7 @@ pub fn locate(text: &str, doc: &WorkflowDoc, location: &str, message: &str) -> L
         "trigger" => vec![Seg::Key("trigger")],
         other => match other.strip_prefix("trigger.") {
             Some(field) => match TRIGGER_FIELDS.iter().find(|f| **f == field) {
-                Some(f) => vec![Seg::Key("trigger"), Seg::Key(*f)],
+                Some(f) => vec![Seg::Key("trigger"), Seg::Key(f)],
                 None => vec![Seg::Key("trigger")],
             },
             None => return Located::default(),
