@@ -2,7 +2,7 @@
 import { expect, test } from '@playwright/test';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, consoleUrl, replaceYaml, repoFile, shot, signIn } from './helpers';
+import { api, consoleUrl, replaceYaml, repoFile, shot, signIn, watchErrors } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -25,6 +25,7 @@ test('sign in: a wrong token is refused with a clear message, the right one open
 });
 
 test('template gallery: use offboarding, set its variables, save, list, toggle off and on', async ({ page }) => {
+  const errors = watchErrors(page);
   await signIn(page, '/templates');
   await expect(page.getByTestId('template-offboarding')).toBeVisible();
   await shot(page, 'templates');
@@ -59,6 +60,8 @@ test('template gallery: use offboarding, set its variables, save, list, toggle o
   await toggle.click();
   await expect(toggle).toBeChecked();
   expect((await api<{ enabled: boolean }>('/workflows/offboarding')).body.enabled).toBe(true);
+  // The builder (graph, editor) works under the Content-Security-Policy: no violation.
+  expect(errors).toEqual([]);
 });
 
 test('provisioning: run it from the generated form, watch it finish, read each step and the result', async ({ page }) => {
@@ -91,6 +94,8 @@ test('provisioning: run it from the generated form, watch it finish, read each s
 });
 
 test('a broken workflow: problems at their lines and on their nodes, save refused, nothing stored', async ({ page }) => {
+  const errors = watchErrors(page);
+  // Opened by its address (a reload or a shared link), not from the list.
   await signIn(page, '/workflows/offboarding');
   await expect(page.getByTestId('node-deactivate')).toBeVisible();
   const before = (await api<{ versions: unknown[] }>('/workflows/offboarding/versions')).body.versions.length;
@@ -113,6 +118,8 @@ test('a broken workflow: problems at their lines and on their nodes, save refuse
   await expect(page.getByTestId('save-refused')).toBeVisible();
   const after = (await api<{ versions: unknown[] }>('/workflows/offboarding/versions')).body.versions.length;
   expect(after).toBe(before);
+  // The refused save is the one error the page logs (its 400 answer).
+  expect(errors.filter((e) => !e.includes('status of 400'))).toEqual([]);
 });
 
 test('an edit in the graph changes only that step of the commented YAML', async ({ page }) => {

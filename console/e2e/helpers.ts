@@ -48,3 +48,11 @@ export async function yamlText(page: Page): Promise<string> {
     return view ? view.view.state.doc.toString() : (el as HTMLElement).innerText;
   });
 }
+
+/** Collects the page's console errors and uncaught exceptions (a CSP violation is one). */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}

@@ -5,9 +5,9 @@
 //! other GET outside `/api/` and `/hooks/` gets `index.html`, so the console's own paths
 //! (`/workflows/offboarding`) load on a reload or a shared link. A binary built without a
 //! console build serves a page saying how to make one. Every answer carries a
-//! Content-Security-Policy that admits the console's own scripts and styles only (no
-//! inline script, no other origin), so a value from a run or a plugin that slipped into
-//! the page as markup could still not run.
+//! Content-Security-Policy that admits the console's own scripts only (no inline script,
+//! nothing from another origin), so a value from a run or a plugin that slipped into the
+//! page as markup could still not run.
 
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -17,10 +17,13 @@ use super::ApiError;
 /// The console's files, `(path under console/dist, bytes)`; empty without a build.
 static ASSETS: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/console_assets.rs"));
 
-/// The Content-Security-Policy of every console answer.
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
-     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// The Content-Security-Policy of every console answer. Scripts only from the binary's
+/// own files; inline styles are allowed because the graph (React Flow) and the editor
+/// (CodeMirror) position and theme elements with them; a style cannot run code.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+     font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+     frame-ancestors 'none'";
 
 /// Shown when the binary was built without `console/dist`.
 const NOT_BUILT: &str = "<!doctype html>
