@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
-/** Empties dist/ but keeps its .gitignore: the folder stays, so cargo can watch it. */
+/** Empties dist/ but keeps the folder itself (cargo watches it) and any .gitignore. */
 function cleanDist(): Plugin {
   let outDir = '';
   return {

@@ -2,9 +2,9 @@
 //! `(path, include_bytes!(…))`) from `console/dist` when it holds a build (`index.html`),
 //! an empty table otherwise, so building the binary never needs Node.
 //!
-//! Cargo watches `console/dist` (the repository keeps the folder, with only its
-//! `.gitignore`, so it exists before the first console build); a new console build there
-//! makes the next `cargo build` embed it.
+//! Cargo watches `console/dist` when it exists, else the whole `console/` folder (so that a
+//! first console build is noticed); a new console build makes the next `cargo build` embed
+//! it.
 
 use std::path::{Path, PathBuf};
 

@@ -134,12 +134,7 @@ fn validated_durations_counts_and_sizes_are_usable_by_the_engine() {
             grants: Vec::new(),
         }),
     );
-    let strategy = (
-        duration_text(),
-        duration_text(),
-        any::<u32>(),
-        any::<u32>(),
-    );
+    let strategy = (duration_text(), duration_text(), any::<u32>(), any::<u32>());
     let mut r = runner();
     r.run(&strategy, |(timeout, backoff, attempts, concurrency)| {
         let text = format!(

@@ -88,18 +88,30 @@ async fn plugin_errors_are_bounded_and_their_codes_checked() {
     assert!(e.message.len() < 1024, "{} bytes", e.message.len());
 
     // Codes that are empty, lower-case, too long or with other characters.
-    for bad in ["", "lower_case", "HAS-DASH", "9STARTS_WITH_DIGIT", &"A".repeat(65)] {
+    for bad in [
+        "",
+        "lower_case",
+        "HAS-DASH",
+        "9STARTS_WITH_DIGIT",
+        &"A".repeat(65),
+    ] {
         let e = call(json!({"code": bad, "message": "nope"})).await;
         assert_eq!(e.code, codes::PLUGIN_INVALID_ERROR, "code {bad:?}");
         assert!(e.message.contains("plugin `hostile`"), "{}", e.message);
         assert!(!e.retryable);
     }
     let longest = "A".repeat(64);
-    assert_eq!(call(json!({"code": longest, "message": "ok"})).await.code, longest);
+    assert_eq!(
+        call(json!({"code": longest, "message": "ok"})).await.code,
+        longest
+    );
 
     // A long message is cut to its cap; the code survives.
     let e = call(json!({"code": "MY_CODE", "size": 100_000})).await;
-    assert_eq!((e.code.as_str(), e.origin), ("MY_CODE", ErrorSource::Plugin));
+    assert_eq!(
+        (e.code.as_str(), e.origin),
+        ("MY_CODE", ErrorSource::Plugin)
+    );
     assert!(
         e.message.len() < MAX_ERROR_MESSAGE_BYTES + 100,
         "{} bytes",
@@ -111,7 +123,10 @@ async fn plugin_errors_are_bounded_and_their_codes_checked() {
     let e = call(json!({"code": "MY_CODE", "details_size": MAX_ERROR_DETAILS_BYTES * 2})).await;
     assert_eq!(e.details.as_ref().unwrap()["truncated"], json!(true));
     let e = call(json!({"code": "MY_CODE", "details_size": 100})).await;
-    assert_eq!(e.details.as_ref().unwrap()["blob"].as_str().unwrap().len(), 100);
+    assert_eq!(
+        e.details.as_ref().unwrap()["blob"].as_str().unwrap().len(),
+        100
+    );
 }
 
 /// Panics in `step_finished`, as a host bug inside a run would.
@@ -217,7 +232,10 @@ async fn write_only_input_is_used_but_never_recorded() {
         serde_json::to_string(&engine.get(&run.id).unwrap()).unwrap(),
         serde_json::to_string(&journal).unwrap()
     );
-    assert!(!recorded.contains(secret), "the password leaked: {recorded}");
+    assert!(
+        !recorded.contains(secret),
+        "the password leaked: {recorded}"
+    );
     assert!(recorded.contains("pw=********"), "{recorded}");
     // A retry cannot make up the password it no longer has.
     let e = engine.retry(&run.id, true).unwrap_err();

@@ -49,7 +49,11 @@ pub struct Probe {
     pub loaded: Summary,
 }
 
-const PROBES: [&str; 3] = ["GET /healthz", "GET /api/v1/workflows", "POST /hooks (signed)"];
+const PROBES: [&str; 3] = [
+    "GET /healthz",
+    "GET /api/v1/workflows",
+    "POST /hooks (signed)",
+];
 
 /// Runs the benchmark against the binary `exe`.
 pub async fn isolation(exe: &Path, opts: &IsolationOptions) -> Result<IsolationReport, String> {
@@ -106,7 +110,9 @@ pub async fn isolation(exe: &Path, opts: &IsolationOptions) -> Result<IsolationR
 
     let mut runs = Vec::with_capacity(opts.loops);
     for _ in 0..opts.loops {
-        let (status, v) = client.post("/api/v1/workflows/spin/runs", "{}".into()).await?;
+        let (status, v) = client
+            .post("/api/v1/workflows/spin/runs", "{}".into())
+            .await?;
         if status != 202 {
             return Err(format!("starting a spinning run answered {status}: {v}"));
         }
@@ -122,7 +128,9 @@ pub async fn isolation(exe: &Path, opts: &IsolationOptions) -> Result<IsolationR
     for id in &runs {
         let v = loop {
             let (status, v) = client.get(&format!("/api/v1/runs/{id}")).await?;
-            if status == 200 && !["queued", "running"].contains(&v["run"]["status"].as_str().unwrap_or("")) {
+            if status == 200
+                && !["queued", "running"].contains(&v["run"]["status"].as_str().unwrap_or(""))
+            {
                 break v;
             }
             if Instant::now() > deadline {
@@ -250,7 +258,14 @@ pub fn print(report: &IsolationReport) {
         "{} spinning plugin steps on {} cores, each with a {} ms deadline",
         report.loops, report.cores, report.timeout_ms
     );
-    let mut t = crate::cli::table(["request", "idle p50", "idle p99", "spinning p50", "spinning p99", "n"]);
+    let mut t = crate::cli::table([
+        "request",
+        "idle p50",
+        "idle p99",
+        "spinning p50",
+        "spinning p99",
+        "n",
+    ]);
     let ms = |d: f64| format!("{:.2} ms", d / 1000.0);
     for p in &report.probes {
         t.add_row(vec![
@@ -270,7 +285,11 @@ pub fn print(report: &IsolationReport) {
     println!(
         "spinning steps: {} ended with PLUGIN_TIMEOUT; after their deadline by {median:.1} ms \
          (median), {worst:.1} ms (worst)",
-        if report.all_timed_out { "all" } else { "NOT all" }
+        if report.all_timed_out {
+            "all"
+        } else {
+            "NOT all"
+        }
     );
 }
 
@@ -283,7 +302,10 @@ mod tests {
         let r = Requests::new("127.0.0.1:1", "tok", "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=");
         let a = String::from_utf8(r.hook("a").unwrap()).unwrap();
         let b = String::from_utf8(r.hook("b").unwrap()).unwrap();
-        assert!(a.contains("webhook-id: a\r\n") && b.contains("webhook-id: b\r\n"), "{a}");
+        assert!(
+            a.contains("webhook-id: a\r\n") && b.contains("webhook-id: b\r\n"),
+            "{a}"
+        );
         assert!(a.ends_with("\r\n\r\n{\"n\": 0}"), "{a}");
     }
 }

@@ -160,10 +160,14 @@ pub(super) struct Service {
 impl Service {
     /// Creates a token in `data_dir`, starts `exe serve` on a free loopback port with
     /// `extra` arguments, and waits for its first answer.
-    pub(super) async fn start(exe: &Path, data_dir: &Path, extra: &[&str]) -> Result<Service, String> {
+    pub(super) async fn start(
+        exe: &Path,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> Result<Service, String> {
         let token = {
-            let store =
-                crate::store::SledStore::open(&data_dir.join("store")).map_err(|e| e.to_string())?;
+            let store = crate::store::SledStore::open(&data_dir.join("store"))
+                .map_err(|e| e.to_string())?;
             let (token, _) =
                 crate::service::tokens::create(&store, "bench").map_err(|e| e.to_string())?;
             store.flush().map_err(|e| e.to_string())?;

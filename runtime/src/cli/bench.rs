@@ -163,7 +163,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
     {
         let input = serde_json::from_str(&input_json)
             .map_err(|e| usage(format!("--input-json is not valid JSON: {e}")))?;
-        if timeout < std::time::Duration::from_secs(1) || timeout > std::time::Duration::from_secs(600) {
+        if timeout < std::time::Duration::from_secs(1)
+            || timeout > std::time::Duration::from_secs(600)
+        {
             return Err(usage("--timeout must be between 1s and 10m"));
         }
         let cores = std::thread::available_parallelism().map_or(2, usize::from);

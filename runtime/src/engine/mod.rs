@@ -387,7 +387,8 @@ impl Engine {
         let (input, originals) = redacted_input(&doc, input);
         let record = RunRecord::queued(doc, subworkflows, input, trigger);
         if !originals.is_empty() {
-            self.store.sensitive_put(&record.id, &Value::Object(originals))?;
+            self.store
+                .sensitive_put(&record.id, &Value::Object(originals))?;
         }
         self.save(&record)?;
         Ok(record)
@@ -407,7 +408,8 @@ impl Engine {
         let (input, originals) = redacted_input(&doc, input);
         let record = RunRecord::queued(doc, subworkflows, input, trigger);
         if !originals.is_empty() {
-            self.store.sensitive_put(&record.id, &Value::Object(originals))?;
+            self.store
+                .sensitive_put(&record.id, &Value::Object(originals))?;
         }
         let v = serde_json::to_value(&record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         match crate::store::ServiceStore::run_put_once(&*self.store, fire, &record.id, &v)? {

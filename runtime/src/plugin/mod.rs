@@ -456,7 +456,11 @@ impl Runner {
         store
     }
 
-    async fn describe(&self, pre: &KindPre, limits: Limits) -> Result<wit::Manifest, PluginHostError> {
+    async fn describe(
+        &self,
+        pre: &KindPre,
+        limits: Limits,
+    ) -> Result<wit::Manifest, PluginHostError> {
         let ctx = CallContext {
             run_id: String::new(),
             workflow: String::new(),
@@ -677,7 +681,11 @@ fn from_plugin_error(plugin: &str, e: wit::PluginError, limits: Limits) -> StepE
     let shown = |text: &str, max: usize| {
         let cut = truncate(text, max);
         let cut = cut.escape_debug().to_string();
-        if cut.len() < text.len() { format!("{cut}…") } else { cut }
+        if cut.len() < text.len() {
+            format!("{cut}…")
+        } else {
+            cut
+        }
     };
     if size > limits.max_output_bytes {
         return StepError::host(

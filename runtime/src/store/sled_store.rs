@@ -392,7 +392,9 @@ impl RunStore for SledStore {
             key: run.to_owned(),
             reason: e.to_string(),
         })?;
-        self.run_inputs.insert(run.as_bytes(), bytes).map_err(backend)?;
+        self.run_inputs
+            .insert(run.as_bytes(), bytes)
+            .map_err(backend)?;
         Ok(())
     }
 

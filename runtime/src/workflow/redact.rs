@@ -37,13 +37,22 @@ pub fn has_write_only(schema: &Value) -> bool {
     }
 }
 
-fn walk(schema: &Value, value: &mut Value, at: &mut String, out: &mut Map<String, Value>, depth: u32) {
+fn walk(
+    schema: &Value,
+    value: &mut Value,
+    at: &mut String,
+    out: &mut Map<String, Value>,
+    depth: u32,
+) {
     // Schemas are documents: a deeply nested one must not exhaust the stack.
     if depth > 64 || value.is_null() || value.as_str() == Some(REDACTED) {
         return;
     }
     if is_write_only(schema) {
-        out.insert(at.clone(), std::mem::replace(value, Value::String(REDACTED.into())));
+        out.insert(
+            at.clone(),
+            std::mem::replace(value, Value::String(REDACTED.into())),
+        );
         return;
     }
     for combinator in ["allOf", "anyOf", "oneOf"] {
@@ -129,10 +138,8 @@ pub fn mask(value: &mut Value, secrets: &[String]) {
         return;
     }
     match value {
-        Value::String(s) => {
-            if secrets.iter().any(|x| s.contains(x.as_str())) {
-                *s = mask_text(s, secrets);
-            }
+        Value::String(s) if secrets.iter().any(|x| s.contains(x.as_str())) => {
+            *s = mask_text(s, secrets);
         }
         Value::Array(items) => items.iter_mut().for_each(|v| mask(v, secrets)),
         Value::Object(map) => {
@@ -188,16 +195,22 @@ mod tests {
         let secrets = secrets_of(&kept);
         let mut log = json!({"m": "created jsmith with S3cret!pass", "S3cret!pass": 1});
         mask(&mut log, &secrets);
-        assert_eq!(log, json!({"m": "created jsmith with ********", "********": 1}));
+        assert_eq!(
+            log,
+            json!({"m": "created jsmith with ********", "********": 1})
+        );
     }
 
     #[test]
     fn short_and_absent_values_are_left_alone() {
-        let schema = json!({"properties": {"pin": {"writeOnly": true}, "p": {"format": "password"}}});
+        let schema =
+            json!({"properties": {"pin": {"writeOnly": true}, "p": {"format": "password"}}});
         let mut v = json!({"pin": "12", "p": null});
         let kept = redact(&schema, &mut v);
         assert_eq!(v, json!({"pin": REDACTED, "p": null}));
         assert!(secrets_of(&kept).is_empty(), "too short to mask elsewhere");
-        assert!(!has_write_only(&json!({"properties": {"a": {"type": "string"}}})));
+        assert!(!has_write_only(
+            &json!({"properties": {"a": {"type": "string"}}})
+        ));
     }
 }

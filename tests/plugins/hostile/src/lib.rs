@@ -168,7 +168,10 @@ impl Action for Hostile {
                 let code = input.arg["code"].as_str().unwrap_or("HOSTILE").to_owned();
                 let message = match input.arg["size"].as_u64() {
                     Some(n) => "m".repeat(n as usize),
-                    None => input.arg["message"].as_str().unwrap_or("hostile").to_owned(),
+                    None => input.arg["message"]
+                        .as_str()
+                        .unwrap_or("hostile")
+                        .to_owned(),
                 };
                 let mut e = PluginError::new(code, message);
                 if let Some(n) = input.arg["details_size"].as_u64() {
@@ -185,7 +188,8 @@ impl Action for Hostile {
                 let value = "v".repeat(size);
                 let mut written = 0u64;
                 while written < count {
-                    if let Err(e) = sluice_plugin::state::set(&format!("{prefix}-{written}"), &value)
+                    if let Err(e) =
+                        sluice_plugin::state::set(&format!("{prefix}-{written}"), &value)
                     {
                         return Err(e.with_details(json!({"written": written})));
                     }
