@@ -184,7 +184,9 @@ function hostileWasm(): string | null {
 
 test('install a plugin with a permission review, grant a subset, and run it', async ({ page }) => {
   const wasm = hostileWasm();
-  test.skip(!wasm, 'the test plugin is built by the Rust tests (cargo test) first');
+  // A missing plugin is a broken setup, not a reason to pass: scripts/test runs the Rust
+  // tests (which build it) before these.
+  expect(wasm, 'tests/plugins/hostile is built by `cargo test` (scripts/test runs it first)').not.toBeNull();
   await signIn(page, '/plugins');
   await page.getByLabel('Plugin component (.wasm)').setInputFiles(wasm!);
   await page.getByRole('button', { name: 'Review permissions…' }).click();
