@@ -95,7 +95,12 @@ impl Http {
                 .enable_all()
                 .build()
                 .unwrap(),
-            client: reqwest::Client::new(),
+            // Idle connections are dropped well before the service's idle timeout (60 s),
+            // so a request never goes out on a connection the service is closing.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(15))
+                .build()
+                .unwrap(),
             base: base.to_owned(),
             token: token.map(str::to_owned),
         }
