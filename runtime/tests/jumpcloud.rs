@@ -1,5 +1,6 @@
 //! JumpCloud as a user meets it: a standalone `sluice sandbox` with injected faults, a
-//! workflow run against it through the environment's API key, and what the data dir keeps.
+//! workflow run against it through the environment's API key or a service account, and
+//! what the data dir keeps.
 
 mod common;
 
@@ -21,16 +22,13 @@ struct SandboxProcess {
 
 impl SandboxProcess {
     fn start(faults: &str) -> SandboxProcess {
+        Self::start_with(&["--faults", faults])
+    }
+
+    fn start_with(args: &[&str]) -> SandboxProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "sandbox",
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                KEY,
-                "--faults",
-                faults,
-            ])
+            .args(["sandbox", "--listen", "127.0.0.1:0", "--api-key", KEY])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -312,4 +310,253 @@ fn a_stored_api_key_is_sealed_and_used_only_with_the_admins_key() {
     assert!(!stderr(&wrong).contains(KEY));
     let removed = s.run(&["secret", "remove", "jumpcloud.api_key"]);
     assert!(removed.status.success());
+}
+
+/// A service account of the sandbox: its listing (`GET /sandbox/service-accounts`).
+fn service_account_listing(sb: &SandboxProcess) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let text = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{}/sandbox/service-accounts", sb.url))
+            .header("x-api-key", KEY)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    serde_json::from_str(&text).unwrap()
+}
+
+fn with_service_account(
+    s: &Sluice,
+    sb: &SandboxProcess,
+    id: &str,
+    secrets: &[&str],
+    args: &[&str],
+) -> std::process::Output {
+    let mut c = s.cmd(args);
+    c.env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_CLIENT_ID", id)
+        .env("SLUICE_JUMPCLOUD_RATE_LIMIT", "1000");
+    for (var, secret) in [
+        "SLUICE_JUMPCLOUD_CLIENT_SECRET",
+        "SLUICE_JUMPCLOUD_CLIENT_SECRET_2",
+    ]
+    .iter()
+    .zip(secrets)
+    {
+        c.env(var, secret);
+    }
+    c.output().unwrap()
+}
+
+const SA_SECRET: &str = "sa-secret-7f3e9c1b5d2a4e6f8091a2b3c4d5e6f7";
+
+#[test]
+fn a_service_account_provisions_300_users_across_token_expiry_and_leaks_nothing() {
+    let account = format!("svc-bulk:{SA_SECRET}:Administrator");
+    let sb = SandboxProcess::start_with(&[
+        "--service-account",
+        &account,
+        // Tokens expire every second: a bulk run of 300 users crosses many expiries.
+        "--token-ttl",
+        "1s",
+    ]);
+    let s = Sluice::new();
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = "first_name,last_name,email,username,department,job_title,office_location,additional_groups,attributes\n".to_owned();
+    for i in 0..300 {
+        csv.push_str(&format!(
+            "Sam,N{i},sam{i}@company.com,sam{i},Engineering,Software Developer,Seattle,,\n"
+        ));
+    }
+    let path = dir.path().join("users.csv");
+    std::fs::write(&path, csv).unwrap();
+    // The workflow's welcome email goes to the standalone sandbox's outbox, as the embedded
+    // sandbox's built-in connector would take it.
+    let keygen = s.run(&["secret", "keygen"]);
+    let secret_key = String::from_utf8(keygen.stdout).unwrap().trim().to_owned();
+    let mail = format!("{}/sandbox/mail", sb.url);
+    let added = s
+        .cmd(&[
+            "connector",
+            "add",
+            "sandbox-mail",
+            "--base-url",
+            &mail,
+            "--auth-header",
+            "x-api-key",
+            "--secret-env",
+            "SANDBOX_KEY",
+        ])
+        .env("SANDBOX_KEY", KEY)
+        .env("SLUICE_SECRET_KEY", &secret_key)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", stderr(&added));
+    let out = s
+        .cmd(&[
+            "run",
+            "examples/provision-user.yaml",
+            "--input",
+            path.to_str().unwrap(),
+            "--json",
+            "--concurrency",
+            "8",
+        ])
+        .env("SLUICE_SECRET_KEY", &secret_key)
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_CLIENT_ID", "svc-bulk")
+        .env("SLUICE_JUMPCLOUD_CLIENT_SECRET", SA_SECRET)
+        .env("SLUICE_JUMPCLOUD_RATE_LIMIT", "1000")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["total"], 300, "{summary:#}");
+    assert_eq!(summary["created"], 300, "{summary:#}");
+    // The run says which identity it used.
+    assert!(
+        stderr(&out).contains("service account `svc-bulk`"),
+        "{}",
+        stderr(&out)
+    );
+    // Tokens were refreshed during the run (each lives a second).
+    let listing = service_account_listing(&sb);
+    let issued = listing["service_accounts"][0]["tokens_issued"]
+        .as_u64()
+        .unwrap();
+    assert!(issued >= 2, "{listing}");
+    // Neither the secret nor any token is in the data dir, the run records or any output.
+    let runs = s.run(&["runs", "list", "--json", "--limit", "500"]);
+    let first = serde_json::from_slice::<Value>(&runs.stdout).unwrap();
+    let run_id = first["runs"][0]["id"]
+        .as_str()
+        .expect("the bulk run's runs are listed");
+    let shown = Some(s.run(&["runs", "show", run_id, "--json"]));
+    for needle in [SA_SECRET, "jcsa_"] {
+        for text in [
+            stderr(&out),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&runs.stdout).into_owned(),
+            shown
+                .as_ref()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default(),
+        ] {
+            assert!(!text.contains(needle), "{needle} leaked: {text}");
+        }
+        assert_eq!(
+            files_containing(s.data.path(), needle.as_bytes()),
+            Vec::<String>::new(),
+            "{needle}"
+        );
+    }
+}
+
+#[test]
+fn service_account_secrets_rotate_roles_bound_and_wrong_secrets_refuse() {
+    let sb = SandboxProcess::start_with(&[
+        "--service-account",
+        &format!("svc:{SA_SECRET}"),
+        "--service-account",
+        "auditor:ro-secret:Read Only",
+    ]);
+    let s = Sluice::new();
+    let get_jane = [
+        "plugin",
+        "call",
+        "user-get",
+        "--input-json",
+        r#"{"username":"jane.doe"}"#,
+    ];
+    // The first secret was revoked (the sandbox no longer knows it): the second one works.
+    let out = with_service_account(&s, &sb, "svc", &["revoked-secret", SA_SECRET], &get_jane);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A wrong secret: a clear error, and nothing changes.
+    let create = [
+        "plugin",
+        "call",
+        "user-create",
+        "--input-json",
+        r#"{"username":"sa.wrong","email":"sa.wrong@acme.example"}"#,
+    ];
+    let out = with_service_account(&s, &sb, "svc", &["wrong-secret"], &create);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("AUTHENTICATION_FAILED"), "{err}");
+    assert!(err.contains("SLUICE_JUMPCLOUD_CLIENT_SECRET"), "{err}");
+    assert!(!err.contains("wrong-secret"), "{err}");
+    // A read-only service account is refused the create by JumpCloud: PERMISSION_DENIED.
+    let out = with_service_account(
+        &s,
+        &sb,
+        "auditor",
+        &["ro-secret"],
+        &[
+            "plugin",
+            "call",
+            "user-create",
+            "--input-json",
+            r#"{"username":"sa.readonly","email":"sa.readonly@acme.example"}"#,
+            "--json",
+        ],
+    );
+    let text = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+    assert!(text.contains("PERMISSION_DENIED"), "{text}");
+    // ... while it may read.
+    let out = with_service_account(&s, &sb, "auditor", &["ro-secret"], &get_jane);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Neither user exists.
+    for name in ["sa.wrong", "sa.readonly"] {
+        let input = format!(r#"{{"username":"{name}"}}"#);
+        let out = with_service_account(
+            &s,
+            &sb,
+            "svc",
+            &[SA_SECRET],
+            &[
+                "plugin",
+                "call",
+                "user-get",
+                "--input-json",
+                &input,
+                "--json",
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            text.contains(r#""code": "NOT_FOUND""#),
+            "{name}: {text}{}",
+            stderr(&out)
+        );
+    }
+    // Configuration mistakes are clear errors naming what is missing.
+    let out = s
+        .cmd(&get_jane)
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_API_KEY", KEY)
+        .env("SLUICE_JUMPCLOUD_CLIENT_ID", "svc")
+        .env("SLUICE_JUMPCLOUD_CLIENT_SECRET", SA_SECRET)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("keep one"), "{}", stderr(&out));
+    let out = s
+        .cmd(&get_jane)
+        .env("SLUICE_JUMPCLOUD_URL", &sb.url)
+        .env("SLUICE_JUMPCLOUD_CLIENT_ID", "svc")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SLUICE_JUMPCLOUD_CLIENT_SECRET"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1,6 +1,7 @@
 //! `sluice bench jumpcloud`: what a brokered JumpCloud call costs. Three measurements over
 //! one in-process sandbox on loopback: raw HTTP GETs (the sandbox's throughput), the same
-//! GET through the JumpCloud broker (client, headers, retries' bookkeeping), and a plugin
+//! GET through the JumpCloud broker (client, headers, retries' bookkeeping) with an API
+//! key and, interleaved, with a service account's cached bearer token, and a plugin
 //! step that makes that GET (fresh sandboxed instance → host import → broker → sandbox →
 //! back into the plugin). The step minus the broker call is the sandbox's overhead.
 
@@ -10,9 +11,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::Summary;
-use crate::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
+use crate::broker::jumpcloud::{ApiKey, Credentials, JumpCloudClient, JumpCloudConfig};
 use crate::broker::permissions::{Grants, Role};
+use crate::broker::token::{ServiceAccountConfig, default_token_url};
 use crate::broker::{JumpCloudBroker, JumpCloudRequest, Unconfigured};
+use crate::jumpcloud::sandbox::oauth::ServiceAccount;
 use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
 use crate::plugin::registry::BUNDLED;
 use crate::plugin::{CallContext, HostConfig, Limits, PluginHost, Services};
@@ -29,6 +32,9 @@ pub struct JumpCloudReport {
     pub sandbox_gets_per_second: f64,
     /// The same GET through the broker, sequential.
     pub broker_call: Summary,
+    /// The same GET through a broker holding a service account's cached token, measured
+    /// interleaved with `broker_call` so noise hits both alike.
+    pub broker_call_service_account: Summary,
     /// A `user-get` step (one GET) through the plugin host, sequential.
     pub plugin_step: Summary,
     /// Plugin steps per second with `concurrency` in flight.
@@ -36,6 +42,8 @@ pub struct JumpCloudReport {
 }
 
 const KEY: &str = "bench-key";
+/// The benchmark sandbox's service account: `bench-svc` with this secret.
+const SA_SECRET: &str = "bench-secret";
 
 /// Runs the three measurements, `iterations` each.
 pub async fn run(
@@ -43,12 +51,13 @@ pub async fn run(
     concurrency: usize,
     cache_dir: Option<std::path::PathBuf>,
 ) -> Result<JumpCloudReport, String> {
-    let sandbox = Arc::new(Sandbox::new(
-        seed::default_directory(),
-        KEY,
-        Faults::default(),
-        None,
-    )?)
+    let sandbox = Arc::new(
+        Sandbox::new(seed::default_directory(), KEY, Faults::default(), None)?
+            .with_service_accounts(
+                vec![ServiceAccount::parse(&format!("bench-svc:{SA_SECRET}"))?],
+                crate::jumpcloud::sandbox::oauth::DEFAULT_TOKEN_TTL,
+            ),
+    )
     .spawn(([127, 0, 0, 1], 0).into())
     .map_err(|e| e.to_string())?;
     let user_id = sandbox.sandbox.with_directory(|d| {
@@ -106,20 +115,46 @@ pub async fn run(
 
     let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
     cfg.rate_per_second = 0.0;
+    let mut sa_cfg = cfg.clone();
+    sa_cfg.credentials = Credentials::ServiceAccount(ServiceAccountConfig {
+        client_id: "bench-svc".into(),
+        secrets: vec![ApiKey::new(SA_SECRET)],
+        token_url: default_token_url(&sandbox.url()),
+    });
     let broker = Arc::new(JumpCloudClient::new(cfg)?);
+    let sa_broker = JumpCloudClient::new(sa_cfg)?;
     let req = JumpCloudRequest {
         method: "GET".into(),
         path: path.clone(),
         query: Vec::new(),
         body: None,
     };
+    // The first call fetches the token; what is timed is the cached path.
+    let first = sa_broker
+        .call(req.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    if first.status != 200 {
+        return Err(format!(
+            "the service account's GET answered {}",
+            first.status
+        ));
+    }
     let mut samples = Vec::with_capacity(iterations);
+    let mut sa_samples = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let t = Instant::now();
         broker.call(req.clone()).await.map_err(|e| e.to_string())?;
         samples.push(t.elapsed());
+        let t = Instant::now();
+        sa_broker
+            .call(req.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        sa_samples.push(t.elapsed());
     }
     let broker_call = Summary::of(samples);
+    let broker_call_service_account = Summary::of(sa_samples);
 
     let host = Arc::new(
         PluginHost::new(
@@ -194,6 +229,7 @@ pub async fn run(
         http_get,
         sandbox_gets_per_second,
         broker_call,
+        broker_call_service_account,
         plugin_step,
         plugin_steps_per_second,
     })

@@ -1,8 +1,9 @@
 //! The JumpCloud API client behind the `jumpcloud` import: one reqwest client (rustls) for
 //! v1 (`/api`), v2 (`/api/v2`) and Directory Insights (`/insights/directory/v1`), which
-//! injects `x-api-key`/`x-org-id` (plugins never see them), spaces calls with a token
-//! bucket, and retries 429, 5xx and timeouts with exponential backoff and jitter,
-//! honouring `Retry-After`.
+//! injects the credentials — an administrator's `x-api-key`, or a service account's
+//! bearer token (see [`super::token`]) — and `x-org-id` (plugins never see them), spaces
+//! calls with a token bucket, and retries 429, 5xx and timeouts with exponential backoff
+//! and jitter, honouring `Retry-After`.
 //!
 //! The embedded sandbox is reached in process instead ([`JumpCloudClient::in_process`]):
 //! the same keys, pacing, retries and response handling, with the request handed to the
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
+use super::token::{Exchange, ServiceAccountConfig, TokenSource, default_token_url};
 use super::{BrokerError, BrokerResponse, JumpCloudBroker, JumpCloudRequest};
 
 /// JumpCloud's US console (v1 and v2 APIs).
@@ -76,10 +78,32 @@ impl Default for Retry {
     }
 }
 
+/// Who the broker is to JumpCloud: an administrator's API key, or a service account
+/// (OAuth 2.0 client credentials). Exactly one is configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    ApiKey(ApiKey),
+    ServiceAccount(ServiceAccountConfig),
+}
+
+impl Credentials {
+    /// Which identity calls are made as, for people (never the secret).
+    pub fn identity(&self) -> String {
+        match self {
+            Credentials::ApiKey(_) => "an administrator's API key".into(),
+            Credentials::ServiceAccount(sa) => format!(
+                "service account `{}` (client credentials, {} secret(s))",
+                sa.client_id,
+                sa.secrets.len()
+            ),
+        }
+    }
+}
+
 /// How to reach JumpCloud.
 #[derive(Debug, Clone)]
 pub struct JumpCloudConfig {
-    pub api_key: ApiKey,
+    pub credentials: Credentials,
     pub org_id: Option<String>,
     /// Base of the v1/v2 APIs, e.g. `https://console.jumpcloud.com`.
     pub base_url: String,
@@ -100,7 +124,7 @@ impl JumpCloudConfig {
         let base_url = base_url.trim_end_matches('/').to_owned();
         let insights_url = default_insights_url(&base_url);
         JumpCloudConfig {
-            api_key,
+            credentials: Credentials::ApiKey(api_key),
             org_id: None,
             base_url,
             insights_url,
@@ -111,20 +135,75 @@ impl JumpCloudConfig {
         }
     }
 
-    /// Reads `SLUICE_JUMPCLOUD_*` from `env`; `None` when no API key is set.
+    /// Reads `SLUICE_JUMPCLOUD_*` from `env`; `None` when no credentials are set. Exactly
+    /// one of an API key (`SLUICE_JUMPCLOUD_API_KEY`) or a service account
+    /// (`SLUICE_JUMPCLOUD_CLIENT_ID` + `SLUICE_JUMPCLOUD_CLIENT_SECRET`, optionally
+    /// `SLUICE_JUMPCLOUD_CLIENT_SECRET_2` and `SLUICE_JUMPCLOUD_TOKEN_URL`) may be set.
     pub fn from_env(
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Option<JumpCloudConfig>, String> {
-        let Some(key) = env("SLUICE_JUMPCLOUD_API_KEY").filter(|k| !k.trim().is_empty()) else {
-            return Ok(None);
+        let get = |k: &str| {
+            env(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
         };
+        let key = get("SLUICE_JUMPCLOUD_API_KEY");
+        let client_id = get("SLUICE_JUMPCLOUD_CLIENT_ID");
+        let secrets: Vec<String> = [
+            "SLUICE_JUMPCLOUD_CLIENT_SECRET",
+            "SLUICE_JUMPCLOUD_CLIENT_SECRET_2",
+        ]
+        .into_iter()
+        .filter_map(&get)
+        .collect();
+        let service_account = client_id.is_some() || !secrets.is_empty();
+        if key.is_some() && service_account {
+            return Err(
+                "both an API key (SLUICE_JUMPCLOUD_API_KEY) and a service account \
+                        (SLUICE_JUMPCLOUD_CLIENT_ID/SECRET) are configured: keep one"
+                    .into(),
+            );
+        }
+        if service_account {
+            if client_id.is_none() {
+                return Err(
+                    "a service account secret is set but SLUICE_JUMPCLOUD_CLIENT_ID \
+                            (or the stored jumpcloud.client_id) is missing"
+                        .into(),
+                );
+            }
+            if get("SLUICE_JUMPCLOUD_CLIENT_SECRET").is_none() {
+                return Err(
+                    "SLUICE_JUMPCLOUD_CLIENT_ID is set but SLUICE_JUMPCLOUD_CLIENT_SECRET \
+                            (or the stored jumpcloud.client_secret) is missing"
+                        .into(),
+                );
+            }
+        }
+        if key.is_none() && !service_account {
+            return Ok(None);
+        }
         let base = env("SLUICE_JUMPCLOUD_URL").unwrap_or_else(|| US_CONSOLE.to_owned());
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(format!(
                 "SLUICE_JUMPCLOUD_URL `{base}`: expected an http(s) URL"
             ));
         }
-        let mut cfg = JumpCloudConfig::new(ApiKey::new(key.trim()), &base);
+        let mut cfg = JumpCloudConfig::new(ApiKey::new(key.unwrap_or_default()), &base);
+        if let Some(client_id) = client_id {
+            let token_url = get("SLUICE_JUMPCLOUD_TOKEN_URL")
+                .unwrap_or_else(|| default_token_url(&cfg.base_url));
+            if !(token_url.starts_with("https://") || token_url.starts_with("http://")) {
+                return Err(format!(
+                    "SLUICE_JUMPCLOUD_TOKEN_URL `{token_url}`: expected an http(s) URL"
+                ));
+            }
+            cfg.credentials = Credentials::ServiceAccount(ServiceAccountConfig {
+                client_id,
+                secrets: secrets.into_iter().map(ApiKey::new).collect(),
+                token_url,
+            });
+        }
         if let Some(i) = env("SLUICE_JUMPCLOUD_INSIGHTS_URL") {
             cfg.insights_url = i.trim_end_matches('/').to_owned();
         }
@@ -202,6 +281,8 @@ pub struct JumpCloudClient {
     transport: Transport,
     cfg: JumpCloudConfig,
     bucket: tokio::sync::Mutex<Bucket>,
+    /// The service account's token, when the credentials are one.
+    tokens: Option<TokenSource>,
 }
 
 impl JumpCloudClient {
@@ -227,6 +308,10 @@ impl JumpCloudClient {
     }
 
     fn with_transport(cfg: JumpCloudConfig, transport: Transport) -> JumpCloudClient {
+        let tokens = match &cfg.credentials {
+            Credentials::ServiceAccount(sa) => Some(TokenSource::new(sa.clone())),
+            Credentials::ApiKey(_) => None,
+        };
         JumpCloudClient {
             transport,
             bucket: tokio::sync::Mutex::new(Bucket {
@@ -234,6 +319,7 @@ impl JumpCloudClient {
                 last: Instant::now(),
             }),
             cfg,
+            tokens,
         }
     }
 
@@ -281,16 +367,118 @@ impl JumpCloudClient {
         }
     }
 
-    async fn attempt(&self, req: &JumpCloudRequest) -> Result<BrokerResponse, NoResponse> {
+    /// The credential header of a call: the API key, or the service account's bearer
+    /// token (`bearer`, fetched by the caller).
+    fn credential<'a>(&'a self, bearer: Option<&'a str>) -> (&'static str, &'a str) {
+        match (&self.cfg.credentials, bearer) {
+            (_, Some(b)) => ("authorization", b),
+            (Credentials::ApiKey(k), None) => ("x-api-key", k.expose()),
+            (Credentials::ServiceAccount(_), None) => ("authorization", ""),
+        }
+    }
+
+    /// One exchange of the service account's secret number `i` for a token, with the
+    /// retries of any call for 429, 5xx and timeouts.
+    async fn exchange_token(&self, sa: &ServiceAccountConfig, i: usize) -> Exchange {
+        let Some(secret) = sa.secrets.get(i) else {
+            return Exchange::Refused("no such secret".into());
+        };
+        let form = "grant_type=client_credentials&scope=api";
+        let attempts = self.cfg.retry.attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answer = match &self.transport {
+                Transport::Http(http) => {
+                    let sent = http
+                        .post(&sa.token_url)
+                        .basic_auth(&sa.client_id, Some(secret.expose()))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .header("accept", "application/json")
+                        .body(form)
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) => {
+                            let status = r.status().as_u16();
+                            match r.text().await {
+                                Ok(body) => Ok((status, body)),
+                                Err(e) => Err(NoResponse::from(e).message),
+                            }
+                        }
+                        Err(e) => Err(NoResponse::from(e).message),
+                    }
+                }
+                Transport::Sandbox(sandbox) => {
+                    use base64::Engine as _;
+                    let basic = format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(format!(
+                            "{}:{}",
+                            sa.client_id,
+                            secret.expose()
+                        ))
+                    );
+                    let reply = sandbox
+                        .exchange(crate::jumpcloud::sandbox::Incoming {
+                            method: "POST",
+                            path: crate::jumpcloud::sandbox::oauth::TOKEN_PATH,
+                            query: Vec::new(),
+                            api_key: None,
+                            authorization: Some(basic.as_bytes()),
+                            org: None,
+                            body: form.as_bytes(),
+                        })
+                        .await;
+                    Ok((
+                        reply.status,
+                        reply.body.map(|b| b.to_string()).unwrap_or_default(),
+                    ))
+                }
+            };
+            let exchange = match answer {
+                Ok((status, body)) => Exchange::read(status, &body),
+                Err(message) => Exchange::Unavailable(message),
+            };
+            match exchange {
+                Exchange::Unavailable(_) if attempt < attempts => {
+                    tokio::time::sleep(self.backoff(attempt - 1, None)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The bearer header for a call (`stale`: the generation a 401 refused).
+    async fn bearer(
+        &self,
+        tokens: &TokenSource,
+        stale: Option<u64>,
+    ) -> Result<std::sync::Arc<super::token::Bearer>, BrokerError> {
+        let sa = tokens.account();
+        let exchange = |i: usize| -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Exchange> + Send + '_>,
+        > { Box::pin(self.exchange_token(sa, i)) };
+        tokens.bearer(stale, &exchange).await
+    }
+
+    async fn attempt(
+        &self,
+        req: &JumpCloudRequest,
+        bearer: Option<&str>,
+    ) -> Result<BrokerResponse, NoResponse> {
         let http = match &self.transport {
             Transport::Http(http) => http,
-            Transport::Sandbox(sandbox) => return self.attempt_in_process(sandbox, req).await,
+            Transport::Sandbox(sandbox) => {
+                return self.attempt_in_process(sandbox, req, bearer).await;
+            }
         };
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+        let (header, value) = self.credential(bearer);
         let mut rb = http
             .request(method, self.url(&req.path))
-            .header("x-api-key", self.cfg.api_key.expose())
+            .header(header, value)
             .header("accept", "application/json");
         if let Some(org) = &self.cfg.org_id {
             rb = rb.header("x-org-id", org);
@@ -324,12 +512,15 @@ impl JumpCloudClient {
         &self,
         sandbox: &crate::jumpcloud::sandbox::Sandbox,
         req: &JumpCloudRequest,
+        bearer: Option<&str>,
     ) -> Result<BrokerResponse, NoResponse> {
+        let (header, value) = self.credential(bearer);
         let exchange = sandbox.exchange(crate::jumpcloud::sandbox::Incoming {
             method: &req.method,
             path: &req.path,
             query: req.query.clone(),
-            api_key: Some(self.cfg.api_key.expose().as_bytes()),
+            api_key: (header == "x-api-key").then_some(value.as_bytes()),
+            authorization: (header == "authorization").then_some(value.as_bytes()),
             org: self.cfg.org_id.as_deref().map(str::as_bytes),
             body: req.body.as_deref().unwrap_or_default().as_bytes(),
         });
@@ -378,11 +569,29 @@ impl JumpCloudBroker for JumpCloudClient {
     async fn call(&self, req: JumpCloudRequest) -> Result<BrokerResponse, BrokerError> {
         let attempts = self.cfg.retry.attempts.max(1);
         let mut attempt = 0;
+        // A service account's token is refreshed once after a 401 (it may have been revoked
+        // or expired early); a second 401 is JumpCloud's answer.
+        let mut refreshed = false;
         loop {
             attempt += 1;
             self.take_token().await;
-            let result = self.attempt(&req).await;
+            let bearer = match &self.tokens {
+                Some(tokens) => Some(self.bearer(tokens, None).await?),
+                None => None,
+            };
+            let result = self
+                .attempt(&req, bearer.as_ref().map(|b| b.header.as_str()))
+                .await;
             let last = attempt >= attempts;
+            if let (Ok(resp), Some(tokens), Some(b)) = (&result, &self.tokens, &bearer)
+                && resp.status == 401
+                && !refreshed
+            {
+                refreshed = true;
+                self.bearer(tokens, Some(b.generation)).await?;
+                attempt -= 1;
+                continue;
+            }
             match result {
                 Ok(mut resp) if !retryable_status(resp.status) || last => {
                     resp.attempts = attempt;
@@ -463,6 +672,137 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn exactly_one_identity_is_configured() {
+        let c = JumpCloudConfig::from_env(env(&[
+            ("SLUICE_JUMPCLOUD_CLIENT_ID", "svc"),
+            ("SLUICE_JUMPCLOUD_CLIENT_SECRET", "s1"),
+            ("SLUICE_JUMPCLOUD_CLIENT_SECRET_2", "s2"),
+            ("SLUICE_JUMPCLOUD_URL", EU_CONSOLE),
+        ]))
+        .unwrap()
+        .unwrap();
+        let Credentials::ServiceAccount(sa) = &c.credentials else {
+            panic!("{c:?}")
+        };
+        assert_eq!(sa.token_url, super::super::token::EU_TOKEN_URL);
+        assert_eq!(sa.secrets.len(), 2);
+        assert!(c.credentials.identity().contains("`svc`"));
+        assert!(!format!("{c:?}").contains("s1"));
+        let c = JumpCloudConfig::from_env(env(&[
+            ("SLUICE_JUMPCLOUD_CLIENT_ID", "svc"),
+            ("SLUICE_JUMPCLOUD_CLIENT_SECRET", "s1"),
+            ("SLUICE_JUMPCLOUD_TOKEN_URL", "http://127.0.0.1:9/token"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert!(matches!(&c.credentials,
+            Credentials::ServiceAccount(sa) if sa.token_url == "http://127.0.0.1:9/token"));
+        for (bad, says) in [
+            (
+                &[
+                    ("SLUICE_JUMPCLOUD_API_KEY", "k"),
+                    ("SLUICE_JUMPCLOUD_CLIENT_ID", "svc"),
+                ][..],
+                "keep one",
+            ),
+            (
+                &[("SLUICE_JUMPCLOUD_CLIENT_ID", "svc")][..],
+                "SLUICE_JUMPCLOUD_CLIENT_SECRET",
+            ),
+            (
+                &[("SLUICE_JUMPCLOUD_CLIENT_SECRET", "s")][..],
+                "SLUICE_JUMPCLOUD_CLIENT_ID",
+            ),
+            (
+                &[
+                    ("SLUICE_JUMPCLOUD_CLIENT_ID", "svc"),
+                    ("SLUICE_JUMPCLOUD_CLIENT_SECRET_2", "s2"),
+                ][..],
+                "SLUICE_JUMPCLOUD_CLIENT_SECRET",
+            ),
+            (
+                &[
+                    ("SLUICE_JUMPCLOUD_CLIENT_ID", "svc"),
+                    ("SLUICE_JUMPCLOUD_CLIENT_SECRET", "s"),
+                    ("SLUICE_JUMPCLOUD_TOKEN_URL", "ftp://x"),
+                ][..],
+                "SLUICE_JUMPCLOUD_TOKEN_URL",
+            ),
+        ] {
+            let e = JumpCloudConfig::from_env(env(bad)).unwrap_err();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+    }
+
+    /// A service account's token reaches the sandbox in process as over HTTP; a token the
+    /// sandbox no longer knows (it restarted) is refreshed once after the 401.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn service_account_tokens_are_fetched_and_refreshed_after_a_401() {
+        use crate::jumpcloud::sandbox::oauth::ServiceAccount;
+        use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
+        use std::sync::Arc;
+
+        let make = || {
+            Arc::new(
+                Sandbox::new(seed::default_directory(), "key", Faults::default(), None)
+                    .unwrap()
+                    .with_service_accounts(
+                        vec![ServiceAccount::parse("svc:s3cret:Read Only").unwrap()],
+                        Duration::from_secs(3600),
+                    ),
+            )
+        };
+        let sandbox = make();
+        let running = sandbox.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
+        let mut cfg = JumpCloudConfig::new(ApiKey::new(""), &running.url());
+        cfg.credentials = Credentials::ServiceAccount(ServiceAccountConfig {
+            client_id: "svc".into(),
+            secrets: vec![ApiKey::new("s3cret")],
+            token_url: default_token_url(&running.url()),
+        });
+        cfg.rate_per_second = 0.0;
+        let get = JumpCloudRequest {
+            method: "GET".into(),
+            path: "/api/systemusers".into(),
+            query: vec![],
+            body: None,
+        };
+        let http = JumpCloudClient::new(cfg.clone()).unwrap();
+        let local = JumpCloudClient::in_process(cfg.clone(), sandbox.clone());
+        assert_eq!(http.call(get.clone()).await.unwrap().status, 200);
+        assert_eq!(local.call(get.clone()).await.unwrap().status, 200);
+        // The role holds: a read-only account cannot create.
+        let create = JumpCloudRequest {
+            method: "POST".into(),
+            path: "/api/systemusers".into(),
+            query: vec![],
+            body: Some(r#"{"username":"x.y","email":"x.y@acme.example"}"#.into()),
+        };
+        assert_eq!(local.call(create).await.unwrap().status, 403);
+        // A new sandbox knows none of the old tokens: the client refreshes once and goes on.
+        let other = make();
+        let moved = JumpCloudClient::in_process(cfg, other.clone());
+        assert_eq!(moved.call(get.clone()).await.unwrap().status, 200);
+        let before = local.tokens.as_ref().unwrap().generation();
+        let swapped = JumpCloudClient {
+            transport: Transport::Sandbox(other.clone()),
+            cfg: local.cfg.clone(),
+            bucket: tokio::sync::Mutex::new(Bucket {
+                tokens: 1.0,
+                last: Instant::now(),
+            }),
+            tokens: local.tokens,
+        };
+        assert_eq!(swapped.call(get).await.unwrap().status, 200);
+        let after = swapped.tokens.as_ref().unwrap().generation();
+        assert_eq!(
+            after,
+            before.map(|g| g + 1),
+            "exactly one refresh after the 401"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 pub mod connector;
 pub mod jumpcloud;
 pub mod permissions;
+pub mod token;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

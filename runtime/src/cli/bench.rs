@@ -398,9 +398,14 @@ async fn jumpcloud(
             r.sandbox_gets_per_second,
         ),
         (
-            "broker call (GET)",
+            "broker call (GET), API key",
             &r.broker_call,
             1e6 / r.broker_call.median_us,
+        ),
+        (
+            "broker call (GET), service account",
+            &r.broker_call_service_account,
+            1e6 / r.broker_call_service_account.median_us,
         ),
         (
             "plugin step user-get",
@@ -418,8 +423,12 @@ async fn jumpcloud(
     }
     println!("{t}");
     println!(
-        "per second: raw GETs and plugin steps with {} in flight; the broker row is 1/median",
+        "per second: raw GETs and plugin steps with {} in flight; the broker rows are 1/median",
         r.concurrency
+    );
+    println!(
+        "service account (cached token) ÷ API key, broker call medians, interleaved: {:.2}",
+        r.broker_call_service_account.median_us / r.broker_call.median_us.max(0.001)
     );
     println!(
         "brokered-call overhead (plugin step − broker call, medians): {:.1} µs; step/raw GET ratio {:.2}",

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{App, Failure, usage};
+use crate::jumpcloud::sandbox::oauth::ServiceAccount;
 use crate::jumpcloud::sandbox::{Faults, Sandbox, SnapshotStore, seed};
 
 #[derive(Debug, clap::Args)]
@@ -26,6 +27,14 @@ pub(crate) struct SandboxArgs {
     /// Injected faults, e.g. `429=0.1,503=0.05,latency=20ms,retry-after=1`.
     #[arg(long, value_name = "SPEC")]
     faults: Option<String>,
+    /// A service account clients can exchange for bearer tokens at `/oauth2/token`:
+    /// `CLIENT_ID:SECRET[:ROLE]`, ROLE a predefined role (`Administrator` by default).
+    /// Repeat it, also with the same id and another secret (an account holds two).
+    #[arg(long = "service-account", value_name = "ID:SECRET[:ROLE]")]
+    service_accounts: Vec<String>,
+    /// How long issued tokens live (JumpCloud's: about an hour); shorter for tests.
+    #[arg(long, default_value = "1h", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    token_ttl: std::time::Duration,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -132,7 +141,25 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<
         .api_key
         .clone()
         .unwrap_or_else(|| format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)));
-    let sandbox = Arc::new(Sandbox::new(directory, key.clone(), faults, None).map_err(usage)?);
+    let accounts = args
+        .service_accounts
+        .iter()
+        .map(|spec| ServiceAccount::parse(spec))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(ServiceAccount::merge)
+        .map_err(|e| usage(format!("--service-account: {e}")))?;
+    if args.token_ttl.is_zero() || args.token_ttl > std::time::Duration::from_secs(24 * 3600) {
+        return Err(usage("--token-ttl: between 1s and 24h"));
+    }
+    let ids: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("{} ({})", a.client_id, a.role))
+        .collect();
+    let sandbox = Arc::new(
+        Sandbox::new(directory, key.clone(), faults, None)
+            .map_err(usage)?
+            .with_service_accounts(accounts, args.token_ttl),
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
@@ -145,6 +172,14 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<
     println!(
         "use it with SLUICE_JUMPCLOUD_URL=http://{addr} SLUICE_JUMPCLOUD_API_KEY=<key>; Ctrl-C stops it"
     );
+    if !ids.is_empty() {
+        println!(
+            "service accounts: {}; tokens at http://{addr}/oauth2/token live {}; use one with \
+             SLUICE_JUMPCLOUD_CLIENT_ID=<id> SLUICE_JUMPCLOUD_CLIENT_SECRET=<secret>",
+            ids.join(", "),
+            humantime::format_duration(args.token_ttl)
+        );
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };

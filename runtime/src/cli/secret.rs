@@ -14,13 +14,23 @@ use crate::store::SledStore;
 pub(crate) const JUMPCLOUD_API_KEY: &str = "jumpcloud.api_key";
 /// The secret holding the JumpCloud organisation id.
 pub(crate) const JUMPCLOUD_ORG_ID: &str = "jumpcloud.org_id";
+/// The stored service-account credentials: (environment variable, secret name).
+const JUMPCLOUD_SERVICE_ACCOUNT: [(&str, &str); 3] = [
+    ("SLUICE_JUMPCLOUD_CLIENT_ID", "jumpcloud.client_id"),
+    ("SLUICE_JUMPCLOUD_CLIENT_SECRET", "jumpcloud.client_secret"),
+    (
+        "SLUICE_JUMPCLOUD_CLIENT_SECRET_2",
+        "jumpcloud.client_secret_2",
+    ),
+];
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum SecretCommand {
     /// Print a new random key to export as SLUICE_SECRET_KEY (keep it outside the data dir).
     Keygen,
     /// Store a secret read from standard input (never from the command line), e.g.
-    /// `jumpcloud.api_key` or `jumpcloud.org_id`.
+    /// `jumpcloud.api_key` or `jumpcloud.org_id`, or a service account's
+    /// `jumpcloud.client_id`, `jumpcloud.client_secret` and `jumpcloud.client_secret_2`.
     Set { name: String },
     /// The names of the stored secrets (values are never shown).
     List {
@@ -94,8 +104,8 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: SecretCommand) -> Result<(), F
 }
 
 /// The JumpCloud this runtime talks to: `SLUICE_JUMPCLOUD_*` from the environment, with the
-/// API key and organisation id falling back to the sealed secrets, else the embedded
-/// sandbox.
+/// API key or the service account's client id and secrets, and the organisation id,
+/// falling back to the sealed secrets; else the embedded sandbox.
 pub(crate) fn jumpcloud_target(store: &Arc<SledStore>) -> Result<JumpCloudTarget, Failure> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let stored = |var: &str, name: &str| -> Result<Option<String>, Failure> {
@@ -118,11 +128,18 @@ pub(crate) fn jumpcloud_target(store: &Arc<SledStore>) -> Result<JumpCloudTarget
     };
     let api_key = stored("SLUICE_JUMPCLOUD_API_KEY", JUMPCLOUD_API_KEY)?;
     let org_id = stored("SLUICE_JUMPCLOUD_ORG_ID", JUMPCLOUD_ORG_ID)?;
+    let mut service_account = Vec::with_capacity(JUMPCLOUD_SERVICE_ACCOUNT.len());
+    for (var, name) in JUMPCLOUD_SERVICE_ACCOUNT {
+        service_account.push((var, stored(var, name)?));
+    }
     crate::jumpcloud::embedded::connect(
         |k| match k {
             "SLUICE_JUMPCLOUD_API_KEY" => api_key.clone(),
             "SLUICE_JUMPCLOUD_ORG_ID" => org_id.clone(),
-            other => env(other),
+            other => match service_account.iter().find(|(var, _)| *var == other) {
+                Some((_, value)) => value.clone(),
+                None => env(other),
+            },
         },
         store.clone(),
     )

@@ -1,5 +1,6 @@
-//! Which JumpCloud a runtime talks to: the organisation configured with
-//! `SLUICE_JUMPCLOUD_API_KEY`, or, when none is, a sandbox started inside the runtime, with
+//! Which JumpCloud a runtime talks to: the organisation configured with an API key
+//! (`SLUICE_JUMPCLOUD_API_KEY`) or a service account (`SLUICE_JUMPCLOUD_CLIENT_ID` and
+//! `SLUICE_JUMPCLOUD_CLIENT_SECRET`), or, when none is, a sandbox started inside the runtime, with
 //! its directory kept in the data dir so consecutive runs see each other's changes. Either
 //! way plugins reach it through the same broker (keys, permissions, retries); the broker
 //! hands the embedded sandbox its requests in process, while the sandbox also serves on a
@@ -72,11 +73,15 @@ impl JumpCloudTarget {
         Some((running.url(), key.expose().to_owned()))
     }
 
-    /// What every run prints so nobody mistakes the sandbox for their organisation.
+    /// What every run prints: for an organisation, which identity calls are made as (never
+    /// the secret); for the sandbox, so nobody mistakes it for their organisation.
     pub fn notice(&self) -> Option<String> {
+        if self.sandbox.is_none() {
+            return Some(format!("JumpCloud: {}", self.description));
+        }
         self.sandbox.as_ref().map(|_| {
             if self.persistent {
-                "JumpCloud: no API key configured (SLUICE_JUMPCLOUD_API_KEY), so this run uses \
+                "JumpCloud: no credentials configured (an API key or a service account), so this run uses \
                  the embedded sandbox organisation kept in the data dir; no real directory is \
                  changed"
             } else {
@@ -95,7 +100,7 @@ pub fn connect(
     snapshots: Arc<dyn SnapshotStore>,
 ) -> Result<JumpCloudTarget, String> {
     if let Some(cfg) = JumpCloudConfig::from_env(&env)? {
-        let description = cfg.base_url.clone();
+        let description = format!("{}, as {}", cfg.base_url, cfg.credentials.identity());
         return Ok(JumpCloudTarget {
             broker: Arc::new(JumpCloudClient::new(cfg)?),
             sandbox: None,

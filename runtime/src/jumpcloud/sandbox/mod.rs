@@ -10,9 +10,11 @@
 //! - [`directory`]: the organisation, the graph, the request handlers and DI events.
 //! - [`query`]: `filter`/`sort`/`fields`/paging as JumpCloud parses them.
 //! - [`seed`]: seed files and the default organisation.
+//! - [`oauth`]: service accounts: the token endpoint, bearer tokens and their roles.
 //! - this file: the server (auth, `x-org-id` rules, fault injection, persistence).
 
 pub mod directory;
+pub mod oauth;
 pub mod query;
 pub mod seed;
 
@@ -223,6 +225,9 @@ pub struct Incoming<'a> {
     pub query: Vec<(String, String)>,
     /// The `x-api-key` header, if any.
     pub api_key: Option<&'a [u8]>,
+    /// The `Authorization` header, if any (a service account's bearer token, or HTTP Basic
+    /// on the token endpoint).
+    pub authorization: Option<&'a [u8]>,
     /// The `x-org-id` header, if any.
     pub org: Option<&'a [u8]>,
     /// The raw body; empty means none.
@@ -234,6 +239,7 @@ pub struct Sandbox {
     directory: Mutex<Directory>,
     seed: Directory,
     api_key: String,
+    accounts: oauth::Accounts,
     faults: Faults,
     rng: Mutex<fastrand::Rng>,
     persist: Option<Arc<dyn SnapshotStore>>,
@@ -280,6 +286,7 @@ impl Sandbox {
             directory: Mutex::new(directory),
             seed,
             api_key: api_key.into(),
+            accounts: oauth::Accounts::default(),
             faults,
             rng: Mutex::new(rng),
             persist,
@@ -519,28 +526,53 @@ impl Sandbox {
         None
     }
 
+    /// The sandbox with these service accounts (`ID:SECRET[:ROLE]` merged, see
+    /// [`oauth::ServiceAccount`]), whose tokens live `token_ttl`.
+    pub fn with_service_accounts(
+        mut self,
+        accounts: Vec<oauth::ServiceAccount>,
+        token_ttl: Duration,
+    ) -> Sandbox {
+        self.accounts = oauth::Accounts::new(accounts, token_ttl);
+        self
+    }
+
     /// Everything in front of [`Sandbox::dispatch`], the same whether the request came over
-    /// HTTP or in process: the configured latency, the `x-api-key` check, the `x-org-id`
-    /// rules, injected faults and the JSON body. A request refused here gets its reply.
+    /// HTTP or in process: the configured latency, the token endpoint, the `x-api-key` or
+    /// bearer token check (a token's role bounds the call), the `x-org-id` rules, injected
+    /// faults and the JSON body. A request refused here gets its reply.
     async fn admit(&self, incoming: Incoming<'_>) -> Result<Request, Reply> {
         let Incoming {
             method,
             path,
             query,
             api_key,
+            authorization,
             org,
             body,
         } = incoming;
         if !self.faults.latency.is_zero() {
             tokio::time::sleep(self.faults.latency).await;
         }
+        if path == oauth::TOKEN_PATH {
+            if method != "POST" {
+                return Err(ApiError::new(405, "METHOD_NOT_ALLOWED", "use POST").into());
+            }
+            return Err(self.accounts.token(authorization, body));
+        }
         if api_key != Some(self.api_key.as_bytes()) {
-            return Err(ApiError::new(
-                401,
-                "UNAUTHENTICATED",
-                "Unauthorized: a valid x-api-key header is required",
-            )
-            .into());
+            let Some(authorization) = authorization.filter(|_| api_key.is_none()) else {
+                return Err(ApiError::new(
+                    401,
+                    "UNAUTHENTICATED",
+                    "Unauthorized: a valid x-api-key header or bearer token is required",
+                )
+                .into());
+            };
+            let role = self.accounts.role_of(authorization)?;
+            oauth::authorize(role, method, path, &query, body)?;
+        } else if method == "GET" && path == oauth::ACCOUNTS_PATH {
+            return Err(self.accounts.listing());
         }
         if let Some(org) = org {
             let org = std::str::from_utf8(org).unwrap_or_default();
@@ -621,6 +653,7 @@ impl Sandbox {
                 path: uri.path(),
                 query,
                 api_key: headers.get("x-api-key").map(HeaderValue::as_bytes),
+                authorization: headers.get("authorization").map(HeaderValue::as_bytes),
                 org: headers.get("x-org-id").map(HeaderValue::as_bytes),
                 body: &body,
             })
