@@ -97,7 +97,7 @@ pub(super) async fn validate(State(service): State<Arc<Service>>, body: Bytes) -
     // every scope the document's plugins were granted.
     let broader = report
         .narrowest_role
-        .is_some_and(|n| n != doc.run_as && n.scopes().is_subset(&doc.run_as.scopes()));
+        .is_some_and(|n| n != doc.run_as && n.scopes().is_subset(doc.run_as.scopes()));
     Ok(Json(json!({
         "valid": problems.is_empty(),
         "problems": problems,

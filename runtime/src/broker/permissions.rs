@@ -586,8 +586,17 @@ impl Role {
     ];
 
     /// The scopes this role grants. JumpCloud publishes no role→scope table; this one is
-    /// deliberately conservative (documented in the README).
-    pub fn scopes(self) -> BTreeSet<&'static str> {
+    /// deliberately conservative (documented in the README). Built once: every brokered
+    /// call checks its role against it.
+    pub fn scopes(self) -> &'static BTreeSet<&'static str> {
+        static TABLE: std::sync::OnceLock<Vec<BTreeSet<&'static str>>> =
+            std::sync::OnceLock::new();
+        let table = TABLE.get_or_init(|| Role::ALL.iter().map(|r| r.granted()).collect());
+        let i = Role::ALL.iter().position(|r| *r == self).unwrap_or(0);
+        &table[i]
+    }
+
+    fn granted(self) -> BTreeSet<&'static str> {
         let readonly = SCOPES.iter().copied().filter(|s| s.ends_with(".readonly"));
         match self {
             Role::AdministratorWithBilling => SCOPES.iter().copied().collect(),
@@ -1038,7 +1047,7 @@ mod tests {
         );
         for r in Role::ALL {
             for s in r.scopes() {
-                assert!(SCOPES.contains(&s), "{r} grants unknown scope {s}");
+                assert!(SCOPES.contains(s), "{r} grants unknown scope {s}");
             }
         }
     }
