@@ -1,8 +1,8 @@
 // The console as an admin uses it, in a real browser against a real `sluice serve`.
 import { expect, test } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, consoleUrl, replaceYaml, repoFile, shot, signIn, watchErrors } from './helpers';
+import { api, consoleUrl, interruptedRunService, replaceYaml, repoFile, shot, signIn, watchErrors, yamlText } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -80,6 +80,8 @@ test('provisioning: run it from the generated form, watch it finish, read each s
   await form.getByRole('button', { name: 'Run' }).click();
   await expect(page).toHaveURL(/\/runs\//);
   await expect(page.locator('.page-head .status')).toHaveText('succeeded', { timeout: 60_000 });
+  // A finished run cannot be resumed (only retried).
+  await expect(page.getByRole('button', { name: 'Resume' })).toHaveCount(0);
   // All 16 steps, those that ran with their calls, those whose `when` was false marked.
   await expect(page.getByTestId('steps').locator(':scope > li[data-top]')).toHaveCount(16);
   await expect(page.getByTestId('step-ldap_binding')).toContainText('not run');
@@ -148,6 +150,43 @@ test('an edit in the graph changes only that step of the commented YAML', async 
   expect(added.map((l) => l.trim()).sort()).toEqual(['name: Tell IT', 'timeout: 45s']);
 });
 
+test('the plugin picker groups plugins by category, each with its description and what it needs', async ({ page }) => {
+  page.on('dialog', (d) => d.accept());
+  await signIn(page, '/workflows/offboarding');
+  await page.getByTestId('node-deactivate').click();
+  const panel = page.getByTestId('step-panel');
+  const current = panel.getByLabel('Plugin', { exact: true });
+  await expect(current).toContainText('user-deactivate');
+  await expect(current).toContainText('Users');
+  await current.click();
+  const picker = panel.getByTestId('plugin-picker');
+  const headings = await picker.locator('h4').allTextContents();
+  // Actions and connectors (this is an action step), categories in the service's order.
+  expect(headings.map((h) => h.replace(/\s*\(\d+\)$/, ''))).toEqual(['Users', 'Groups', 'Devices', 'Applications & policies', 'Directory Insights', 'Provisioning', 'General', 'Connectors']);
+  const users = picker.getByRole('region', { name: 'Users' });
+  const deactivate = users.getByRole('button', { name: /user-deactivate/ });
+  await expect(deactivate).toHaveAttribute('aria-pressed', 'true');
+  await expect(deactivate).toContainText('suspends the user');
+  await expect(deactivate).toContainText('Needs: jumpcloud:users');
+  await expect(picker.getByRole('region', { name: 'Connectors' })).toContainText('jira');
+  await expect(picker.getByRole('region', { name: 'General' })).toContainText('transform');
+  await expect(picker.getByRole('region', { name: 'General' })).toContainText('Needs: no permissions');
+  // Conditions are for `if` steps: not offered here.
+  await expect(picker).not.toContainText('user-exists');
+  await shot(page, 'builder-plugin-picker');
+  // A search narrows every category; picking one sets the step's plugin in the YAML.
+  await picker.getByLabel('Search plugins').fill('ldap');
+  await expect(picker.locator('h4')).toHaveCount(1);
+  await expect(picker.getByRole('region', { name: 'Provisioning' })).toContainText('user-ldap-bind');
+  await picker.getByLabel('Search plugins').fill('suspend');
+  await picker.getByRole('region', { name: 'Users' }).getByRole('button', { name: /^user-suspend/ }).click();
+  await expect(picker).toBeHidden();
+  await expect(current).toContainText('user-suspend');
+  await expect(panel).toContainText('Needs: jumpcloud:users (read and change JumpCloud users)');
+  await expect.poll(() => yamlText(page)).toContain('uses: user-suspend');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+});
+
 test('connectors: add one whose secret is never shown back; plugins and audit', async ({ page }) => {
   await signIn(page, '/connectors');
   const form = page.getByTestId('add-connector');
@@ -163,6 +202,14 @@ test('connectors: add one whose secret is never shown back; plugins and audit', 
   await shot(page, 'connectors');
   await page.getByRole('link', { name: 'Plugins' }).click();
   await expect(page.getByTestId('plugins')).toContainText('user-deactivate');
+  // Grouped by category, in the service's order; a category can be picked alone.
+  await expect(page.getByTestId('category-Users')).toContainText('user-deactivate');
+  await expect(page.getByTestId('category-Connectors')).toContainText('jira');
+  await expect(page.getByTestId('category-Directory Insights')).toContainText('events-query');
+  await page.getByLabel('Category').selectOption('Groups');
+  await expect(page.getByTestId('plugins').locator('tbody')).toHaveCount(1);
+  await expect(page.getByTestId('category-Groups')).toContainText('group-add-member');
+  await page.getByLabel('Category').selectOption('');
   await shot(page, 'plugins');
   await page.getByRole('link', { name: 'user-deactivate' }).click();
   await expect(page.getByRole('heading', { name: 'Input schema' })).toBeVisible();
@@ -188,6 +235,11 @@ test('install a plugin with a permission review, grant a subset, and run it', as
   // tests (which build it) before these.
   expect(wasm, 'tests/plugins/hostile is built by `cargo test` (scripts/test runs it first)').not.toBeNull();
   await signIn(page, '/plugins');
+  // The component goes up once: the grants follow without it.
+  const uploads: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/plugins') && ['POST', 'PUT'].includes(r.method())) uploads.push(`${r.method()} ${new URL(r.url()).pathname} ${r.postDataBuffer()?.length ?? 0}`);
+  });
   await page.getByLabel('Plugin component (.wasm)').setInputFiles(wasm!);
   await page.getByRole('button', { name: 'Review permissions…' }).click();
   const review = page.getByTestId('permission-review');
@@ -202,6 +254,13 @@ test('install a plugin with a permission review, grant a subset, and run it', as
   await review.getByRole('button', { name: 'Grant 1 and install' }).click();
   await expect(page.getByText('granted: state')).toBeVisible();
   expect((await api<{ plugin: { grants: string[] } }>('/plugins/hostile')).body.plugin.grants).toEqual(['state']);
+  const size = readFileSync(wasm!).length;
+  expect(uploads).toHaveLength(2);
+  expect(uploads[0]).toBe(`POST /api/v1/plugins ${size}`);
+  expect(uploads[1]).toMatch(/^PUT \/api\/v1\/plugins\/hostile%40[^/]+\/grants \d+$/);
+  expect(Number(uploads[1].split(' ')[2])).toBeLessThan(1000);
+  // Installed plugins are listed under a category of their own.
+  await expect(page.getByTestId('category-Installed')).toContainText('hostile');
   // A workflow using it, run from the console's form.
   const doc = `version: 1
 name: echo-test
@@ -222,4 +281,38 @@ steps:
   // A value from a run is text on the page, never markup.
   await expect(page.locator('pre.result')).toContainText('<b>not markup</b>');
   expect(await page.locator('pre.result b').count()).toBe(0);
+});
+
+test('an interrupted run held at start: resume it from its page, and each step runs once', async ({ page }) => {
+  const wasm = hostileWasm();
+  expect(wasm, 'tests/plugins/hostile is built by `cargo test` (scripts/test runs it first)').not.toBeNull();
+  const held = await interruptedRunService(wasm!);
+  try {
+    await page.goto(`${held.url}/runs/${held.runId}`);
+    await page.getByLabel('API token').fill(held.token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const notice = page.getByTestId('interrupted');
+    await expect(notice).toBeVisible();
+    await expect(page.locator('.page-head .status')).toHaveText('running');
+    await expect(page.locator('.page-head')).toContainText('interrupted');
+    await expect(page.getByTestId('step-bump2')).toContainText('1 attempt');
+    await expect(page.getByTestId('step-slow')).toContainText('not run yet');
+    // Nothing runs it while it is held.
+    await page.waitForTimeout(1000);
+    await expect(page.getByTestId('step-slow')).toContainText('not run yet');
+    await shot(page, 'run-interrupted');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await expect(notice).toBeHidden();
+    await expect(page.getByRole('button', { name: 'Resume' })).toHaveCount(0);
+    await expect(page.locator('.page-head')).toContainText('live');
+    await expect(page.locator('.page-head .status')).toHaveText('succeeded', { timeout: 60_000 });
+    // The journaled steps were replayed, not run again: each side effect happened once.
+    await expect(page.locator('pre.result')).toContainText('"bump3": 1');
+    const r = await fetch(`${held.url}/api/v1/runs/${held.runId}`, { headers: { Authorization: `Bearer ${held.token}` } });
+    const body = (await r.json()) as { run: { output: unknown }; resumable: boolean };
+    expect(body.run.output).toEqual({ bump1: 1, bump2: 1, bump3: 1 });
+    expect(body.resumable).toBe(false);
+  } finally {
+    held.stop();
+  }
 });

@@ -109,7 +109,15 @@ export interface PluginRow {
   bundled?: boolean;
   grants?: string[];
   permissions?: string[];
+  /** The heading lists group it under (`categories` of the list gives their order). */
+  category?: string;
   [k: string]: unknown;
+}
+
+/** `GET /api/v1/plugins`. */
+export interface PluginList {
+  plugins: PluginRow[];
+  categories?: string[];
 }
 
 export type JsonSchema = {

@@ -1,8 +1,8 @@
 //! `sluice serve` as an admin runs it: the real binary on 127.0.0.1:0, driven over HTTP.
 //! Every API endpoint, token checks, validation that saves nothing, signed webhooks,
 //! Directory Insights events that fire once across restarts, per-second schedules across a
-//! restart, the bounded queue, resumption of a killed run, and the CLI's message while the
-//! service holds the data directory.
+//! restart, the bounded queue, resumption of a killed run (at start, or held and resumed
+//! through the API), and the CLI's message while the service holds the data directory.
 
 mod common;
 
@@ -407,18 +407,45 @@ steps:
         400
     );
 
-    // Plugins: list, inspect, install with grants, refuse garbage, remove.
+    // Plugins: list by category, inspect, install with grants, change grants without the
+    // component, refuse garbage, remove.
     let (_, v) = api.get("/api/v1/plugins");
-    assert!(
-        v["plugins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|p| p["name"] == "transform")
+    assert_eq!(
+        v["categories"],
+        json!(sluice::plugin::category::CATEGORIES),
+        "{v}"
     );
+    let listed = v["plugins"].as_array().unwrap();
+    assert!(listed.iter().any(|p| p["name"] == "transform"));
+    // Every bundled plugin is in the category table (a new one must be given a category).
+    for p in listed {
+        let name = p["name"].as_str().unwrap();
+        let category = sluice::plugin::category::bundled(name)
+            .unwrap_or_else(|| panic!("bundled plugin {name} has no category"));
+        assert_eq!(p["category"], category, "{p}");
+    }
+    let category_of = |name: &str| {
+        listed
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["category"].clone())
+    };
+    for (name, category) in [
+        ("user-create", "Users"),
+        ("user-in-group", "Groups"),
+        ("user-devices", "Devices"),
+        ("policy-bind", "Applications & policies"),
+        ("events-query", "Directory Insights"),
+        ("user-ldap-bind", "Provisioning"),
+        ("transform", "General"),
+        ("jira", "Connectors"),
+    ] {
+        assert_eq!(category_of(name), Some(json!(category)), "{name}");
+    }
     let (status, v) = api.get("/api/v1/plugins/transform");
     assert_eq!(status, 200);
     assert_eq!(v["manifest"]["name"], "transform");
+    assert_eq!(v["plugin"]["category"], "General");
     assert_eq!(api.get("/api/v1/plugins/nope").0, 404);
     let wasm = std::fs::read(hostile_wasm()).unwrap();
     let (status, v) = api.send(
@@ -428,7 +455,65 @@ steps:
         &[],
     );
     assert_eq!(status, 201, "{v}");
+    assert_eq!(v["category"], "Installed", "{v}");
     let hostile_id = format!("hostile@{}", v["version"].as_str().unwrap());
+    let digest = v["digest"].as_str().unwrap().to_owned();
+    let (_, v) = api.get("/api/v1/plugins");
+    let row = v["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "hostile")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["category"], "Installed", "{row}");
+    // Grants change without the component; each must be declared; `digest` pins the
+    // component reviewed; nothing changes on a refusal.
+    let grants = format!("/api/v1/plugins/{hostile_id}/grants");
+    let body = json!({"grants": ["state", "http:allowed"], "digest": digest}).to_string();
+    let (status, v) = api.put(&grants, &body);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["grants"], json!(["http:allowed", "state"]));
+    assert_eq!(v["category"], "Installed");
+    for (body, status, code) in [
+        (
+            json!({"grants": ["jumpcloud:users.write"]}),
+            400,
+            "PLUGIN_GRANT_NOT_DECLARED",
+        ),
+        (
+            json!({"grants": [], "digest": "0".repeat(64)}),
+            409,
+            "PLUGIN_CHANGED",
+        ),
+        (json!({"grant": []}), 400, "BAD_REQUEST"),
+    ] {
+        let (got, v) = api.put(&grants, &body.to_string());
+        assert_eq!(
+            (got, v["error"]["code"].clone()),
+            (status, json!(code)),
+            "{v}"
+        );
+    }
+    let (_, v) = api.get(&format!("/api/v1/plugins/{hostile_id}"));
+    assert_eq!(v["plugin"]["grants"], json!(["http:allowed", "state"]));
+    for (path, status, code) in [
+        ("transform@0.1.0", 409, "PLUGIN_BUNDLED"),
+        ("hostile", 400, "PLUGIN_VERSION_REQUIRED"),
+        ("hostile@9.9.9", 404, "PLUGIN_NOT_FOUND"),
+    ] {
+        let (got, v) = api.put(
+            &format!("/api/v1/plugins/{path}/grants"),
+            r#"{"grants": []}"#,
+        );
+        assert_eq!(
+            (got, v["error"]["code"].clone()),
+            (status, json!(code)),
+            "{v}"
+        );
+    }
+    let (status, v) = api.put(&grants, r#"{"grants": ["state"]}"#);
+    assert_eq!((status, v["grants"].clone()), (200, json!(["state"])));
     let (status, v) = api.send(
         "POST",
         "/api/v1/plugins?replace=true&grant=jumpcloud:users.write",
@@ -527,6 +612,7 @@ steps:
         "run.start",
         "run.retry",
         "plugin.install",
+        "plugin.grant",
         "plugin.remove",
         "connector.add",
         "connector.remove",
@@ -1147,6 +1233,79 @@ steps:
 /// Seconds since the epoch of an RFC 3339 time.
 fn chrono_secs(t: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp()
+}
+
+/// With `--no-resume` a run the last process left unfinished is held: the API says it is
+/// resumable, and `POST /api/v1/runs/{id}/resume` continues it from its journal (each side
+/// effect once), refusing an unknown run (404), one already executing and a finished one
+/// (409), and a caller without a token.
+#[test]
+fn a_held_interrupted_run_resumes_once_through_the_api() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let run_id = common::kill_crash_run_midway(&s);
+    let server = Server::start(&s, &["--no-resume"]);
+    let api = Http::new(&server.url, Some(&admin));
+    let run = format!("/api/v1/runs/{run_id}");
+    let resume = format!("{run}/resume");
+    // Held: nothing runs it, however long it waits.
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, held) = api.get(&run);
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["run"]["status"], "running", "{held}");
+    assert_eq!(held["resumable"], true, "{held}");
+    assert_eq!(held["steps"].as_array().unwrap().len(), 2, "{held}");
+
+    assert_eq!(Http::new(&server.url, None).post(&resume, "").0, 401);
+    let (status, v) = api.post("/api/v1/runs/no-such-run/resume", "");
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (404, json!("RUN_NOT_FOUND")),
+        "{v}"
+    );
+    let (status, v) = api.post(&resume, "");
+    assert_eq!(status, 202, "{v}");
+    assert_eq!(
+        (v["run_id"].as_str(), v["workflow"].as_str()),
+        (Some(run_id.as_str()), Some("crash"))
+    );
+    // The step in flight at the crash spins 3 s again: meanwhile the run is not resumable
+    // and a second resume is refused, so it never executes twice.
+    let (status, v) = api.post(&resume, "");
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (409, json!("RUN_ACTIVE")),
+        "{v}"
+    );
+    assert_eq!(api.get(&run).1["resumable"], false);
+
+    let done = api.finished(&run_id);
+    assert_eq!(done["run"]["status"], "succeeded", "{done}");
+    assert_eq!(
+        done["run"]["output"],
+        json!({"bump1": 1, "bump2": 1, "bump3": 1}),
+        "each side effect once"
+    );
+    assert_eq!(done["resumable"], false);
+    let (status, v) = api.post(&resume, "");
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (409, json!("RUN_FINISHED")),
+        "{v}"
+    );
+    let (_, v) = api.get("/api/v1/audit?limit=1000");
+    let resumes: Vec<&Value> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "run.resume")
+        .collect();
+    assert_eq!(resumes.len(), 1, "only the resume that happened: {v}");
+    assert_eq!(
+        (&resumes[0]["who"], &resumes[0]["target"]),
+        (&json!("admin"), &json!(run_id))
+    );
+    server.stop();
 }
 
 #[test]

@@ -8,7 +8,8 @@ import { EditError, insertStep, moveStep, nodePath, parse, readValue, removeKey,
 import { GraphView } from '../graph/GraphView';
 import { navigate, setLeaveGuard, Link } from '../router';
 import { JsonField, SchemaForm } from '../SchemaForm';
-import type { Graph, JsonSchema, PluginRow, Problem, ValidationReport, Version } from '../types';
+import { explain, groupByCategory, matchesSearch, needs } from '../plugins';
+import type { Graph, JsonSchema, PluginList, PluginRow, Problem, ValidationReport, Version } from '../types';
 import { ErrorBox, errorText, when } from '../util';
 import { problemRange, YamlEditor } from '../YamlEditor';
 import { DRAFT_KEY } from './NewWorkflow';
@@ -461,41 +462,81 @@ function pluginDetail(spec: string) {
   return p;
 }
 
-let pluginList: Promise<{ plugins: PluginRow[] }> | null = null;
-function usePlugins(): PluginRow[] {
-  const [list, setList] = useState<PluginRow[]>([]);
+let pluginList: Promise<PluginList> | null = null;
+function usePlugins(): PluginList {
+  const [list, setList] = useState<PluginList>({ plugins: [], categories: [] });
   useEffect(() => {
-    pluginList ??= get<{ plugins: PluginRow[] }>('/plugins');
-    pluginList.then((r) => setList(r.plugins)).catch(() => (pluginList = null));
+    pluginList ??= get<PluginList>('/plugins');
+    pluginList.then(setList).catch(() => (pluginList = null));
   }, []);
   return list;
 }
 
+/**
+ * The plugin a step uses: the current one with its description and what it needs, and a
+ * list of the plugins of `kinds` grouped by category (searchable), each with its
+ * description and permissions.
+ */
 function PluginPicker({ value, kinds, onChange, id }: { value: string; kinds: string[]; onChange: (v: string) => void; id: string }) {
-  const plugins = usePlugins();
-  const chosen = plugins.find((p) => p.name === value.split('@')[0]);
+  const { plugins, categories } = usePlugins();
+  const [open, setOpen] = useState(false);
+  const [search, setSearch] = useState('');
+  const [name, pinned] = value.split('@');
+  const isCurrent = (p: PluginRow) => p.name === name && (pinned === undefined || p.version === pinned);
+  const chosen = plugins.find(isCurrent) ?? plugins.find((p) => p.name === name);
+  const groups = groupByCategory(
+    plugins.filter((p) => kinds.includes(p.kind) && matchesSearch(p, search)),
+    categories ?? [],
+  );
+  const pick = (p: PluginRow) => {
+    // A name alone means its newest version; one of several installed versions is pinned.
+    const several = plugins.filter((q) => q.name === p.name).length > 1;
+    onChange(several ? `${p.name}@${p.version}` : pinned !== undefined && p.name === name ? value : p.name);
+    setOpen(false);
+    setSearch('');
+  };
   return (
-    <div className="field">
+    <div className="field plugin-picker">
       <label htmlFor={id}>Plugin</label>
-      <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-        {!chosen && <option value={value}>{value || '—'}</option>}
-        {kinds.map((k) => (
-          <optgroup key={k} label={k}>
-            {plugins
-              .filter((p) => p.kind === k)
-              .map((p) => (
-                <option key={`${p.name}@${p.version}`} value={value.startsWith(`${p.name}@`) ? value : p.name}>
-                  {p.name} — {p.description}
-                </option>
-              ))}
-          </optgroup>
-        ))}
-      </select>
+      <button type="button" id={id} className="picker-current" aria-expanded={open} aria-controls={`${id}-list`} onClick={() => setOpen(!open)}>
+        <code>{value || '—'}</code>
+        {chosen?.category && <span className="muted small">{chosen.category}</span>}
+        <span className="muted small">{open ? 'Close' : 'Change…'}</span>
+      </button>
       {chosen && (
         <div className="help">
           {chosen.description}
           <br />
-          Needs: {(chosen.permissions ?? []).join(', ') || 'no permissions'}
+          Needs: {(chosen.permissions ?? []).length ? (chosen.permissions ?? []).map((x) => `${x} (${explain(x)})`).join('; ') : 'no permissions'}
+        </div>
+      )}
+      {open && (
+        <div className="picker" id={`${id}-list`} data-testid="plugin-picker" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
+          <input type="search" aria-label="Search plugins" placeholder="Search plugins" value={search} onChange={(e) => setSearch(e.target.value)} autoFocus />
+          {groups.length === 0 && <div className="empty">No plugin matches.</div>}
+          {groups.map((g) => (
+            <section key={g.category} aria-label={g.category} className="picker-group">
+              <h4>
+                {g.category} <span className="muted small">({g.plugins.length})</span>
+              </h4>
+              <ul>
+                {g.plugins.map((p) => (
+                  <li key={`${p.name}@${p.version}`}>
+                    <button type="button" className="picker-option" aria-pressed={isCurrent(p)} onClick={() => pick(p)}>
+                      <span>
+                        <strong>{p.name}</strong> <span className="muted small">{p.version}</span>
+                        {kinds.length > 1 && p.kind !== kinds[0] && <span className="badge">{p.kind}</span>}
+                      </span>
+                      <span className="small">{p.description}</span>
+                      <span className="small muted" title={(p.permissions ?? []).map((x) => `${x}: ${explain(x)}`).join('\n')}>
+                        Needs: {needs(p)}
+                      </span>
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ))}
         </div>
       )}
     </div>

@@ -1,30 +1,24 @@
-// Plugins: bundled and installed, by kind, with what each may do; a plugin's manifest and
-// schemas; install a component with a permission review (granting a subset); remove.
+// Plugins: bundled and installed, by category, with what each may do; a plugin's manifest
+// and schemas; install a component with a permission review (granting a subset); remove.
 import { useState } from 'react';
 import { ApiError, call, del, enc, get } from '../api';
+import { explain, groupByCategory, matchesSearch } from '../plugins';
 import { Link, navigate } from '../router';
-import type { JsonSchema, PluginRow } from '../types';
+import type { JsonSchema, PluginList, PluginRow } from '../types';
 import { ErrorBox, Json, useLoad } from '../util';
 
-/** A permission in words. */
-export function explain(p: string): string {
-  if (p === 'state') return 'keep a small key/value state of its own';
-  if (p === 'http:*') return 'call any External App Connector a step names (narrowed to that one per step)';
-  if (p.startsWith('http:')) return `call the ${p.slice(5)} connector (its credential stays in the host)`;
-  if (p.startsWith('jumpcloud:')) {
-    const scope = p.slice(10);
-    const read = scope.endsWith('.readonly');
-    const what = scope.replace(/\.readonly$/, '').replace(/[._]/g, ' ');
-    return `${read ? 'read' : 'read and change'} JumpCloud ${what}`;
-  }
-  return p;
-}
+export { explain };
 
 export function PluginsPage() {
-  const { data, error, reload } = useLoad(() => get<{ plugins: PluginRow[] }>('/plugins'), []);
+  const { data, error, reload } = useLoad(() => get<PluginList>('/plugins'), []);
   const [kind, setKind] = useState('');
+  const [category, setCategory] = useState('');
   const [search, setSearch] = useState('');
-  const rows = (data?.plugins ?? []).filter((p) => (!kind || p.kind === kind) && (!search || `${p.name} ${p.description ?? ''}`.toLowerCase().includes(search.toLowerCase())));
+  const all = groupByCategory(data?.plugins ?? [], data?.categories ?? []);
+  const groups = all
+    .filter((g) => !category || g.category === category)
+    .map((g) => ({ ...g, plugins: g.plugins.filter((p) => (!kind || p.kind === kind) && matchesSearch(p, search)) }))
+    .filter((g) => g.plugins.length > 0);
   return (
     <div className="page">
       <header className="page-head">
@@ -39,6 +33,14 @@ export function PluginsPage() {
           <option value="condition">Conditions</option>
           <option value="connector">Connectors</option>
         </select>
+        <select aria-label="Category" value={category} onChange={(e) => setCategory(e.target.value)}>
+          <option value="">All categories</option>
+          {all.map((g) => (
+            <option key={g.category} value={g.category}>
+              {g.category} ({g.plugins.length})
+            </option>
+          ))}
+        </select>
       </div>
       <ErrorBox error={error} />
       <table className="table" data-testid="plugins">
@@ -51,33 +53,46 @@ export function PluginsPage() {
             <th>Digest</th>
           </tr>
         </thead>
-        <tbody>
-          {rows.map((p) => (
-            <tr key={`${p.name}@${p.version}`}>
-              <td>
-                <Link to={`/plugins/${enc(`${p.name}@${p.version}`)}`} className="strong">
-                  {p.name}
-                </Link>{' '}
-                <span className="muted small">{p.version}</span>
-                <div className="muted small">{p.description}</div>
-              </td>
-              <td>{p.kind}</td>
-              <td>{p.bundled ? 'bundled' : 'installed'}</td>
-              <td className="small">
-                {(p.grants ?? []).join(', ') || 'none'} / {(p.permissions ?? []).join(', ') || 'none'}
-              </td>
-              <td>
-                <code className="small">{String(p.digest ?? '').slice(0, 12)}</code>
-              </td>
+        {groups.map((g) => (
+          <tbody key={g.category} data-testid={`category-${g.category}`}>
+            <tr className="category-row">
+              <th colSpan={5} scope="rowgroup">
+                {g.category} <span className="muted small">({g.plugins.length})</span>
+              </th>
             </tr>
-          ))}
-        </tbody>
+            {g.plugins.map((p) => (
+              <tr key={`${p.name}@${p.version}`}>
+                <td>
+                  <Link to={`/plugins/${enc(`${p.name}@${p.version}`)}`} className="strong">
+                    {p.name}
+                  </Link>{' '}
+                  <span className="muted small">{p.version}</span>
+                  <div className="muted small">{p.description}</div>
+                </td>
+                <td>{p.kind}</td>
+                <td>{p.bundled ? 'bundled' : 'installed'}</td>
+                <td className="small">
+                  {(p.grants ?? []).join(', ') || 'none'} / {(p.permissions ?? []).join(', ') || 'none'}
+                </td>
+                <td>
+                  <code className="small">{String(p.digest ?? '').slice(0, 12)}</code>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        ))}
       </table>
+      {data && groups.length === 0 && <div className="empty">No plugin matches.</div>}
     </div>
   );
 }
 
-/** Install: upload with no grant, review what the plugin declares, then grant a subset. */
+/**
+ * Install: upload once with nothing granted, review what the plugin declares, then grant a
+ * subset. What a component declares is known only by running its `describe()` in the
+ * service's sandbox, so the review needs the service's answer to the upload; the grants
+ * then go without the component (`PUT /plugins/{id}/grants`, pinned to the digest reviewed).
+ */
 function Install({ onInstalled }: { onInstalled: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [review, setReview] = useState<PluginRow | null>(null);
@@ -85,12 +100,6 @@ function Install({ onInstalled }: { onInstalled: () => void }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
-  const upload = async (grants: string[], replace: boolean) => {
-    const q = new URLSearchParams();
-    if (grants.length) q.set('grant', grants.join(','));
-    if (replace) q.set('replace', 'true');
-    return call<PluginRow>(`/plugins?${q}`, { method: 'POST', body: await file!.arrayBuffer(), contentType: 'application/wasm' });
-  };
   const start = async () => {
     setBusy(true);
     setError(null);
@@ -98,7 +107,7 @@ function Install({ onInstalled }: { onInstalled: () => void }) {
     try {
       // Installed with nothing granted (it can do nothing yet), so its declared
       // permissions can be reviewed before any is granted.
-      const p = await upload([], false);
+      const p = await call<PluginRow>('/plugins', { method: 'POST', body: await file!.arrayBuffer(), contentType: 'application/wasm' });
       setReview(p);
       setChosen(new Set(p.permissions ?? []));
       onInstalled();
@@ -109,9 +118,14 @@ function Install({ onInstalled }: { onInstalled: () => void }) {
     }
   };
   const grant = async () => {
+    if (!review) return;
     setBusy(true);
+    setError(null);
     try {
-      const p = await upload([...chosen], true);
+      const p = await call<PluginRow>(`/plugins/${enc(`${review.name}@${review.version}`)}/grants`, {
+        method: 'PUT',
+        body: JSON.stringify({ grants: [...chosen], digest: review.digest }),
+      });
       setDone(`Installed ${p.name}@${p.version}, granted: ${(p.grants ?? []).join(', ') || 'nothing'}.`);
       setReview(null);
       setFile(null);
@@ -141,7 +155,9 @@ function Install({ onInstalled }: { onInstalled: () => void }) {
             </strong>{' '}
             ({review.kind}): {review.description}
           </p>
-          <p>It declares these permissions; grant only what you trust it with. Nothing is granted until you confirm.</p>
+          <p>
+            It declares these permissions; grant only what you trust it with. It is installed with nothing granted until you confirm (or cancel, which removes it).
+          </p>
           {(review.permissions ?? []).length === 0 && <p className="muted">It declares none.</p>}
           {(review.permissions ?? []).map((p) => (
             <label key={p} className="check">
@@ -219,6 +235,8 @@ export function PluginPage({ id }: { id: string }) {
       <dl className="facts">
         <dt>Kind</dt>
         <dd>{p.kind}</dd>
+        <dt>Category</dt>
+        <dd>{p.category ?? '—'}</dd>
         <dt>Source</dt>
         <dd>{p.bundled ? 'bundled with Sluice' : `installed ${String(p.installed_at ?? '')}`}</dd>
         <dt>Digest</dt>

@@ -1,6 +1,7 @@
 // One run: the graph coloured by step status, each step's attempts (input, output, error
 // with code, impact and remediation, logs, brokered calls), the failure report and the
-// output; cancel, retry from the failed step or from the start, run again with this
+// output; cancel, resume an interrupted run that nothing is executing (the service says
+// so: `resumable`), retry from the failed step or from the start, run again with this
 // input. A running run updates by polling. Every value is rendered as text.
 import { useEffect, useMemo, useState } from 'react';
 import { enc, get, post } from '../api';
@@ -59,6 +60,13 @@ interface RunRecord {
 
 const LIVE = ['queued', 'running'];
 
+interface RunDetail {
+  run: RunRecord;
+  steps: StepRecord[];
+  /** Unfinished, and nothing in the service is executing it: it can be resumed. */
+  resumable?: boolean;
+}
+
 function isError(r: Result): r is { error: StepError } {
   return 'error' in r;
 }
@@ -74,13 +82,13 @@ function reportFor(report: Record<string, unknown> | null | undefined, step: str
 }
 
 export function RunPage({ id }: { id: string }) {
-  const [data, setData] = useState<{ run: RunRecord; steps: StepRecord[] } | null>(null);
+  const [data, setData] = useState<RunDetail | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [graph, setGraph] = useState<Graph | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [action, setAction] = useState<unknown>(null);
   const load = () =>
-    get<{ run: RunRecord; steps: StepRecord[] }>(`/runs/${enc(id)}`)
+    get<RunDetail>(`/runs/${enc(id)}`)
       .then((d) => {
         setData(d);
         setError(null);
@@ -90,7 +98,10 @@ export function RunPage({ id }: { id: string }) {
     load();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id]);
-  const live = !!data && LIVE.includes(data.run.status);
+  const unfinished = !!data && LIVE.includes(data.run.status);
+  // Unfinished but not executing (interrupted): nothing changes until it is resumed.
+  const held = unfinished && data?.resumable === true;
+  const live = unfinished && !held;
   usePolling(live, 1000, load);
   const doc = data?.run.doc;
   useEffect(() => {
@@ -126,6 +137,11 @@ export function RunPage({ id }: { id: string }) {
       setAction(e);
     }
   };
+  const resume = () =>
+    act(async () => {
+      await post(`/runs/${enc(id)}/resume`);
+      await load();
+    });
   const retry = (from: 'failed_step' | 'start') =>
     act(async () => {
       const r = await post<{ run_id: string }>(`/runs/${enc(id)}/retry`, { from });
@@ -156,17 +172,29 @@ export function RunPage({ id }: { id: string }) {
               {' '}
               · {String(run.trigger?.type ?? 'manual')} · started {when(run.started_at)} · {duration(run.started_at, run.finished_at)}
               {live && ' · live'}
+              {held && ' · interrupted'}
             </span>
           </div>
         </div>
         <div className="actions">
-          {live && <button onClick={() => act(() => post(`/runs/${enc(id)}/cancel`).then(load))}>Cancel</button>}
+          {held && (
+            <button className="primary" onClick={resume}>
+              Resume
+            </button>
+          )}
+          {unfinished && <button onClick={() => act(() => post(`/runs/${enc(id)}/cancel`).then(load))}>Cancel</button>}
           {failedOrPartial && <button onClick={() => retry('failed_step')}>Retry from the failed step</button>}
-          {!live && <button onClick={() => retry('start')}>Retry from the start</button>}
+          {!unfinished && <button onClick={() => retry('start')}>Retry from the start</button>}
           <button onClick={() => navigate(`/workflows/${enc(run.workflow)}/run?from=${enc(run.id)}`)}>Run again with this input</button>
         </div>
       </header>
       <ErrorBox error={action} />
+      {held && (
+        <div className="notice" data-testid="interrupted">
+          This run is not executing: it was interrupted (held when the service started, or its execution stopped on an error). Resume continues it from its last recorded step; steps
+          already recorded are not run again. Or cancel it.
+        </div>
+      )}
       <div className="run-layout">
         <section className="run-graph">{graph && <GraphView graph={graph} statuses={statuses} onSelect={(n) => setOpen(graph.nodes.find((x) => x.id === n)?.step_id ?? null)} />}</section>
         <section className="run-steps">
@@ -176,7 +204,7 @@ export function RunPage({ id }: { id: string }) {
           <ol className="timeline" data-testid="steps">
             {timeline.map(({ id, depth, records }) => {
               const failed = records.some((r) => isError(r.result));
-              const status = records.length === 0 ? (live ? 'pending' : 'skipped') : failed ? 'failed' : 'succeeded';
+              const status = records.length === 0 ? (unfinished ? 'pending' : 'skipped') : failed ? 'failed' : 'succeeded';
               const last = records[records.length - 1];
               const entry = failed ? reportFor(run.report, id) : undefined;
               const isOpen = open === id;
@@ -188,7 +216,7 @@ export function RunPage({ id }: { id: string }) {
                   <button className="step-head" onClick={() => setOpen(isOpen ? null : id)} aria-expanded={isOpen} disabled={records.length === 0}>
                     <Status status={status} /> <strong>{id}</strong> <span className="muted small">{last?.kind ?? ''}</span>
                     {records.length === 0 ? (
-                      <span className="muted small"> · {live ? 'not run yet' : 'not run (its `when` was false, or the run stopped before it)'}</span>
+                      <span className="muted small"> · {unfinished ? 'not run yet' : 'not run (its `when` was false, or the run stopped before it)'}</span>
                     ) : (
                       <span className="muted small">
                         {' '}

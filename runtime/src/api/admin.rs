@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 use super::{ApiError, Caller, audit, json_body};
 use crate::connector::{self, ConnectorDef, ConnectorStore as _};
+use crate::plugin::category;
+use crate::plugin::registry::PluginRecord;
 use crate::secrets::{self, SecretStore as _};
 use crate::service::{Service, tokens};
 
@@ -28,9 +30,25 @@ fn key(service: &Service) -> Api<&crate::secrets::SecretKey> {
         .ok_or_else(|| ApiError::from(secrets::SecretError::NoKey))
 }
 
+/// A plugin's record as the API shows it: with the category lists group it under.
+fn plugin_row(record: &PluginRecord) -> Value {
+    let mut v = json!(record);
+    v["category"] = json!(category::of(record));
+    v
+}
+
+/// Every plugin, and the categories in the order lists show them.
 pub(super) async fn plugins(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
-    let list = service.registry.list().await?;
-    Ok(Json(json!({ "plugins": list })))
+    let list: Vec<Value> = service
+        .registry
+        .list()
+        .await?
+        .iter()
+        .map(plugin_row)
+        .collect();
+    Ok(Json(
+        json!({ "plugins": list, "categories": category::CATEGORIES }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,7 +106,41 @@ pub(super) async fn install_plugin(
         &record.id(),
         json!({"digest": record.digest, "grants": record.grants, "state": record.state}),
     )?;
-    Ok((StatusCode::CREATED, Json(json!(record))).into_response())
+    Ok((StatusCode::CREATED, Json(plugin_row(&record))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantsBody {
+    /// The permissions granted from now on (each declared by the plugin); `[]` revokes all.
+    grants: Vec<String>,
+    /// The sha256 of the component whose permissions were reviewed: refused if the
+    /// installed one is another.
+    #[serde(default)]
+    digest: Option<String>,
+}
+
+/// Sets what an installed plugin is granted, without uploading it again.
+pub(super) async fn set_plugin_grants(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Api<Json<Value>> {
+    let b: GrantsBody = serde_json::from_value(json_body(&body, "grants")?)
+        .map_err(|e| ApiError::bad_request("BAD_REQUEST", e.to_string()))?;
+    let record = service
+        .registry
+        .set_grants(&id, &b.grants, b.digest.as_deref())
+        .await?;
+    audit(
+        &service,
+        &caller,
+        "plugin.grant",
+        &record.id(),
+        json!({"digest": record.digest, "grants": record.grants}),
+    )?;
+    Ok(Json(plugin_row(&record)))
 }
 
 pub(super) async fn plugin(
@@ -97,7 +149,7 @@ pub(super) async fn plugin(
 ) -> Api<Json<Value>> {
     let (record, loaded) = service.registry.resolve(&id).await?;
     Ok(Json(json!({
-        "plugin": record,
+        "plugin": plugin_row(&record),
         "manifest": &*loaded.manifest,
     })))
 }

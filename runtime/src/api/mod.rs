@@ -87,7 +87,9 @@ impl From<crate::engine::EngineError> for ApiError {
         use crate::engine::EngineError as E;
         let status = match &e {
             E::NoSuchRun(_) => StatusCode::NOT_FOUND,
-            E::Finished(_) | E::NotFinished(_) | E::InputNotKept(_) => StatusCode::CONFLICT,
+            E::Finished(_) | E::Active(_) | E::NotFinished(_) | E::InputNotKept(_) => {
+                StatusCode::CONFLICT
+            }
             E::Store(_) | E::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Self::new(status, e.code(), e.to_string())
@@ -126,7 +128,9 @@ impl From<crate::plugin::PluginHostError> for ApiError {
         use crate::plugin::PluginHostError as P;
         let status = match &e {
             P::NotFound(_) => StatusCode::NOT_FOUND,
-            P::AlreadyInstalled(_) | P::Bundled(_) => StatusCode::CONFLICT,
+            P::AlreadyInstalled(_) | P::Bundled(_) | P::BundledGrants(_) | P::Changed { .. } => {
+                StatusCode::CONFLICT
+            }
             P::Io(_) | P::Store(_) | P::Engine(_) | P::Instantiate(_) | P::Describe(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -296,10 +300,12 @@ pub const ROUTES: &[&str] = &[
     "GET /api/v1/runs/{id}",
     "POST /api/v1/runs/{id}/cancel",
     "POST /api/v1/runs/{id}/retry",
+    "POST /api/v1/runs/{id}/resume",
     "GET /api/v1/plugins",
     "POST /api/v1/plugins",
     "GET /api/v1/plugins/{id}",
     "DELETE /api/v1/plugins/{id}",
+    "PUT /api/v1/plugins/{id}/grants",
     "GET /api/v1/connectors",
     "POST /api/v1/connectors",
     "GET /api/v1/connectors/{name}",
@@ -344,6 +350,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/runs/{id}", get(workflows::run))
         .route("/runs/{id}/cancel", post(workflows::cancel))
         .route("/runs/{id}/retry", post(workflows::retry))
+        .route("/runs/{id}/resume", post(workflows::resume))
         .route(
             "/plugins",
             get(admin::plugins).post(admin::install_plugin).layer(
@@ -354,6 +361,7 @@ pub fn router(service: Arc<Service>) -> Router {
             "/plugins/{id}",
             get(admin::plugin).delete(admin::remove_plugin),
         )
+        .route("/plugins/{id}/grants", put(admin::set_plugin_grants))
         .route(
             "/connectors",
             get(admin::connectors).post(admin::add_connector),

@@ -372,7 +372,11 @@ pub(super) async fn run(
 ) -> Api<Json<Value>> {
     let run = service.engine.get(&id)?;
     let steps = service.engine.journal(&id)?;
-    Ok(Json(json!({ "run": run, "steps": steps })))
+    // Unfinished and nothing here runs it: held at start, or its execution stopped.
+    let resumable = !run.status.is_finished() && !service.is_active(&id);
+    Ok(Json(
+        json!({ "run": run, "steps": steps, "resumable": resumable }),
+    ))
 }
 
 pub(super) async fn cancel(
@@ -385,6 +389,30 @@ pub(super) async fn cancel(
     Ok(Json(
         json!({"run_id": run.id, "status": "cancelling", "note": "a run executing stops before its next step"}),
     ))
+}
+
+/// Resumes an unfinished run that nothing in the service is running, from its last
+/// journaled step (`sluice runs resume` over the API).
+pub(super) async fn resume(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> Api<Response> {
+    let admission = service.admit().map_err(refused)?;
+    let run = service.resume(admission, &id, |run| {
+        audit(
+            &service,
+            &caller,
+            "run.resume",
+            &id,
+            json!({"workflow": run.workflow}),
+        )
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"run_id": run.id, "workflow": run.workflow, "status": run.status})),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -60,6 +60,10 @@ pub(crate) struct ServeArgs {
     /// HTTP connections open at once; further connections wait until one closes.
     #[arg(long, default_value_t = 512, value_name = "N")]
     max_connections: usize,
+    /// Do not resume the runs the last process left unfinished; hold them for an
+    /// administrator to resume or cancel each (`POST /api/v1/runs/ID/resume`, the console).
+    #[arg(long)]
+    no_resume: bool,
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -150,6 +154,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         body_read_timeout: args.body_read_timeout,
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
+        resume_at_start: !args.no_resume,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -230,6 +230,9 @@ pub enum EngineError {
     NoSuchRun(String),
     #[error("run {0} has already finished; there is nothing to cancel or resume")]
     Finished(String),
+    /// Resuming a run that is queued or executing in this process (it would run twice).
+    #[error("run {0} is already queued or executing; there is nothing to resume")]
+    Active(String),
     #[error("corrupt run record: {0}")]
     Corrupt(String),
     #[error("run {0} has not finished; cancel it or wait before retrying")]
@@ -247,6 +250,7 @@ impl EngineError {
             EngineError::Store(e) => e.code(),
             EngineError::NoSuchRun(_) => "RUN_NOT_FOUND",
             EngineError::Finished(_) => "RUN_FINISHED",
+            EngineError::Active(_) => "RUN_ACTIVE",
             EngineError::Corrupt(_) => "STORE_CORRUPT",
             EngineError::NotFinished(_) => "RUN_NOT_FINISHED",
             EngineError::InputNotKept(_) => "RUN_INPUT_NOT_KEPT",

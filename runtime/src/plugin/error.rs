@@ -102,6 +102,21 @@ pub enum PluginHostError {
     NeedsVersion(String),
     #[error("plugin {0} is bundled with Sluice and cannot be removed or replaced")]
     Bundled(String),
+    #[error(
+        "plugin {0} is bundled with Sluice: it is granted what it declares, and that cannot \
+         be changed"
+    )]
+    BundledGrants(String),
+    /// A grant change for a component other than the one reviewed (replaced meanwhile).
+    #[error(
+        "{plugin} is now the component sha256:{found}, not sha256:{expected} whose \
+         permissions were reviewed; review the installed one again"
+    )]
+    Changed {
+        plugin: String,
+        expected: String,
+        found: String,
+    },
     #[error("{0}")]
     Io(String),
     #[error(transparent)]
@@ -123,7 +138,8 @@ impl PluginHostError {
             Self::Describe(_) => "PLUGIN_DESCRIBE_FAILED",
             Self::GrantNotDeclared { .. } => "PLUGIN_GRANT_NOT_DECLARED",
             Self::NotFound(_) => "PLUGIN_NOT_FOUND",
-            Self::Bundled(_) => "PLUGIN_BUNDLED",
+            Self::Bundled(_) | Self::BundledGrants(_) => "PLUGIN_BUNDLED",
+            Self::Changed { .. } => "PLUGIN_CHANGED",
             Self::AlreadyInstalled(_) => "PLUGIN_ALREADY_INSTALLED",
             Self::NeedsVersion(_) => "PLUGIN_VERSION_REQUIRED",
             Self::Io(_) => "IO_ERROR",

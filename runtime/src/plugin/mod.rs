@@ -20,6 +20,7 @@
 //! - `capture.rs`: the bounded step log (log import + stdout + stderr).
 //! - `limits.rs`, `manifest.rs`, `error.rs`: limits, manifest validation, errors.
 //! - `registry.rs`: installed and bundled plugins.
+//! - `category.rs`: the category each plugin is listed under.
 //! - `pool.rs`: the guest pool (the runtime guest code runs on).
 //! - `bare.rs`: the engine alone (no Sluice state), for the step benchmark.
 
@@ -27,6 +28,7 @@ mod bare;
 mod bindings;
 pub mod cache;
 pub mod capture;
+pub mod category;
 pub mod engine;
 pub mod error;
 mod host;

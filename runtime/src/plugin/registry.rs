@@ -311,6 +311,63 @@ impl Registry {
         Ok(record)
     }
 
+    /// Changes what the installed plugin `id` (`name@version`) is granted, without its
+    /// component (so a permission review needs one upload: install with nothing granted,
+    /// review what it declares, then grant). Each grant must be one it declares, as at
+    /// install; with `digest`, the installed component must still be that one, so grants
+    /// never reach a component other than the one reviewed. Nothing changes on a refusal.
+    pub async fn set_grants(
+        &self,
+        id: &str,
+        grants: &[String],
+        digest: Option<&str>,
+    ) -> Result<PluginRecord, PluginHostError> {
+        let Some((name, _)) = id.split_once('@') else {
+            let example = match self.find(id).await {
+                Ok(r) if !r.bundled => r.id(),
+                _ => format!("{id}@1.0.0"),
+            };
+            return Err(PluginHostError::NeedsVersion(example));
+        };
+        if self.bundled().await?.iter().any(|b| b.name == name) {
+            return Err(PluginHostError::BundledGrants(id.to_owned()));
+        }
+        let mut record = self
+            .installed()?
+            .into_iter()
+            .find(|r| r.id() == id)
+            .ok_or_else(|| PluginHostError::NotFound(id.to_owned()))?;
+        if let Some(expected) = digest
+            && expected != record.digest
+        {
+            return Err(PluginHostError::Changed {
+                plugin: id.to_owned(),
+                expected: expected.to_owned(),
+                found: record.digest.clone(),
+            });
+        }
+        for g in grants {
+            if !record.permissions.contains(g) {
+                return Err(PluginHostError::GrantNotDeclared {
+                    plugin: id.to_owned(),
+                    grant: g.clone(),
+                    declared: if record.permissions.is_empty() {
+                        "nothing".into()
+                    } else {
+                        record.permissions.join(", ")
+                    },
+                });
+            }
+        }
+        let mut granted = grants.to_vec();
+        granted.sort();
+        granted.dedup();
+        record.grants = granted;
+        let json = serde_json::to_value(&record).map_err(|e| PluginHostError::Io(e.to_string()))?;
+        self.store.plugin_put(id, &json)?;
+        Ok(record)
+    }
+
     /// Bundled plugins first, then installed ones, each sorted by name and version.
     pub async fn list(&self) -> Result<Vec<PluginRecord>, PluginHostError> {
         let mut out = self.bundled().await?.clone();

@@ -1,8 +1,10 @@
 //! Running runs in the service: admission against the bounded queue, then the per-workflow,
 //! event and global concurrency limits, then the engine. When a run finishes, waiters (a
-//! webhook answering with the output) are told and internal events fire.
+//! webhook answering with the output) are told and internal events fire. The ids of the
+//! runs launched here and not finished are kept, so a run is never launched twice (an
+//! administrator's resume of a run that is already queued or executing is refused).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -39,6 +41,8 @@ pub(crate) struct ExecState {
     idle: Notify,
     accepting: AtomicBool,
     waiters: std::sync::Mutex<HashMap<String, Vec<oneshot::Sender<RunRecord>>>>,
+    /// Runs launched in this process and not finished (queued for a slot, or executing).
+    active: std::sync::Mutex<HashSet<String>>,
     per_workflow_limit: usize,
     event_limit: usize,
     capacity: usize,
@@ -55,6 +59,7 @@ impl ExecState {
             idle: Notify::new(),
             accepting: AtomicBool::new(true),
             waiters: Default::default(),
+            active: Default::default(),
             per_workflow_limit: config.per_workflow_concurrency.max(1),
             event_limit: config.event_runs_per_workflow.max(1),
             capacity: config.queue_capacity.max(1),
@@ -78,6 +83,10 @@ impl ExecState {
 
     pub fn running(&self) -> usize {
         self.running.load(Ordering::SeqCst)
+    }
+
+    fn active(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -152,6 +161,49 @@ impl Service {
         self.launch(id, workflow, source);
     }
 
+    /// Whether a run was launched in this process and has not finished: it is waiting for a
+    /// slot or executing, so it cannot be resumed.
+    pub fn is_active(&self, id: &str) -> bool {
+        self.exec.active().contains(id)
+    }
+
+    /// Resumes an unfinished run that nothing in this process is running (one left by an
+    /// earlier process and held at start, or one whose execution stopped on an error): it
+    /// continues from its last journaled step, as `sluice runs resume` does. Refused for an
+    /// unknown run, a finished one, and one already queued or executing here.
+    ///
+    /// `record` runs once the run is claimed and before it is launched (the API writes its
+    /// audit entry there); when it fails, nothing is launched and the run stays resumable.
+    pub fn resume<E: From<crate::engine::EngineError>>(
+        self: &Arc<Self>,
+        admission: Admission<'_>,
+        id: &str,
+        record: impl FnOnce(&RunRecord) -> Result<(), E>,
+    ) -> Result<RunRecord, E> {
+        // Checked and claimed under the lock, so two resumes cannot both launch it.
+        let mut active = self.exec.active();
+        let run = self.engine.get(id)?;
+        if run.status.is_finished() {
+            return Err(crate::engine::EngineError::Finished(id.to_owned()).into());
+        }
+        if !active.insert(id.to_owned()) {
+            return Err(crate::engine::EngineError::Active(id.to_owned()).into());
+        }
+        drop(active);
+        if let Err(e) = record(&run) {
+            self.exec.active().remove(id);
+            return Err(e);
+        }
+        admission.consume();
+        let source = if run.trigger["type"] == "event" {
+            Source::Event
+        } else {
+            Source::Api
+        };
+        self.launch_claimed(run.id.clone(), run.workflow.clone(), source);
+        Ok(run)
+    }
+
     /// A receiver that gets the run's final record when it finishes in this process.
     pub fn wait_for(&self, id: &str) -> oneshot::Receiver<RunRecord> {
         let (tx, rx) = oneshot::channel();
@@ -165,7 +217,20 @@ impl Service {
         rx
     }
 
+    /// Launches a recorded run unless it is already queued or executing here (resumed in
+    /// the moment between its recording and its start): one execution is enough.
     fn launch(self: &Arc<Self>, id: String, workflow: String, source: Source) {
+        if !self.exec.active().insert(id.clone()) {
+            if self.exec.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.exec.idle.notify_waiters();
+            }
+            return;
+        }
+        self.launch_claimed(id, workflow, source);
+    }
+
+    /// Launches a run already claimed in the active set (its place in the queue counted).
+    fn launch_claimed(self: &Arc<Self>, id: String, workflow: String, source: Source) {
         self.metrics.run_queued();
         let service = self.clone();
         // The whole run goes to the guest pool: its plugin calls need no hand-off, and
@@ -177,6 +242,7 @@ impl Service {
             if futures::FutureExt::catch_unwind(run).await.is_err() {
                 tracing::error!("run {id}: internal error after the run (see the log above)");
             }
+            service.exec.active().remove(&id);
             if service.exec.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
                 service.exec.idle.notify_waiters();
             }

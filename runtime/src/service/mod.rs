@@ -60,6 +60,9 @@ pub struct ServiceConfig {
     pub idle_timeout: Duration,
     /// HTTP connections open at once; more wait in the listen backlog until one closes.
     pub max_connections: usize,
+    /// Resume the runs left unfinished by the last process when the service starts; when
+    /// off they are held until an administrator resumes (or cancels) each one.
+    pub resume_at_start: bool,
 }
 
 impl Default for ServiceConfig {
@@ -78,6 +81,7 @@ impl Default for ServiceConfig {
             body_read_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             max_connections: 512,
+            resume_at_start: true,
         }
     }
 }
@@ -164,9 +168,10 @@ impl Service {
 }
 
 /// Runs the service on `listener` until `shutdown` resolves: the API and webhooks, the
-/// scheduler and the event poller. Then it stops taking work, waits up to the shutdown grace
-/// for executing runs (a run still executing after it resumes at the next start, from its
-/// last journaled step) and returns.
+/// scheduler and the event poller; unfinished runs resume first (unless
+/// [`ServiceConfig::resume_at_start`] is off). Then it stops taking work, waits up to the
+/// shutdown grace for executing runs (a run still executing after it resumes at the next
+/// start, from its last journaled step) and returns.
 pub async fn serve(
     service: Arc<Service>,
     listener: tokio::net::TcpListener,
@@ -182,12 +187,23 @@ pub async fn serve(
         service.clone(),
         stop_rx.clone(),
     ));
-    let resumed = service.resume_unfinished().unwrap_or_else(|e| {
-        tracing::error!("cannot list unfinished runs: {e}");
-        0
-    });
-    if resumed > 0 {
-        tracing::info!("resumed {resumed} unfinished runs");
+    if service.config.resume_at_start {
+        let resumed = service.resume_unfinished().unwrap_or_else(|e| {
+            tracing::error!("cannot list unfinished runs: {e}");
+            0
+        });
+        if resumed > 0 {
+            tracing::info!("resumed {resumed} unfinished runs");
+        }
+    } else {
+        match service.engine.unfinished() {
+            Ok(held) if !held.is_empty() => tracing::warn!(
+                "{} unfinished runs held (--no-resume): resume or cancel each through the API",
+                held.len()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!("cannot list unfinished runs: {e}"),
+        }
     }
     let forgetter = tokio::spawn(crate::trigger::webhook::forget_expired(
         service.store.clone(),
