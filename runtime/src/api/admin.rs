@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Caller, audit, json_body};
+use super::{ApiError, Caller, Path, Query, audit, object_body, page_limit};
 use crate::connector::{self, ConnectorDef, ConnectorStore as _};
 use crate::plugin::category;
 use crate::plugin::registry::PluginRecord;
@@ -127,8 +127,7 @@ pub(super) async fn set_plugin_grants(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Json<Value>> {
-    let b: GrantsBody = serde_json::from_value(json_body(&body, "grants")?)
-        .map_err(|e| ApiError::bad_request("BAD_REQUEST", e.to_string()))?;
+    let b: GrantsBody = object_body(&body, "grants", "BAD_REQUEST")?;
     let record = service
         .registry
         .set_grants(&id, &b.grants, b.digest.as_deref())
@@ -228,8 +227,7 @@ pub(super) async fn add_connector(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Api<Response> {
-    let input: ConnectorInput = serde_json::from_value(json_body(&body, "connector")?)
-        .map_err(|e| ApiError::bad_request("CONNECTOR_INVALID", e.to_string()))?;
+    let input: ConnectorInput = object_body(&body, "connector", "CONNECTOR_INVALID")?;
     let def = ConnectorDef {
         version: connector::VERSION,
         name: input.name,
@@ -322,8 +320,9 @@ pub(super) async fn put_secret(
     body: Bytes,
 ) -> Api<StatusCode> {
     secrets::check_name(&name)?;
-    let input: SecretInput = serde_json::from_value(json_body(&body, "secret")?).map_err(|e| {
-        ApiError::bad_request("BAD_REQUEST", format!("{e}; send {{\"value\": \"…\"}}"))
+    let input: SecretInput = object_body(&body, "secret", "BAD_REQUEST").map_err(|e| ApiError {
+        message: format!("{}; send {{\"value\": \"…\"}}", e.message),
+        ..e
     })?;
     let sealed = secrets::seal(key(&service)?, &name, input.value.as_bytes())?;
     service.store.secret_put(&name, &sealed)?;
@@ -382,8 +381,9 @@ pub(super) async fn create_token(
     body: Bytes,
 ) -> Api<Response> {
     let input: TokenInput =
-        serde_json::from_value(json_body(&body, "token request")?).map_err(|e| {
-            ApiError::bad_request("BAD_REQUEST", format!("{e}; send {{\"name\": \"…\"}}"))
+        object_body(&body, "token request", "BAD_REQUEST").map_err(|e| ApiError {
+            message: format!("{}; send {{\"name\": \"…\"}}", e.message),
+            ..e
         })?;
     let (token, mut record) = tokens::create(&*service.store, &input.name)?;
     audit(&service, &caller, "token.create", &input.name, json!({}))?;
@@ -412,6 +412,6 @@ pub(super) async fn audit_log(
     Query(q): Query<AuditQuery>,
 ) -> Api<Json<Value>> {
     use crate::store::ServiceStore as _;
-    let limit = q.limit.unwrap_or(100).clamp(1, 10_000);
+    let limit = page_limit(q.limit, 100, 10_000)?;
     Ok(Json(json!({ "entries": service.store.audit_list(limit)? })))
 }

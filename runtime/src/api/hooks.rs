@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::{ApiError, header_str, json_body};
+use super::{ApiError, Path, header_str, json_body};
 use crate::engine::RunStatus;
 use crate::service::Service;
 use crate::store::ServiceStore as _;

@@ -6,7 +6,8 @@
 //! name. Errors are `{"error": {"code", "message", "details"}}` with a stable code.
 //!
 //! # Layout
-//! - this file: the router, authentication, errors, the OpenAPI document, metrics, health;
+//! - this file: the router, authentication, errors, the extractors and body reader that
+//!   refuse in the API's error shape, the OpenAPI document, metrics, health;
 //! - `workflows.rs`: workflows (versions, enable/disable) and runs;
 //! - `admin.rs`: plugins, connectors, secrets, templates, tokens and the audit log;
 //! - `hooks.rs`: signed inbound webhooks (Standard Webhooks), each message accepted once;
@@ -278,6 +279,108 @@ pub(crate) fn json_body(body: &[u8], what: &str) -> Result<Value, ApiError> {
     })
 }
 
+/// A request body that must be a JSON object of `T`'s fields, refused with `code` otherwise.
+///
+/// Stricter than serde alone, so that the API takes exactly what its OpenAPI document
+/// describes: serde would also read a struct from an array of its fields in order, and it
+/// refuses `2.0` where an integer is expected although JSON (and JSON Schema) make it the
+/// integer 2. The request types have no free-form values, so whole numbers written with a
+/// fraction are read as integers throughout.
+pub(crate) fn object_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+    code: &str,
+) -> Result<T, ApiError> {
+    let mut value = json_body(body, what)?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request(
+            code,
+            format!("the {what} must be a JSON object"),
+        ));
+    }
+    whole_numbers(&mut value);
+    serde_json::from_value(value).map_err(|e| ApiError::bad_request(code, e.to_string()))
+}
+
+/// A page size from the query: `default` when absent, refused outside 1..=`max`.
+pub(crate) fn page_limit(
+    limit: Option<usize>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad_request(
+            "BAD_QUERY",
+            format!("limit {n}: give 1 to {max}"),
+        )),
+    }
+}
+
+/// Replaces numbers written with a zero fraction (`2.0`) by the integers they are.
+fn whole_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| n.is_f64())
+                && f.fract() == 0.0
+                && f.abs() <= 9_007_199_254_740_992.0
+            {
+                // Exact: every integer up to 2^53 is a float, so the cast loses nothing.
+                *value = json!(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
+}
+
+/// `axum::extract::Path`, refused as the API refuses everything: `{"error": …}` with the
+/// code `BAD_PATH` (axum's own refusal is plain text).
+#[derive(Debug)]
+pub(crate) struct Path<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(ApiError::new(e.status(), "BAD_PATH", e.body_text())),
+        }
+    }
+}
+
+/// `axum::extract::Query`, refused with the code `BAD_QUERY` in the API's error shape.
+#[derive(Debug)]
+pub(crate) struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(ApiError::new(e.status(), "BAD_QUERY", e.body_text())),
+        }
+    }
+}
+
 /// The paths and methods the router serves, as `METHOD /path`; the OpenAPI document must
 /// describe exactly these (a test checks it).
 pub const ROUTES: &[&str] = &[
@@ -399,4 +502,49 @@ pub fn router(service: Arc<Service>) -> Router {
 /// The value of a header as text.
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        name: String,
+        #[serde(default)]
+        count: Option<u32>,
+    }
+
+    #[test]
+    fn bodies_are_objects_and_whole_numbers_are_integers() {
+        let read = |text: &str| object_body::<Body>(text.as_bytes(), "body", "BAD_REQUEST");
+        assert_eq!(
+            read(r#"{"name": "a", "count": 2.0}"#).unwrap(),
+            Body {
+                name: "a".into(),
+                count: Some(2)
+            }
+        );
+        for bad in [
+            r#"["a", 2]"#,
+            r#""a""#,
+            r#"{"name": "a", "count": 2.5}"#,
+            "{",
+        ] {
+            let e = read(bad).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert_eq!(read(r#"["a"]"#).unwrap_err().code, "BAD_REQUEST");
+        assert_eq!(read("{").unwrap_err().code, "BAD_JSON");
+    }
+
+    #[test]
+    fn page_sizes_are_bounded() {
+        assert_eq!(page_limit(None, 50, 1000).unwrap(), 50);
+        assert_eq!(page_limit(Some(1000), 50, 1000).unwrap(), 1000);
+        for n in [0, 1001] {
+            assert_eq!(page_limit(Some(n), 50, 1000).unwrap_err().code, "BAD_QUERY");
+        }
+    }
 }

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, Caller, audit, json_body};
+use super::{ApiError, Caller, Path, Query, audit, json_body, object_body, page_limit};
 use crate::engine::{RunQuery, RunStatus};
 use crate::service::workflows::{VersionRecord, WorkflowRecord};
 use crate::service::{Refused, Service};
@@ -256,8 +256,10 @@ pub(super) async fn rotate_webhook_secret(
     Path(name): Path<String>,
 ) -> Api<Json<Value>> {
     let (_, v) = service.current(&name)?;
+    // 409: the request is well formed; the workflow's trigger is what refuses it.
     let secret = webhook_secret(&service, &v.doc, true)?.ok_or_else(|| {
-        ApiError::bad_request(
+        ApiError::new(
+            StatusCode::CONFLICT,
             "NOT_A_WEBHOOK",
             format!("workflow `{name}` is not triggered by a webhook"),
         )
@@ -335,7 +337,7 @@ pub(super) async fn start_run(
 pub(super) struct RunFilter {
     workflow: Option<String>,
     status: Option<String>,
-    /// Page size (default 50, at most 1000).
+    /// Page size (default 50, 1-1000).
     limit: Option<usize>,
     /// The last run id of the previous page.
     after: Option<String>,
@@ -345,7 +347,7 @@ pub(super) async fn runs(
     State(service): State<Arc<Service>>,
     Query(f): Query<RunFilter>,
 ) -> Api<Json<Value>> {
-    let limit = f.limit.unwrap_or(50).clamp(1, 1000);
+    let limit = page_limit(f.limit, 50, 1000)?;
     let query = RunQuery {
         workflow: f.workflow,
         status: f
@@ -429,8 +431,7 @@ pub(super) async fn retry(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Response> {
-    let b: RetryBody = serde_json::from_value(json_body(&body, "retry request")?)
-        .map_err(|e| ApiError::bad_request("BAD_REQUEST", e.to_string()))?;
+    let b: RetryBody = object_body(&body, "retry request", "BAD_REQUEST")?;
     let from_start = match b.from.as_deref() {
         None | Some("failed_step") => false,
         Some("start") => true,

@@ -21,8 +21,8 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
 /// How the host authenticates calls through a connector. The credential itself is never
 /// part of the definition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Auth {
     /// No credential.
     None,
@@ -35,6 +35,36 @@ pub enum Auth {
     /// The secret appended to the base URL's path, for webhook URLs that carry their token
     /// (Slack's `https://hooks.slack.com/services/<secret>`).
     Path,
+}
+
+/// [`Auth`] as it is read: every variant a struct, so that a field it does not have is an
+/// error for each (serde lets a unit variant of a tagged enum ignore them).
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum AuthFields {
+    None {},
+    Header { header: String },
+    Bearer {},
+    Basic { user: String },
+    Path {},
+}
+
+impl<'de> Deserialize<'de> for Auth {
+    /// An object only: serde would also read a tagged enum from an array (`["bearer"]`).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        Ok(
+            match serde_json::from_value(serde_json::Value::Object(fields))
+                .map_err(serde::de::Error::custom)?
+            {
+                AuthFields::None {} => Auth::None,
+                AuthFields::Header { header } => Auth::Header { header },
+                AuthFields::Bearer {} => Auth::Bearer,
+                AuthFields::Basic { user } => Auth::Basic { user },
+                AuthFields::Path {} => Auth::Path,
+            },
+        )
+    }
 }
 
 impl Auth {
@@ -282,6 +312,42 @@ mod tests {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             created_at: "2026-01-01T00:00:00Z".into(),
         }
+    }
+
+    #[test]
+    fn auth_is_read_strictly() {
+        let read = |v: serde_json::Value| serde_json::from_value::<Auth>(v);
+        assert_eq!(
+            read(serde_json::json!({"type": "none"})).unwrap(),
+            Auth::None
+        );
+        assert_eq!(
+            read(serde_json::json!({"type": "basic", "user": "bot"})).unwrap(),
+            Auth::Basic { user: "bot".into() }
+        );
+        for bad in [
+            serde_json::json!({"type": "none", "header": "X-Key"}),
+            serde_json::json!({"type": "bearer", "extra": 1}),
+            serde_json::json!(["bearer"]),
+            serde_json::json!(["header", "X-Key"]),
+            serde_json::json!({"type": "header"}),
+        ] {
+            assert!(read(bad.clone()).is_err(), "{bad}");
+        }
+        let stored = serde_json::to_value(Auth::Header {
+            header: "X-Key".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            stored,
+            serde_json::json!({"type": "header", "header": "X-Key"})
+        );
+        assert_eq!(
+            read(stored).unwrap(),
+            Auth::Header {
+                header: "X-Key".into()
+            }
+        );
     }
 
     #[test]

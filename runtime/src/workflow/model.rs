@@ -19,6 +19,7 @@ pub const SUPPORTED_VERSIONS: &[u32] = &[1];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowDoc {
+    #[serde(deserialize_with = "whole")]
     pub version: u32,
     pub name: String,
     #[serde(default)]
@@ -146,7 +147,11 @@ pub struct StepDoc {
     pub for_each: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "whole_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub concurrency: Option<u32>,
     #[serde(rename = "do", default, skip_serializing_if = "Option::is_none")]
     pub do_steps: Option<Vec<StepDoc>>,
@@ -174,7 +179,11 @@ pub struct StepDoc {
     pub query: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "whole_list_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expect: Option<Vec<u16>>,
 
     /// Every step: retries, a deadline (`30s`, `2m`), and what to do on error.
@@ -230,6 +239,7 @@ pub struct ConditionDoc {
 #[serde(deny_unknown_fields)]
 pub struct RetryDoc {
     /// Attempts in all, the first included.
+    #[serde(deserialize_with = "whole")]
     pub attempts: u32,
     /// First backoff (`500ms`, `2s`); doubled each retry, with jitter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -257,6 +267,111 @@ pub enum OnErrorMode {
     Continue,
 }
 
+/// An integer of the document, also when written with a zero fraction (`3.0`): JSON and its
+/// Schema make them the same number.
+struct Whole<T>(T);
+
+/// The integer types of the document.
+trait WholeNumber: TryFrom<u64> {
+    const MAX: u64;
+}
+
+impl WholeNumber for u16 {
+    const MAX: u64 = u16::MAX as u64;
+}
+
+impl WholeNumber for u32 {
+    const MAX: u64 = u32::MAX as u64;
+}
+
+impl<'de, T: WholeNumber> Deserialize<'de> for Whole<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<T: WholeNumber> serde::de::Visitor<'_> for V<T> {
+            type Value = Whole<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a whole number from 0 to {}", T::MAX)
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                T::try_from(n)
+                    .map(Whole)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                u64::try_from(n)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(n), &self))
+                    .and_then(|n| self.visit_u64(n))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                // Whole and within the type's range (at most 2^32 here, so the cast is exact).
+                if n.fract() == 0.0 && (0.0..=T::MAX as f64).contains(&n) {
+                    self.visit_u64(n as u64)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Float(n), &self))
+                }
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+fn whole<'de, D: serde::Deserializer<'de>, T: WholeNumber>(d: D) -> Result<T, D::Error> {
+    Whole::<T>::deserialize(d).map(|w| w.0)
+}
+
+fn whole_opt<'de, D: serde::Deserializer<'de>, T: WholeNumber>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    Option::<Whole<T>>::deserialize(d).map(|o| o.map(|w| w.0))
+}
+
+fn whole_list_opt<'de, D: serde::Deserializer<'de>, T: WholeNumber>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    Option::<Vec<Whole<T>>>::deserialize(d).map(|o| o.map(|l| l.into_iter().map(|w| w.0).collect()))
+}
+
+/// Checks a JSON document against the document's JSON Schema as the API publishes it
+/// (`#/components/schemas/WorkflowDocument` of its OpenAPI document). Serde has read it
+/// already and reported the usual mistakes in its words; this refuses what serde alone would
+/// let through although the schema does not: a mapping written as a list of its values
+/// (`"retry": [3]`), a trigger as `["manual"]`. YAML is read as serde reads it (a plain
+/// scalar where text is expected is that text), so the schema applies to JSON only.
+fn check_json_shape(file: &str, text: &str) -> Result<(), ParseError> {
+    static VALIDATOR: std::sync::OnceLock<Result<jsonschema::Validator, String>> =
+        std::sync::OnceLock::new();
+    let problem = |message: String| ParseError {
+        file: file.to_owned(),
+        line: None,
+        message,
+    };
+    let validator = VALIDATOR
+        .get_or_init(|| {
+            let openapi: Value =
+                serde_json::from_str(crate::api::OPENAPI).map_err(|e| e.to_string())?;
+            let schema = serde_json::json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "$ref": "#/components/schemas/WorkflowDocument",
+                "components": openapi["components"],
+            });
+            jsonschema::draft202012::new(&schema).map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| problem(format!("the document schema does not compile: {e}")))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| problem(e.to_string()))?;
+    match validator.iter_errors(&value).next() {
+        None => Ok(()),
+        Some(e) => {
+            let at = e.instance_path.to_string();
+            Err(problem(if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{}: {e}", at.trim_start_matches('/').replace('/', "."))
+            }))
+        }
+    }
+}
+
 /// A document that could not be read, with its location.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -270,7 +385,7 @@ pub struct ParseError {
 /// YAML otherwise.
 pub fn parse(file: &str, text: &str) -> Result<WorkflowDoc, ParseError> {
     let doc: WorkflowDoc = if file.ends_with(".json") || text.trim_start().starts_with('{') {
-        serde_json::from_str(text).map_err(|e| ParseError {
+        let doc = serde_json::from_str(text).map_err(|e| ParseError {
             file: file.to_owned(),
             line: Some(e.line()),
             message: e
@@ -279,7 +394,9 @@ pub fn parse(file: &str, text: &str) -> Result<WorkflowDoc, ParseError> {
                 .next()
                 .unwrap_or_default()
                 .to_owned(),
-        })?
+        })?;
+        check_json_shape(file, text)?;
+        doc
     } else {
         serde_yaml_ng::from_str(text).map_err(|e| ParseError {
             file: file.to_owned(),
@@ -381,5 +498,63 @@ steps:
         let err = parse("w.json", "{\"version\": \"one\"}").unwrap_err();
         assert!(err.message.contains("invalid type"), "{err}");
         assert!(parse("w.yaml", "steps: [").is_err());
+    }
+
+    /// JSON documents are read exactly as the published schema describes them.
+    #[test]
+    fn json_documents_follow_the_published_schema() {
+        let doc = parse("hello.yaml", MINIMAL).unwrap();
+        let mut json = serde_json::to_value(&doc).unwrap();
+        json["steps"][0]["retry"] = serde_json::json!({"attempts": 3.0, "codes": []});
+        json["steps"][0]["expect"] = serde_json::json!([200.0, 201]);
+        json["version"] = serde_json::json!(1.0);
+        let read = parse("w.json", &json.to_string()).unwrap();
+        assert_eq!(read.steps[0].retry.as_ref().unwrap().attempts, 3);
+        assert_eq!(read.steps[0].expect, Some(vec![200, 201]));
+        for (at, value, says) in [
+            ("retry", serde_json::json!([3]), "steps.0.retry"),
+            ("if", serde_json::json!(["compare", {}]), "steps.0.if"),
+            (
+                "errors",
+                serde_json::json!({"X": [null]}),
+                "steps.0.errors.X",
+            ),
+            ("expect", serde_json::json!([2.5]), "2.5"),
+            ("concurrency", serde_json::json!(-1), "-1"),
+        ] {
+            let mut bad = json.clone();
+            bad["steps"][0][at] = value;
+            let err = parse("w.json", &bad.to_string()).unwrap_err();
+            assert!(err.message.contains(says), "{at}: {err}");
+        }
+        let mut bad = json.clone();
+        bad["trigger"] = serde_json::json!(["manual"]);
+        assert!(parse("w.json", &bad.to_string()).is_err());
+        let steps = serde_json::json!([doc.steps[0].id, doc.steps[0].uses]);
+        json["steps"] = serde_json::json!([steps]);
+        assert!(parse("w.json", &json.to_string()).is_err());
+        // YAML reads a plain scalar where text is expected as that text.
+        let yaml = MINIMAL.replace("id: shape", "id: 1");
+        assert_eq!(parse("w.yaml", &yaml).unwrap().steps[0].id, "1");
+    }
+
+    /// Every example and template, as JSON, is a document the schema admits.
+    #[test]
+    fn the_examples_follow_the_published_schema() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples");
+        let mut seen = 0;
+        for dir in [root.to_owned(), format!("{root}/templates")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "yaml") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let doc = parse("w.yaml", &text).unwrap();
+                    let json = serde_json::to_string(&doc).unwrap();
+                    assert_eq!(parse("w.json", &json).unwrap(), doc, "{}", path.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen >= 10, "{seen} examples");
     }
 }
