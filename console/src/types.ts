@@ -1,125 +1,69 @@
-// The shapes of the /api/v1 answers the console reads (see /api/v1/openapi.json).
+// The shapes of the /api/v1 answers the console reads, by the names its pages use: each is
+// a schema of the API's OpenAPI document (/api/v1/openapi.json), from the types generated
+// into api-schema.ts (`npm run api-schema`), never written by hand.
+import type { components } from './api-schema';
 
-export type Seg = string | number;
+type Schemas = components['schemas'];
 
-export interface Problem {
-  file: string;
-  location: string;
-  message: string;
-  path: Seg[] | null;
-  node: string | null;
-  line: number | null;
-  column: number | null;
-}
+/** A segment of a path into the document: a mapping key or a list index. */
+export type Seg = Schemas['DocPath'][number];
 
-export interface ValidationReport {
-  valid: boolean;
-  problems: Problem[];
-  name: string | null;
-  run_as: string | null;
-  narrowest_role: string | null;
-  broader_than_needed: boolean;
-  scopes: string[];
-}
+export type Problem = Schemas['Problem'];
+export type ValidationReport = Schemas['ValidationReport'];
 
-export type NodeKind = 'trigger' | 'action' | 'condition' | 'join' | 'for_each' | 'parallel' | 'workflow' | 'connector';
+export type Graph = Schemas['Graph'];
+export type GraphNode = Schemas['GraphNode'];
+export type GraphEdge = Schemas['GraphEdge'];
+export type GraphGroup = Schemas['GraphGroup'];
+export type NodeKind = GraphNode['kind'];
 
-export interface GraphNode {
-  id: string;
-  kind: NodeKind;
-  label: string;
-  detail: string;
-  step_id?: string;
-  path: Seg[];
-  group?: string;
-  badges?: string[];
-}
+export type Role = Schemas['Role'];
+export type WorkflowDocument = Schemas['WorkflowDocument'];
+export type WorkflowRecord = Schemas['WorkflowRecord'];
+export type WorkflowRow = Schemas['WorkflowRow'];
+export type WorkflowList = Schemas['WorkflowList'];
+export type WorkflowDetail = Schemas['WorkflowDetail'];
+export type Version = Schemas['Version'];
+export type VersionList = Schemas['VersionList'];
+export type VersionDetail = Schemas['VersionDetail'];
 
-export interface GraphEdge {
-  id: string;
-  source: string;
-  target: string;
-  label?: string;
-}
+export type RunStatus = Schemas['RunStatus'];
+export type RunRow = Schemas['RunRow'];
+export type RunList = Schemas['RunList'];
+export type RunRecord = Schemas['Run'];
+export type RunDetail = Schemas['RunDetail'];
+export type RunStarted = Schemas['RunStarted'];
+export type RunRetried = Schemas['RunRetried'];
+export type FailureReport = Schemas['FailureReport'];
+export type StepRecord = Schemas['StepRecord'];
+export type Attempt = Schemas['Attempt'];
+export type StepResult = Schemas['StepResult'];
+export type StepError = Schemas['StepError'];
+export type HostCall = Schemas['HostCall'];
+export type LogLine = Schemas['LogLine'];
 
-export interface GraphGroup {
-  id: string;
-  kind: 'for_each' | 'parallel' | 'on_error';
-  label: string;
-  parent?: string;
-  step: string;
-}
+export type Template = Schemas['TemplateRow'];
+export type TemplateList = Schemas['TemplateList'];
+export type TemplateDetail = Schemas['TemplateDetail'];
 
-export interface Graph {
-  nodes: GraphNode[];
-  edges: GraphEdge[];
-  groups: GraphGroup[];
-}
+export type PluginRow = Schemas['Plugin'];
+export type PluginList = Schemas['PluginList'];
+export type PluginDetail = Schemas['PluginDetail'];
 
-export interface RunRow {
-  id: string;
-  workflow: string;
-  status: string;
-  trigger: string | null;
-  started_at: string;
-  finished_at: string | null;
-}
+export type ConnectorRow = Schemas['Connector'];
+export type ConnectorList = Schemas['ConnectorList'];
+export type ConnectorInput = Schemas['ConnectorInput'];
+export type TokenRow = Schemas['Token'];
+export type TokenList = Schemas['TokenList'];
+export type TokenCreated = Schemas['TokenCreated'];
+export type AuditEntry = Schemas['AuditEntry'];
+export type AuditLog = Schemas['AuditLog'];
 
-export interface WorkflowRow {
-  name: string;
-  version: number;
-  enabled: boolean;
-  trigger: string;
-  trigger_type?: string;
-  next_fire?: string | null;
-  run_as?: string;
-  description?: string;
-  created_at: string;
-  updated_at: string;
-  updated_by: string;
-  last_run?: RunRow | null;
-}
-
-export interface WorkflowDetail extends WorkflowRow {
-  document: Record<string, unknown>;
-}
-
-export interface Version {
-  version: number;
-  created_at: string;
-  created_by: string;
-}
-
-export interface Template {
-  name: string;
-  category: string;
-  description: string;
-  trigger: string;
-  plugins?: string[];
-  source?: string;
-  example_input?: unknown;
-}
-
-export interface PluginRow {
-  name: string;
-  version: string;
-  kind: string;
-  description?: string;
-  digest?: string;
-  bundled?: boolean;
-  grants?: string[];
-  permissions?: string[];
-  /** The heading lists group it under (`categories` of the list gives their order). */
-  category?: string;
-  [k: string]: unknown;
-}
-
-/** `GET /api/v1/plugins`. */
-export interface PluginList {
-  plugins: PluginRow[];
-  categories?: string[];
-}
-
+/**
+ * A JSON Schema as plugins and workflows give them (a plugin's input, a trigger's
+ * `input_schema`): the keywords the console's forms read. The API passes these through as
+ * any JSON, so they have no schema of their own in the document.
+ */
 export type JsonSchema = {
   type?: string | string[];
   properties?: Record<string, JsonSchema>;

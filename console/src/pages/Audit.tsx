@@ -1,17 +1,10 @@
 // The audit log: who changed what, when.
 import { get } from '../api';
+import type { AuditLog } from '../types';
 import { ErrorBox, useLoad, when } from '../util';
 
-interface Entry {
-  at: string;
-  who: string;
-  action: string;
-  target: string;
-  detail: unknown;
-}
-
 export function AuditPage() {
-  const { data, error, reload } = useLoad(() => get<{ entries: Entry[] }>('/audit?limit=500'), []);
+  const { data, error, reload } = useLoad(() => get<AuditLog>('/audit?limit=500'), []);
   return (
     <div className="page">
       <header className="page-head">

@@ -9,7 +9,7 @@ import { GraphView } from '../graph/GraphView';
 import { navigate, setLeaveGuard, Link } from '../router';
 import { JsonField, SchemaForm } from '../SchemaForm';
 import { explain, groupByCategory, matchesSearch, needs } from '../plugins';
-import type { Graph, JsonSchema, PluginList, PluginRow, Problem, ValidationReport, Version } from '../types';
+import type { Graph, JsonSchema, PluginList, PluginRow, Problem, TemplateDetail, ValidationReport, Version, VersionDetail, VersionList, WorkflowDetail } from '../types';
 import { ErrorBox, errorText, when } from '../util';
 import { problemRange, YamlEditor } from '../YamlEditor';
 import { DRAFT_KEY } from './NewWorkflow';
@@ -24,12 +24,12 @@ interface Loaded {
 
 async function load(name: string | null, template: string | null): Promise<Loaded> {
   if (name) {
-    const w = await get<{ version: number }>(`/workflows/${enc(name)}`);
-    const v = await get<{ source: string }>(`/workflows/${enc(name)}/versions/${w.version}`);
+    const w = await get<WorkflowDetail>(`/workflows/${enc(name)}`);
+    const v = await get<VersionDetail>(`/workflows/${enc(name)}/versions/${w.version}`);
     return { text: v.source, stored: true, version: w.version };
   }
   if (template) {
-    const t = await get<{ source: string }>(`/templates/${enc(template)}`);
+    const t = await get<TemplateDetail>(`/templates/${enc(template)}`);
     return { text: t.source, stored: false };
   }
   const draft = sessionStorage.getItem(DRAFT_KEY);
@@ -136,8 +136,8 @@ export function BuilderPage({ name, template }: { name: string | null; template:
     setSave({ busy: true });
     try {
       const out = loaded?.stored
-        ? await call<{ version: number; webhook_secret?: string }>(`/workflows/${enc(name!)}`, { method: 'PUT', body: text, contentType: 'application/yaml' })
-        : await post<{ version: number; name: string; webhook_secret?: string }>('/workflows', text, 'application/yaml');
+        ? await call<WorkflowDetail>(`/workflows/${enc(name!)}`, { method: 'PUT', body: text, contentType: 'application/yaml' })
+        : await post<WorkflowDetail>('/workflows', text, 'application/yaml');
       setSaved(text);
       dirtyRef.current = false;
       setSave({ ok: `Saved version ${out.version}.`, secret: out.webhook_secret });
@@ -317,12 +317,12 @@ function Versions({ name, onLoad }: { name: string; onLoad: (v: number, source: 
   const [error, setError] = useState<unknown>(null);
   const [view, setView] = useState<{ v: number; source: string } | null>(null);
   useEffect(() => {
-    get<{ versions: Version[] }>(`/workflows/${enc(name)}/versions`)
+    get<VersionList>(`/workflows/${enc(name)}/versions`)
       .then((r) => setList([...r.versions].reverse()))
       .catch(setError);
   }, [name]);
   const open = async (v: number) => {
-    const r = await get<{ source: string }>(`/workflows/${enc(name)}/versions/${v}`);
+    const r = await get<VersionDetail>(`/workflows/${enc(name)}/versions/${v}`);
     setView({ v, source: r.source });
   };
   return (

@@ -2,21 +2,11 @@
 // again), remove.
 import { useState, type FormEvent } from 'react';
 import { del, enc, get, post } from '../api';
+import type { ConnectorList } from '../types';
 import { ErrorBox, useLoad, when } from '../util';
 
-interface ConnectorRow {
-  name: string;
-  base_url: string;
-  auth: { type: string; header?: string; user?: string };
-  headers?: Record<string, string>;
-  allow_hosts?: string[];
-  allow_http?: boolean;
-  credential: string;
-  created_at?: string;
-}
-
 export function ConnectorsPage() {
-  const { data, error, reload } = useLoad(() => get<{ connectors: ConnectorRow[] }>('/connectors'), []);
+  const { data, error, reload } = useLoad(() => get<ConnectorList>('/connectors'), []);
   const [actionError, setActionError] = useState<unknown>(null);
   return (
     <div className="page">
@@ -45,8 +35,8 @@ export function ConnectorsPage() {
               </td>
               <td>
                 {c.auth.type}
-                {c.auth.header ? ` (${c.auth.header})` : ''}
-                {c.auth.user ? ` (${c.auth.user})` : ''}
+                {'header' in c.auth ? ` (${c.auth.header})` : ''}
+                {'user' in c.auth ? ` (${c.auth.user})` : ''}
               </td>
               <td>{c.credential}</td>
               <td>{(c.allow_hosts ?? []).join(', ') || '—'}</td>

@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { ApiError, call, del, enc, get } from '../api';
 import { explain, groupByCategory, matchesSearch } from '../plugins';
 import { Link, navigate } from '../router';
-import type { JsonSchema, PluginList, PluginRow } from '../types';
+import type { PluginDetail, PluginList, PluginRow } from '../types';
 import { ErrorBox, Json, useLoad } from '../util';
 
 export { explain };
@@ -198,7 +198,7 @@ function Install({ onInstalled }: { onInstalled: () => void }) {
 }
 
 export function PluginPage({ id }: { id: string }) {
-  const { data, error } = useLoad(() => get<{ plugin: PluginRow; manifest: { input_schema?: JsonSchema; output_schema?: JsonSchema } }>(`/plugins/${enc(id)}`), [id]);
+  const { data, error } = useLoad(() => get<PluginDetail>(`/plugins/${enc(id)}`), [id]);
   const [removeError, setRemoveError] = useState<unknown>(null);
   if (error) return <div className="page"><ErrorBox error={error} /></div>;
   if (!data) return <div className="page">Loading…</div>;

@@ -8,64 +8,10 @@ import { enc, get, post } from '../api';
 import { stepPaths } from '../doc';
 import { GraphView } from '../graph/GraphView';
 import { Link, navigate } from '../router';
-import type { Graph } from '../types';
+import type { Graph, RunDetail, RunRetried, StepError, StepResult as Result } from '../types';
 import { duration, ErrorBox, Json, Status, usePolling, when } from '../util';
 
-interface StepError {
-  code: string;
-  message: string;
-  retryable: boolean;
-  details?: unknown;
-  origin?: string;
-}
-type Result = { output: unknown } | { error: StepError };
-interface Call {
-  kind: string;
-  method: string;
-  target: string;
-  status?: number;
-  error?: string;
-  latency_us: number;
-  attempts?: number;
-}
-interface Attempt {
-  attempt: number;
-  input: unknown;
-  result: Result;
-  logs: { level: string; source: string; message: string }[];
-  calls: Call[];
-  started_at: string;
-  duration_us: number;
-}
-interface StepRecord {
-  path: string;
-  step: string;
-  kind: string;
-  attempts: Attempt[];
-  result: Result;
-  finished_at: string;
-}
-interface RunRecord {
-  id: string;
-  workflow: string;
-  status: string;
-  doc: unknown;
-  input: unknown;
-  trigger: Record<string, unknown> | null;
-  started_at: string;
-  finished_at: string | null;
-  output?: unknown;
-  report?: Record<string, unknown> | null;
-}
-
 const LIVE = ['queued', 'running'];
-
-interface RunDetail {
-  run: RunRecord;
-  steps: StepRecord[];
-  /** Unfinished, and nothing in the service is executing it: it can be resumed. */
-  resumable?: boolean;
-}
 
 function isError(r: Result): r is { error: StepError } {
   return 'error' in r;
@@ -144,7 +90,7 @@ export function RunPage({ id }: { id: string }) {
     });
   const retry = (from: 'failed_step' | 'start') =>
     act(async () => {
-      const r = await post<{ run_id: string }>(`/runs/${enc(id)}/retry`, { from });
+      const r = await post<RunRetried>(`/runs/${enc(id)}/retry`, { from });
       navigate(`/runs/${enc(r.run_id)}`);
     });
 

@@ -4,7 +4,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { enc, get, post } from '../api';
 import { navigate } from '../router';
 import { SchemaForm, setIn } from '../SchemaForm';
-import type { JsonSchema } from '../types';
+import type { JsonSchema, RunDetail, RunStarted, WorkflowDetail } from '../types';
 import { ErrorBox, errorText } from '../util';
 
 /** The schema's top-level defaults, as the form starts. */
@@ -40,13 +40,14 @@ export function RunFormPage({ name, from }: { name: string; from: string | null 
   useEffect(() => {
     (async () => {
       try {
-        const w = await get<{ enabled: boolean; document: { trigger: { type: string; input_schema?: JsonSchema } } }>(`/workflows/${enc(name)}`);
-        const s = w.document.trigger.input_schema ?? { type: 'object' };
+        const w = await get<WorkflowDetail>(`/workflows/${enc(name)}`);
+        const trigger = w.document.trigger;
+        const s = (trigger.type === 'manual' ? (trigger.input_schema as JsonSchema | undefined) : undefined) ?? { type: 'object' };
         setSchema(s);
         setEnabled(w.enabled);
         let start = defaults(s);
         if (from) {
-          const r = await get<{ run: { input: unknown } }>(`/runs/${enc(from)}`);
+          const r = await get<RunDetail>(`/runs/${enc(from)}`);
           start = { ...start, ...(withoutRedacted(r.run.input) as Record<string, unknown>) };
         }
         setValue(start);
@@ -83,7 +84,7 @@ export function RunFormPage({ name, from }: { name: string; from: string | null 
     setBusy(true);
     setError(null);
     try {
-      const r = await post<{ run_id: string }>(`/workflows/${enc(name)}/runs`, input);
+      const r = await post<RunStarted>(`/workflows/${enc(name)}/runs`, input);
       navigate(`/runs/${enc(r.run_id)}`);
     } catch (err) {
       setError(err);

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { enc, get } from '../api';
 import { Link, navigate } from '../router';
-import type { RunRow } from '../types';
+import type { RunList } from '../types';
 import { duration, ErrorBox, Status, useLoad, when } from '../util';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'partially_completed', 'cancelled'];
@@ -15,7 +15,7 @@ export function RunsPage({ workflow, status }: { workflow: string | null; status
   if (status) q.set('status', status);
   q.set('limit', '50');
   if (after) q.set('after', after);
-  const { data, error, reload } = useLoad(() => get<{ runs: RunRow[]; next: string | null }>(`/runs?${q}`), [workflow, status, after]);
+  const { data, error, reload } = useLoad(() => get<RunList>(`/runs?${q}`), [workflow, status, after]);
   const filter = (k: string, v: string) => {
     const p = new URLSearchParams(location.search);
     if (v) p.set(k, v);

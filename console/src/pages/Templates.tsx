@@ -1,11 +1,11 @@
 // The template gallery by category; "Use template" opens one in the builder.
 import { get } from '../api';
 import { navigate } from '../router';
-import type { Template } from '../types';
+import type { TemplateList } from '../types';
 import { ErrorBox, useLoad } from '../util';
 
 export function TemplatesPage() {
-  const { data, error } = useLoad(() => get<{ templates: (Template & { run_as?: string })[] }>('/templates'), []);
+  const { data, error } = useLoad(() => get<TemplateList>('/templates'), []);
   const categories = [...new Set((data?.templates ?? []).map((t) => t.category))];
   return (
     <div className="page">

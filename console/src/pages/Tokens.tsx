@@ -1,23 +1,18 @@
 // Admin API tokens: list, create (shown once), revoke.
 import { useState, type FormEvent } from 'react';
 import { del, enc, get, post } from '../api';
+import type { TokenCreated, TokenList } from '../types';
 import { ErrorBox, useLoad, when } from '../util';
 
-interface TokenRow {
-  name: string;
-  created_at?: string;
-  prefix?: string;
-}
-
 export function TokensPage() {
-  const { data, error, reload } = useLoad(() => get<{ tokens: TokenRow[] }>('/tokens'), []);
+  const { data, error, reload } = useLoad(() => get<TokenList>('/tokens'), []);
   const [name, setName] = useState('');
   const [created, setCreated] = useState<string | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const create = async (e: FormEvent) => {
     e.preventDefault();
     try {
-      const r = await post<{ token: string }>('/tokens', { name });
+      const r = await post<TokenCreated>('/tokens', { name });
       setCreated(r.token);
       setName('');
       reload();
@@ -43,7 +38,7 @@ export function TokensPage() {
             <tr key={t.name}>
               <td>{t.name}</td>
               <td>
-                <code>{t.prefix ?? ''}</code>
+                <code>{t.hint}</code>
               </td>
               <td>{when(t.created_at)}</td>
               <td>

@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { enc, get, post } from '../api';
 import { Link, navigate } from '../router';
-import type { WorkflowRow } from '../types';
+import type { WorkflowList, WorkflowRow } from '../types';
 import { ErrorBox, Status, useLoad, when } from '../util';
 
 function triggerText(w: WorkflowRow): string {
@@ -13,7 +13,7 @@ function triggerText(w: WorkflowRow): string {
 }
 
 export function WorkflowsPage() {
-  const { data, error, reload } = useLoad(() => get<{ workflows: WorkflowRow[] }>('/workflows'), []);
+  const { data, error, reload } = useLoad(() => get<WorkflowList>('/workflows'), []);
   const [search, setSearch] = useState('');
   const [kind, setKind] = useState('');
   const [toggleError, setToggleError] = useState<unknown>(null);
