@@ -589,8 +589,7 @@ impl Role {
     /// deliberately conservative (documented in the README). Built once: every brokered
     /// call checks its role against it.
     pub fn scopes(self) -> &'static BTreeSet<&'static str> {
-        static TABLE: std::sync::OnceLock<Vec<BTreeSet<&'static str>>> =
-            std::sync::OnceLock::new();
+        static TABLE: std::sync::OnceLock<Vec<BTreeSet<&'static str>>> = std::sync::OnceLock::new();
         let table = TABLE.get_or_init(|| Role::ALL.iter().map(|r| r.granted()).collect());
         let i = Role::ALL.iter().position(|r| *r == self).unwrap_or(0);
         &table[i]
