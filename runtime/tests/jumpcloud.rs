@@ -509,6 +509,8 @@ fn service_account_secrets_rotate_roles_bound_and_wrong_secrets_refuse() {
     );
     let text = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
     assert!(text.contains("PERMISSION_DENIED"), "{text}");
+    // JumpCloud's (the sandbox's) refusal, not the host's own grant check.
+    assert!(text.contains("role Read Only does not grant"), "{text}");
     // ... while it may read.
     let out = with_service_account(&s, &sb, "auditor", &["ro-secret"], &get_jane);
     assert!(out.status.success(), "{}", stderr(&out));

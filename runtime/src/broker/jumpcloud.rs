@@ -572,8 +572,11 @@ impl JumpCloudBroker for JumpCloudClient {
         // A service account's token is refreshed once after a 401 (it may have been revoked
         // or expired early); a second 401 is JumpCloud's answer.
         let mut refreshed = false;
+        // Requests sent, the refused one included (`attempt` is the retry budget).
+        let mut sent = 0;
         loop {
             attempt += 1;
+            sent += 1;
             self.take_token().await;
             let bearer = match &self.tokens {
                 Some(tokens) => Some(self.bearer(tokens, None).await?),
@@ -594,7 +597,7 @@ impl JumpCloudBroker for JumpCloudClient {
             }
             match result {
                 Ok(mut resp) if !retryable_status(resp.status) || last => {
-                    resp.attempts = attempt;
+                    resp.attempts = sent;
                     return Ok(resp);
                 }
                 Ok(resp) => {
@@ -614,7 +617,7 @@ impl JumpCloudBroker for JumpCloudClient {
                     return Err(BrokerError {
                         code: "JUMPCLOUD_UNAVAILABLE".into(),
                         message: format!(
-                            "{} {} {what} after {attempt} attempt(s): {}",
+                            "{} {} {what} after {sent} attempt(s): {}",
                             req.method, req.path, e.message
                         ),
                         retryable: true,

@@ -591,8 +591,8 @@ impl Role {
     pub fn scopes(self) -> &'static BTreeSet<&'static str> {
         static TABLE: std::sync::OnceLock<Vec<BTreeSet<&'static str>>> = std::sync::OnceLock::new();
         let table = TABLE.get_or_init(|| Role::ALL.iter().map(|r| r.granted()).collect());
-        let i = Role::ALL.iter().position(|r| *r == self).unwrap_or(0);
-        &table[i]
+        // `ALL` lists the roles in declaration order (tested below).
+        &table[self as usize]
     }
 
     fn granted(self) -> BTreeSet<&'static str> {
@@ -1026,6 +1026,13 @@ mod tests {
         let g = Grants::new(["jumpcloud:users.readonly", "http:jira"]);
         assert!(g.allows_connector("jira") && !g.allows_connector("slack") && !g.allows_state());
         assert_eq!(Role::HelpDesk.to_string(), "Help Desk");
+    }
+
+    #[test]
+    fn roles_are_listed_in_declaration_order() {
+        for (i, r) in Role::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i, "{r}");
+        }
     }
 
     #[test]

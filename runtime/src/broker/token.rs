@@ -19,6 +19,10 @@ pub const US_TOKEN_URL: &str = "https://admin-oauth.id.jumpcloud.com/oauth2/toke
 pub const EU_TOKEN_URL: &str = "https://admin-oauth.id.eu.jumpcloud.com/oauth2/token";
 /// Lifetime assumed when the answer gives none (JumpCloud's is about an hour).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+/// Lifetimes are taken within these bounds: a token is kept at least a few seconds (one
+/// that lives less is refreshed after a 401), and no answer can overflow the clock.
+const MIN_LIFETIME_SECS: u64 = 5;
+const MAX_LIFETIME_SECS: u64 = 24 * 3600;
 /// A token is refreshed this long before it expires (at most a fifth of its lifetime).
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// Longest token accepted from the endpoint.
@@ -83,9 +87,9 @@ impl Exchange {
                     "the token endpoint answered 200 without a usable access_token".into(),
                 );
             }
-            let lifetime = json["expires_in"]
-                .as_u64()
-                .map_or(DEFAULT_LIFETIME, Duration::from_secs);
+            let lifetime = json["expires_in"].as_u64().map_or(DEFAULT_LIFETIME, |s| {
+                Duration::from_secs(s.clamp(MIN_LIFETIME_SECS, MAX_LIFETIME_SECS))
+            });
             return Exchange::Token {
                 token: token.to_owned(),
                 lifetime,
@@ -133,8 +137,18 @@ pub type ExchangeFn<'a> =
 pub struct TokenSource {
     account: ServiceAccountConfig,
     current: RwLock<Option<Arc<Bearer>>>,
-    /// Held while a token is fetched: concurrent callers wait and then share its result.
-    refresh: tokio::sync::Mutex<()>,
+    /// Held while a token is fetched: concurrent callers wait and then share its result,
+    /// a failure as much as a token (so a bad secret or a down endpoint is tried once for
+    /// all of them, not once each).
+    refresh: tokio::sync::Mutex<Outcome>,
+}
+
+/// How the last exchange ended: how many rounds so far, and the error of the last one if
+/// it failed.
+#[derive(Debug, Default)]
+struct Outcome {
+    rounds: u64,
+    failed: Option<BrokerError>,
 }
 
 impl TokenSource {
@@ -142,7 +156,7 @@ impl TokenSource {
         TokenSource {
             account,
             current: RwLock::new(None),
-            refresh: tokio::sync::Mutex::new(()),
+            refresh: tokio::sync::Mutex::new(Outcome::default()),
         }
     }
 
@@ -177,10 +191,28 @@ impl TokenSource {
         if let Some(b) = self.usable(stale) {
             return Ok(b);
         }
-        let _refreshing = self.refresh.lock().await;
+        let seen = self
+            .refresh
+            .try_lock()
+            .map_or(None, |outcome| Some(outcome.rounds));
+        let mut outcome = self.refresh.lock().await;
         if let Some(b) = self.usable(stale) {
             return Ok(b);
         }
+        // A round finished while this call waited, and failed: its answer is this call's.
+        if let Some(e) = &outcome.failed
+            && seen.is_none_or(|r| r != outcome.rounds)
+        {
+            return Err(e.clone());
+        }
+        outcome.rounds += 1;
+        let result = self.exchange(exchange).await;
+        outcome.failed = result.as_ref().err().cloned();
+        result
+    }
+
+    /// One round: each secret in turn until one gives a token.
+    async fn exchange(&self, exchange: &ExchangeFn<'_>) -> Result<Arc<Bearer>, BrokerError> {
         let mut refused = Vec::new();
         for i in 0..self.account.secrets.len() {
             match exchange(i).await {
@@ -199,9 +231,12 @@ impl TokenSource {
                         .unwrap_or_else(|p| p.into_inner())
                         .as_ref()
                         .map_or(0, |b| b.generation + 1);
+                    let now = Instant::now();
                     let bearer = Arc::new(Bearer {
                         header: format!("Bearer {token}"),
-                        refresh_at: Instant::now() + lifetime.saturating_sub(margin),
+                        refresh_at: now
+                            .checked_add(lifetime.saturating_sub(margin))
+                            .unwrap_or(now),
                         generation,
                     });
                     *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(bearer.clone());
@@ -327,6 +362,47 @@ mod tests {
                 .iter()
                 .all(|b| b.as_ref().unwrap().header == "Bearer t1")
         );
+    }
+
+    #[tokio::test]
+    async fn a_failed_round_answers_every_waiting_call() {
+        let s = source(2);
+        let calls = AtomicUsize::new(0);
+        let refused = |_: usize| -> Pin<Box<dyn Future<Output = Exchange> + Send + '_>> {
+            Box::pin(async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Exchange::Refused("HTTP 401 (invalid_client)".into())
+            })
+        };
+        let all = futures::future::join_all((0..20).map(|_| s.bearer(None, &refused))).await;
+        assert!(
+            all.iter()
+                .all(|r| r.as_ref().unwrap_err().code == AUTHENTICATION_FAILED)
+        );
+        // One round (both secrets) for all 20 calls.
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // A later call tries again.
+        let _ = s.bearer(None, &refused).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+
+    #[test]
+    fn lifetimes_are_bounded() {
+        for (answer, secs) in [
+            (
+                r#"{"access_token":"a","expires_in":18446744073709551615}"#,
+                86_400,
+            ),
+            (r#"{"access_token":"a","expires_in":0}"#, 5),
+            (r#"{"access_token":"a"}"#, 3600),
+        ] {
+            assert_eq!(
+                Exchange::read(200, answer),
+                token_named("a", secs),
+                "{answer}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -126,11 +126,23 @@ pub(crate) fn jumpcloud_target(store: &Arc<SledStore>) -> Result<JumpCloudTarget
             ))
         })
     };
-    let api_key = stored("SLUICE_JUMPCLOUD_API_KEY", JUMPCLOUD_API_KEY)?;
+    // The identity (an API key or a service account) comes whole from the environment or
+    // whole from the store, never an environment client id with a stored secret.
+    let from_env = std::iter::once("SLUICE_JUMPCLOUD_API_KEY")
+        .chain(JUMPCLOUD_SERVICE_ACCOUNT.map(|(var, _)| var))
+        .any(|var| env(var).is_some());
+    let identity = |var: &str, name: &str| {
+        if from_env {
+            Ok(env(var))
+        } else {
+            stored(var, name)
+        }
+    };
+    let api_key = identity("SLUICE_JUMPCLOUD_API_KEY", JUMPCLOUD_API_KEY)?;
     let org_id = stored("SLUICE_JUMPCLOUD_ORG_ID", JUMPCLOUD_ORG_ID)?;
     let mut service_account = Vec::with_capacity(JUMPCLOUD_SERVICE_ACCOUNT.len());
     for (var, name) in JUMPCLOUD_SERVICE_ACCOUNT {
-        service_account.push((var, stored(var, name)?));
+        service_account.push((var, identity(var, name)?));
     }
     crate::jumpcloud::embedded::connect(
         |k| match k {
