@@ -1,13 +1,13 @@
-//! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, and one
-//! component per feature of the JumpCloud catalogue `plugins/jumpcloud` and of the
-//! connector plugins `plugins/connectors`) and embeds them in the `sluice` binary; embeds
+//! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, and every
+//! plugin of the JumpCloud catalogue `plugins/jumpcloud` and of the connector plugins
+//! `plugins/connectors`, one component each) and embeds them in the `sluice` binary; embeds
 //! the web console's build too (`build_console.rs`).
 
 mod build_console;
 
 use std::path::Path;
 
-use sluice_plugin_build::{PluginCrate, build_for_build_script, features_of};
+use sluice_plugin_build::{PluginCrate, build_for_build_script, catalogue_plugins};
 
 const BUNDLED: &[PluginCrate<'static>] = &[
     PluginCrate::single("transform", "plugins/transform"),
@@ -15,7 +15,8 @@ const BUNDLED: &[PluginCrate<'static>] = &[
     PluginCrate::single("http-request", "plugins/http-request"),
 ];
 
-/// Crates that build one component per feature: (package, directory).
+/// Catalogue crates, which declare many plugins (`sluice_plugin::components!`), each with
+/// the cargo feature that builds it alone: (package, directory).
 const CATALOGUES: &[(&str, &str)] = &[
     ("sluice-jumpcloud", "plugins/jumpcloud"),
     ("sluice-connectors", "plugins/connectors"),
@@ -27,11 +28,12 @@ fn main() {
     let root = Path::new(&manifest_dir).parent().unwrap_or(Path::new("."));
     let features: Vec<Vec<String>> = CATALOGUES
         .iter()
-        .map(|(_, dir)| {
-            features_of(root, dir).unwrap_or_else(|e| {
-                eprintln!("error: cannot read {dir}/Cargo.toml: {e}");
+        .map(|(_, dir)| match catalogue_plugins(root, dir) {
+            Ok(plugins) => plugins.into_iter().map(|p| p.name).collect(),
+            Err(e) => {
+                eprintln!("error: {e}");
                 std::process::exit(1);
-            })
+            }
         })
         .collect();
     let mut crates = BUNDLED.to_vec();

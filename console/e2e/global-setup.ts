@@ -14,7 +14,9 @@ export default async function setup() {
   const bin = resolve(process.env.SLUICE_BIN ?? join(import.meta.dirname, '..', '..', 'target', 'release', 'sluice'));
   if (!existsSync(bin)) throw new Error(`no sluice binary at ${bin}: build it with \`cargo build --release -p sluice\` (or set SLUICE_BIN)`);
   const data = mkdtempSync(join(tmpdir(), 'sluice-e2e-'));
-  const env = { ...process.env, SLUICE_DATA_DIR: data, SLUICE_SECRET_KEY: KEY };
+  // Compiled components are shared with the rest of the suite (see scripts/test).
+  const cache = process.env.SLUICE_CACHE_DIR ?? join(import.meta.dirname, '..', '..', 'target', 'tmp', 'component-cache');
+  const env = { ...process.env, SLUICE_DATA_DIR: data, SLUICE_SECRET_KEY: KEY, SLUICE_CACHE_DIR: cache };
   const token = JSON.parse(execFileSync(bin, ['token', 'create', '--name', 'e2e', '--json'], { env }).toString()).token as string;
   const child = spawn(bin, ['serve', '--listen', '127.0.0.1:0', '--poll-interval', '1s'], { env, stdio: ['ignore', 'pipe', 'inherit'], cwd: join(import.meta.dirname, '..', '..') });
   const url = await new Promise<string>((ok, fail) => {

@@ -2,7 +2,7 @@
 // and a second service holding an interrupted run.
 import { expect, type Page } from '@playwright/test';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -79,11 +79,9 @@ export async function interruptedRunService(hostileWasm: string): Promise<HeldSe
   const root = join(import.meta.dirname, '..', '..');
   const bin = resolve(process.env.SLUICE_BIN ?? join(root, 'target', 'release', 'sluice'));
   const data = mkdtempSync(join(tmpdir(), 'sluice-e2e-held-'));
-  // The main service's compiled bundled plugins, so this data dir does not compile them
-  // all again (a cache: the same components under the same digests).
-  const cache = join(process.env.SLUICE_E2E_DATA!, 'cache');
-  if (existsSync(cache)) cpSync(cache, join(data, 'cache'), { recursive: true });
-  const env = { ...process.env, SLUICE_DATA_DIR: data };
+  // The compiled components the main service uses, so this data dir compiles none again.
+  const cache = process.env.SLUICE_CACHE_DIR ?? join(root, 'target', 'tmp', 'component-cache');
+  const env = { ...process.env, SLUICE_DATA_DIR: data, SLUICE_CACHE_DIR: cache };
   const token = JSON.parse(execFileSync(bin, ['token', 'create', '--name', 'e2e', '--json'], { env }).toString()).token as string;
   execFileSync(bin, ['plugin', 'install', hostileWasm, '--grant', 'state'], { env, stdio: 'ignore' });
   const runId = await new Promise<string>((ok, fail) => {

@@ -187,6 +187,7 @@ fn global_limits_come_from_the_environment() {
                 "--json",
             ])
             .env("SLUICE_DATA_DIR", s.data.path())
+            .env("SLUICE_CACHE_DIR", common::shared_cache())
             .env("SLUICE_LIMIT_TIMEOUT_MS", env)
             .output()
             .unwrap()
@@ -210,7 +211,7 @@ fn global_limits_come_from_the_environment() {
 /// SIGPIPE death) instead of a panic in `println!`.
 #[test]
 fn first_use_is_announced_and_a_closed_output_pipe_ends_quietly() {
-    let s = Sluice::new();
+    let s = Sluice::cold();
     // The first command of a data dir compiles the bundled plugins and says so; the next
     // ones load them from the cache quietly.
     let first = s.run(&["plugin", "list", "--json"]);
@@ -240,6 +241,41 @@ fn first_use_is_announced_and_a_closed_output_pipe_ends_quietly() {
         matches!(out.status.code(), Some(141 | 0)),
         "{:?}: {err}",
         out.status
+    );
+}
+
+/// `SLUICE_CACHE_DIR` moves the compiled-component cache: a second data dir using the same
+/// cache compiles nothing; a cache others can write is refused before anything runs.
+#[cfg(unix)]
+#[test]
+fn a_cache_dir_is_shared_between_data_dirs_and_must_be_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().join("components");
+    let list = |s: &Sluice| {
+        s.cmd(&["plugin", "list", "--json"])
+            .env("SLUICE_CACHE_DIR", &dir)
+            .output()
+            .unwrap()
+    };
+    let (first, second) = (Sluice::cold(), Sluice::cold());
+    let out = list(&first);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("for first use"), "{}", stderr(&out));
+    let out = list(&second);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("first use"), "{}", stderr(&out));
+    assert!(!second.data.path().join("cache").exists());
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "created private: {mode:o}");
+
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = list(&Sluice::cold());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("can be written by other users"),
+        "{}",
+        stderr(&out)
     );
 }
 

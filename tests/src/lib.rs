@@ -80,6 +80,7 @@ impl TestHost {
         };
         let config = HostConfig {
             limits,
+            cache_dir: Some(shared_cache()),
             ..HostConfig::default()
         };
         let host = Arc::new(PluginHost::new(config, services).expect("plugin host"));
@@ -108,5 +109,19 @@ pub fn ctx(grants: &[&str], role: Option<Role>, limits: Limits) -> CallContext {
         grants: Arc::new(Grants::new(grants.iter().copied())),
         role,
         limits,
+    }
+}
+
+/// The compiled-component cache the tests share (the runtime's binary-level tests use the
+/// same one): each test's host would otherwise compile the same components again.
+pub fn shared_cache() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tmp/component-cache")
+}
+
+/// A host configuration with the shared compiled-component cache.
+pub fn cached_config() -> HostConfig {
+    HostConfig {
+        cache_dir: Some(shared_cache()),
+        ..HostConfig::default()
     }
 }

@@ -11,7 +11,7 @@ use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
 use sluice::broker::permissions::Role;
 use sluice::jumpcloud::sandbox::{Faults, RunningSandbox, Sandbox, seed};
 use sluice::plugin::registry::BUNDLED;
-use sluice::plugin::{CallOutcome, HostConfig, Limits, LoadedPlugin, PluginHost, Services};
+use sluice::plugin::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services};
 use sluice::store::SledStore;
 use sluice_tests::ctx;
 
@@ -37,7 +37,7 @@ impl Rig {
             http: Arc::new(Unconfigured),
             state: Arc::new(SledStore::temporary().unwrap()),
         };
-        let host = PluginHost::new(HostConfig::default(), services).unwrap();
+        let host = PluginHost::new(sluice_tests::cached_config(), services).unwrap();
         let mut plugins = Vec::new();
         for (file, bytes) in BUNDLED {
             plugins.push(host.load(file, bytes).await.unwrap());
@@ -392,7 +392,7 @@ async fn errors_map_to_seed_codes_and_roles_stop_calls_in_the_host() {
     let mut cfg = JumpCloudConfig::new(ApiKey::new("wrong-key"), &rig.sandbox.url());
     cfg.rate_per_second = 0.0;
     let host = PluginHost::new(
-        HostConfig::default(),
+        sluice_tests::cached_config(),
         Services {
             jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
             http: Arc::new(Unconfigured),

@@ -449,9 +449,7 @@ mod associations {
     use sluice::broker::permissions::Role;
     use sluice::jumpcloud::sandbox::directory::Edge;
     use sluice::jumpcloud::sandbox::{Faults, RunningSandbox, Sandbox, seed};
-    use sluice::plugin::{
-        CallOutcome, HostConfig, Limits, LoadedPlugin, PluginHost, Services, codes,
-    };
+    use sluice::plugin::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services, codes};
     use sluice::store::SledStore;
     use sluice_tests::{ctx, hostile_wasm};
 
@@ -477,7 +475,7 @@ mod associations {
                 http: Arc::new(Unconfigured),
                 state: Arc::new(SledStore::temporary().unwrap()),
             };
-            let host = PluginHost::new(HostConfig::default(), services).unwrap();
+            let host = PluginHost::new(sluice_tests::cached_config(), services).unwrap();
             let plugin = host.load("hostile.wasm", &hostile_wasm()).await.unwrap();
             Rig {
                 host,

@@ -1,17 +1,23 @@
 //! Builds plugin crates into WebAssembly components (`wasm32-wasip2`) from a build script.
 //!
 //! The runtime embeds the bundled plugins and the test suite uses plugins written for it;
-//! both are compiled by a nested `cargo build --profile <profile> --target wasm32-wasip2`
-//! into a separate target directory (`target/plugins`), so the outer build never waits on
-//! itself. Each crate is built on its own: features unify across the packages of one build,
-//! and the SDK's kind feature must stay the one the crate chose.
+//! both are compiled by nested `cargo build --profile <profile> --target wasm32-wasip2`
+//! runs into a separate target directory (`target/plugins`), so the outer build never waits
+//! on itself.
+//!
+//! A crate that builds one component is built on its own: features unify across the
+//! packages of one build, and the SDK's kind feature must stay the one the crate chose. A
+//! catalogue (a crate declaring many plugins with `sluice_plugin::components!`) is built in
+//! one cargo run per plugin kind: a generated workspace (`target/plugins/bundle`) holds one
+//! tiny crate per plugin that invokes the catalogue's `export_plugin!`, so the catalogue
+//! compiles once and each component is only a link.
 //!
 //! The profile is [`profile`]: `plugin-dev` (no LTO, parallel code generation: what tests,
 //! clippy and everyday builds use) unless `SLUICE_PLUGIN_PROFILE=plugin` asks for the small,
 //! fast components the README's run command ships and benchmarks.
 //!
 //! # Layout
-//! One file: [`build_plugins`] and its error type.
+//! One file: [`build_plugins`], [`catalogue_plugins`] and their error type.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,23 +54,46 @@ impl<'a> PluginCrate<'a> {
     }
 }
 
-/// The features declared in the `[features]` table of `<root>/<dir>/Cargo.toml`, in order
-/// (a catalogue crate's plugin names).
-pub fn features_of(workspace_root: &Path, dir: &str) -> std::io::Result<Vec<String>> {
-    let text = std::fs::read_to_string(workspace_root.join(dir).join("Cargo.toml"))?;
-    let mut in_features = false;
+/// The plugins a catalogue crate declares, from the `[features]` table of
+/// `<root>/<dir>/Cargo.toml`, in order: each feature names one plugin and enables the SDK's
+/// kind feature (`user-get = ["sluice-plugin/action"]`); features that enable no kind are not
+/// plugins.
+pub fn catalogue_plugins(workspace_root: &Path, dir: &str) -> Result<Vec<Plugin>, BuildError> {
+    let path = workspace_root.join(dir).join("Cargo.toml");
+    let manifest = read_toml(&path)?;
+    let Some(features) = manifest.get("features").and_then(|f| f.as_table()) else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.starts_with('[') {
-            in_features = line == "[features]";
-        } else if in_features
-            && let Some((name, _)) = line.split_once('=')
-            && !line.starts_with('#')
-        {
-            out.push(name.trim().to_owned());
+    for (name, enables) in features {
+        let kind = enables
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str()?.strip_prefix("sluice-plugin/"))
+            .next();
+        if let Some(kind) = kind {
+            out.push(Plugin {
+                name: name.clone(),
+                kind: kind.to_owned(),
+            });
         }
     }
     Ok(out)
+}
+
+/// One plugin of a catalogue: its name (the cargo feature that builds it alone) and its
+/// kind (`action`, `condition` or `connector`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plugin {
+    pub name: String,
+    pub kind: String,
+}
+
+fn read_toml(path: &Path) -> Result<toml::Table, BuildError> {
+    let text = std::fs::read_to_string(path).map_err(|e| BuildError::Io(path.to_owned(), e))?;
+    text.parse::<toml::Table>()
+        .map_err(|e| BuildError::Manifest(path.to_owned(), e.to_string()))
 }
 
 /// Why a plugin could not be built.
@@ -78,6 +107,10 @@ pub enum BuildError {
     Cargo { package: String, output: String },
     /// The build succeeded but the component is not where cargo puts it.
     Missing(PathBuf),
+    /// A file could not be read or written.
+    Io(PathBuf, std::io::Error),
+    /// A `Cargo.toml` is not what this builder expects.
+    Manifest(PathBuf, String),
 }
 
 impl std::fmt::Display for BuildError {
@@ -96,6 +129,8 @@ impl std::fmt::Display for BuildError {
                 )
             }
             BuildError::Missing(p) => write!(f, "cargo did not produce {}", p.display()),
+            BuildError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            BuildError::Manifest(p, e) => write!(f, "{}: {e}", p.display()),
         }
     }
 }
@@ -108,14 +143,16 @@ pub fn build_plugins(
     workspace_root: &Path,
     crates: &[PluginCrate<'_>],
 ) -> Result<Vec<PathBuf>, BuildError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     ensure_target(&rustc)?;
-    let profile = profile();
+    let build = Build {
+        root: workspace_root,
+        profile: profile(),
+        target_dir: std::env::var_os("SLUICE_PLUGIN_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_root.join("target").join("plugins")),
+    };
     println!("cargo:rerun-if-env-changed=SLUICE_PLUGIN_PROFILE");
-    let target_dir = std::env::var_os("SLUICE_PLUGIN_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root.join("target").join("plugins"));
     for watched in [
         "wit",
         "plugins/sdk/src",
@@ -128,8 +165,9 @@ pub fn build_plugins(
             workspace_root.join(watched).display()
         );
     }
-    let mut out = Vec::with_capacity(crates.len());
-    for c in crates {
+    let mut out = vec![PathBuf::new(); crates.len()];
+    let mut catalogue = Vec::new();
+    for (i, c) in crates.iter().enumerate() {
         // The component is made of `src` and the manifest; tests and docs do not rebuild it.
         for part in ["src", "Cargo.toml"] {
             println!(
@@ -137,23 +175,37 @@ pub fn build_plugins(
                 workspace_root.join(c.dir).join(part).display()
             );
         }
-        let mut cmd = Command::new(&cargo);
-        cmd.current_dir(workspace_root)
-            .args([
-                "build",
-                "--profile",
-                &profile,
-                "--target",
-                TARGET,
-                "-p",
-                c.package,
-            ])
-            .arg("--target-dir")
-            .arg(&target_dir);
-        if let Some(f) = c.feature {
-            cmd.args(["--features", f]);
+        match c.feature {
+            None => out[i] = build.single(c)?,
+            Some(_) => catalogue.push(i),
         }
-        // Settings meant for the outer (host) build must not leak into the guest build.
+    }
+    if !catalogue.is_empty() {
+        let members: Vec<PluginCrate<'_>> = catalogue.iter().map(|&i| crates[i]).collect();
+        for (i, path) in catalogue.iter().zip(build.catalogue(&members)?) {
+            out[*i] = path;
+        }
+    }
+    Ok(out)
+}
+
+/// Where and how components are built.
+struct Build<'a> {
+    root: &'a Path,
+    profile: String,
+    target_dir: PathBuf,
+}
+
+impl Build<'_> {
+    /// `cargo build` of the guest target, with the settings meant for the outer (host)
+    /// build removed.
+    fn cargo(&self) -> Command {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(self.root)
+            .args(["build", "--profile", &self.profile, "--target", TARGET])
+            .arg("--target-dir")
+            .arg(&self.target_dir);
         for var in [
             "CARGO_TARGET_DIR",
             "CARGO_BUILD_TARGET",
@@ -165,35 +217,166 @@ pub fn build_plugins(
         ] {
             cmd.env_remove(var);
         }
-        let output = cmd.output().map_err(BuildError::Spawn)?;
-        if !output.status.success() {
-            return Err(BuildError::Cargo {
-                package: c.package.to_owned(),
-                output: String::from_utf8_lossy(&output.stderr).into_owned(),
-            });
-        }
-        let wasm = target_dir
-            .join(TARGET)
-            .join(&profile)
-            .join(format!("{}.wasm", c.package.replace('-', "_")));
-        if !wasm.is_file() {
-            return Err(BuildError::Missing(wasm));
-        }
-        // The next feature's build overwrites the crate's output: keep a copy per feature.
-        let wasm = match c.feature {
-            None => wasm,
-            Some(f) => {
-                let dir = target_dir.join("components").join(&profile);
-                let copy = dir.join(format!("{f}.wasm"));
-                std::fs::create_dir_all(&dir)
-                    .and_then(|_| std::fs::copy(&wasm, &copy))
-                    .map_err(BuildError::Spawn)?;
-                copy
-            }
-        };
-        out.push(wasm);
+        cmd
     }
-    Ok(out)
+
+    fn run(&self, mut cmd: Command, package: &str) -> Result<(), BuildError> {
+        let output = cmd.output().map_err(BuildError::Spawn)?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(BuildError::Cargo {
+                package: package.to_owned(),
+                output: String::from_utf8_lossy(&output.stderr).into_owned(),
+            })
+        }
+    }
+
+    /// Where cargo puts the component of the library `package`.
+    fn output(&self, package: &str) -> Result<PathBuf, BuildError> {
+        let wasm = self
+            .target_dir
+            .join(TARGET)
+            .join(&self.profile)
+            .join(format!("{}.wasm", package.replace('-', "_")));
+        if wasm.is_file() {
+            Ok(wasm)
+        } else {
+            Err(BuildError::Missing(wasm))
+        }
+    }
+
+    /// A crate that builds one component, in a cargo run of its own.
+    fn single(&self, c: &PluginCrate<'_>) -> Result<PathBuf, BuildError> {
+        let mut cmd = self.cargo();
+        cmd.args(["-p", c.package]);
+        self.run(cmd, c.package)?;
+        self.output(c.package)
+    }
+
+    /// The plugins of catalogue crates, in one cargo run per plugin kind through the
+    /// generated workspace `bundle/` (see the crate's documentation).
+    fn catalogue(&self, plugins: &[PluginCrate<'_>]) -> Result<Vec<PathBuf>, BuildError> {
+        let bundle = self.target_dir.join("bundle");
+        let root_manifest = read_toml(&self.root.join("Cargo.toml"))?;
+        let sdk = root_manifest
+            .get("workspace")
+            .and_then(|w| w.get("dependencies"))
+            .and_then(|d| d.get("sluice-plugin"))
+            .and_then(|d| d.get("path"))
+            .and_then(|p| p.as_str())
+            .map(|p| self.root.join(p))
+            .ok_or_else(|| {
+                BuildError::Manifest(
+                    self.root.join("Cargo.toml"),
+                    "[workspace.dependencies] names no `sluice-plugin` path".into(),
+                )
+            })?;
+        let mut kinds: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let mut declared: std::collections::HashMap<&str, Vec<Plugin>> = Default::default();
+        let mut members = Vec::new();
+        for c in plugins {
+            let name = c.feature.unwrap_or(c.package);
+            if !declared.contains_key(c.dir) {
+                declared.insert(c.dir, catalogue_plugins(self.root, c.dir)?);
+            }
+            let kind = declared[c.dir]
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.kind.clone())
+                .ok_or_else(|| {
+                    BuildError::Manifest(
+                        self.root.join(c.dir).join("Cargo.toml"),
+                        format!("no feature `{name}` enabling a `sluice-plugin` kind"),
+                    )
+                })?;
+            if members.contains(&name.to_owned()) {
+                return Err(BuildError::Manifest(
+                    self.root.join(c.dir).join("Cargo.toml"),
+                    format!("two bundled plugins are named `{name}`"),
+                ));
+            }
+            members.push(name.to_owned());
+            let package = format!("bundled-{name}");
+            let manifest = format!(
+                "# Generated by sluice-plugin-build: the `{name}` plugin of `{krate}` as a \
+                 component of its own.\n\
+                 [package]\nname = {package:?}\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+                 publish = false\n\n[lib]\ncrate-type = [\"cdylib\"]\npath = \"lib.rs\"\n\n\
+                 [dependencies]\nsluice-plugin = {{ path = {sdk:?}, features = [{kind:?}] }}\n\
+                 {krate} = {{ path = {dir:?} }}\n",
+                krate = c.package,
+                sdk = sdk.display().to_string(),
+                dir = self.root.join(c.dir).display().to_string(),
+            );
+            let lib = format!(
+                "//! Generated by sluice-plugin-build.\n{}::export_plugin!({name:?});\n",
+                c.package.replace('-', "_")
+            );
+            write_if_changed(&bundle.join(name).join("Cargo.toml"), &manifest)?;
+            write_if_changed(&bundle.join(name).join("lib.rs"), &lib)?;
+            kinds.entry(kind).or_default().push(package);
+        }
+        let mut workspace = toml::Table::new();
+        let mut table = toml::Table::new();
+        table.insert("resolver".into(), "3".into());
+        table.insert(
+            "members".into(),
+            toml::Value::Array(members.iter().map(|m| m.as_str().into()).collect()),
+        );
+        workspace.insert("workspace".into(), toml::Value::Table(table));
+        // The guest profiles are the workspace's (`plugin`, `plugin-dev`).
+        if let Some(profiles) = root_manifest.get("profile") {
+            workspace.insert("profile".into(), profiles.clone());
+        }
+        let text = toml::to_string(&workspace)
+            .map_err(|e| BuildError::Manifest(bundle.join("Cargo.toml"), e.to_string()))?;
+        write_if_changed(
+            &bundle.join("Cargo.toml"),
+            &format!("# Generated by sluice-plugin-build; rewritten on every build.\n{text}"),
+        )?;
+        // The workspace's lock, so the guests build with the versions the workspace pinned
+        // (cargo adds the generated crates to it).
+        let lock = self.root.join("Cargo.lock");
+        let lock_text = std::fs::read_to_string(&lock).map_err(|e| BuildError::Io(lock, e))?;
+        write_if_changed(&bundle.join("Cargo.lock.workspace"), &lock_text).and_then(|changed| {
+            if changed || !bundle.join("Cargo.lock").is_file() {
+                write_if_changed(&bundle.join("Cargo.lock"), &lock_text)?;
+            }
+            Ok(changed)
+        })?;
+        for packages in kinds.values() {
+            let mut cmd = self.cargo();
+            cmd.arg("--manifest-path").arg(bundle.join("Cargo.toml"));
+            for p in packages {
+                cmd.args(["-p", p]);
+            }
+            self.run(cmd, &packages.join(", "))?;
+        }
+        let dir = self.target_dir.join("components").join(&self.profile);
+        std::fs::create_dir_all(&dir).map_err(|e| BuildError::Io(dir.clone(), e))?;
+        let mut out = Vec::with_capacity(members.len());
+        for name in &members {
+            let built = self.output(&format!("bundled-{name}"))?;
+            let copy = dir.join(format!("{name}.wasm"));
+            std::fs::copy(&built, &copy).map_err(|e| BuildError::Io(copy.clone(), e))?;
+            out.push(copy);
+        }
+        Ok(out)
+    }
+}
+
+/// Writes `text` to `path` unless it already holds it (so cargo sees no change); says
+/// whether it wrote.
+fn write_if_changed(path: &Path, text: &str) -> Result<bool, BuildError> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(false);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| BuildError::Io(dir.to_owned(), e))?;
+    }
+    std::fs::write(path, text).map_err(|e| BuildError::Io(path.to_owned(), e))?;
+    Ok(true)
 }
 
 /// For build scripts: builds `crates` of the workspace that holds the calling package (its

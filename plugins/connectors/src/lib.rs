@@ -163,14 +163,15 @@ connector!(
     email::send
 );
 
-#[cfg(feature = "jira")]
-sluice_plugin::export_connector!(Jira, name = "jira");
-#[cfg(feature = "slack-webhook")]
-sluice_plugin::export_connector!(SlackWebhook, name = "slack-webhook");
-#[cfg(feature = "webhook")]
-sluice_plugin::export_connector!(Webhook, name = "webhook");
-#[cfg(feature = "email")]
-sluice_plugin::export_connector!(Email, name = "email");
+// Each plugin is one component: `--features jira` builds one alone; the build of the
+// bundled plugins builds all four at once through `export_plugin!`.
+sluice_plugin::components! {
+    crate = sluice_connectors;
+    connector Jira = "jira",
+    connector SlackWebhook = "slack-webhook",
+    connector Webhook = "webhook",
+    connector Email = "email",
+}
 
 /// A transport double for the unit tests: records requests, answers from a closure.
 #[cfg(test)]

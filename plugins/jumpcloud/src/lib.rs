@@ -354,77 +354,55 @@ condition!(
     groups::user_in_group
 );
 
-// One component per feature: exactly one of these is compiled into a wasm build.
-#[cfg(feature = "user-get")]
-sluice_plugin::export_action!(UserGet, name = "user-get");
-#[cfg(feature = "user-find")]
-sluice_plugin::export_action!(UserFind, name = "user-find");
-#[cfg(feature = "user-list")]
-sluice_plugin::export_action!(UserList, name = "user-list");
-#[cfg(feature = "user-create")]
-sluice_plugin::export_action!(UserCreate, name = "user-create");
-#[cfg(feature = "user-update")]
-sluice_plugin::export_action!(UserUpdate, name = "user-update");
-#[cfg(feature = "user-delete")]
-sluice_plugin::export_action!(UserDelete, name = "user-delete");
-#[cfg(feature = "user-suspend")]
-sluice_plugin::export_action!(UserSuspend, name = "user-suspend");
-#[cfg(feature = "user-reactivate")]
-sluice_plugin::export_action!(UserReactivate, name = "user-reactivate");
-#[cfg(feature = "user-deactivate")]
-sluice_plugin::export_action!(UserDeactivate, name = "user-deactivate");
-#[cfg(feature = "user-unlock")]
-sluice_plugin::export_action!(UserUnlock, name = "user-unlock");
-#[cfg(feature = "user-reset-password")]
-sluice_plugin::export_action!(UserResetPassword, name = "user-reset-password");
-#[cfg(feature = "user-reset-mfa")]
-sluice_plugin::export_action!(UserResetMfa, name = "user-reset-mfa");
-#[cfg(feature = "user-add-ssh-key")]
-sluice_plugin::export_action!(UserAddSshKey, name = "user-add-ssh-key");
-#[cfg(feature = "user-set-attributes")]
-sluice_plugin::export_action!(UserSetAttributes, name = "user-set-attributes");
-#[cfg(feature = "group-find")]
-sluice_plugin::export_action!(GroupFind, name = "group-find");
-#[cfg(feature = "group-list")]
-sluice_plugin::export_action!(GroupList, name = "group-list");
-#[cfg(feature = "group-create")]
-sluice_plugin::export_action!(GroupCreate, name = "group-create");
-#[cfg(feature = "group-add-member")]
-sluice_plugin::export_action!(GroupAddMember, name = "group-add-member");
-#[cfg(feature = "group-remove-member")]
-sluice_plugin::export_action!(GroupRemoveMember, name = "group-remove-member");
-#[cfg(feature = "group-members")]
-sluice_plugin::export_action!(GroupMembers, name = "group-members");
-#[cfg(feature = "user-groups")]
-sluice_plugin::export_action!(UserGroups, name = "user-groups");
-#[cfg(feature = "device-list")]
-sluice_plugin::export_action!(DeviceList, name = "device-list");
-#[cfg(feature = "device-get")]
-sluice_plugin::export_action!(DeviceGet, name = "device-get");
-#[cfg(feature = "device-bind-user")]
-sluice_plugin::export_action!(DeviceBindUser, name = "device-bind-user");
-#[cfg(feature = "user-devices")]
-sluice_plugin::export_action!(UserDevices, name = "user-devices");
-#[cfg(feature = "device-group-add")]
-sluice_plugin::export_action!(DeviceGroupAdd, name = "device-group-add");
-#[cfg(feature = "policy-bind")]
-sluice_plugin::export_action!(PolicyBind, name = "policy-bind");
-#[cfg(feature = "app-list")]
-sluice_plugin::export_action!(AppList, name = "app-list");
-#[cfg(feature = "user-apps")]
-sluice_plugin::export_action!(UserApps, name = "user-apps");
-#[cfg(feature = "app-bind-group")]
-sluice_plugin::export_action!(AppBindGroup, name = "app-bind-group");
-#[cfg(feature = "admin-list")]
-sluice_plugin::export_action!(AdminList, name = "admin-list");
-#[cfg(feature = "events-query")]
-sluice_plugin::export_action!(EventsQuery, name = "events-query");
-#[cfg(feature = "user-last-event")]
-sluice_plugin::export_action!(UserLastEvent, name = "user-last-event");
-#[cfg(feature = "jumpcloud-api")]
-sluice_plugin::export_action!(JumpCloudApi, name = "jumpcloud-api");
-#[cfg(feature = "user-exists")]
-sluice_plugin::export_condition!(UserExists, name = "user-exists");
+// Each plugin is one component: `--features user-get` builds one alone; the build of the
+// bundled plugins builds them all at once through `export_plugin!`.
+sluice_plugin::components! {
+    crate = sluice_jumpcloud;
+    action UserGet = "user-get",
+    action UserFind = "user-find",
+    action UserList = "user-list",
+    action UserCreate = "user-create",
+    action UserUpdate = "user-update",
+    action UserDelete = "user-delete",
+    action UserSuspend = "user-suspend",
+    action UserReactivate = "user-reactivate",
+    action UserDeactivate = "user-deactivate",
+    action UserUnlock = "user-unlock",
+    action UserResetPassword = "user-reset-password",
+    action UserResetMfa = "user-reset-mfa",
+    action UserAddSshKey = "user-add-ssh-key",
+    action UserSetAttributes = "user-set-attributes",
+    action GroupFind = "group-find",
+    action GroupList = "group-list",
+    action GroupCreate = "group-create",
+    action GroupAddMember = "group-add-member",
+    action GroupRemoveMember = "group-remove-member",
+    action GroupMembers = "group-members",
+    action UserGroups = "user-groups",
+    action DeviceList = "device-list",
+    action DeviceGet = "device-get",
+    action DeviceBindUser = "device-bind-user",
+    action UserDevices = "user-devices",
+    action DeviceGroupAdd = "device-group-add",
+    action PolicyBind = "policy-bind",
+    action AppList = "app-list",
+    action UserApps = "user-apps",
+    action AppBindGroup = "app-bind-group",
+    action AdminList = "admin-list",
+    action EventsQuery = "events-query",
+    action UserLastEvent = "user-last-event",
+    action JumpCloudApi = "jumpcloud-api",
+    condition UserExists = "user-exists",
+    action UserValidate = "user-validate",
+    action UserCheckUnique = "user-check-unique",
+    action GroupsResolve = "groups-resolve",
+    action GroupsVerify = "groups-verify",
+    action UserGroupsAssign = "user-groups-assign",
+    action UserLdapBind = "user-ldap-bind",
+    action UserAccessReport = "user-access-report",
+    condition UserInGroup = "user-in-group",
+}
+
 /// Pure steps take no transport; the macro hands every step one.
 fn pure<I, O>(
     f: fn(I) -> Result<O, PluginError>,
@@ -495,60 +473,3 @@ action!(
     provision::ReportOut,
     provision::access_report
 );
-
-#[cfg(feature = "user-validate")]
-sluice_plugin::export_action!(UserValidate, name = "user-validate");
-#[cfg(feature = "user-check-unique")]
-sluice_plugin::export_action!(UserCheckUnique, name = "user-check-unique");
-#[cfg(feature = "groups-resolve")]
-sluice_plugin::export_action!(GroupsResolve, name = "groups-resolve");
-#[cfg(feature = "groups-verify")]
-sluice_plugin::export_action!(GroupsVerify, name = "groups-verify");
-#[cfg(feature = "user-groups-assign")]
-sluice_plugin::export_action!(UserGroupsAssign, name = "user-groups-assign");
-#[cfg(feature = "user-ldap-bind")]
-sluice_plugin::export_action!(UserLdapBind, name = "user-ldap-bind");
-#[cfg(feature = "user-access-report")]
-sluice_plugin::export_action!(UserAccessReport, name = "user-access-report");
-#[cfg(feature = "user-in-group")]
-sluice_plugin::export_condition!(UserInGroup, name = "user-in-group");
-
-/// Every plugin of the catalogue, by name (the cargo feature that builds it).
-pub const PLUGINS: &[&str] = &[
-    "user-get",
-    "user-find",
-    "user-list",
-    "user-create",
-    "user-update",
-    "user-delete",
-    "user-suspend",
-    "user-reactivate",
-    "user-deactivate",
-    "user-unlock",
-    "user-reset-password",
-    "user-reset-mfa",
-    "user-add-ssh-key",
-    "user-set-attributes",
-    "group-find",
-    "group-list",
-    "group-create",
-    "group-add-member",
-    "group-remove-member",
-    "group-members",
-    "user-groups",
-    "device-list",
-    "device-get",
-    "device-bind-user",
-    "user-devices",
-    "device-group-add",
-    "policy-bind",
-    "app-list",
-    "user-apps",
-    "app-bind-group",
-    "admin-list",
-    "events-query",
-    "user-last-event",
-    "jumpcloud-api",
-    "user-exists",
-    "user-in-group",
-];

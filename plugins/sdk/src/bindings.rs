@@ -125,6 +125,10 @@ macro_rules! export_action {
     };
     // A crate that builds several components (one per cargo feature) names each one.
     ($plugin:ty, name = $name:expr) => {
+        $crate::export_action!($plugin, name = $name, version = env!("CARGO_PKG_VERSION"));
+    };
+    // [`components!`](crate::components): the version of the crate that declares the plugin.
+    ($plugin:ty, name = $name:expr, version = $version:expr) => {
         // Only a wasm build exports the world: the export names are not valid native
         // symbol names, and native builds exist for unit tests of the plugin's logic.
         #[cfg(target_arch = "wasm32")]
@@ -135,8 +139,7 @@ macro_rules! export_action {
             {
                 fn describe() -> $crate::__private::types::Manifest {
                     $crate::__private::to_wit_manifest($crate::action_manifest::<$plugin>(
-                        $name,
-                        env!("CARGO_PKG_VERSION"),
+                        $name, $version,
                     ))
                 }
                 fn run(
@@ -166,6 +169,10 @@ macro_rules! export_condition {
     };
     // A crate that builds several components (one per cargo feature) names each one.
     ($plugin:ty, name = $name:expr) => {
+        $crate::export_condition!($plugin, name = $name, version = env!("CARGO_PKG_VERSION"));
+    };
+    // [`components!`](crate::components): the version of the crate that declares the plugin.
+    ($plugin:ty, name = $name:expr, version = $version:expr) => {
         // Only a wasm build exports the world: the export names are not valid native
         // symbol names, and native builds exist for unit tests of the plugin's logic.
         #[cfg(target_arch = "wasm32")]
@@ -176,8 +183,7 @@ macro_rules! export_condition {
             {
                 fn describe() -> $crate::__private::types::Manifest {
                     $crate::__private::to_wit_manifest($crate::condition_manifest::<$plugin>(
-                        $name,
-                        env!("CARGO_PKG_VERSION"),
+                        $name, $version,
                     ))
                 }
                 fn evaluate(
@@ -207,6 +213,10 @@ macro_rules! export_connector {
     };
     // A crate that builds several components (one per cargo feature) names each one.
     ($plugin:ty, name = $name:expr) => {
+        $crate::export_connector!($plugin, name = $name, version = env!("CARGO_PKG_VERSION"));
+    };
+    // [`components!`](crate::components): the version of the crate that declares the plugin.
+    ($plugin:ty, name = $name:expr, version = $version:expr) => {
         // Only a wasm build exports the world: the export names are not valid native
         // symbol names, and native builds exist for unit tests of the plugin's logic.
         #[cfg(target_arch = "wasm32")]
@@ -217,8 +227,7 @@ macro_rules! export_connector {
             {
                 fn describe() -> $crate::__private::types::Manifest {
                     $crate::__private::to_wit_manifest($crate::connector_manifest::<$plugin>(
-                        $name,
-                        env!("CARGO_PKG_VERSION"),
+                        $name, $version,
                     ))
                 }
                 fn invoke(
@@ -239,5 +248,59 @@ macro_rules! export_connector {
                 SluiceConnectorExport with_types_in $crate::__private::connector
             );
         };
+    };
+}
+
+/// Declares, once, the plugins of a crate that builds one component per plugin (a
+/// catalogue): `PLUGINS` (their names, in order), one export per cargo feature named like
+/// the plugin (`cargo build --target wasm32-wasip2 --features user-get` builds that one
+/// component), and an `export_plugin!("name")` macro with which a crate of its own makes any
+/// one of them a component. The latter is how `sluice-plugin-build` builds a whole catalogue
+/// in one cargo invocation that compiles the catalogue once.
+///
+/// ```ignore
+/// sluice_plugin::components! {
+///     crate = my_catalogue;
+///     action UserGet = "user-get",
+///     condition UserExists = "user-exists",
+/// }
+/// ```
+#[macro_export]
+macro_rules! components {
+    (crate = $krate:ident; $($kind:ident $plugin:ident = $name:literal),* $(,)?) => {
+        /// Every plugin of this crate, by name (the cargo feature that builds it alone).
+        pub const PLUGINS: &[&str] = &[$($name),*];
+        #[doc(hidden)]
+        pub const __COMPONENTS_VERSION: &str = env!("CARGO_PKG_VERSION");
+        $(
+            #[cfg(feature = $name)]
+            $crate::__export_kind!($kind, $plugin, $name, env!("CARGO_PKG_VERSION"));
+        )*
+        /// Exports the named plugin of this crate as the component of the crate invoking it.
+        #[macro_export]
+        macro_rules! export_plugin {
+            $(
+                ($name) => {
+                    $crate::__export_kind!(
+                        $kind, ::$krate::$plugin, $name, ::$krate::__COMPONENTS_VERSION
+                    );
+                };
+            )*
+        }
+    };
+}
+
+/// The export macro of a plugin kind, by the kind's name; for [`components!`](crate::components).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_kind {
+    (action, $plugin:ty, $name:expr, $version:expr) => {
+        $crate::export_action!($plugin, name = $name, version = $version);
+    };
+    (condition, $plugin:ty, $name:expr, $version:expr) => {
+        $crate::export_condition!($plugin, name = $name, version = $version);
+    };
+    (connector, $plugin:ty, $name:expr, $version:expr) => {
+        $crate::export_connector!($plugin, name = $name, version = $version);
     };
 }

@@ -47,7 +47,8 @@ use crate::store::SledStore;
 #[command(name = "sluice", version, about)]
 pub struct Cli {
     /// Where Sluice keeps its store, installed plugins and compiled-component cache.
-    /// Default: $XDG_DATA_HOME/sluice (usually ~/.local/share/sluice).
+    /// Default: $XDG_DATA_HOME/sluice (usually ~/.local/share/sluice). SLUICE_CACHE_DIR
+    /// moves the compiled-component cache elsewhere (it may be shared by several data dirs).
     #[arg(long, global = true, env = "SLUICE_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
@@ -304,7 +305,7 @@ impl App {
             state: store.clone(),
         };
         let config = HostConfig {
-            cache_dir: Some(data_dir.join("cache")),
+            cache_dir: Some(compile_cache_dir(&data_dir)?),
             limits,
             engine,
             timeout_ceiling: timeout_ceiling()?,
@@ -354,6 +355,43 @@ impl App {
     pub(crate) fn registry_blob(&self, digest: &str) -> PathBuf {
         self.data_dir.join("plugins").join(format!("{digest}.wasm"))
     }
+}
+
+/// Where compiled components are cached: `SLUICE_CACHE_DIR` when set, else `<data dir>/cache`.
+/// Several data dirs may share one cache (an artifact is keyed by the component's digest
+/// and the engine's settings), which spares each new data dir compiling the bundled plugins
+/// again. Its files are loaded as native code, so a cache that others can write is refused.
+fn compile_cache_dir(data_dir: &std::path::Path) -> Result<PathBuf, Failure> {
+    let Some(dir) = std::env::var_os("SLUICE_CACHE_DIR").filter(|d| !d.is_empty()) else {
+        return Ok(data_dir.join("cache"));
+    };
+    let dir = PathBuf::from(dir);
+    let fail = |e: std::io::Error| {
+        usage(format!(
+            "SLUICE_CACHE_DIR={}: cannot create it: {e}",
+            dir.display()
+        ))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(fail)?;
+        let mode = std::fs::metadata(&dir).map_err(fail)?.permissions().mode();
+        if mode & 0o022 != 0 {
+            return Err(usage(format!(
+                "SLUICE_CACHE_DIR={} can be written by other users, and compiled plugins are \
+                 loaded from it as native code; make it private (chmod 700) or unset it",
+                dir.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    Ok(dir)
 }
 
 /// Creates the data directory for its owner alone (0700), tightens one that others can

@@ -41,15 +41,33 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The compiled-component cache the tests' `sluice` processes share (`SLUICE_CACHE_DIR`):
+/// without it, every test's fresh data dir would compile the 50 bundled plugins again.
+pub fn shared_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("component-cache")
+}
+
 /// The `sluice` binary with its own data directory, run from the workspace root.
 pub struct Sluice {
     pub data: tempfile::TempDir,
+    /// Whether compiled components go to the shared cache (else the data dir's own).
+    shared_cache: bool,
 }
 
 impl Sluice {
     pub fn new() -> Self {
         Sluice {
             data: tempfile::tempdir().unwrap(),
+            shared_cache: true,
+        }
+    }
+
+    /// A data dir whose compiled-component cache is its own and starts empty, for the
+    /// tests that watch the cache.
+    pub fn cold() -> Self {
+        Sluice {
+            shared_cache: false,
+            ..Sluice::new()
         }
     }
 
@@ -58,6 +76,11 @@ impl Sluice {
         c.args(args)
             .current_dir(workspace())
             .env("SLUICE_DATA_DIR", self.data.path());
+        if self.shared_cache {
+            c.env("SLUICE_CACHE_DIR", shared_cache());
+        } else {
+            c.env_remove("SLUICE_CACHE_DIR");
+        }
         c
     }
 
