@@ -13,13 +13,16 @@
 //! - `token.rs`: `sluice token …` (admin API tokens);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
-//! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
+//! - `workflow.rs`: `sluice validate`, `run` and `runs …`;
+//! - `reference.rs`: `docs/cli.md`, generated from these definitions (tests only).
 
 mod bench;
 mod bulk;
 mod connector;
 mod demo;
 mod plugin;
+#[cfg(test)]
+mod reference;
 mod sandbox;
 mod secret;
 mod serve;
