@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::broker::permissions::Role;
+use crate::broker::permissions::RunAs;
 
 /// The document versions this runtime reads.
 pub const SUPPORTED_VERSIONS: &[u32] = &[1];
@@ -25,8 +25,9 @@ pub struct WorkflowDoc {
     #[serde(default)]
     pub description: String,
     pub trigger: Trigger,
-    /// The JumpCloud role the workflow runs as (least privilege: choose the narrowest).
-    pub run_as: Role,
+    /// The JumpCloud role the workflow runs as, predefined or custom (least privilege:
+    /// choose the narrowest).
+    pub run_as: RunAs,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     /// Organisation variables the admin edits, available to templates as `vars`.
@@ -445,7 +446,10 @@ steps:
     #[test]
     fn yaml_and_json_read_into_one_model() {
         let yaml = parse("hello.yaml", MINIMAL).unwrap();
-        assert_eq!(yaml.run_as, Role::ReadOnly);
+        assert_eq!(
+            yaml.run_as,
+            RunAs::Predefined(crate::broker::permissions::Role::ReadOnly)
+        );
         assert!(yaml.enabled);
         assert_eq!(yaml.steps[0].uses.as_deref(), Some("transform"));
         let json = serde_json::to_string(&yaml).unwrap();
