@@ -969,6 +969,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Custom roles */
+        get: operations["listRoles"];
+        put?: never;
+        /**
+         * Define a custom role
+         * @description Audited as `role.save`. A replaced role applies to runs that start afterwards.
+         */
+        post: operations["createRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roles/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A custom role */
+        get: operations["getRole"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a custom role
+         * @description Refused while the current version of a saved workflow runs as the role (nothing is changed). Audited as `role.remove`.
+         */
+        delete: operations["deleteRole"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/secrets": {
         parameters: {
             query?: never;
@@ -1758,10 +1800,11 @@ export interface components {
             codes?: string[];
         };
         /**
-         * @description A JumpCloud administrator role; a workflow runs as one of them.
-         * @enum {string}
+         * @description The role a workflow runs as: one of JumpCloud's predefined administrator roles (`Administrator With Billing`, `Administrator`, `Manager`, `Help Desk`, `Read Only`, `Billing Only`, `Command Runner`, `Command Runner With Billing`) or the name of a custom role (`GET /api/v1/roles`).
+         * @example Manager
+         * @example Onboarding
          */
-        Role: "Administrator With Billing" | "Administrator" | "Manager" | "Help Desk" | "Read Only" | "Billing Only" | "Command Runner" | "Command Runner With Billing";
+        Role: string;
         /** @description A run as stored, with the workflow version it runs. */
         Run: {
             id: string;
@@ -1997,13 +2040,10 @@ export interface components {
             valid: boolean;
             problems: components["schemas"]["Problem"][];
             name: string | null;
-            /** @enum {string|null} */
-            run_as: "Administrator With Billing" | "Administrator" | "Manager" | "Help Desk" | "Read Only" | "Billing Only" | "Command Runner" | "Command Runner With Billing" | null;
-            /**
-             * @description The narrowest role granting every JumpCloud scope the document's plugins (and sub-workflows') were granted
-             * @enum {string|null}
-             */
-            narrowest_role: "Administrator With Billing" | "Administrator" | "Manager" | "Help Desk" | "Read Only" | "Billing Only" | "Command Runner" | "Command Runner With Billing" | null;
+            /** @description The document's `run_as`: a predefined role or a custom role's name */
+            run_as: string | null;
+            /** @description The narrowest role (predefined, or custom: the one granting the fewest scopes) granting every JumpCloud scope the document's plugins (and sub-workflows') were granted */
+            narrowest_role: string | null;
             /** @description `run_as` grants more than the narrowest role */
             broader_than_needed: boolean;
             /** @description The JumpCloud scopes the document needs */
@@ -2139,6 +2179,29 @@ export interface components {
              */
             next_fire?: string | null;
             last_run: components["schemas"]["RunRow"] | null;
+        };
+        /** @description A custom role: a named set of JumpCloud scopes a workflow can run as (a write scope also grants its `.readonly` form). */
+        CustomRole: {
+            name: string;
+            description: string;
+            /** @description Sorted, each once */
+            scopes: ("administrators" | "administrators.readonly" | "applications" | "applications.readonly" | "authn" | "authn.readonly" | "commandrunner.legacy" | "commands" | "commands.readonly" | "commands.schedule" | "directories" | "directories.readonly" | "directoryinsights" | "groups" | "groups.readonly" | "mdm" | "mdm.readonly" | "mfa" | "mfa.readonly" | "organizations" | "organizations.readonly" | "organizations.billing" | "radius" | "radius.readonly" | "settings.readonly" | "subscriptions.readonly" | "systems" | "systems.readonly" | "users" | "users.readonly")[];
+            /** @description RFC 3339 */
+            created_at: string;
+        };
+        /** @description A custom role to define (checked as `sluice role add` checks it). */
+        CustomRoleInput: {
+            /** @description 1-64 letters, digits, spaces, `.`, `-` and `_`, starting and ending with a letter or digit; not a predefined role's name in any case */
+            name: string;
+            /** @description At most 500 characters, no control characters */
+            description?: string;
+            /** @description JumpCloud scope names (`users`, `groups.readonly`; a `jumpcloud:` prefix is accepted); a write scope also grants its `.readonly` form */
+            scopes: ("administrators" | "administrators.readonly" | "applications" | "applications.readonly" | "authn" | "authn.readonly" | "commandrunner.legacy" | "commands" | "commands.readonly" | "commands.schedule" | "directories" | "directories.readonly" | "directoryinsights" | "groups" | "groups.readonly" | "mdm" | "mdm.readonly" | "mfa" | "mfa.readonly" | "organizations" | "organizations.readonly" | "organizations.billing" | "radius" | "radius.readonly" | "settings.readonly" | "subscriptions.readonly" | "systems" | "systems.readonly" | "users" | "users.readonly" | "jumpcloud:administrators" | "jumpcloud:administrators.readonly" | "jumpcloud:applications" | "jumpcloud:applications.readonly" | "jumpcloud:authn" | "jumpcloud:authn.readonly" | "jumpcloud:commandrunner.legacy" | "jumpcloud:commands" | "jumpcloud:commands.readonly" | "jumpcloud:commands.schedule" | "jumpcloud:directories" | "jumpcloud:directories.readonly" | "jumpcloud:directoryinsights" | "jumpcloud:groups" | "jumpcloud:groups.readonly" | "jumpcloud:mdm" | "jumpcloud:mdm.readonly" | "jumpcloud:mfa" | "jumpcloud:mfa.readonly" | "jumpcloud:organizations" | "jumpcloud:organizations.readonly" | "jumpcloud:organizations.billing" | "jumpcloud:radius" | "jumpcloud:radius.readonly" | "jumpcloud:settings.readonly" | "jumpcloud:subscriptions.readonly" | "jumpcloud:systems" | "jumpcloud:systems.readonly" | "jumpcloud:users" | "jumpcloud:users.readonly")[];
+            /** @description Replace an existing role of this name */
+            replace?: boolean;
+        };
+        CustomRoleList: {
+            roles: components["schemas"]["CustomRole"][];
         };
     };
     responses: {
@@ -3106,6 +3169,179 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description No such connector (CONNECTOR_NOT_FOUND) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    listRoles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomRoleList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The role */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Onboarding",
+                 *       "description": "Creates users and puts them in groups",
+                 *       "scopes": [
+                 *         "users",
+                 *         "groups"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CustomRoleInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomRole"];
+                };
+            };
+            /** @description Invalid (ROLE_INVALID, BAD_JSON) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description A role of that name exists and `replace` is not set (ROLE_EXISTS) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The custom role's name
+                 * @example Onboarding
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomRole"];
+                };
+            };
+            /** @description A path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No such custom role (ROLE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    deleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The custom role's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No such custom role (ROLE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A saved workflow runs as the role (ROLE_IN_USE); the error names them */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,6 +33,7 @@ pub mod connector;
 pub mod engine;
 pub mod jumpcloud;
 pub mod plugin;
+pub mod role;
 pub mod secrets;
 pub mod service;
 pub mod store;

@@ -144,7 +144,14 @@ fn validated_durations_counts_and_sizes_are_usable_by_the_engine() {
              \x20   retry: {{attempts: {attempts}, backoff: {backoff}}}\n"
         );
         let doc = model::parse("bounds.yaml", &text).expect("the document parses");
-        let report = validate("bounds.yaml", &doc, &plugins, None, ceiling);
+        let report = validate(
+            "bounds.yaml",
+            &doc,
+            &plugins,
+            &sluice::role::RoleBook::default(),
+            None,
+            ceiling,
+        );
         for p in &report.problems {
             prop_assert!(p.location.starts_with("steps["), "unlocated: {p}");
         }

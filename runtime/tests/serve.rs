@@ -1400,3 +1400,167 @@ fn looping_plugins_do_not_stall_the_service() {
     }
     server.stop();
 }
+
+#[test]
+fn custom_roles_over_the_api_are_checked_audited_and_enforced_per_call() {
+    let s = Sluice::new();
+    let admin = token(&s, "admin");
+    let server = Server::start(&s, &[]);
+    let api = Http::new(&server.url, Some(&admin));
+    let wasm = std::fs::read(hostile_wasm()).unwrap();
+    let (status, v) = api.send(
+        "POST",
+        "/api/v1/plugins?grant=jumpcloud:users.readonly",
+        Some(wasm),
+        &[],
+    );
+    assert_eq!(status, 201, "{v}");
+
+    // Bad definitions are refused and store nothing.
+    for body in [
+        json!({"name": "Read Only", "scopes": ["users.readonly"]}),
+        json!({"name": "manager", "scopes": ["users"]}),
+        json!({"name": "Directory Reader", "scopes": ["users.everything"]}),
+        json!({"name": "Directory Reader", "scopes": []}),
+        json!({"name": "Directory Reader", "scopes": ["users.readonly"], "scope": ["groups"]}),
+        json!({"name": "bad/name", "scopes": ["users.readonly"]}),
+        json!({"name": "Directory Reader", "scopes": "users.readonly"}),
+    ] {
+        let (status, v) = api.post("/api/v1/roles", &body.to_string());
+        assert_eq!(
+            (status, v["error"]["code"].clone()),
+            (400, json!("ROLE_INVALID")),
+            "{body}: {v}"
+        );
+    }
+    assert_eq!(api.get("/api/v1/roles").1, json!({"roles": []}));
+
+    // Defined once; a second definition of the name needs `replace`.
+    let reader = json!({"name": "Directory Reader", "description": "Looks users up",
+                        "scopes": ["jumpcloud:users.readonly"]});
+    let (status, v) = api.post("/api/v1/roles", &reader.to_string());
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["scopes"], json!(["users.readonly"]));
+    let (status, v) = api.post("/api/v1/roles", &reader.to_string());
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (409, json!("ROLE_EXISTS"))
+    );
+    let (_, v) = api.get("/api/v1/roles");
+    assert_eq!(v["roles"].as_array().unwrap().len(), 1, "{v}");
+    let (status, v) = api.get("/api/v1/roles/Directory%20Reader");
+    assert_eq!(
+        (status, v["description"].clone()),
+        (200, json!("Looks users up"))
+    );
+    assert_eq!(
+        api.get("/api/v1/roles/Nobody").1["error"]["code"],
+        "ROLE_NOT_FOUND"
+    );
+
+    // A workflow running as it validates, with the custom role as the narrowest.
+    let wf = "version: 1\nname: reader\ntrigger: {type: manual}\nrun_as: Directory Reader\n\
+              steps:\n  - id: read\n    uses: hostile\n    \
+              with: {mode: jumpcloud, arg: {method: GET, path: /api/systemusers}}\n";
+    let (status, v) = api.post("/api/v1/validate", wf);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["narrowest_role"], "Directory Reader", "{v}");
+    assert_eq!(v["broader_than_needed"], false, "{v}");
+    // The same steps as Read Only: valid, and broader than the custom role.
+    let (_, v) = api.post(
+        "/api/v1/validate",
+        &wf.replace("run_as: Directory Reader", "run_as: Read Only"),
+    );
+    assert_eq!(
+        (v["valid"].clone(), v["broader_than_needed"].clone()),
+        (json!(true), json!(true)),
+        "{v}"
+    );
+    // An unknown role is a located problem.
+    let (_, v) = api.post(
+        "/api/v1/validate",
+        &wf.replace("run_as: Directory Reader", "run_as: Nobody"),
+    );
+    assert_eq!(v["valid"], false, "{v}");
+    let p = &v["problems"][0];
+    assert_eq!(
+        (p["location"].clone(), p["line"].clone()),
+        (json!("run_as"), json!(4)),
+        "{v}"
+    );
+    assert!(
+        p["message"]
+            .as_str()
+            .unwrap()
+            .contains("`Nobody` is neither a predefined role")
+            && p["message"]
+                .as_str()
+                .unwrap()
+                .contains("defined: Directory Reader"),
+        "{v}"
+    );
+    assert_eq!(v["problems"].as_array().unwrap().len(), 1, "{v}");
+
+    // Saved and run: the call within the role passes.
+    let (status, v) = api.post("/api/v1/workflows", wf);
+    assert_eq!(status, 201, "{v}");
+    let (status, v) = api.post("/api/v1/workflows/reader/runs", "{}");
+    assert_eq!(status, 202, "{v}");
+    let done = api.finished(v["run_id"].as_str().unwrap());
+    assert_eq!(done["run"]["status"], "succeeded", "{done}");
+    assert_eq!(done["run"]["output"]["status"], 200, "{done}");
+
+    // Deleting a role a saved workflow runs as is refused, and changes nothing.
+    let (status, v) = api.delete("/api/v1/roles/Directory%20Reader");
+    assert_eq!(
+        (status, v["error"]["code"].clone()),
+        (409, json!("ROLE_IN_USE")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("reader"),
+        "{v}"
+    );
+    assert_eq!(api.get("/api/v1/roles/Directory%20Reader").0, 200);
+
+    // The role narrowed afterwards: the next run's call beyond it is refused per call.
+    let narrowed =
+        json!({"name": "Directory Reader", "scopes": ["groups.readonly"], "replace": true});
+    let (status, v) = api.post("/api/v1/roles", &narrowed.to_string());
+    assert_eq!(status, 201, "{v}");
+    let (status, v) = api.post("/api/v1/workflows/reader/runs", "{}");
+    assert_eq!(status, 202, "{v}");
+    let done = api.finished(v["run_id"].as_str().unwrap());
+    assert_eq!(done["run"]["status"], "failed", "{done}");
+    let error = &done["run"]["report"]["failed_steps"][0]["error"];
+    assert_eq!(error["code"], "PERMISSION_DENIED", "{done}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("run-as role `Directory Reader` does not grant jumpcloud:users.readonly"),
+        "{done}"
+    );
+
+    // Once no workflow runs as it, it can go; the changes are audited.
+    assert_eq!(api.delete("/api/v1/workflows/reader").0, 204);
+    assert_eq!(api.delete("/api/v1/roles/Directory%20Reader").0, 204);
+    assert_eq!(api.get("/api/v1/roles/Directory%20Reader").0, 404);
+    let (_, v) = api.get("/api/v1/audit?limit=1000");
+    let entries = v["entries"].as_array().unwrap();
+    for action in ["role.save", "role.remove"] {
+        assert!(
+            entries.iter().any(|e| e["action"] == action
+                && e["who"] == "admin"
+                && e["target"] == "Directory Reader"),
+            "{action} not audited: {v}"
+        );
+    }
+    let saves = entries
+        .iter()
+        .filter(|e| e["action"] == "role.save")
+        .count();
+    assert_eq!(saves, 2, "refused definitions are not audited: {v}");
+    server.stop();
+}

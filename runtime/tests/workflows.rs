@@ -371,3 +371,129 @@ fn runs_paging_keeps_filters_and_finished_runs_say_so() {
         assert!(!err.contains("resuming"), "{verb}: {err}");
     }
 }
+
+#[test]
+fn custom_roles_from_the_cli_in_validation_and_against_the_identity_role() {
+    let s = Sluice::new();
+    common::install_hostile(&s, "jumpcloud:users.readonly");
+    let dir = tempfile::tempdir().unwrap();
+    let roles = || s.json(&["role", "list", "--json"]);
+
+    // Bad definitions: refused (exit 2), nothing stored.
+    let bad_file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad_file,
+        "name: Reader\nscopes: [users.readonly]\nscope: [groups]\n",
+    )
+    .unwrap();
+    for (args, says) in [
+        (
+            vec!["--name", "Help Desk", "--scope", "users"],
+            "predefined",
+        ),
+        (
+            vec!["--name", "Reader", "--scope", "everything"],
+            "not a JumpCloud scope",
+        ),
+        (vec!["--name", "x-", "--scope", "users"], "role name"),
+        (vec!["--file", bad_file.to_str().unwrap()], "unknown field"),
+    ] {
+        let mut cmd = vec!["role", "add"];
+        cmd.extend(&args);
+        let out = s.run(&cmd);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    assert_eq!(roles(), json!([]));
+
+    // From a file and from the arguments.
+    let file = dir.path().join("reader.yaml");
+    std::fs::write(
+        &file,
+        "name: Reader\ndescription: Looks users up\nscopes: [users.readonly]\n",
+    )
+    .unwrap();
+    let out = s.run(&["role", "add", "--file", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&["role", "add", "--name", "User Admin", "--scope", "users"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&["role", "add", "--name", "Reader", "--scope", "users"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    let list = roles();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Reader", "User Admin"]);
+    assert_eq!(list[0]["scopes"], json!(["users.readonly"]));
+
+    // The narrowest role is the custom one; running as it works.
+    let wf = dir.path().join("lookup.yaml");
+    let doc = |run_as: &str| {
+        format!(
+            "version: 1\nname: lookup\ntrigger: {{type: manual}}\nrun_as: {run_as}\nsteps:\n  \
+             - id: read\n    uses: hostile\n    \
+             with: {{mode: jumpcloud, arg: {{method: GET, path: /api/systemusers}}}}\n"
+        )
+    };
+    std::fs::write(&wf, doc("User Admin")).unwrap();
+    let wf = wf.to_str().unwrap();
+    let v = s.json(&["validate", wf, "--json"]);
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["run_as"], "User Admin");
+    assert_eq!(v["narrowest_role"], "Reader", "{v}");
+    let v = s.json(&["run", wf, "--json"]);
+    assert_eq!(v["status"], "succeeded", "{v}");
+
+    // The identity's role known: a run-as role beyond it is flagged, one within it is not.
+    let validate_as = |identity: &str| {
+        s.cmd(&["validate", wf])
+            .env("SLUICE_JUMPCLOUD_ROLE", identity)
+            .output()
+            .unwrap()
+    };
+    let out = validate_as("Read Only");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("run_as: the role `User Admin` grants `jumpcloud:users` beyond `Read Only`"),
+        "{}",
+        stderr(&out)
+    );
+    for identity in ["Manager", "User Admin"] {
+        let out = validate_as(identity);
+        assert!(out.status.success(), "{identity}: {}", stderr(&out));
+    }
+    let out = validate_as("Nobody");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("SLUICE_JUMPCLOUD_ROLE names `Nobody`"),
+        "{}",
+        stderr(&out)
+    );
+    // ... and `sluice run` refuses it before any call.
+    let out = s
+        .cmd(&["run", wf])
+        .env("SLUICE_JUMPCLOUD_ROLE", "Reader")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    // Removed: the workflow's run_as no longer resolves, a located problem.
+    let out = s.run(&["role", "remove", "User Admin"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.run(&["role", "remove", "User Admin"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = s.run(&["validate", wf]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{wf}: run_as: `User Admin` is neither a predefined role"
+        )),
+        "{}",
+        stderr(&out)
+    );
+}

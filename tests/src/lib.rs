@@ -107,7 +107,7 @@ pub fn ctx(grants: &[&str], role: Option<Role>, limits: Limits) -> CallContext {
         step_id: "step".into(),
         attempt: 1,
         grants: Arc::new(Grants::new(grants.iter().copied())),
-        role,
+        role: role.map(Into::into),
         limits,
     }
 }

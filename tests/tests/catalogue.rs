@@ -468,6 +468,7 @@ async fn the_broker_retries_faults_and_reports_attempts() {
 /// covers both ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linking_plugins_declare_both_ends_and_help_desk_cannot_bind_devices() {
+    use sluice::role::RoleBook;
     use sluice::workflow::validate::narrowest_role;
     let rig = Rig::new().await;
     let edges = || rig.sandbox.sandbox.with_directory(|d| d.edges.clone());
@@ -521,6 +522,10 @@ async fn linking_plugins_declare_both_ends_and_help_desk_cannot_bind_devices() {
             .iter()
             .filter_map(|p| p.strip_prefix("jumpcloud:"))
             .collect();
-        assert_eq!(narrowest_role(scopes.iter().copied()), Some(role), "{name}");
+        assert_eq!(
+            narrowest_role(scopes.iter().copied(), &RoleBook::default()),
+            Some(role.into()),
+            "{name}"
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! `/api/v1/plugins`, `/connectors`, `/secrets`, `/templates`, `/tokens` and `/audit`.
+//! `/api/v1/plugins`, `/connectors`, `/roles`, `/secrets`, `/templates`, `/tokens` and
+//! `/audit`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use super::{ApiError, Caller, Path, Query, audit, object_body, page_limit};
 use crate::connector::{self, ConnectorDef, ConnectorStore as _};
 use crate::plugin::category;
 use crate::plugin::registry::PluginRecord;
+use crate::role::{self, RoleStore as _};
 use crate::secrets::{self, SecretStore as _};
 use crate::service::{Service, tokens};
 
@@ -300,6 +302,65 @@ pub(super) async fn remove_connector(
         .store
         .secret_remove(&connector::secret_name(&name))?;
     audit(&service, &caller, "connector.remove", &name, json!({}))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn roles(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    Ok(Json(json!({ "roles": service.store.role_list()? })))
+}
+
+pub(super) async fn role(
+    State(service): State<Arc<Service>>,
+    Path(name): Path<String>,
+) -> Api<Json<Value>> {
+    let def = service
+        .store
+        .role_get(&name)?
+        .ok_or(role::RoleError::NotFound(name))?;
+    Ok(Json(json!(def)))
+}
+
+/// A custom role as the API takes it: the definition's fields and `replace`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    name: String,
+    #[serde(default)]
+    description: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    replace: bool,
+}
+
+pub(super) async fn add_role(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Api<Response> {
+    let input: RoleBody = object_body(&body, "role", "ROLE_INVALID")?;
+    let def = role::define(role::RoleInput {
+        name: input.name,
+        description: input.description,
+        scopes: input.scopes,
+    })?;
+    role::save(&*service.store, &def, input.replace)?;
+    audit(
+        &service,
+        &caller,
+        "role.save",
+        &def.name,
+        json!({"scopes": def.scopes, "replace": input.replace}),
+    )?;
+    Ok((StatusCode::CREATED, Json(json!(def))).into_response())
+}
+
+pub(super) async fn remove_role(
+    State(service): State<Arc<Service>>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> Api<StatusCode> {
+    role::remove(&*service.store, &name)?;
+    audit(&service, &caller, "role.remove", &name, json!({}))?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -76,7 +76,15 @@ pub(super) async fn validate(State(service): State<Arc<Service>>, body: Bytes) -
     all.extend(subs.values());
     let plugins = plugin_table(&service.registry, &all).await;
     let ceiling = service.registry.host().timeout_ceiling();
-    let report = check(&label, &doc, &plugins, Some(&Stored(&service)), ceiling);
+    let roles = crate::role::RoleBook::load(&*service.store)?;
+    let report = check(
+        &label,
+        &doc,
+        &plugins,
+        &roles,
+        Some(&Stored(&service)),
+        ceiling,
+    );
     let problems: Vec<Value> = report
         .problems
         .iter()
@@ -95,9 +103,13 @@ pub(super) async fn validate(State(service): State<Arc<Service>>, body: Bytes) -
         .collect();
     // Broader than needed: the chosen role grants more than the narrowest one covering
     // every scope the document's plugins were granted.
-    let broader = report
-        .narrowest_role
-        .is_some_and(|n| n != doc.run_as && n.scopes().is_subset(doc.run_as.scopes()));
+    let broader = report.narrowest_role.as_ref().is_some_and(|n| {
+        *n != doc.run_as
+            && roles
+                .resolve(n)
+                .scopes()
+                .is_subset(roles.resolve(&doc.run_as).scopes())
+    });
     Ok(Json(json!({
         "valid": problems.is_empty(),
         "problems": problems,

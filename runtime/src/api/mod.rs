@@ -167,6 +167,19 @@ impl From<crate::connector::ConnectorError> for ApiError {
     }
 }
 
+impl From<crate::role::RoleError> for ApiError {
+    fn from(e: crate::role::RoleError) -> Self {
+        use crate::role::RoleError as R;
+        let status = match &e {
+            R::BadName(_) | R::Shadows(_) | R::Invalid { .. } => StatusCode::BAD_REQUEST,
+            R::NotFound(_) => StatusCode::NOT_FOUND,
+            R::Exists(_) | R::InUse { .. } => StatusCode::CONFLICT,
+            R::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Self::new(status, e.code(), e.to_string())
+    }
+}
+
 impl From<crate::secrets::SecretError> for ApiError {
     fn from(e: crate::secrets::SecretError) -> Self {
         use crate::secrets::SecretError as S;
@@ -413,6 +426,10 @@ pub const ROUTES: &[&str] = &[
     "POST /api/v1/connectors",
     "GET /api/v1/connectors/{name}",
     "DELETE /api/v1/connectors/{name}",
+    "GET /api/v1/roles",
+    "POST /api/v1/roles",
+    "GET /api/v1/roles/{name}",
+    "DELETE /api/v1/roles/{name}",
     "GET /api/v1/secrets",
     "PUT /api/v1/secrets/{name}",
     "DELETE /api/v1/secrets/{name}",
@@ -473,6 +490,8 @@ pub fn router(service: Arc<Service>) -> Router {
             "/connectors/{name}",
             get(admin::connector).delete(admin::remove_connector),
         )
+        .route("/roles", get(admin::roles).post(admin::add_role))
+        .route("/roles/{name}", get(admin::role).delete(admin::remove_role))
         .route("/secrets", get(admin::secrets))
         .route(
             "/secrets/{name}",

@@ -186,7 +186,7 @@ pub async fn run(
         step_id: "get".into(),
         attempt: 1,
         grants: Arc::new(Grants::new(plugin.manifest.permissions.iter().cloned())),
-        role: Some(Role::ReadOnly),
+        role: Some(Role::ReadOnly.into()),
         limits: Limits::DEFAULT,
     });
     let input = Arc::new(format!("{{\"user_id\":\"{user_id}\"}}"));

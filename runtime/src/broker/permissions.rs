@@ -656,11 +656,170 @@ impl std::fmt::Display for Role {
     }
 }
 
+impl Role {
+    /// The predefined role spelt exactly `name` (`Read Only`).
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.to_string() == name)
+    }
+}
+
+/// A workflow's `run_as`: one of JumpCloud's predefined roles, or the name of a custom
+/// role (a named set of scopes an administrator defined, see [`crate::role`]). Written as
+/// the role's name either way; whether a custom name is defined is for validation to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunAs {
+    Predefined(Role),
+    Custom(String),
+}
+
+impl RunAs {
+    /// The predefined role of that name, or else a custom role's name.
+    pub fn from_name(name: &str) -> RunAs {
+        match Role::from_name(name) {
+            Some(r) => RunAs::Predefined(r),
+            None => RunAs::Custom(name.to_owned()),
+        }
+    }
+}
+
+impl From<Role> for RunAs {
+    fn from(r: Role) -> RunAs {
+        RunAs::Predefined(r)
+    }
+}
+
+impl std::fmt::Display for RunAs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunAs::Predefined(r) => r.fmt(f),
+            RunAs::Custom(name) => f.write_str(name),
+        }
+    }
+}
+
+impl Serialize for RunAs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for RunAs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(RunAs::from_name(&String::deserialize(d)?))
+    }
+}
+
+/// The scopes a custom role defined with `scopes` grants: those scopes, and the
+/// `.readonly` form of each write scope (a write scope covers its reads, as in grants).
+/// Names that are not JumpCloud scopes grant nothing (definitions refuse them).
+pub fn custom_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for s in scopes {
+        if let Some(known) = SCOPES.iter().find(|k| **k == s) {
+            out.insert(*known);
+            let read = format!("{s}.readonly");
+            if let Some(r) = SCOPES.iter().find(|k| **k == read) {
+                out.insert(*r);
+            }
+        }
+    }
+    out
+}
+
+/// The role a run's brokered calls are checked against: `run_as` resolved when the run
+/// starts, a custom role with the scopes it had then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunRole {
+    Predefined(Role),
+    Custom {
+        name: std::sync::Arc<str>,
+        scopes: std::sync::Arc<BTreeSet<&'static str>>,
+    },
+    /// A custom role name that is not defined: it grants nothing.
+    Undefined(std::sync::Arc<str>),
+}
+
+impl RunRole {
+    /// The scopes the role grants.
+    pub fn scopes(&self) -> &BTreeSet<&'static str> {
+        static NONE: BTreeSet<&'static str> = BTreeSet::new();
+        match self {
+            RunRole::Predefined(r) => r.scopes(),
+            RunRole::Custom { scopes, .. } => scopes,
+            RunRole::Undefined(_) => &NONE,
+        }
+    }
+
+    /// What of `needs` this role does not grant (empty: the call is allowed).
+    pub fn withholds(&self, needs: &Needs) -> Needs {
+        let granted = self.scopes();
+        needs.unmet(|s| granted.contains(s))
+    }
+
+    /// The `run_as` this role was resolved from.
+    pub fn run_as(&self) -> RunAs {
+        match self {
+            RunRole::Predefined(r) => RunAs::Predefined(*r),
+            RunRole::Custom { name, .. } | RunRole::Undefined(name) => {
+                RunAs::Custom(name.to_string())
+            }
+        }
+    }
+}
+
+impl From<Role> for RunRole {
+    fn from(r: Role) -> RunRole {
+        RunRole::Predefined(r)
+    }
+}
+
+impl std::fmt::Display for RunRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.run_as().fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn run_as_names_a_predefined_or_a_custom_role() {
+        let read: RunAs = serde_json::from_value(json!("Read Only")).unwrap();
+        assert_eq!(read, RunAs::Predefined(Role::ReadOnly));
+        let custom: RunAs = serde_json::from_value(json!("Onboarding")).unwrap();
+        assert_eq!(custom, RunAs::Custom("Onboarding".into()));
+        // Exact spelling: another case is not the predefined role.
+        assert_eq!(
+            RunAs::from_name("read only"),
+            RunAs::Custom("read only".into())
+        );
+        assert_eq!(serde_json::to_value(&read).unwrap(), json!("Read Only"));
+        assert_eq!(serde_json::to_value(&custom).unwrap(), json!("Onboarding"));
+        assert!(serde_json::from_value::<RunAs>(json!(3)).is_err());
+    }
+
+    #[test]
+    fn custom_roles_grant_their_scopes_and_the_reads_of_their_writes() {
+        let scopes = custom_scopes(["users", "groups.readonly", "nonsense"]);
+        assert_eq!(
+            scopes.iter().copied().collect::<Vec<_>>(),
+            ["groups.readonly", "users", "users.readonly"]
+        );
+        let role = RunRole::Custom {
+            name: "Onboarding".into(),
+            scopes: std::sync::Arc::new(scopes),
+        };
+        let create = jumpcloud_needs("POST", "/api/systemusers", &[], Some("{}")).unwrap();
+        assert!(role.withholds(&create).is_empty());
+        let group = jumpcloud_needs("POST", "/api/v2/usergroups", &[], Some("{}")).unwrap();
+        assert_eq!(role.withholds(&group).to_string(), "jumpcloud:groups");
+        assert_eq!(role.to_string(), "Onboarding");
+        let undefined = RunRole::Undefined("Gone".into());
+        assert_eq!(undefined.withholds(&create), create);
+    }
 
     #[test]
     fn permission_strings_parse_or_explain() {

@@ -8,18 +8,23 @@
 //! - `bulk.rs`: `sluice run … --input rows.csv` (one run per row, with a summary);
 //! - `demo.rs`: `sluice demo` (new-user provisioning of John Smith, in a throwaway sandbox);
 //! - `connector.rs`: `sluice connector …` (External App Connectors);
+//! - `role.rs`: `sluice role …` (custom roles a workflow can run as);
 //! - `template.rs`: `sluice template …` (the template catalogue);
 //! - `serve.rs`: `sluice serve` (the service) and the note it leaves in the data dir;
 //! - `token.rs`: `sluice token …` (admin API tokens);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
-//! - `workflow.rs`: `sluice validate`, `run` and `runs …`.
+//! - `workflow.rs`: `sluice validate`, `run` and `runs …`;
+//! - `reference.rs`: `docs/cli.md`, generated from these definitions (tests only).
 
 mod bench;
 mod bulk;
 mod connector;
 mod demo;
 mod plugin;
+#[cfg(test)]
+mod reference;
+mod role;
 mod sandbox;
 mod secret;
 mod serve;
@@ -109,6 +114,9 @@ enum Command {
     /// Define the external applications workflows call (External App Connectors).
     #[command(subcommand)]
     Connector(connector::ConnectorCommand),
+    /// Custom roles: named sets of JumpCloud scopes a workflow can run as.
+    #[command(subcommand)]
+    Role(role::RoleCommand),
     /// Run the service: HTTP API, schedules, Directory Insights events, webhooks, metrics.
     Serve(serve::ServeArgs),
     /// Admin API tokens for `sluice serve`.
@@ -517,6 +525,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Sandbox(args) => sandbox::run(cli.data_dir, args).await,
         Command::Secret(cmd) => secret::run(cli.data_dir, cmd),
         Command::Connector(cmd) => connector::run(cli.data_dir, cmd),
+        Command::Role(cmd) => role::run(cli.data_dir, cmd),
         Command::Demo { json } => demo::run(cli.data_dir, json).await,
         Command::Template(cmd) => template::run(cmd),
         Command::Serve(args) => serve::run(cli.data_dir, args).await,

@@ -105,7 +105,7 @@ pub(crate) fn running_service(data_dir: &Path) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(format!(
         "`sluice serve` (pid {}) holds this data directory; use its API at {}/api/v1 \
-         (see README, \"Service\"), or stop it first",
+         (see docs/service.md), or stop it first",
         v["pid"],
         v["url"].as_str().unwrap_or("?")
     ))

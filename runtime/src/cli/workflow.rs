@@ -110,11 +110,15 @@ pub(crate) async fn load(app: &App, file: &Path) -> Result<Loaded, Failure> {
     all.extend(subs.values().map(|(_, d)| d));
     let plugins = plugin_table(&app.registry, &all).await;
     let ceiling = app.registry.host().timeout_ceiling();
-    let mut report = validate(&label, &doc, &plugins, Some(&source), ceiling);
+    let roles = crate::role::RoleBook::load(&*app.store).map_err(|e| Failure {
+        code: 1,
+        error: anyhow::anyhow!(e),
+    })?;
+    let mut report = validate(&label, &doc, &plugins, &roles, Some(&source), ceiling);
     for (f, d) in subs.values() {
         report
             .problems
-            .extend(validate(f, d, &plugins, None, ceiling).problems);
+            .extend(validate(f, d, &plugins, &roles, None, ceiling).problems);
     }
     Ok(Loaded {
         subs: subs.into_iter().map(|(k, (_, d))| (k, d)).collect(),
@@ -175,7 +179,7 @@ pub(crate) async fn validate_cmd(app: &App, file: &Path, json_out: bool) -> Resu
         if steps == 1 { "" } else { "s" },
         loaded.doc.run_as
     );
-    if let Some(role) = report.narrowest_role {
+    if let Some(role) = &report.narrowest_role {
         let scopes: Vec<_> = report
             .scopes
             .iter()

@@ -336,6 +336,9 @@ struct RunCtx<'a> {
     completed: Mutex<Vec<String>>,
     /// The scope where the last failure happened, for the workflow's `report:` fields.
     failed_scope: Mutex<Option<Value>>,
+    /// The run-as role, resolved when the run (or its resumption) started: a custom role
+    /// with the scopes it had then; one not defined grants nothing.
+    role: crate::broker::permissions::RunRole,
 }
 
 impl Engine {
@@ -601,7 +604,10 @@ impl Engine {
         };
         let mut input = run.input.clone();
         redact::restore(&mut input, &originals);
+        let role = crate::role::run_role(&*self.store, &run.doc.run_as)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let ctx = RunCtx {
+            role,
             engine: self,
             run: &run,
             progress,
@@ -1102,7 +1108,7 @@ impl RunCtx<'_> {
                 step_id: s.id.clone(),
                 attempt,
                 grants: grants.clone(),
-                role: Some(self.run.doc.run_as),
+                role: Some(self.role.clone()),
                 limits,
             };
             let started_at = now();

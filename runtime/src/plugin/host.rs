@@ -13,7 +13,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::sluice::plugin::{http, jumpcloud, log, state, types};
 use super::capture::{Capture, LogLevel, LogSource, StepLog};
 use super::error::{StepError, codes};
-use crate::broker::permissions::{Grants, Role, jumpcloud_needs};
+use crate::broker::permissions::{Grants, RunRole, jumpcloud_needs};
 use crate::broker::{
     BrokerError, CallKind, ConnectorRequest, HostCall, HttpBroker, JumpCloudBroker,
     JumpCloudRequest,
@@ -108,7 +108,7 @@ pub struct StepState {
     pub(crate) violation: Option<StepError>,
     plugin: Arc<str>,
     grants: Arc<Grants>,
-    role: Option<Role>,
+    role: Option<RunRole>,
     namespace: StateNamespace,
     quota: StateQuota,
     services: Services,
@@ -128,7 +128,7 @@ impl StepState {
         plugin: Arc<str>,
         workflow: &str,
         grants: Arc<Grants>,
-        role: Option<Role>,
+        role: Option<RunRole>,
         memory_cap: usize,
         log_cap: usize,
         services: Services,
@@ -371,13 +371,20 @@ impl jumpcloud::Host for StepState {
             );
             return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
         }
-        if let Some(role) = self.role {
+        if let Some(role) = &self.role {
             let withheld = role.withholds(&needs);
             if !withheld.is_empty() {
-                let msg = format!(
-                    "{} {} needs {needs}; the workflow's run-as role `{role}` does not grant {withheld}",
-                    req.method, req.path
-                );
+                let msg = match role {
+                    RunRole::Undefined(name) => format!(
+                        "{} {} needs {needs}; the workflow's run-as role `{name}` is not a \
+                         defined custom role, so it grants nothing (see `sluice role list`)",
+                        req.method, req.path
+                    ),
+                    _ => format!(
+                        "{} {} needs {needs}; the workflow's run-as role `{role}` does not grant {withheld}",
+                        req.method, req.path
+                    ),
+                };
                 return Err(self.deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
             }
         }

@@ -63,7 +63,7 @@ pub use self::limits::{LimitOverrides, Limits};
 pub use self::manifest::{Manifest, PluginKind};
 use self::pool::GuestPool;
 use crate::broker::HostCall;
-use crate::broker::permissions::{Grants, Role};
+use crate::broker::permissions::{Grants, RunRole};
 
 /// How the host is set up.
 #[derive(Debug, Clone)]
@@ -133,7 +133,7 @@ pub struct CallContext {
     /// The permissions the administrator granted this plugin.
     pub grants: Arc<Grants>,
     /// The workflow's run-as role; `None` means no role restriction beyond the grants.
-    pub role: Option<Role>,
+    pub role: Option<RunRole>,
     pub limits: Limits,
 }
 
@@ -431,7 +431,7 @@ impl Runner {
             plugin,
             &ctx.workflow,
             ctx.grants.clone(),
-            ctx.role,
+            ctx.role.clone(),
             // A cap above the pool's slot size could never be reached: the slot would
             // refuse first and the failure would look like a guest bug.
             usize::try_from(limits.memory_bytes.min(self.max_memory_bytes)).unwrap_or(usize::MAX),

@@ -131,7 +131,9 @@ impl Service {
         all.extend(subs.values());
         let plugins = plugin_table(&self.registry, &all).await;
         let ceiling = self.registry.host().timeout_ceiling();
-        let report = validate(&label, &doc, &plugins, Some(&Stored(self)), ceiling);
+        let roles = crate::role::RoleBook::load(&*self.store)
+            .map_err(|e| WorkflowError::Store(StoreError::Backend(e.to_string())))?;
+        let report = validate(&label, &doc, &plugins, &roles, Some(&Stored(self)), ceiling);
         if report.problems.is_empty() {
             Ok(doc)
         } else {

@@ -24,6 +24,7 @@ pub struct SledStore {
     sandbox: sled::Tree,
     secrets: sled::Tree,
     connectors: sled::Tree,
+    roles: sled::Tree,
     workflows: sled::Tree,
     versions: sled::Tree,
     tokens: sled::Tree,
@@ -85,6 +86,7 @@ impl SledStore {
             sandbox: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
             connectors: db.open_tree("connectors").map_err(backend)?,
+            roles: db.open_tree("roles").map_err(backend)?,
             workflows: db.open_tree("workflows").map_err(backend)?,
             versions: db.open_tree("workflow_versions").map_err(backend)?,
             tokens: db.open_tree("tokens").map_err(backend)?,
@@ -670,6 +672,51 @@ impl crate::connector::ConnectorStore for SledStore {
             .remove(name.as_bytes())
             .and_then(|old| self.connectors.flush().map(|_| old.is_some()))
             .map_err(|e| crate::connector::ConnectorError::Store(e.to_string()))
+    }
+}
+
+/// Custom role definitions in the `roles` tree, by name.
+impl crate::role::RoleStore for SledStore {
+    fn role_put(&self, def: &crate::role::RoleDef) -> Result<(), crate::role::RoleError> {
+        let bytes =
+            serde_json::to_vec(def).map_err(|e| crate::role::RoleError::Store(e.to_string()))?;
+        self.roles
+            .insert(def.name.as_bytes(), bytes)
+            .and_then(|_| self.roles.flush())
+            .map(|_| ())
+            .map_err(|e| crate::role::RoleError::Store(e.to_string()))
+    }
+
+    fn role_get(&self, name: &str) -> Result<Option<crate::role::RoleDef>, crate::role::RoleError> {
+        let Some(bytes) = self
+            .roles
+            .get(name.as_bytes())
+            .map_err(|e| crate::role::RoleError::Store(e.to_string()))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| crate::role::RoleError::Store(format!("role `{name}`: {e}")))
+    }
+
+    fn role_list(&self) -> Result<Vec<crate::role::RoleDef>, crate::role::RoleError> {
+        let mut out = Vec::new();
+        for item in self.roles.iter() {
+            let (_, bytes) = item.map_err(|e| crate::role::RoleError::Store(e.to_string()))?;
+            out.push(
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| crate::role::RoleError::Store(e.to_string()))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn role_remove(&self, name: &str) -> Result<bool, crate::role::RoleError> {
+        self.roles
+            .remove(name.as_bytes())
+            .and_then(|old| self.roles.flush().map(|_| old.is_some()))
+            .map_err(|e| crate::role::RoleError::Store(e.to_string()))
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::broker::permissions::Role;
+use crate::broker::permissions::RunAs;
 
 /// The document versions this runtime reads.
 pub const SUPPORTED_VERSIONS: &[u32] = &[1];
@@ -25,8 +25,9 @@ pub struct WorkflowDoc {
     #[serde(default)]
     pub description: String,
     pub trigger: Trigger,
-    /// The JumpCloud role the workflow runs as (least privilege: choose the narrowest).
-    pub run_as: Role,
+    /// The JumpCloud role the workflow runs as, predefined or custom (least privilege:
+    /// choose the narrowest).
+    pub run_as: RunAs,
     #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     /// Organisation variables the admin edits, available to templates as `vars`.
@@ -445,7 +446,10 @@ steps:
     #[test]
     fn yaml_and_json_read_into_one_model() {
         let yaml = parse("hello.yaml", MINIMAL).unwrap();
-        assert_eq!(yaml.run_as, Role::ReadOnly);
+        assert_eq!(
+            yaml.run_as,
+            RunAs::Predefined(crate::broker::permissions::Role::ReadOnly)
+        );
         assert!(yaml.enabled);
         assert_eq!(yaml.steps[0].uses.as_deref(), Some("transform"));
         let json = serde_json::to_string(&yaml).unwrap();
@@ -491,8 +495,11 @@ steps:
     fn bad_types_versions_and_roles_are_reported() {
         let err = parse("w.yaml", &MINIMAL.replace("version: 1", "version: 2")).unwrap_err();
         assert!(err.message.contains("version 2 is not supported"), "{err}");
-        let err = parse("w.yaml", &MINIMAL.replace("Read Only", "Root")).unwrap_err();
-        assert!(err.message.contains("unknown variant `Root`"), "{err}");
+        // Any name parses (a custom role's); validation says whether it is defined.
+        let doc = parse("w.yaml", &MINIMAL.replace("Read Only", "Root")).unwrap();
+        assert_eq!(doc.run_as, RunAs::Custom("Root".into()));
+        let err = parse("w.yaml", &MINIMAL.replace("Read Only", "[Root]")).unwrap_err();
+        assert!(err.message.contains("invalid type"), "{err}");
         let err = parse("w.yaml", &MINIMAL.replace("type: manual", "type: cronjob")).unwrap_err();
         assert!(err.message.contains("unknown variant `cronjob`"), "{err}");
         let err = parse("w.json", "{\"version\": \"one\"}").unwrap_err();

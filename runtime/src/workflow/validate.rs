@@ -5,8 +5,9 @@
 //! kind's fields; plugins exist with the right kind; static inputs match the plugin's input
 //! schema; template syntax; references to steps that do not exist; sub-workflows exist and
 //! do not form a cycle; cron expressions and timezones; connector paths stay relative;
-//! retry and timeout values; and that every plugin's JumpCloud grants fit the `run_as` role
-//! (naming the narrowest role that would).
+//! retry and timeout values; that `run_as` is a predefined or defined custom role, that
+//! every plugin's JumpCloud grants fit it (naming the narrowest role that would), and that
+//! it stays within the role of the JumpCloud identity Sluice calls with, when that is known.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,9 +16,10 @@ use serde_json::Value;
 
 use super::model::{OnErrorDoc, StepDoc, Trigger, WorkflowDoc};
 use super::template;
-use crate::broker::permissions::Role;
+use crate::broker::permissions::{Role, RunAs, RunRole};
 use crate::plugin::PluginKind;
 use crate::plugin::manifest::valid_name;
+use crate::role::{IDENTITY_ROLE_VAR, RoleBook};
 
 /// What validation needs to know about one plugin.
 #[derive(Debug, Clone)]
@@ -130,7 +132,7 @@ struct Checker<'a> {
     max_timeout: std::time::Duration,
     problems: Vec<Problem>,
     ids: BTreeMap<String, usize>,
-    role: Role,
+    role: RunRole,
     needed_scopes: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -575,12 +577,22 @@ const ROLES_BY_PRIVILEGE: [Role; 5] = [
     Role::AdministratorWithBilling,
 ];
 
-/// The narrowest role granting all `scopes`.
-pub fn narrowest_role<'a>(scopes: impl IntoIterator<Item = &'a str> + Clone) -> Option<Role> {
-    ROLES_BY_PRIVILEGE.into_iter().find(|r| {
-        let granted = r.scopes();
-        scopes.clone().into_iter().all(|s| granted.contains(s))
-    })
+/// The narrowest role granting all `scopes`: of the predefined roles and the custom roles
+/// in `roles` that grant them all, the one granting the fewest scopes (a predefined role
+/// when one grants as few).
+pub fn narrowest_role<'a>(
+    scopes: impl IntoIterator<Item = &'a str> + Clone,
+    roles: &RoleBook,
+) -> Option<RunAs> {
+    let predefined = ROLES_BY_PRIVILEGE.into_iter().map(RunRole::Predefined);
+    predefined
+        .chain(roles.custom().cloned())
+        .filter(|r| {
+            let granted = r.scopes();
+            scopes.clone().into_iter().all(|s| granted.contains(s))
+        })
+        .min_by_key(|r| r.scopes().len())
+        .map(|r| r.run_as())
 }
 
 /// The result of validating a document: its problems, and the narrowest role covering the
@@ -588,7 +600,7 @@ pub fn narrowest_role<'a>(scopes: impl IntoIterator<Item = &'a str> + Clone) -> 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub problems: Vec<Problem>,
-    pub narrowest_role: Option<Role>,
+    pub narrowest_role: Option<RunAs>,
     pub scopes: BTreeSet<String>,
 }
 
@@ -601,6 +613,7 @@ pub fn validate(
     file: &str,
     doc: &WorkflowDoc,
     plugins: &PluginTable,
+    roles: &RoleBook,
     source: Option<&dyn WorkflowSource>,
     max_timeout: std::time::Duration,
 ) -> Report {
@@ -610,7 +623,7 @@ pub fn validate(
         max_timeout,
         problems: Vec::new(),
         ids: BTreeMap::new(),
-        role: doc.run_as,
+        role: roles.resolve(&doc.run_as),
         needed_scopes: BTreeMap::new(),
     };
     if !valid_name(&doc.name) {
@@ -715,13 +728,62 @@ pub fn validate(
     }
     // The role must cover every JumpCloud scope granted to the plugins used.
     let scopes: BTreeSet<String> = c.needed_scopes.keys().cloned().collect();
-    let narrowest = narrowest_role(scopes.iter().map(String::as_str));
-    let role = c.role;
+    let narrowest = narrowest_role(scopes.iter().map(String::as_str), roles);
+    let role = c.role.clone();
     let granted = role.scopes();
+    if let RunRole::Undefined(name) = &role {
+        let name: String = name.chars().take(80).collect();
+        let custom = roles.custom_names();
+        let defined = if custom.is_empty() {
+            "none is defined".to_owned()
+        } else {
+            format!("defined: {}", custom.join(", "))
+        };
+        c.report(
+            "run_as",
+            format!(
+                "`{name}` is neither a predefined role ({}) nor a custom role ({defined}; see \
+                 `sluice role list`)",
+                Role::ALL.map(|r| r.to_string()).join(", ")
+            ),
+        );
+    }
+    // Beyond the identity's own role, JumpCloud would refuse the calls.
+    if let Some(identity) = &roles.identity {
+        match roles.resolve(identity) {
+            RunRole::Undefined(name) => c.report(
+                "run_as",
+                format!(
+                    "{IDENTITY_ROLE_VAR} names `{name}`, which is neither a predefined role nor \
+                     a defined custom role"
+                ),
+            ),
+            id if !matches!(role, RunRole::Undefined(_)) => {
+                let beyond: Vec<&str> = granted.difference(id.scopes()).copied().collect();
+                if !beyond.is_empty() {
+                    c.report(
+                        "run_as",
+                        format!(
+                            "the role `{role}` grants {} beyond `{id}`, the role of the JumpCloud \
+                             identity Sluice calls with ({IDENTITY_ROLE_VAR}): JumpCloud would \
+                             refuse those calls; run as a role within `{id}`",
+                            beyond
+                                .iter()
+                                .map(|s| format!("`jumpcloud:{s}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
     for (scope, users) in c.needed_scopes.clone() {
-        if !granted.contains(scope.as_str()) {
+        if !matches!(role, RunRole::Undefined(_)) && !granted.contains(scope.as_str()) {
             let users: Vec<_> = users.into_iter().collect();
             let hint = narrowest
+                .as_ref()
                 .map(|r| format!("; the narrowest role covering this workflow is `{r}`"))
                 .unwrap_or_default();
             c.report(
@@ -848,19 +910,50 @@ mod tests {
 
     #[test]
     fn narrowest_role_orders_roles_by_privilege() {
-        assert_eq!(narrowest_role(["users.readonly"]), Some(Role::ReadOnly));
+        let none = RoleBook::default();
+        let n = |scopes: &[&str], book: &RoleBook| narrowest_role(scopes.iter().copied(), book);
+        assert_eq!(n(&["users.readonly"], &none), Some(Role::ReadOnly.into()));
         assert_eq!(
-            narrowest_role(["users", "users.readonly"]),
-            Some(Role::HelpDesk)
+            n(&["users", "users.readonly"], &none),
+            Some(Role::HelpDesk.into())
         );
-        assert_eq!(narrowest_role(["users", "groups"]), Some(Role::Manager));
+        assert_eq!(n(&["users", "groups"], &none), Some(Role::Manager.into()));
         assert_eq!(
-            narrowest_role(["settings.readonly", "organizations"]),
-            Some(Role::Administrator)
+            n(&["settings.readonly", "organizations"], &none),
+            Some(Role::Administrator.into())
         );
         assert_eq!(
-            narrowest_role(["administrators"]),
-            Some(Role::AdministratorWithBilling)
+            n(&["administrators"], &none),
+            Some(Role::AdministratorWithBilling.into())
+        );
+    }
+
+    #[test]
+    fn narrowest_role_considers_custom_roles() {
+        let def = |name: &str, scopes: &[&str]| {
+            crate::role::define(crate::role::RoleInput {
+                name: name.into(),
+                description: String::new(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            })
+            .unwrap()
+        };
+        let book = RoleBook::from_defs(&[
+            def("Onboarding", &["users", "groups"]),
+            def("Everything", crate::broker::permissions::SCOPES),
+        ]);
+        let n = |scopes: &[&str]| narrowest_role(scopes.iter().copied(), &book);
+        // Narrower than Manager, which also grants systems, applications, ...
+        assert_eq!(
+            n(&["users", "groups.readonly"]),
+            Some(RunAs::Custom("Onboarding".into()))
+        );
+        // Not covered by the custom role: the predefined chain answers.
+        assert_eq!(n(&["systems"]), Some(Role::Manager.into()));
+        // As broad as a predefined role: the predefined one is named.
+        assert_eq!(
+            n(&["administrators"]),
+            Some(Role::AdministratorWithBilling.into())
         );
     }
 

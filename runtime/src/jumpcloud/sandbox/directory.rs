@@ -320,8 +320,8 @@ const USER_FIELDS: &[&str] = &[
     "disableDeviceMaxLoginAttempts",
 ];
 
-/// The sandbox's password policy (documented in the README): at least 8 characters with an
-/// upper-case letter, a lower-case letter, a digit and a special character.
+/// The sandbox's password policy (documented in docs/jumpcloud.md): at least 8 characters
+/// with an upper-case letter, a lower-case letter, a digit and a special character.
 pub fn password_violations(pw: &str) -> Vec<&'static str> {
     let mut v = Vec::new();
     if pw.chars().count() < 8 {
