@@ -7,43 +7,17 @@ mod build_console;
 
 use std::path::Path;
 
-use sluice_plugin_build::{PluginCrate, build_for_build_script, catalogue_plugins};
-
-const BUNDLED: &[PluginCrate<'static>] = &[
-    PluginCrate::single("transform", "plugins/transform"),
-    PluginCrate::single("compare", "plugins/compare"),
-    PluginCrate::single("http-request", "plugins/http-request"),
-];
-
-/// Catalogue crates, which declare many plugins (`sluice_plugin::components!`), each with
-/// the cargo feature that builds it alone: (package, directory).
-const CATALOGUES: &[(&str, &str)] = &[
-    ("sluice-jumpcloud", "plugins/jumpcloud"),
-    ("sluice-connectors", "plugins/connectors"),
-];
+use sluice_plugin_build::{PluginCrate, build_for_build_script, bundled};
 
 fn main() {
     let out_dir = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it");
     let root = Path::new(&manifest_dir).parent().unwrap_or(Path::new("."));
-    let features: Vec<Vec<String>> = CATALOGUES
-        .iter()
-        .map(|(_, dir)| match catalogue_plugins(root, dir) {
-            Ok(plugins) => plugins.into_iter().map(|p| p.name).collect(),
-            Err(e) => {
-                eprintln!("error: {e}");
-                std::process::exit(1);
-            }
-        })
-        .collect();
-    let mut crates = BUNDLED.to_vec();
-    for ((package, dir), features) in CATALOGUES.iter().zip(&features) {
-        crates.extend(features.iter().map(|f| PluginCrate {
-            package,
-            dir,
-            feature: Some(f),
-        }));
-    }
+    let bundled = bundled(root).unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    });
+    let crates: Vec<PluginCrate<'_>> = bundled.iter().map(PluginCrate::borrowed).collect();
     let paths = build_for_build_script(&crates);
     let mut code = String::from("&[\n");
     for (c, path) in crates.iter().zip(&paths) {

@@ -22,6 +22,37 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The crates bundled in the `sluice` binary that build one component each:
+/// (package, directory).
+pub const BUNDLED_CRATES: &[(&str, &str)] = &[
+    ("transform", "plugins/transform"),
+    ("compare", "plugins/compare"),
+    ("http-request", "plugins/http-request"),
+];
+
+/// The catalogue crates bundled in the `sluice` binary, which declare many plugins
+/// (`sluice_plugin::components!`), each with the cargo feature that builds it alone:
+/// (package, directory).
+pub const BUNDLED_CATALOGUES: &[(&str, &str)] = &[
+    ("sluice-jumpcloud", "plugins/jumpcloud"),
+    ("sluice-connectors", "plugins/connectors"),
+];
+
+/// The plugins bundled in the `sluice` binary, in the order it embeds them: the single
+/// crates, then every plugin of each catalogue. Owned names: see [`PluginCrate::borrowed`].
+pub fn bundled(workspace_root: &Path) -> Result<Vec<(String, String, Option<String>)>, BuildError> {
+    let mut out: Vec<(String, String, Option<String>)> = BUNDLED_CRATES
+        .iter()
+        .map(|(p, d)| ((*p).to_owned(), (*d).to_owned(), None))
+        .collect();
+    for (package, dir) in BUNDLED_CATALOGUES {
+        for plugin in catalogue_plugins(workspace_root, dir)? {
+            out.push(((*package).to_owned(), (*dir).to_owned(), Some(plugin.name)));
+        }
+    }
+    Ok(out)
+}
+
 /// The rustc target plugins are built for.
 pub const TARGET: &str = "wasm32-wasip2";
 
@@ -44,6 +75,15 @@ pub struct PluginCrate<'a> {
 }
 
 impl<'a> PluginCrate<'a> {
+    /// A view of one entry of [`bundled`].
+    pub fn borrowed(entry: &'a (String, String, Option<String>)) -> Self {
+        PluginCrate {
+            package: &entry.0,
+            dir: &entry.1,
+            feature: entry.2.as_deref(),
+        }
+    }
+
     /// A crate that builds one component.
     pub const fn single(package: &'a str, dir: &'a str) -> Self {
         PluginCrate {
@@ -152,7 +192,13 @@ pub fn build_plugins(
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root.join("target").join("plugins")),
     };
-    println!("cargo:rerun-if-env-changed=SLUICE_PLUGIN_PROFILE");
+    // Build scripts (which have an OUT_DIR) tell cargo what to watch; a tool prints nothing.
+    let announce = |line: String| {
+        if std::env::var_os("OUT_DIR").is_some() {
+            println!("{line}");
+        }
+    };
+    announce("cargo:rerun-if-env-changed=SLUICE_PLUGIN_PROFILE".into());
     for watched in [
         "wit",
         "plugins/sdk/src",
@@ -160,20 +206,20 @@ pub fn build_plugins(
         "Cargo.toml",
         "Cargo.lock",
     ] {
-        println!(
+        announce(format!(
             "cargo:rerun-if-changed={}",
             workspace_root.join(watched).display()
-        );
+        ));
     }
     let mut out = vec![PathBuf::new(); crates.len()];
     let mut catalogue = Vec::new();
     for (i, c) in crates.iter().enumerate() {
         // The component is made of `src` and the manifest; tests and docs do not rebuild it.
         for part in ["src", "Cargo.toml"] {
-            println!(
+            announce(format!(
                 "cargo:rerun-if-changed={}",
                 workspace_root.join(c.dir).join(part).display()
-            );
+            ));
         }
         match c.feature {
             None => out[i] = build.single(c)?,

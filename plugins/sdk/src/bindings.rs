@@ -267,7 +267,9 @@ macro_rules! export_connector {
 /// ```
 #[macro_export]
 macro_rules! components {
-    (crate = $krate:ident; $($kind:ident $plugin:ident = $name:literal),* $(,)?) => {
+    // `$name:tt`, not `literal`: a captured literal could not be matched again by the
+    // generated `export_plugin!`.
+    (crate = $krate:ident; $($kind:ident $plugin:ident = $name:tt),* $(,)?) => {
         /// Every plugin of this crate, by name (the cargo feature that builds it alone).
         pub const PLUGINS: &[&str] = &[$($name),*];
         #[doc(hidden)]
