@@ -392,7 +392,6 @@ sluice_plugin::components! {
     action EventsQuery = "events-query",
     action UserLastEvent = "user-last-event",
     action JumpCloudApi = "jumpcloud-api",
-    condition UserExists = "user-exists",
     action UserValidate = "user-validate",
     action UserCheckUnique = "user-check-unique",
     action GroupsResolve = "groups-resolve",
@@ -400,6 +399,7 @@ sluice_plugin::components! {
     action UserGroupsAssign = "user-groups-assign",
     action UserLdapBind = "user-ldap-bind",
     action UserAccessReport = "user-access-report",
+    condition UserExists = "user-exists",
     condition UserInGroup = "user-in-group",
 }
 
