@@ -91,6 +91,10 @@ export function GraphView({ graph, problems, statuses, selected, onSelect }: Gra
         type: 'group',
         position: { x: b.x, y: b.y },
         data: { label: g.label, kind: g.kind },
+        // Dimensions given, not left to measuring: React Flow hides a node until it has
+        // them, and a node whose measurement never arrived stayed hidden.
+        width: b.width,
+        height: b.height,
         style: { width: b.width, height: b.height },
         selectable: false,
         draggable: false,
@@ -104,6 +108,8 @@ export function GraphView({ graph, problems, statuses, selected, onSelect }: Gra
         type: 'step',
         position: { x: b.x, y: b.y },
         data: { node: n, problems: problems?.get(n.id) ?? 0, status: n.step_id ? statuses?.get(n.step_id) : undefined, selected: selected === n.id },
+        width: b.width,
+        height: b.height,
         style: { width: b.width, height: b.height },
         draggable: false,
         zIndex: 10,
