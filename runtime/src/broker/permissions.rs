@@ -586,7 +586,7 @@ impl Role {
     ];
 
     /// The scopes this role grants. JumpCloud publishes no role→scope table; this one is
-    /// deliberately conservative (documented in the README). Built once: every brokered
+    /// deliberately conservative (documented in docs/sandbox.md). Built once: every brokered
     /// call checks its role against it.
     pub fn scopes(self) -> &'static BTreeSet<&'static str> {
         static TABLE: std::sync::OnceLock<Vec<BTreeSet<&'static str>>> = std::sync::OnceLock::new();
