@@ -8,9 +8,12 @@
 //! - [`plugin`]: the wasmtime host — engine, component cache, limits, host imports,
 //!   registry of installed and bundled plugins.
 //! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
-//!   permission model (scopes, grants, run-as roles).
+//!   permission model (grants, run-as roles; JumpCloud's scope table comes from
+//!   `sluice-jcsim`).
 //! - [`connector`]: External App Connector definitions (the client is in [`broker`]).
-//! - [`jumpcloud`]: the local JumpCloud sandbox (and what the runtime needs to start it).
+//! - [`jumpcloud`]: which JumpCloud a runtime talks to, and the wiring that starts the
+//!   JumpCloud simulator in process (the simulator itself is the `sluice-jcsim` crate,
+//!   `jcsim/`). It depends on [`broker`], never the other way.
 //! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
 //! - [`secrets`]: secrets sealed at rest under the administrator's key.
 //! - [`store`]: persistent state behind small traits (sled).

@@ -9,28 +9,28 @@ use serde_json::{Value, json};
 use sluice::broker::Unconfigured;
 use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
 use sluice::broker::permissions::Role;
-use sluice::jumpcloud::sandbox::{Faults, RunningSandbox, Sandbox, seed};
 use sluice::plugin::registry::BUNDLED;
 use sluice::plugin::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services};
 use sluice::store::SledStore;
+use sluice_jcsim::{Faults, RunningSimulator, Simulator, seed};
 use sluice_tests::ctx;
 
 const KEY: &str = "sk-test-7f3c9a1e5b2d4f60a8c1e9b7d3f5a2c4";
 
 struct Rig {
     host: PluginHost,
-    sandbox: RunningSandbox,
+    simulator: RunningSimulator,
     plugins: Vec<LoadedPlugin>,
 }
 
 impl Rig {
     async fn new() -> Rig {
-        let sandbox = Arc::new(
-            Sandbox::new(seed::default_directory(), KEY, Faults::default(), None).unwrap(),
+        let simulator = Arc::new(
+            Simulator::new(seed::default_directory(), KEY, Faults::default(), None).unwrap(),
         )
         .spawn(([127, 0, 0, 1], 0).into())
         .unwrap();
-        let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
+        let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &simulator.url());
         cfg.rate_per_second = 0.0;
         let services = Services {
             jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
@@ -44,7 +44,7 @@ impl Rig {
         }
         Rig {
             host,
-            sandbox,
+            simulator,
             plugins,
         }
     }
@@ -74,7 +74,7 @@ impl Rig {
     }
 
     fn users(&self) -> usize {
-        self.sandbox.sandbox.with_directory(|d| d.users.len())
+        self.simulator.simulator.with_directory(|d| d.users.len())
     }
 }
 
@@ -389,7 +389,7 @@ async fn errors_map_to_seed_codes_and_roles_stop_calls_in_the_host() {
         assert_eq!(out.result.unwrap_err().code, code, "{plugin}");
     }
     // A wrong key: AUTHENTICATION_FAILED from the plugin, the key never echoed.
-    let mut cfg = JumpCloudConfig::new(ApiKey::new("wrong-key"), &rig.sandbox.url());
+    let mut cfg = JumpCloudConfig::new(ApiKey::new("wrong-key"), &rig.simulator.url());
     cfg.rate_per_second = 0.0;
     let host = PluginHost::new(
         sluice_tests::cached_config(),
@@ -426,8 +426,8 @@ fn p_bytes(name: &str) -> &'static [u8] {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_retries_faults_and_reports_attempts() {
-    let sandbox = Arc::new(
-        Sandbox::new(
+    let simulator = Arc::new(
+        Simulator::new(
             seed::default_directory(),
             KEY,
             Faults::parse("429=0.3,503=0.2,retry-after=0,seed=1").unwrap(),
@@ -437,7 +437,7 @@ async fn the_broker_retries_faults_and_reports_attempts() {
     )
     .spawn(([127, 0, 0, 1], 0).into())
     .unwrap();
-    let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
+    let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &simulator.url());
     cfg.rate_per_second = 0.0;
     cfg.retry.attempts = 12;
     cfg.retry.base = std::time::Duration::from_millis(1);
@@ -471,7 +471,7 @@ async fn linking_plugins_declare_both_ends_and_help_desk_cannot_bind_devices() {
     use sluice::role::RoleBook;
     use sluice::workflow::validate::narrowest_role;
     let rig = Rig::new().await;
-    let edges = || rig.sandbox.sandbox.with_directory(|d| d.edges.clone());
+    let edges = || rig.simulator.simulator.with_directory(|d| d.edges.clone());
     let before = edges();
     let bind = json!({"hostname": "SEA-WS-015", "username": "jane.doe", "sudo": true});
     // Help Desk manages users, not devices.

@@ -447,10 +447,10 @@ mod associations {
     use sluice::broker::Unconfigured;
     use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
     use sluice::broker::permissions::Role;
-    use sluice::jumpcloud::sandbox::directory::Edge;
-    use sluice::jumpcloud::sandbox::{Faults, RunningSandbox, Sandbox, seed};
     use sluice::plugin::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services, codes};
     use sluice::store::SledStore;
+    use sluice_jcsim::directory::Edge;
+    use sluice_jcsim::{Faults, RunningSimulator, Simulator, seed};
     use sluice_tests::{ctx, hostile_wasm};
 
     const KEY: &str = "sk-test-3b8d0c6f1e2a4d5b9c7e8f0a1b2c3d4e";
@@ -458,17 +458,17 @@ mod associations {
     struct Rig {
         host: PluginHost,
         plugin: LoadedPlugin,
-        sandbox: RunningSandbox,
+        simulator: RunningSimulator,
     }
 
     impl Rig {
         async fn new() -> Rig {
-            let sandbox = Arc::new(
-                Sandbox::new(seed::default_directory(), KEY, Faults::default(), None).unwrap(),
+            let simulator = Arc::new(
+                Simulator::new(seed::default_directory(), KEY, Faults::default(), None).unwrap(),
             )
             .spawn(([127, 0, 0, 1], 0).into())
             .unwrap();
-            let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
+            let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &simulator.url());
             cfg.rate_per_second = 0.0;
             let services = Services {
                 jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
@@ -480,7 +480,7 @@ mod associations {
             Rig {
                 host,
                 plugin,
-                sandbox,
+                simulator,
             }
         }
 
@@ -504,12 +504,12 @@ mod associations {
         }
 
         fn edges(&self) -> Vec<Edge> {
-            self.sandbox.sandbox.with_directory(|d| d.edges.clone())
+            self.simulator.simulator.with_directory(|d| d.edges.clone())
         }
 
         /// A user and a device with no link between them yet.
         fn strangers(&self) -> (String, String) {
-            self.sandbox.sandbox.with_directory(|d| {
+            self.simulator.simulator.with_directory(|d| {
                 let uid = d
                     .users
                     .iter()

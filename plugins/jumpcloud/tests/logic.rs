@@ -1,10 +1,10 @@
-//! The catalogue's logic against the sandbox's directory in-process (no HTTP, no wasm):
-//! the same handlers the sandbox server runs, so shapes and status codes are JumpCloud's.
+//! The catalogue's logic against the JumpCloud simulator's directory in-process (no HTTP, no wasm):
+//! the same handlers the simulator's server runs, so shapes and status codes are JumpCloud's.
 
 use std::cell::RefCell;
 
 use serde_json::{Value, json};
-use sluice::jumpcloud::sandbox::{Directory, Request, seed};
+use sluice_jcsim::{Directory, Request, seed};
 use sluice_plugin::PluginError;
 
 use sluice_jumpcloud::api::{DeviceRef, GroupRef, Resp, Transport, UserRef};

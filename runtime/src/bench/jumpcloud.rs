@@ -1,9 +1,9 @@
 //! `sluice bench jumpcloud`: what a brokered JumpCloud call costs. Three measurements over
-//! one in-process sandbox on loopback: raw HTTP GETs (the sandbox's throughput), the same
+//! one in-process simulator on loopback: raw HTTP GETs (the simulator's throughput), the same
 //! GET through the JumpCloud broker (client, headers, retries' bookkeeping) with an API
 //! key and, interleaved, with a service account's cached bearer token, and a plugin
-//! step that makes that GET (fresh sandboxed instance → host import → broker → sandbox →
-//! back into the plugin). The step minus the broker call is the sandbox's overhead.
+//! step that makes that GET (fresh sandboxed instance → host import → broker → simulator →
+//! back into the plugin). The step minus the broker call is the simulator's overhead.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,18 +15,18 @@ use crate::broker::jumpcloud::{ApiKey, Credentials, JumpCloudClient, JumpCloudCo
 use crate::broker::permissions::{Grants, Role};
 use crate::broker::token::{ServiceAccountConfig, default_token_url};
 use crate::broker::{JumpCloudBroker, JumpCloudRequest, Unconfigured};
-use crate::jumpcloud::sandbox::oauth::ServiceAccount;
-use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
 use crate::plugin::registry::BUNDLED;
 use crate::plugin::{CallContext, HostConfig, Limits, PluginHost, Services};
 use crate::store::SledStore;
+use sluice_jcsim::oauth::ServiceAccount;
+use sluice_jcsim::{Faults, Simulator, seed};
 
 /// The report of `sluice bench jumpcloud`.
 #[derive(Debug, Serialize)]
 pub struct JumpCloudReport {
     pub iterations: usize,
     pub concurrency: usize,
-    /// Sequential raw GETs to the sandbox.
+    /// Sequential raw GETs to the simulator.
     pub http_get: Summary,
     /// Raw GETs per second with `concurrency` clients.
     pub sandbox_gets_per_second: f64,
@@ -42,7 +42,7 @@ pub struct JumpCloudReport {
 }
 
 const KEY: &str = "bench-key";
-/// The benchmark sandbox's service account: `bench-svc` with this secret.
+/// The benchmark simulator's service account: `bench-svc` with this secret.
 const SA_SECRET: &str = "bench-secret";
 
 /// Runs the three measurements, `iterations` each.
@@ -51,16 +51,16 @@ pub async fn run(
     concurrency: usize,
     cache_dir: Option<std::path::PathBuf>,
 ) -> Result<JumpCloudReport, String> {
-    let sandbox = Arc::new(
-        Sandbox::new(seed::default_directory(), KEY, Faults::default(), None)?
+    let simulator = Arc::new(
+        Simulator::new(seed::default_directory(), KEY, Faults::default(), None)?
             .with_service_accounts(
                 vec![ServiceAccount::parse(&format!("bench-svc:{SA_SECRET}"))?],
-                crate::jumpcloud::sandbox::oauth::DEFAULT_TOKEN_TTL,
+                sluice_jcsim::oauth::DEFAULT_TOKEN_TTL,
             ),
     )
     .spawn(([127, 0, 0, 1], 0).into())
     .map_err(|e| e.to_string())?;
-    let user_id = sandbox.sandbox.with_directory(|d| {
+    let user_id = simulator.simulator.with_directory(|d| {
         d.users
             .iter()
             .find(|(_, u)| u["username"] == "jane.doe")
@@ -68,7 +68,7 @@ pub async fn run(
             .unwrap_or_default()
     });
     let path = format!("/api/systemusers/{user_id}");
-    let url = format!("{}{path}", sandbox.url());
+    let url = format!("{}{path}", simulator.url());
     let http = reqwest::Client::new();
     let get = |http: reqwest::Client, url: String| async move {
         let r = http.get(&url).header("x-api-key", KEY).send().await?;
@@ -113,13 +113,13 @@ pub async fn run(
     }
     let sandbox_gets_per_second = iterations as f64 / started.elapsed().as_secs_f64();
 
-    let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &sandbox.url());
+    let mut cfg = JumpCloudConfig::new(ApiKey::new(KEY), &simulator.url());
     cfg.rate_per_second = 0.0;
     let mut sa_cfg = cfg.clone();
     sa_cfg.credentials = Credentials::ServiceAccount(ServiceAccountConfig {
         client_id: "bench-svc".into(),
         secrets: vec![ApiKey::new(SA_SECRET)],
-        token_url: default_token_url(&sandbox.url()),
+        token_url: default_token_url(&simulator.url()),
     });
     let broker = Arc::new(JumpCloudClient::new(cfg)?);
     let sa_broker = JumpCloudClient::new(sa_cfg)?;

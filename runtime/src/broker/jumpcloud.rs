@@ -5,9 +5,9 @@
 //! calls with a token bucket, and retries 429, 5xx and timeouts with exponential backoff
 //! and jitter, honouring `Retry-After`.
 //!
-//! The embedded sandbox is reached in process instead ([`JumpCloudClient::in_process`]):
+//! The embedded simulator is reached in process instead ([`JumpCloudClient::in_process`]):
 //! the same keys, pacing, retries and response handling, with the request handed to the
-//! sandbox's front (auth, faults, JSON) directly rather than through a loopback socket.
+//! simulator's front (auth, faults, JSON) directly rather than through a loopback socket.
 
 use std::time::{Duration, Instant};
 
@@ -251,9 +251,9 @@ struct Bucket {
 #[derive(Debug)]
 enum Transport {
     Http(reqwest::Client),
-    /// The embedded sandbox, called in process: a loopback HTTP round trip cost about as
-    /// much CPU as the sandbox's handling of the request itself.
-    Sandbox(std::sync::Arc<crate::jumpcloud::sandbox::Sandbox>),
+    /// The embedded simulator, called in process: a loopback HTTP round trip cost about as
+    /// much CPU as the simulator's handling of the request itself.
+    Simulator(std::sync::Arc<sluice_jcsim::Simulator>),
 }
 
 /// Why an attempt got no response.
@@ -297,14 +297,14 @@ impl JumpCloudClient {
         Ok(Self::with_transport(cfg, Transport::Http(http)))
     }
 
-    /// A client of `sandbox` in this process (`cfg.base_url` only names it). Requests pass
-    /// through the sandbox's own front — `x-api-key`, `x-org-id`, injected faults, the JSON
+    /// A client of `simulator` in this process (`cfg.base_url` only names it). Requests pass
+    /// through the simulator's own front — `x-api-key`, `x-org-id`, injected faults, the JSON
     /// body — exactly as over HTTP; only the socket and the HTTP encoding are skipped.
     pub fn in_process(
         cfg: JumpCloudConfig,
-        sandbox: std::sync::Arc<crate::jumpcloud::sandbox::Sandbox>,
+        simulator: std::sync::Arc<sluice_jcsim::Simulator>,
     ) -> JumpCloudClient {
-        Self::with_transport(cfg, Transport::Sandbox(sandbox))
+        Self::with_transport(cfg, Transport::Simulator(simulator))
     }
 
     fn with_transport(cfg: JumpCloudConfig, transport: Transport) -> JumpCloudClient {
@@ -409,7 +409,7 @@ impl JumpCloudClient {
                         Err(e) => Err(NoResponse::from(e).message),
                     }
                 }
-                Transport::Sandbox(sandbox) => {
+                Transport::Simulator(simulator) => {
                     use base64::Engine as _;
                     let basic = format!(
                         "Basic {}",
@@ -419,10 +419,10 @@ impl JumpCloudClient {
                             secret.expose()
                         ))
                     );
-                    let reply = sandbox
-                        .exchange(crate::jumpcloud::sandbox::Incoming {
+                    let reply = simulator
+                        .exchange(sluice_jcsim::Incoming {
                             method: "POST",
-                            path: crate::jumpcloud::sandbox::oauth::TOKEN_PATH,
+                            path: sluice_jcsim::oauth::TOKEN_PATH,
                             query: Vec::new(),
                             api_key: None,
                             authorization: Some(basic.as_bytes()),
@@ -469,8 +469,8 @@ impl JumpCloudClient {
     ) -> Result<BrokerResponse, NoResponse> {
         let http = match &self.transport {
             Transport::Http(http) => http,
-            Transport::Sandbox(sandbox) => {
-                return self.attempt_in_process(sandbox, req, bearer).await;
+            Transport::Simulator(simulator) => {
+                return self.attempt_in_process(simulator, req, bearer).await;
             }
         };
         let method =
@@ -510,12 +510,12 @@ impl JumpCloudClient {
 
     async fn attempt_in_process(
         &self,
-        sandbox: &crate::jumpcloud::sandbox::Sandbox,
+        simulator: &sluice_jcsim::Simulator,
         req: &JumpCloudRequest,
         bearer: Option<&str>,
     ) -> Result<BrokerResponse, NoResponse> {
         let (header, value) = self.credential(bearer);
-        let exchange = sandbox.exchange(crate::jumpcloud::sandbox::Incoming {
+        let exchange = simulator.exchange(sluice_jcsim::Incoming {
             method: &req.method,
             path: &req.path,
             query: req.query.clone(),
@@ -740,17 +740,17 @@ mod tests {
         }
     }
 
-    /// A service account's token reaches the sandbox in process as over HTTP; a token the
-    /// sandbox no longer knows (it restarted) is refreshed once after the 401.
+    /// A service account's token reaches the simulator in process as over HTTP; a token the
+    /// simulator no longer knows (it restarted) is refreshed once after the 401.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn service_account_tokens_are_fetched_and_refreshed_after_a_401() {
-        use crate::jumpcloud::sandbox::oauth::ServiceAccount;
-        use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
+        use sluice_jcsim::oauth::ServiceAccount;
+        use sluice_jcsim::{Faults, Simulator, seed};
         use std::sync::Arc;
 
         let make = || {
             Arc::new(
-                Sandbox::new(seed::default_directory(), "key", Faults::default(), None)
+                Simulator::new(seed::default_directory(), "key", Faults::default(), None)
                     .unwrap()
                     .with_service_accounts(
                         vec![ServiceAccount::parse("svc:s3cret:Read Only").unwrap()],
@@ -758,8 +758,8 @@ mod tests {
                     ),
             )
         };
-        let sandbox = make();
-        let running = sandbox.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
+        let simulator = make();
+        let running = simulator.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
         let mut cfg = JumpCloudConfig::new(ApiKey::new(""), &running.url());
         cfg.credentials = Credentials::ServiceAccount(ServiceAccountConfig {
             client_id: "svc".into(),
@@ -774,7 +774,7 @@ mod tests {
             body: None,
         };
         let http = JumpCloudClient::new(cfg.clone()).unwrap();
-        let local = JumpCloudClient::in_process(cfg.clone(), sandbox.clone());
+        let local = JumpCloudClient::in_process(cfg.clone(), simulator.clone());
         assert_eq!(http.call(get.clone()).await.unwrap().status, 200);
         assert_eq!(local.call(get.clone()).await.unwrap().status, 200);
         // The role holds: a read-only account cannot create.
@@ -785,13 +785,13 @@ mod tests {
             body: Some(r#"{"username":"x.y","email":"x.y@acme.example"}"#.into()),
         };
         assert_eq!(local.call(create).await.unwrap().status, 403);
-        // A new sandbox knows none of the old tokens: the client refreshes once and goes on.
+        // A new simulator knows none of the old tokens: the client refreshes once and goes on.
         let other = make();
         let moved = JumpCloudClient::in_process(cfg, other.clone());
         assert_eq!(moved.call(get.clone()).await.unwrap().status, 200);
         let before = local.tokens.as_ref().unwrap().generation();
         let swapped = JumpCloudClient {
-            transport: Transport::Sandbox(other.clone()),
+            transport: Transport::Simulator(other.clone()),
             cfg: local.cfg.clone(),
             bucket: tokio::sync::Mutex::new(Bucket {
                 tokens: 1.0,
@@ -823,12 +823,12 @@ mod tests {
         );
     }
 
-    /// The embedded sandbox's in-process transport answers exactly as the same sandbox does
+    /// The embedded simulator's in-process transport answers exactly as the same simulator does
     /// over HTTP: statuses, passed headers, bodies, auth and organisation refusals, and
     /// retries of injected 429s.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_in_process_transport_answers_as_http_does() {
-        use crate::jumpcloud::sandbox::{Faults, Sandbox, seed};
+        use sluice_jcsim::{Faults, Simulator, seed};
         use std::sync::Arc;
 
         fn req(
@@ -852,7 +852,7 @@ mod tests {
             r
         }
         fn clients(
-            sandbox: &Arc<Sandbox>,
+            simulator: &Arc<Simulator>,
             url: &str,
             key: &str,
             org: Option<&str>,
@@ -864,16 +864,16 @@ mod tests {
             cfg.retry.attempts = 2;
             (
                 JumpCloudClient::new(cfg.clone()).unwrap(),
-                JumpCloudClient::in_process(cfg, sandbox.clone()),
+                JumpCloudClient::in_process(cfg, simulator.clone()),
             )
         }
 
-        let sandbox = Arc::new(
-            Sandbox::new(seed::default_directory(), "key", Faults::default(), None).unwrap(),
+        let simulator = Arc::new(
+            Simulator::new(seed::default_directory(), "key", Faults::default(), None).unwrap(),
         );
-        let running = sandbox.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
-        let org = sandbox.org_id();
-        let (http, local) = clients(&sandbox, &running.url(), "key", Some(&org));
+        let running = simulator.clone().spawn(([127, 0, 0, 1], 0).into()).unwrap();
+        let org = simulator.org_id();
+        let (http, local) = clients(&simulator, &running.url(), "key", Some(&org));
         let reads = [
             req(
                 "GET",
@@ -945,7 +945,7 @@ mod tests {
             ("key", Some("nope")),
             ("key", Some("0123456789abcdef01234567")),
         ] {
-            let (http, local) = clients(&sandbox, &running.url(), key, org);
+            let (http, local) = clients(&simulator, &running.url(), key, org);
             let r = req("GET", "/api/systemusers", &[], None);
             let over_http = normalised(http.call(r.clone()).await.unwrap());
             let in_process = normalised(local.call(r).await.unwrap());
@@ -955,7 +955,7 @@ mod tests {
 
         // Injected 429s are retried the same way and answered with `Retry-After`.
         let faulty = Arc::new(
-            Sandbox::new(
+            Simulator::new(
                 seed::default_directory(),
                 "key",
                 Faults::parse("429=1,retry-after=0").unwrap(),

@@ -283,7 +283,7 @@ impl App {
         limits: Limits,
     ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
-        let jumpcloud = crate::jumpcloud::embedded::sandbox(None).map_err(usage)?;
+        let jumpcloud = crate::jumpcloud::embedded::simulator(None).map_err(usage)?;
         Self::assemble(
             data_dir,
             store,

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{App, Failure, usage};
-use crate::jumpcloud::sandbox::oauth::ServiceAccount;
-use crate::jumpcloud::sandbox::{Faults, Sandbox, SnapshotStore, seed};
+use sluice_jcsim::oauth::ServiceAccount;
+use sluice_jcsim::{Faults, Simulator, SnapshotStore, seed};
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -56,23 +56,23 @@ enum SandboxCommand {
 /// The embedded sandbox kept in the data dir (not served; for reading or resetting it).
 fn embedded(
     data_dir: Option<PathBuf>,
-) -> Result<(PathBuf, Arc<crate::store::SledStore>, Sandbox), Failure> {
+) -> Result<(PathBuf, Arc<crate::store::SledStore>, Simulator), Failure> {
     let (dir, store) = App::open_store(data_dir)?;
     let snapshots: Arc<dyn SnapshotStore> = store.clone();
-    let sandbox = Sandbox::new(
+    let simulator = Simulator::new(
         seed::default_directory(),
         "",
         Faults::default(),
         Some(snapshots),
     )
     .map_err(|e| anyhow::anyhow!(e))?;
-    Ok((dir, store, sandbox))
+    Ok((dir, store, simulator))
 }
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<(), Failure> {
     if let Some(SandboxCommand::Mail { limit, json }) = args.command {
-        let (_, _, sandbox) = embedded(data_dir)?;
-        let outbox = sandbox.outbox();
+        let (_, _, simulator) = embedded(data_dir)?;
+        let outbox = simulator.outbox();
         let skip = if limit == 0 {
             0
         } else {
@@ -111,8 +111,8 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<
         return Ok(());
     }
     if let Some(SandboxCommand::Reset) = args.command {
-        let (dir, store, sandbox) = embedded(data_dir)?;
-        sandbox.reset().map_err(|e| anyhow::anyhow!(e))?;
+        let (dir, store, simulator) = embedded(data_dir)?;
+        simulator.reset().map_err(|e| anyhow::anyhow!(e))?;
         store.flush()?;
         eprintln!(
             "the embedded JumpCloud sandbox in {} is back to the default organisation",
@@ -155,8 +155,8 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<
         .iter()
         .map(|a| format!("{} ({})", a.client_id, a.role))
         .collect();
-    let sandbox = Arc::new(
-        Sandbox::new(directory, key.clone(), faults, None)
+    let simulator = Arc::new(
+        Simulator::new(directory, key.clone(), faults, None)
             .map_err(usage)?
             .with_service_accounts(accounts, args.token_ttl),
     );
@@ -165,7 +165,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     println!("JumpCloud sandbox listening on http://{addr}");
-    println!("organisation id: {}", sandbox.org_id());
+    println!("organisation id: {}", simulator.org_id());
     if args.api_key.is_none() {
         println!("API key: {key}");
     }
@@ -183,6 +183,6 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: SandboxArgs) -> Result<
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    sandbox.serve(listener, shutdown).await?;
+    simulator.serve(listener, shutdown).await?;
     Ok(())
 }

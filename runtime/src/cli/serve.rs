@@ -174,7 +174,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         );
     }
     eprintln!("JumpCloud: {}", app.jumpcloud.description);
-    if let Some((url, key)) = app.jumpcloud.sandbox_access() {
+    if let Some((url, key)) = app.jumpcloud.simulator_access() {
         // The key opens only this loopback sandbox, but it could reset its organisation:
         // shown to a person at a terminal, not written into service logs.
         let key = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -1190,7 +1190,7 @@ impl RunCtx<'_> {
             // A journaled step is replayed, not run (its connector may be gone since);
             // `sandbox-mail` is the broker's own, present with the embedded sandbox.
             let defined = self.journaled.contains_key(path)
-                || name == crate::jumpcloud::embedded::SANDBOX_MAIL
+                || name == crate::jumpcloud::embedded::SIMULATOR_MAIL
                 || crate::connector::ConnectorStore::connector_get(
                     self.engine.store.as_ref(),
                     name,

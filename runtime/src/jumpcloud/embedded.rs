@@ -1,9 +1,9 @@
 //! Which JumpCloud a runtime talks to: the organisation configured with an API key
 //! (`SLUICE_JUMPCLOUD_API_KEY`) or a service account (`SLUICE_JUMPCLOUD_CLIENT_ID` and
-//! `SLUICE_JUMPCLOUD_CLIENT_SECRET`), or, when none is, a sandbox started inside the runtime, with
+//! `SLUICE_JUMPCLOUD_CLIENT_SECRET`), or, when none is, a simulator started inside the runtime, with
 //! its directory kept in the data dir so consecutive runs see each other's changes. Either
 //! way plugins reach it through the same broker (keys, permissions, retries); the broker
-//! hands the embedded sandbox its requests in process, while the sandbox also serves on a
+//! hands the embedded simulator its requests in process, while the simulator also serves on a
 //! loopback port for its mail outbox connector and for people to look at.
 
 use std::sync::Arc;
@@ -11,21 +11,21 @@ use std::sync::Arc;
 use crate::broker::JumpCloudBroker;
 use crate::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
 
-use super::sandbox::{Faults, RunningSandbox, Sandbox, SnapshotStore, seed};
+use sluice_jcsim::{Faults, RunningSimulator, Simulator, SnapshotStore, seed};
 
-/// The name of the built-in connector to the embedded sandbox's mail outbox.
-pub const SANDBOX_MAIL: &str = "sandbox-mail";
+/// The name of the built-in connector to the embedded simulator's mail outbox.
+pub const SIMULATOR_MAIL: &str = "sandbox-mail";
 
 /// The JumpCloud a runtime is wired to.
 pub struct JumpCloudTarget {
     pub broker: Arc<dyn JumpCloudBroker>,
-    /// Set when the target is the embedded sandbox (kept alive for the runtime's lifetime).
-    pub sandbox: Option<RunningSandbox>,
-    /// Where calls go, for people: a URL, or the embedded sandbox.
+    /// Set when the target is the embedded simulator (kept alive for the runtime's lifetime).
+    pub simulator: Option<RunningSimulator>,
+    /// Where calls go, for people: a URL, or the embedded simulator.
     pub description: String,
-    /// The embedded sandbox's API key (its mail outbox takes the same key).
-    sandbox_key: Option<ApiKey>,
-    /// Whether the sandbox's directory is kept in the data dir.
+    /// The embedded simulator's API key (its mail outbox takes the same key).
+    simulator_key: Option<ApiKey>,
+    /// Whether the simulator's directory is kept in the data dir.
     persistent: bool,
 }
 
@@ -38,19 +38,19 @@ impl std::fmt::Debug for JumpCloudTarget {
 }
 
 impl JumpCloudTarget {
-    /// Whether calls go to the embedded sandbox.
-    pub fn is_sandbox(&self) -> bool {
-        self.sandbox.is_some()
+    /// Whether calls go to the embedded simulator.
+    pub fn is_simulator(&self) -> bool {
+        self.simulator.is_some()
     }
 
-    /// The built-in `sandbox-mail` connector: the embedded sandbox's mail outbox, so email
+    /// The built-in `sandbox-mail` connector: the embedded simulator's mail outbox, so email
     /// steps work with no account and no mail service, and land where they can be read
     /// (`GET /sandbox/mail`). None when a real organisation is configured.
     pub fn mail_connector(&self) -> Option<(crate::connector::ConnectorDef, String)> {
-        let (running, key) = (self.sandbox.as_ref()?, self.sandbox_key.as_ref()?);
+        let (running, key) = (self.simulator.as_ref()?, self.simulator_key.as_ref()?);
         let def = crate::connector::ConnectorDef {
             version: crate::connector::VERSION,
-            name: SANDBOX_MAIL.into(),
+            name: SIMULATOR_MAIL.into(),
             base_url: format!("{}/sandbox/mail", running.url()),
             auth: crate::connector::Auth::Header {
                 header: "x-api-key".into(),
@@ -65,21 +65,21 @@ impl JumpCloudTarget {
         Some((def, key.expose().to_owned()))
     }
 
-    /// The embedded sandbox's URL and API key, for people to reach it while it serves
+    /// The embedded simulator's URL and API key, for people to reach it while it serves
     /// (its mail outbox, `POST /sandbox/users/{id}/lockout`). The key is made per process
-    /// and opens only this loopback sandbox.
-    pub fn sandbox_access(&self) -> Option<(String, String)> {
-        let (running, key) = (self.sandbox.as_ref()?, self.sandbox_key.as_ref()?);
+    /// and opens only this loopback simulator.
+    pub fn simulator_access(&self) -> Option<(String, String)> {
+        let (running, key) = (self.simulator.as_ref()?, self.simulator_key.as_ref()?);
         Some((running.url(), key.expose().to_owned()))
     }
 
     /// What every run prints: for an organisation, which identity calls are made as (never
-    /// the secret); for the sandbox, so nobody mistakes it for their organisation.
+    /// the secret); for the simulator, so nobody mistakes it for their organisation.
     pub fn notice(&self) -> Option<String> {
-        if self.sandbox.is_none() {
+        if self.simulator.is_none() {
             return Some(format!("JumpCloud: {}", self.description));
         }
-        self.sandbox.as_ref().map(|_| {
+        self.simulator.as_ref().map(|_| {
             if self.persistent {
                 "JumpCloud: no credentials configured (an API key or a service account), so this run uses \
                  the embedded sandbox organisation kept in the data dir; no real directory is \
@@ -93,8 +93,8 @@ impl JumpCloudTarget {
     }
 }
 
-/// Connects to the configured JumpCloud, or starts the embedded sandbox over `snapshots`.
-/// Must be called inside a tokio runtime (the sandbox serves from a task).
+/// Connects to the configured JumpCloud, or starts the embedded simulator over `snapshots`.
+/// Must be called inside a tokio runtime (the simulator serves from a task).
 pub fn connect(
     env: impl Fn(&str) -> Option<String>,
     snapshots: Arc<dyn SnapshotStore>,
@@ -103,37 +103,37 @@ pub fn connect(
         let description = format!("{}, as {}", cfg.base_url, cfg.credentials.identity());
         return Ok(JumpCloudTarget {
             broker: Arc::new(JumpCloudClient::new(cfg)?),
-            sandbox: None,
+            simulator: None,
             description,
-            sandbox_key: None,
+            simulator_key: None,
             persistent: false,
         });
     }
-    sandbox(Some(snapshots))
+    simulator(Some(snapshots))
 }
 
-/// Starts a sandbox organisation (the default seed) on a loopback port: kept in
+/// Starts a simulator organisation (the default seed) on a loopback port: kept in
 /// `snapshots` when given, else in memory only (`sluice demo`).
-pub fn sandbox(snapshots: Option<Arc<dyn SnapshotStore>>) -> Result<JumpCloudTarget, String> {
+pub fn simulator(snapshots: Option<Arc<dyn SnapshotStore>>) -> Result<JumpCloudTarget, String> {
     let key = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     let persistent = snapshots.is_some();
-    let sandbox = Arc::new(Sandbox::new(
+    let simulator = Arc::new(Simulator::new(
         seed::default_directory(),
         key.clone(),
         Faults::default(),
         snapshots,
     )?);
-    let running = sandbox
+    let running = simulator
         .spawn(([127, 0, 0, 1], 0).into())
         .map_err(|e| format!("cannot start the embedded JumpCloud sandbox: {e}"))?;
     let mut cfg = JumpCloudConfig::new(ApiKey::new(key.clone()), &running.url());
-    // A sandbox in this process needs no pacing.
+    // A simulator in this process needs no pacing.
     cfg.rate_per_second = 0.0;
     Ok(JumpCloudTarget {
-        broker: Arc::new(JumpCloudClient::in_process(cfg, running.sandbox.clone())),
+        broker: Arc::new(JumpCloudClient::in_process(cfg, running.simulator.clone())),
         description: format!("embedded sandbox ({})", running.url()),
-        sandbox: Some(running),
-        sandbox_key: Some(ApiKey::new(key)),
+        simulator: Some(running),
+        simulator_key: Some(ApiKey::new(key)),
         persistent,
     })
 }

@@ -721,8 +721,8 @@ impl crate::role::RoleStore for SledStore {
 }
 
 /// The snapshot lives under `directory`; logged changes under `log/` + an increasing id.
-impl crate::jumpcloud::sandbox::SnapshotStore for SledStore {
-    fn load(&self) -> Result<crate::jumpcloud::sandbox::Persistent, String> {
+impl sluice_jcsim::SnapshotStore for SledStore {
+    fn load(&self) -> Result<sluice_jcsim::Persistent, String> {
         let snapshot = self
             .sandbox
             .get(SANDBOX_SNAPSHOT)

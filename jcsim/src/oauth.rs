@@ -1,4 +1,4 @@
-//! Service accounts in the sandbox: JumpCloud's OAuth 2.0 client-credentials token endpoint
+//! Service accounts in the simulator: JumpCloud's OAuth 2.0 client-credentials token endpoint
 //! (`POST /oauth2/token`), the opaque bearer tokens it issues, and the administrator role
 //! each account holds, so that a call beyond the role is refused with 403 as JumpCloud
 //! refuses it. Token lifetimes can be shortened so tests cross an expiry in seconds.
@@ -11,14 +11,14 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use serde_json::json;
 
-use super::{ApiError, Reply};
-use crate::broker::permissions::{Role, jumpcloud_needs};
+use crate::scopes::{Role, jumpcloud_needs};
+use crate::{ApiError, Reply};
 
 /// JumpCloud's token lifetime (about an hour); `--token-ttl` shortens it.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
-/// The path of the token endpoint, on the sandbox's own host.
+/// The path of the token endpoint, on the simulator's own host.
 pub const TOKEN_PATH: &str = "/oauth2/token";
-/// The sandbox's own listing of its service accounts (API key only; no secrets).
+/// The simulator's own listing of its service accounts (API key only; no secrets).
 pub const ACCOUNTS_PATH: &str = "/sandbox/service-accounts";
 /// Every issued token starts with this, so a test can search any output for tokens.
 pub const TOKEN_PREFIX: &str = "jcsa_";
@@ -111,14 +111,14 @@ impl ServiceAccount {
     }
 }
 
-/// A token the sandbox issued.
+/// A token the simulator issued.
 #[derive(Debug, Clone, Copy)]
 struct Issued {
     role: Role,
     expires: Instant,
 }
 
-/// The sandbox's service accounts and the tokens it has issued.
+/// The simulator's service accounts and the tokens it has issued.
 #[derive(Debug)]
 pub(super) struct Accounts {
     accounts: Vec<ServiceAccount>,
@@ -297,7 +297,7 @@ fn basic(header: &[u8]) -> Option<(String, String)> {
 
 /// 403 unless `role` grants what the call needs, as JumpCloud refuses a call beyond the
 /// caller's role. A call the permission table does not know needs an Administrator; the
-/// sandbox's own control paths (`/sandbox/...`) are for API keys only.
+/// simulator's own control paths (`/sandbox/...`) are for API keys only.
 pub(super) fn authorize(
     role: Role,
     method: &str,

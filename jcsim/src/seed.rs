@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::directory::{Directory, Edge, Node, object_id};
+use crate::directory::{Directory, Edge, Node, object_id};
 
 /// The default organisation: groups, systems and applications like the new-user provisioning example's.
 pub const DEFAULT_SEED: &str = include_str!("default-seed.json");

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::ApiError;
+use crate::ApiError;
 
 /// Which API generation a list belongs to; the syntaxes differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
