@@ -1,5 +1,5 @@
 //! The router: which handler a method and path reach (`Directory::handle`, the simulator's
-//! whole API surface in one `match`, which the broker's permission table is checked
+//! whole API surface in one `match`, which the scope table in `crate::scopes` is checked
 //! against), and the lookups and paging the handlers share.
 
 use super::groups::group_kind;

@@ -1188,7 +1188,7 @@ impl RunCtx<'_> {
                 .map_err(|e| StepError::host(e.code(), e.to_string()))?;
             let name = input["connector"].as_str().unwrap_or_default();
             // A journaled step is replayed, not run (its connector may be gone since);
-            // `sandbox-mail` is the broker's own, present with the embedded sandbox.
+            // `sandbox-mail` is the broker's own, present with the embedded simulator.
             let defined = self.journaled.contains_key(path)
                 || name == crate::jumpcloud::embedded::SIMULATOR_MAIL
                 || crate::connector::ConnectorStore::connector_get(

@@ -21,7 +21,8 @@ pub struct SledStore {
     /// Write-only run input (passwords, tokens) by run id, kept only while the run is
     /// unfinished; run records hold the redacted input.
     run_inputs: sled::Tree,
-    sandbox: sled::Tree,
+    /// The embedded JumpCloud simulator's directory (the tree keeps its first name).
+    simulator: sled::Tree,
     secrets: sled::Tree,
     connectors: sled::Tree,
     roles: sled::Tree,
@@ -83,7 +84,7 @@ impl SledStore {
             runs: db.open_tree("runs").map_err(backend)?,
             journal: db.open_tree("journal").map_err(backend)?,
             run_inputs: db.open_tree("run_inputs").map_err(backend)?,
-            sandbox: db.open_tree("sandbox").map_err(backend)?,
+            simulator: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
             connectors: db.open_tree("connectors").map_err(backend)?,
             roles: db.open_tree("roles").map_err(backend)?,
@@ -724,13 +725,13 @@ impl crate::role::RoleStore for SledStore {
 impl sluice_jcsim::SnapshotStore for SledStore {
     fn load(&self) -> Result<sluice_jcsim::Persistent, String> {
         let snapshot = self
-            .sandbox
-            .get(SANDBOX_SNAPSHOT)
+            .simulator
+            .get(SIMULATOR_SNAPSHOT)
             .map_err(|e| e.to_string())?
             .map(|v| v.to_vec());
         let changes = self
-            .sandbox
-            .scan_prefix(SANDBOX_LOG)
+            .simulator
+            .scan_prefix(SIMULATOR_LOG)
             .values()
             .map(|v| v.map(|v| v.to_vec()).map_err(|e| e.to_string()))
             .collect::<Result<_, _>>()?;
@@ -739,30 +740,55 @@ impl sluice_jcsim::SnapshotStore for SledStore {
 
     fn save(&self, snapshot: &[u8]) -> Result<(), String> {
         let mut batch = sled::Batch::default();
-        for key in self.sandbox.scan_prefix(SANDBOX_LOG).keys() {
+        for key in self.simulator.scan_prefix(SIMULATOR_LOG).keys() {
             batch.remove(key.map_err(|e| e.to_string())?);
         }
-        batch.insert(SANDBOX_SNAPSHOT, snapshot);
-        self.sandbox.apply_batch(batch).map_err(|e| e.to_string())
+        batch.insert(SIMULATOR_SNAPSHOT, snapshot);
+        self.simulator.apply_batch(batch).map_err(|e| e.to_string())
     }
 
     fn append(&self, change: &[u8]) -> Result<(), String> {
         let id = self.next_id().map_err(|e| e.to_string())?;
-        let mut key = SANDBOX_LOG.to_vec();
+        let mut key = SIMULATOR_LOG.to_vec();
         key.extend_from_slice(&id.to_be_bytes());
-        self.sandbox
+        self.simulator
             .insert(key, change)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
 }
 
-const SANDBOX_SNAPSHOT: &[u8] = b"directory";
-const SANDBOX_LOG: &[u8] = b"log/";
+const SIMULATOR_SNAPSHOT: &[u8] = b"directory";
+const SIMULATOR_LOG: &[u8] = b"log/";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_simulator_snapshot_keeps_its_log_in_order_until_the_next_snapshot() {
+        use sluice_jcsim::SnapshotStore as Snapshots;
+        let s = SledStore::temporary().unwrap();
+        assert_eq!(Snapshots::load(&s).unwrap(), (None, vec![]));
+        Snapshots::save(&s, b"first").unwrap();
+        for change in [b"a".as_slice(), b"b", b"c"] {
+            Snapshots::append(&s, change).unwrap();
+        }
+        assert_eq!(
+            Snapshots::load(&s).unwrap(),
+            (
+                Some(b"first".to_vec()),
+                vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+            )
+        );
+        // A new snapshot holds the logged changes: the log starts over.
+        Snapshots::save(&s, b"second").unwrap();
+        Snapshots::append(&s, b"d").unwrap();
+        assert_eq!(
+            Snapshots::load(&s).unwrap(),
+            (Some(b"second".to_vec()), vec![b"d".to_vec()])
+        );
+    }
 
     fn ns(workflow: &str, owner: &str) -> StateNamespace {
         StateNamespace {
