@@ -29,6 +29,7 @@ pub mod api;
 pub mod bench;
 pub mod broker;
 pub mod cli;
+pub mod code;
 pub mod connector;
 pub mod engine;
 pub mod jumpcloud;
