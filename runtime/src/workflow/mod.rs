@@ -2,7 +2,9 @@
 //!
 //! # Layout
 //! - `model.rs`: the document (YAML or JSON, strict) and its parser.
-//! - `validate.rs`: every check before a save or run, all problems reported.
+//! - `validate/`: every check before a save or run, all problems reported; it builds the
+//!   typed steps;
+//! - `step.rs`: the typed step (`Step`, `StepKind`) the engine runs, built by validation.
 //! - `catalogue.rs`: the bundled templates;
 //! - `graph.rs`: the graph the console draws, derived from the steps;
 //! - `locate.rs`: a validation problem's path, line and column in the document's text;
@@ -14,6 +16,7 @@ pub mod graph;
 pub mod locate;
 pub mod model;
 pub mod redact;
+pub mod step;
 pub mod template;
 pub mod validate;
 
