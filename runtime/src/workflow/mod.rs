@@ -22,6 +22,21 @@ pub mod validate;
 
 use serde_json::Value;
 
+/// The HTTP API's OpenAPI 3.1 document (the API serves it): its `WorkflowDocument` schema
+/// is the JSON shape a workflow document is checked against.
+pub const OPENAPI: &str = include_str!("../api/openapi.json");
+
+/// How a workflow starts, in a few words (`manual`, `schedule 0 9 * * * (UTC)`,
+/// `event user_create`, `webhook`), as lists and the catalogue show it.
+pub fn trigger_label(doc: &model::WorkflowDoc) -> String {
+    match &doc.trigger {
+        model::Trigger::Manual { .. } => "manual".into(),
+        model::Trigger::Schedule { cron, timezone, .. } => format!("schedule {cron} ({timezone})"),
+        model::Trigger::Event { event_type, .. } => format!("event {event_type}"),
+        model::Trigger::Webhook { .. } => "webhook".into(),
+    }
+}
+
 /// Fills in the top-level `default`s of an object schema that the input leaves out.
 pub fn apply_defaults(schema: &Value, input: &mut Value) {
     if let (Some(obj), Some(props)) = (input.as_object_mut(), schema["properties"].as_object()) {
