@@ -5,26 +5,40 @@
 //! makes to JumpCloud, to external applications, or to its state.
 //!
 //! # Layout
-//! - [`plugin`]: the wasmtime host — engine, component cache, limits, host imports,
-//!   registry of installed and bundled plugins.
-//! - [`broker`]: the broker traits behind the JumpCloud and HTTP imports, and the
-//!   permission model (grants, run-as roles; JumpCloud's scope table comes from
-//!   `sluice-jcsim`).
-//! - [`connector`]: External App Connector definitions (the client is in [`broker`]).
-//! - [`jumpcloud`]: which JumpCloud a runtime talks to, and the wiring that starts the
-//!   JumpCloud simulator in process (the simulator itself is the `sluice-jcsim` crate,
-//!   `jcsim/`). It depends on [`broker`], never the other way.
-//! - [`engine`]: executing runs durably (journal, replay, retries, failure report).
-//! - [`secrets`]: secrets sealed at rest under the administrator's key.
-//! - [`store`]: persistent state behind small traits (sled).
-//! - [`workflow`]: the workflow document, its validation, templating and the template
-//!   catalogue.
-//! - [`service`]: `sluice serve`'s shared state: stored workflows, the executor and its
-//!   limits, tokens and the audit log, metrics.
-//! - [`trigger`]: schedules, the Directory Insights poller, webhook signatures.
-//! - [`api`]: the HTTP API, webhook receiver and metrics endpoint.
-//! - [`bench`]: the measurements behind `sluice bench`.
-//! - [`cli`]: the `sluice` command line (the binary's `main` only calls it).
+//! One module per folder, in layers: each module may use only the modules its row names
+//! (directly or through a path), so the arrows point one way and no two folders need each
+//! other. A test (`layers.rs`) reads this table and every `crate::` path in the source and
+//! fails on an arrow the table does not have, and on a cycle in the table.
+//!
+//! From the top: `cli → server → {api, trigger} → service → engine → {workflow, plugin} →
+//! {role, broker} → store`, with two leaves of plain definitions under the store, and
+//! `code` (the table of error codes, which imports nothing) under every module.
+//!
+//! | module | what it holds | may use |
+//! |---|---|---|
+//! | [`cli`] | the `sluice` command line (the binary's `main` only calls it) | `server`, `bench`, `service`, `engine`, `workflow`, `plugin`, `role`, `jumpcloud`, `broker`, `store`, `connector`, `secrets`, `code` |
+//! | [`bench`] | the measurements behind `sluice bench` | `trigger`, `service`, `engine`, `workflow`, `plugin`, `jumpcloud`, `broker`, `store`, `secrets`, `code` |
+//! | [`server`] | the composition root of `sluice serve`: builds the API, the scheduler, the poller and the webhook receiver on one service, runs them on a given listener until a given shutdown | `api`, `trigger`, `service`, `code` |
+//! | [`api`] | the HTTP API, webhook receiver, metrics endpoint, console | `trigger`, `service`, `engine`, `workflow`, `plugin`, `role`, `store`, `connector`, `secrets`, `code` |
+//! | [`trigger`] | schedules, the Directory Insights poller, webhook signatures | `service`, `workflow`, `broker`, `store`, `code` |
+//! | [`service`] | what `sluice serve`'s parts share: stored workflows, the executor and its limits, tokens and the audit log, metrics | `engine`, `workflow`, `plugin`, `role`, `broker`, `store`, `secrets`, `code` |
+//! | [`engine`] | executing runs durably (journal, replay, retries, failure report) | `workflow`, `plugin`, `role`, `jumpcloud`, `broker`, `store`, `connector`, `code` |
+//! | [`workflow`] | the workflow document, its validation, templating and the template catalogue | `plugin`, `role`, `broker`, `connector`, `code` |
+//! | [`plugin`] | the wasmtime host: engine, component cache, limits, host imports, registry | `broker`, `store`, `code` |
+//! | [`role`] | custom roles (definitions, checks, resolving `run_as`) | `broker`, `store`, `code` |
+//! | [`jumpcloud`] | which JumpCloud a runtime talks to, and the wiring that starts the JumpCloud simulator (the `sluice-jcsim` crate) in process | `broker`, `connector`, `code` |
+//! | [`broker`] | the broker traits behind the JumpCloud and HTTP imports, the JumpCloud and connector clients, the permission model (grants, run-as roles; JumpCloud's scope table is `sluice_jcsim::scopes`) | `store`, `connector`, `secrets`, `code` |
+//! | [`store`] | persistent state: one small trait per table, and the sled implementation | `connector`, `secrets`, `code` |
+//! | [`connector`] | External App Connector definitions (the client is in `broker`) | `code` |
+//! | [`secrets`] | secrets sealed at rest under the administrator's key | `code` |
+//! | [`code`] | the one table of error codes (string, number, HTTP status, exit code, retry, explanation) behind `docs/errors.md` | — |
+//! | `layers` | (tests only) the check of this table | — |
+//!
+//! The JumpCloud simulator is a crate of its own (`sluice-jcsim`, `jcsim/`) below all of
+//! these: the broker's client can talk to it in process, the store keeps its snapshot, and
+//! JumpCloud's scope table (which scopes a call needs, which a predefined role grants) is
+//! its `scopes` module. An arrow marked `†` in the table would be provisional: allowed, but
+//! not counted in the cycle check; there is none.
 
 #![recursion_limit = "256"]
 
@@ -32,12 +46,16 @@ pub mod api;
 pub mod bench;
 pub mod broker;
 pub mod cli;
+pub mod code;
 pub mod connector;
 pub mod engine;
 pub mod jumpcloud;
+#[cfg(test)]
+mod layers;
 pub mod plugin;
 pub mod role;
 pub mod secrets;
+pub mod server;
 pub mod service;
 pub mod store;
 pub mod trigger;

@@ -433,6 +433,62 @@ pub fn already_exists(r: &Resp) -> bool {
     r.status == 409 || (r.status == 400 && r.message().contains("Already Exists"))
 }
 
+/// Adds a graph edge (`POST path` with an `add` operation): `Ok(true)` when it was added,
+/// `Ok(false)` when it existed already (an action's `changed`), an error otherwise.
+pub fn add_edge(
+    jc: &dyn Transport,
+    path: &str,
+    ty: &str,
+    id: &str,
+    what: &str,
+) -> Result<bool, PluginError> {
+    let r = send(jc, "POST", path, Some(&graph_op("add", ty, id, None)))?;
+    if already_exists(&r) {
+        Ok(false)
+    } else if r.ok() {
+        Ok(true)
+    } else {
+        Err(error_for(&r, what))
+    }
+}
+
+/// The query of a v1 list: each `filter` as given (`field:$op:value`), then an equality
+/// filter for each named field that is set.
+pub fn v1_filters(filters: &[String], equal: &[(&str, Option<&String>)]) -> Vec<(String, String)> {
+    let given = filters.iter().map(|f| ("filter".to_owned(), f.clone()));
+    let named = equal.iter().filter_map(|(field, value)| {
+        value.map(|v| ("filter".to_owned(), format!("{field}:$eq:{v}")))
+    });
+    given.chain(named).collect()
+}
+
+/// What is bound to a user through `/api/v2/users/{uid}/{relation}` (`applications`,
+/// `systems`, `memberof`): each association (with its `paths`, see [`access_via`]) and the
+/// object it names, read from `object_path(id)`; `doing` names the two steps in errors.
+pub fn bound_to_user(
+    jc: &dyn Transport,
+    uid: &str,
+    relation: &str,
+    object_path: impl Fn(&str) -> String,
+    doing: [&str; 2],
+) -> Result<Vec<(Value, Value)>, PluginError> {
+    let [listing, reading] = doing;
+    let found = list_v2(
+        jc,
+        &format!("/api/v2/users/{uid}/{relation}"),
+        &[],
+        10_000,
+        listing,
+    )?;
+    found
+        .into_iter()
+        .map(|assoc| {
+            let object = get(jc, &object_path(&str_field(&assoc, "id")), &[], reading)?;
+            Ok((assoc, object))
+        })
+        .collect()
+}
+
 /// A user group's name (its id when it cannot be read).
 pub fn group_name(jc: &dyn Transport, gid: &str) -> String {
     get(

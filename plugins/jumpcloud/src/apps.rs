@@ -57,22 +57,16 @@ pub struct UserAppsOut {
 
 pub fn user_apps(jc: &dyn Transport, who: UserRef) -> Result<UserAppsOut, PluginError> {
     let uid = who.id(jc)?;
-    let found = api::list_v2(
+    let bound = api::bound_to_user(
         jc,
-        &format!("/api/v2/users/{uid}/applications"),
-        &[],
-        10_000,
-        "listing the user's applications",
+        &uid,
+        "applications",
+        |aid| format!("/api/applications/{aid}"),
+        ["listing the user's applications", "reading an application"],
     )?;
     let mut applications = Vec::new();
-    for a in found {
+    for (a, app) in bound {
         let aid = str_field(&a, "id");
-        let app = api::get(
-            jc,
-            &format!("/api/applications/{aid}"),
-            &[],
-            "reading an application",
-        )?;
         let via = api::access_via(jc, &a);
         applications.push(UserApp {
             application_id: aid,
@@ -144,19 +138,13 @@ pub fn bind_group(jc: &dyn Transport, input: BindGroupIn) -> Result<BindGroupOut
     let aid = str_field(&app, "_id");
     let group = input.group.get(jc, "usergroups")?;
     let gid = str_field(&group, "id");
-    let r = api::send(
+    let changed = api::add_edge(
         jc,
-        "POST",
         &format!("/api/v2/applications/{aid}/associations"),
-        Some(&api::graph_op("add", "user_group", &gid, None)),
+        "user_group",
+        &gid,
+        "binding the application",
     )?;
-    let changed = if api::already_exists(&r) {
-        false
-    } else if r.ok() {
-        true
-    } else {
-        return Err(api::error_for(&r, "binding the application"));
-    };
     Ok(BindGroupOut {
         application_id: aid,
         application_name: str_field(&app, "displayName"),

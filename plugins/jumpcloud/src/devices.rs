@@ -31,20 +31,14 @@ pub struct ListOut {
 }
 
 pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
-    let mut query: Vec<(String, String)> = input
-        .filter
-        .iter()
-        .map(|f| ("filter".to_owned(), f.clone()))
-        .collect();
-    for (field, v) in [
-        ("os", &input.os),
-        ("osFamily", &input.os_family),
-        ("hostname", &input.hostname),
-    ] {
-        if let Some(v) = v {
-            query.push(("filter".into(), format!("{field}:$eq:{v}")));
-        }
-    }
+    let query = api::v1_filters(
+        &input.filter,
+        &[
+            ("os", input.os.as_ref()),
+            ("osFamily", input.os_family.as_ref()),
+            ("hostname", input.hostname.as_ref()),
+        ],
+    );
     let (devices, total) = api::list_v1(jc, "/api/systems", &query, 10_000, "listing devices")?;
     Ok(ListOut { devices, total })
 }
@@ -146,17 +140,16 @@ pub struct UserDevicesOut {
 
 pub fn user_devices(jc: &dyn Transport, who: UserRef) -> Result<UserDevicesOut, PluginError> {
     let uid = who.id(jc)?;
-    let found = api::list_v2(
+    let bound = api::bound_to_user(
         jc,
-        &format!("/api/v2/users/{uid}/systems"),
-        &[],
-        10_000,
-        "listing the user's devices",
+        &uid,
+        "systems",
+        |sid| format!("/api/systems/{sid}"),
+        ["listing the user's devices", "reading a device"],
     )?;
     let mut devices = Vec::new();
-    for s in found {
+    for (s, d) in bound {
         let sid = str_field(&s, "id");
-        let d = api::get(jc, &format!("/api/systems/{sid}"), &[], "reading a device")?;
         let via = api::access_via(jc, &s);
         devices.push(UserDevice {
             system_id: sid,
@@ -196,19 +189,13 @@ pub fn group_add(jc: &dyn Transport, input: GroupAddIn) -> Result<GroupAddOut, P
     let sid = str_field(&device, "_id");
     let group = input.group.get(jc, "systemgroups")?;
     let gid = str_field(&group, "id");
-    let r = api::send(
+    let changed = api::add_edge(
         jc,
-        "POST",
         &format!("/api/v2/systemgroups/{gid}/members"),
-        Some(&api::graph_op("add", "system", &sid, None)),
+        "system",
+        &sid,
+        "adding the device to the group",
     )?;
-    let changed = if api::already_exists(&r) {
-        false
-    } else if r.ok() {
-        true
-    } else {
-        return Err(api::error_for(&r, "adding the device to the group"));
-    };
     Ok(GroupAddOut {
         system_id: sid,
         group_id: gid,
@@ -287,19 +274,13 @@ pub fn policy_bind(jc: &dyn Transport, input: PolicyBindIn) -> Result<PolicyBind
             ));
         }
     };
-    let r = api::send(
+    let changed = api::add_edge(
         jc,
-        "POST",
         &format!("/api/v2/policies/{pid}/associations"),
-        Some(&api::graph_op("add", ty, &tid, None)),
+        ty,
+        &tid,
+        "binding the policy",
     )?;
-    let changed = if api::already_exists(&r) {
-        false
-    } else if r.ok() {
-        true
-    } else {
-        return Err(api::error_for(&r, "binding the policy"));
-    };
     Ok(PolicyBindOut {
         policy_id: pid,
         policy_name: str_field(&policy, "name"),

@@ -258,22 +258,16 @@ pub struct UserGroupsOut {
 
 pub fn user_groups(jc: &dyn Transport, who: UserRef) -> Result<UserGroupsOut, PluginError> {
     let uid = who.id(jc)?;
-    let found = api::list_v2(
+    let bound = api::bound_to_user(
         jc,
-        &format!("/api/v2/users/{uid}/memberof"),
-        &[],
-        10_000,
-        "listing the user's groups",
+        &uid,
+        "memberof",
+        |gid| format!("/api/v2/usergroups/{gid}"),
+        ["listing the user's groups", "reading a group"],
     )?;
     let mut groups = Vec::new();
-    for g in found {
+    for (g, group) in bound {
         let gid = str_field(&g, "id");
-        let group = api::get(
-            jc,
-            &format!("/api/v2/usergroups/{gid}"),
-            &[],
-            "reading a group",
-        )?;
         groups.push(GroupSummary {
             group_id: gid,
             group_name: str_field(&group, "name"),

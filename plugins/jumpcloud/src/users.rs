@@ -63,17 +63,13 @@ pub struct ListOut {
 }
 
 pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
-    let mut query: Vec<(String, String)> = input
-        .filter
-        .iter()
-        .map(|f| ("filter".to_owned(), f.clone()))
-        .collect();
-    if let Some(d) = &input.department {
-        query.push(("filter".into(), format!("department:$eq:{d}")));
-    }
-    if let Some(s) = &input.state {
-        query.push(("filter".into(), format!("state:$eq:{s}")));
-    }
+    let mut query = api::v1_filters(
+        &input.filter,
+        &[
+            ("department", input.department.as_ref()),
+            ("state", input.state.as_ref()),
+        ],
+    );
     if let Some(f) = &input.fields {
         query.push(("fields".into(), f.clone()));
     }

@@ -32,8 +32,9 @@ use serde_json::{Value, json};
 
 use crate::service::Service;
 
-/// The OpenAPI 3.1 document of this API.
-pub const OPENAPI: &str = include_str!("openapi.json");
+/// The OpenAPI 3.1 document of this API (kept with the workflow model, whose JSON shape
+/// it defines).
+pub use crate::workflow::OPENAPI;
 
 /// An API error: an HTTP status, a stable code, a message, and optional details.
 #[derive(Debug)]

@@ -252,47 +252,6 @@ async fn probe(
     .map_err(|e| e.to_string())?
 }
 
-/// The report as the command prints it.
-pub fn print(report: &IsolationReport) {
-    println!(
-        "{} spinning plugin steps on {} cores, each with a {} ms deadline",
-        report.loops, report.cores, report.timeout_ms
-    );
-    let mut t = crate::cli::table([
-        "request",
-        "idle p50",
-        "idle p99",
-        "spinning p50",
-        "spinning p99",
-        "n",
-    ]);
-    let ms = |d: f64| format!("{:.2} ms", d / 1000.0);
-    for p in &report.probes {
-        t.add_row(vec![
-            p.name.to_owned(),
-            ms(p.idle.median_us),
-            ms(p.idle.p99_us),
-            ms(p.loaded.median_us),
-            ms(p.loaded.p99_us),
-            p.loaded.iterations.to_string(),
-        ]);
-    }
-    println!("{t}");
-    let mut over = report.overrun_ms.clone();
-    over.sort_by(f64::total_cmp);
-    let median = over.get(over.len() / 2).copied().unwrap_or(f64::NAN);
-    let worst = over.last().copied().unwrap_or(f64::NAN);
-    println!(
-        "spinning steps: {} ended with PLUGIN_TIMEOUT; after their deadline by {median:.1} ms \
-         (median), {worst:.1} ms (worst)",
-        if report.all_timed_out {
-            "all"
-        } else {
-            "NOT all"
-        }
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -183,7 +183,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         if json {
             return print_json(&r);
         }
-        crate::bench::isolation::print(&r);
+        print_isolation(&r);
         return Ok(());
     }
     if let BenchCommand::Jumpcloud {
@@ -609,4 +609,45 @@ async fn serve(opts: &crate::bench::serve::ServeOptions, json: bool) -> Result<(
     ]);
     println!("{t}");
     Ok(())
+}
+
+/// `sluice bench isolation`'s report as the command prints it.
+fn print_isolation(report: &bench::isolation::IsolationReport) {
+    println!(
+        "{} spinning plugin steps on {} cores, each with a {} ms deadline",
+        report.loops, report.cores, report.timeout_ms
+    );
+    let mut t = table([
+        "request",
+        "idle p50",
+        "idle p99",
+        "spinning p50",
+        "spinning p99",
+        "n",
+    ]);
+    let ms = |d: f64| format!("{:.2} ms", d / 1000.0);
+    for p in &report.probes {
+        t.add_row(vec![
+            p.name.to_owned(),
+            ms(p.idle.median_us),
+            ms(p.idle.p99_us),
+            ms(p.loaded.median_us),
+            ms(p.loaded.p99_us),
+            p.loaded.iterations.to_string(),
+        ]);
+    }
+    println!("{t}");
+    let mut over = report.overrun_ms.clone();
+    over.sort_by(f64::total_cmp);
+    let median = over.get(over.len() / 2).copied().unwrap_or(f64::NAN);
+    let worst = over.last().copied().unwrap_or(f64::NAN);
+    println!(
+        "spinning steps: {} ended with PLUGIN_TIMEOUT; after their deadline by {median:.1} ms \
+         (median), {worst:.1} ms (worst)",
+        if report.all_timed_out {
+            "all"
+        } else {
+            "NOT all"
+        }
+    );
 }

@@ -196,7 +196,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
     );
     // The address line is printed last, once the listener is bound: scripts wait for it.
     println!("sluice serve listening on {url}");
-    crate::service::serve(service, listener, signal()).await?;
+    crate::server::serve(service, listener, signal()).await?;
     eprintln!("sluice serve stopped");
     drop(app);
     Ok(())

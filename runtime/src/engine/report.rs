@@ -12,8 +12,9 @@
 use serde_json::{Value, json};
 
 use super::FailedStep;
+use crate::code::Code;
 use crate::plugin::{ErrorSource, StepError, codes};
-use crate::workflow::model::StepDoc;
+use crate::workflow::step::Common;
 
 /// The host's texts for an error code.
 struct Known {
@@ -38,7 +39,7 @@ macro_rules! retry_later {
 
 const KNOWN: &[Known] = &[
     Known {
-        code: "API_RATE_LIMIT",
+        code: Code::ApiRateLimit.as_str(),
         platform: true,
         cause: "JumpCloud's rate limit refused its calls after every retry",
         remediation: retry_later!(
@@ -47,7 +48,7 @@ const KNOWN: &[Known] = &[
         ),
     },
     Known {
-        code: "JUMPCLOUD_UNAVAILABLE",
+        code: Code::JumpcloudUnavailable.as_str(),
         platform: true,
         cause: "JumpCloud did not answer, or answered with server errors, after every retry",
         remediation: retry_later!(
@@ -56,7 +57,7 @@ const KNOWN: &[Known] = &[
         ),
     },
     Known {
-        code: "AUTHENTICATION_FAILED",
+        code: Code::AuthenticationFailed.as_str(),
         platform: true,
         cause: "JumpCloud refused the API key",
         remediation: "Check the API key Sluice uses (SLUICE_JUMPCLOUD_API_KEY or the stored \
@@ -64,32 +65,32 @@ const KNOWN: &[Known] = &[
                       retry the run",
     },
     Known {
-        code: codes::PERMISSION_DENIED,
+        code: codes::PERMISSION_DENIED.as_str(),
         platform: true,
         cause: "a call was refused for lack of permission",
         remediation: "Grant the plugin the permission it needs, or run the workflow as a role \
                       that has the scope",
     },
     Known {
-        code: codes::PLUGIN_TIMEOUT,
+        code: codes::PLUGIN_TIMEOUT.as_str(),
         platform: true,
         cause: "it ran past its deadline",
         remediation: "Check the service the step calls, or raise the step's timeout",
     },
     Known {
-        code: "CONNECTOR_TIMEOUT",
+        code: Code::ConnectorTimeout.as_str(),
         platform: true,
         cause: "the external application did not answer in time",
         remediation: retry_later!("Check that the connector's application is up"),
     },
     Known {
-        code: "CONNECTOR_UNREACHABLE",
+        code: Code::ConnectorUnreachable.as_str(),
         platform: true,
         cause: "the external application could not be reached",
         remediation: retry_later!("Check that the connector's application is up"),
     },
     Known {
-        code: "TEMPLATE_ERROR",
+        code: Code::TemplateError.as_str(),
         platform: false,
         cause: "a template in its input could not be rendered",
         remediation: "Fix the template or provide the missing input field",
@@ -125,7 +126,7 @@ pub struct StepTexts<'a> {
 
 /// Picks, for each text, the one `s` gives for the error's code under `errors:`, else the
 /// step's own unless the platform caused the error.
-pub fn step_texts<'a>(s: &'a StepDoc, error: &StepError) -> StepTexts<'a> {
+pub fn step_texts<'a>(s: &'a Common, error: &StepError) -> StepTexts<'a> {
     let named = s.errors.get(&error.code);
     let own = !platform_caused(error);
     StepTexts {
@@ -144,9 +145,9 @@ pub fn step_texts<'a>(s: &'a StepDoc, error: &StepError) -> StepTexts<'a> {
 /// The error type shown in the report, from the error's origin and code.
 fn error_type(f: &FailedStep) -> &'static str {
     match (f.error.origin, f.error.code.as_str()) {
-        (_, codes::PERMISSION_DENIED) => "permission_error",
-        (_, "TEMPLATE_ERROR") => "template_error",
-        (_, codes::PLUGIN_TIMEOUT) => "timeout",
+        (_, c) if c == codes::PERMISSION_DENIED => "permission_error",
+        (_, c) if c == Code::TemplateError => "template_error",
+        (_, c) if c == codes::PLUGIN_TIMEOUT => "timeout",
         (ErrorSource::Host, c) if c.starts_with("PLUGIN_") => "sandbox_error",
         (ErrorSource::Host, _) => "runtime_error",
         (ErrorSource::Plugin, _) => "plugin_error",
@@ -251,8 +252,8 @@ mod tests {
         }
     }
 
-    fn step() -> StepDoc {
-        StepDoc {
+    fn step() -> Common {
+        Common {
             id: "duplicate_check".into(),
             impact: Some("Nothing was changed.".into()),
             remediation: Some("Use the existing account".into()),
@@ -269,7 +270,7 @@ mod tests {
         }
     }
 
-    fn failed(s: &StepDoc, error: StepError) -> FailedStep {
+    fn failed(s: &Common, error: StepError) -> FailedStep {
         let t = step_texts(s, &error);
         FailedStep {
             step: s.id.clone(),
@@ -341,7 +342,7 @@ mod tests {
 
     #[test]
     fn a_step_without_texts_gets_the_defaults() {
-        let s = StepDoc {
+        let s = Common {
             id: "x".into(),
             ..Default::default()
         };

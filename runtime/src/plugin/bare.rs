@@ -13,7 +13,7 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::{action, condition, connector, sluice::plugin::types as wit};
-use super::engine::ticks;
+use super::wasm::ticks;
 use super::{KindPre, Limits};
 
 /// The whole store data of a bare call.

@@ -13,10 +13,17 @@
 //! any other thread is handed to it.
 //!
 //! # Layout
+//! - `mod.rs`: [`PluginHost`]: loading a component (world, linking, manifest) and handing
+//!   calls to the guest pool.
 //! - `bindings.rs`: `bindgen!` only; its types stay inside this module.
-//! - `engine.rs`: engine configuration, pool sizing, the fast memory path, the epoch ticker.
+//! - `wasm.rs`: the `wasmtime::Engine` configuration, pool sizing, the fast memory path,
+//!   the epoch ticker ("engine" alone means the run engine, `crate::engine`).
 //! - `cache.rs`: compiled components on disk.
-//! - `host.rs`: the store data and the host imports (`log`, `jumpcloud`, `http`, `state`).
+//! - `call.rs`: one call: its store, deadline, instance and export call.
+//! - `outcome.rs`: traps, timeouts, limits and plugin errors → the step's error or output.
+//! - `step_state.rs`: the store data of a call (WASI context, limiter, log, call ledger).
+//! - `imports/`: the host imports, one file per WIT interface (`log`, `jumpcloud`,
+//!   `http`, `state`), each on a narrow view of the store data.
 //! - `capture.rs`: the bounded step log (log import + stdout + stderr).
 //! - `limits.rs`, `manifest.rs`, `error.rs`: limits, manifest validation, errors.
 //! - `registry.rs`: installed and bundled plugins.
@@ -27,15 +34,18 @@
 mod bare;
 mod bindings;
 pub mod cache;
+mod call;
 pub mod capture;
 pub mod category;
-pub mod engine;
 pub mod error;
-mod host;
+mod imports;
 pub mod limits;
 pub mod manifest;
+mod outcome;
 pub mod pool;
 pub mod registry;
+mod step_state;
+pub mod wasm;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,25 +53,27 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
 
 pub use self::bare::BareEngine;
 use self::bindings::action::ActionPluginPre;
 use self::bindings::condition::ConditionPluginPre;
 use self::bindings::connector::ConnectorPluginPre;
-use self::bindings::sluice::plugin::types as wit;
 pub use self::cache::CacheOutcome;
 use self::cache::ComponentCache;
+pub use self::call::ReusedInstance;
+use self::call::Runner;
 pub use self::capture::{LogLevel, LogLine, LogSource};
-pub use self::engine::{EngineSettings, MemoryPath};
-use self::engine::{EpochTicker, build_engine, ticks};
 pub use self::error::{ErrorSource, PluginHostError, StepError, codes};
-pub use self::host::Services;
-use self::host::StepState;
 pub use self::limits::{LimitOverrides, Limits};
 pub use self::manifest::{Manifest, PluginKind};
+pub use self::outcome::valid_error_code;
 use self::pool::GuestPool;
+pub use self::step_state::Services;
+use self::step_state::StepState;
+pub use self::wasm::{EngineSettings, MemoryPath};
+use self::wasm::{EpochTicker, build_engine};
 use crate::broker::HostCall;
 use crate::broker::permissions::{Grants, RunRole};
 
@@ -160,17 +172,6 @@ pub struct PluginHost {
     _ticker: EpochTicker,
 }
 
-/// What a call needs, owned, so a call can move to the guest pool.
-#[derive(Clone)]
-struct Runner {
-    engine: Engine,
-    services: Services,
-    max_memory_bytes: u64,
-    timeout_ceiling: Duration,
-    /// One permit per pool slot: calls beyond the pool wait instead of failing.
-    slots: Arc<tokio::sync::Semaphore>,
-}
-
 impl std::fmt::Debug for PluginHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PluginHost")
@@ -190,8 +191,7 @@ impl PluginHost {
         let mut linker = Linker::new(&engine);
         let link = |e: wasmtime::Error| PluginHostError::Engine(format!("{e:#}"));
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
-        bindings::Platform::add_to_linker::<StepState, HasSelf<StepState>>(&mut linker, |s| s)
-            .map_err(link)?;
+        imports::add_to_linker(&mut linker).map_err(link)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
         let ticker = EpochTicker::start(&engine)?;
         let guests = GuestPool::new(config.guest_threads)
@@ -392,7 +392,6 @@ impl PluginHost {
         BareEngine::new(&self.engine, &plugin.pre, self.config.limits)
             .map_err(|e| PluginHostError::Engine(format!("{e:#}")))
     }
-
     /// A long-lived instance for measuring the per-call floor (`sluice bench step`): every
     /// call reuses the same instance, which real steps never do.
     pub async fn reused_instance(
@@ -400,257 +399,7 @@ impl PluginHost {
         plugin: &LoadedPlugin,
         ctx: &CallContext,
     ) -> Result<ReusedInstance, StepError> {
-        let mut store = self.runner.new_store(plugin.name.clone(), ctx);
-        let instance = match &plugin.pre {
-            KindPre::Action(p) => p.instantiate_async(&mut store).await.map(Instance::Action),
-            KindPre::Condition(p) => p
-                .instantiate_async(&mut store)
-                .await
-                .map(Instance::Condition),
-            KindPre::Connector(p) => p
-                .instantiate_async(&mut store)
-                .await
-                .map(Instance::Connector),
-        }
-        .map_err(|e| classify(e, &mut store))?;
-        Ok(ReusedInstance {
-            store,
-            instance,
-            ticks: ticks(ctx.limits.timeout),
-        })
-    }
-}
-
-impl Runner {
-    /// A fresh store for one call. Its deadline is wall time from now, capped by the
-    /// ceiling: the guest yields to the pool at every epoch tick and is interrupted at the
-    /// first tick past the deadline.
-    fn new_store(&self, plugin: Arc<str>, ctx: &CallContext) -> Store<StepState> {
-        let limits = ctx.limits;
-        let state = StepState::new(
-            plugin,
-            &ctx.workflow,
-            ctx.grants.clone(),
-            ctx.role.clone(),
-            // A cap above the pool's slot size could never be reached: the slot would
-            // refuse first and the failure would look like a guest bug.
-            usize::try_from(limits.memory_bytes.min(self.max_memory_bytes)).unwrap_or(usize::MAX),
-            limits.max_log_bytes,
-            self.services.clone(),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        let timeout = limits.timeout.min(self.timeout_ceiling);
-        // The ceiling is at most a day, so this cannot overflow; were it to, the call gets
-        // no time rather than unbounded time.
-        let deadline = Instant::now().checked_add(timeout);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            Ok(match deadline {
-                // tokio's own yield puts the task at the back of the queue, so spinning
-                // guests take turns with everything else on the pool.
-                Some(d) if Instant::now() < d => {
-                    UpdateDeadline::YieldCustom(1, Box::pin(tokio::task::yield_now()))
-                }
-                _ => UpdateDeadline::Interrupt,
-            })
-        });
-        store
-    }
-
-    async fn describe(
-        &self,
-        pre: &KindPre,
-        limits: Limits,
-    ) -> Result<wit::Manifest, PluginHostError> {
-        let ctx = CallContext {
-            run_id: String::new(),
-            workflow: String::new(),
-            step_id: "describe".into(),
-            attempt: 1,
-            grants: Arc::new(Grants::default()),
-            role: None,
-            limits,
-        };
-        let mut store = self.new_store(Arc::from("describe"), &ctx);
-        let fut = async {
-            match pre {
-                KindPre::Action(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_action()
-                        .call_describe(&mut store)
-                        .await
-                }
-                KindPre::Condition(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_condition()
-                        .call_describe(&mut store)
-                        .await
-                }
-                KindPre::Connector(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_connector()
-                        .call_describe(&mut store)
-                        .await
-                }
-            }
-        };
-        let timeout = limits.timeout.min(self.timeout_ceiling);
-        match tokio::time::timeout(timeout, fut).await {
-            Ok(Ok(m)) => Ok(m),
-            Ok(Err(e)) => Err(PluginHostError::Describe(
-                classify(e, &mut store).to_string(),
-            )),
-            Err(_) => Err(PluginHostError::Describe(format!(
-                "{}: describe() did not return within {timeout:?}",
-                codes::PLUGIN_TIMEOUT,
-            ))),
-        }
-    }
-
-    /// Runs one call on a fresh instance on the current thread (see [`PluginHost::call`]).
-    pub async fn call(&self, plugin: &LoadedPlugin, ctx: &CallContext, input: &str) -> CallOutcome {
-        let started = Instant::now();
-        let mut limits = ctx.limits;
-        limits.timeout = limits.timeout.min(self.timeout_ceiling);
-        if input.len() > limits.max_input_bytes {
-            return CallOutcome {
-                result: Err(StepError::host(
-                    codes::PLUGIN_INPUT_TOO_LARGE,
-                    format!(
-                        "the input is {} bytes; plugin `{}` accepts at most {}",
-                        input.len(),
-                        plugin.name,
-                        limits.max_input_bytes
-                    ),
-                )),
-                logs: Vec::new(),
-                calls: Vec::new(),
-                duration: started.elapsed(),
-            };
-        }
-        let _slot = self.slots.acquire().await;
-        let mut store = self.new_store(plugin.name.clone(), ctx);
-        let step = wit::StepInfo {
-            run_id: ctx.run_id.clone(),
-            workflow: ctx.workflow.clone(),
-            step_id: ctx.step_id.clone(),
-            attempt: ctx.attempt,
-        };
-        let input = input.to_owned();
-        let fut = invoke(&plugin.pre, &mut store, &step, &input);
-        let raw = tokio::time::timeout(limits.timeout, fut).await;
-        let result = match raw {
-            Err(_) => Err(timeout_error(&plugin.name, limits.timeout)),
-            Ok(Err(e)) => Err(classify(e, &mut store)),
-            Ok(Ok(Err(plugin_err))) => Err(from_plugin_error(&plugin.name, plugin_err, limits)),
-            Ok(Ok(Ok(Output::Bool(b)))) => Ok(serde_json::Value::Bool(b)),
-            Ok(Ok(Ok(Output::Json(text)))) => parse_output(&plugin.name, &text, limits),
-        };
-        let state = store.data_mut();
-        let logs = state.log.lock().unwrap_or_else(|p| p.into_inner()).finish();
-        let calls = std::mem::take(&mut state.calls);
-        CallOutcome {
-            result,
-            logs,
-            calls,
-            duration: started.elapsed(),
-        }
-    }
-}
-
-enum Output {
-    Json(String),
-    Bool(bool),
-}
-
-async fn invoke(
-    pre: &KindPre,
-    store: &mut Store<StepState>,
-    step: &wit::StepInfo,
-    input: &String,
-) -> wasmtime::Result<Result<Output, wit::PluginError>> {
-    Ok(match pre {
-        KindPre::Action(p) => {
-            let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_action()
-                .call_run(&mut *store, step, input)
-                .await?
-                .map(Output::Json)
-        }
-        KindPre::Condition(p) => {
-            let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_condition()
-                .call_evaluate(&mut *store, step, input)
-                .await?
-                .map(Output::Bool)
-        }
-        KindPre::Connector(p) => {
-            let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_connector()
-                .call_invoke(&mut *store, step, input)
-                .await?
-                .map(Output::Json)
-        }
-    })
-}
-
-enum Instance {
-    Action(bindings::action::ActionPlugin),
-    Condition(bindings::condition::ConditionPlugin),
-    Connector(bindings::connector::ConnectorPlugin),
-}
-
-/// See [`PluginHost::reused_instance`].
-pub struct ReusedInstance {
-    store: Store<StepState>,
-    instance: Instance,
-    ticks: u64,
-}
-
-impl std::fmt::Debug for ReusedInstance {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReusedInstance").finish_non_exhaustive()
-    }
-}
-
-impl ReusedInstance {
-    /// One call on the reused instance, with the same deadline check as a real step.
-    pub async fn call(&mut self, input: &String) -> Result<serde_json::Value, StepError> {
-        self.store.set_epoch_deadline(self.ticks);
-        let step = wit::StepInfo {
-            run_id: String::new(),
-            workflow: String::new(),
-            step_id: "bench".into(),
-            attempt: 1,
-        };
-        let store = &mut self.store;
-        let r = match &self.instance {
-            Instance::Action(i) => i
-                .sluice_plugin_action()
-                .call_run(&mut *store, &step, input)
-                .await
-                .map(|r| r.map(Output::Json)),
-            Instance::Condition(i) => i
-                .sluice_plugin_condition()
-                .call_evaluate(&mut *store, &step, input)
-                .await
-                .map(|r| r.map(Output::Bool)),
-            Instance::Connector(i) => i
-                .sluice_plugin_connector()
-                .call_invoke(&mut *store, &step, input)
-                .await
-                .map(|r| r.map(Output::Json)),
-        };
-        match r {
-            Err(e) => Err(classify(e, store)),
-            Ok(Err(e)) => Err(from_plugin_error("bench", e, Limits::DEFAULT)),
-            Ok(Ok(Output::Bool(b))) => Ok(serde_json::Value::Bool(b)),
-            Ok(Ok(Output::Json(t))) => parse_output("bench", &t, Limits::DEFAULT),
-        }
+        ReusedInstance::new(&self.runner, plugin, ctx).await
     }
 }
 
@@ -663,219 +412,6 @@ fn check_header(label: &str, bytes: &[u8]) -> Result<(), PluginHostError> {
         return Err(PluginHostError::CoreModule(label.to_owned()));
     }
     Ok(())
-}
-
-fn timeout_error(plugin: &str, timeout: Duration) -> StepError {
-    StepError::host(
-        codes::PLUGIN_TIMEOUT,
-        format!(
-            "plugin `{plugin}` did not finish within {timeout:?} (guest code and host calls included)"
-        ),
-    )
-}
-
-/// A plugin's own error, bounded: its code must have the documented form, its message
-/// and details are cut to their caps, and the whole error counts against the output
-/// limit. An error that breaks these rules becomes a host error naming the plugin, with
-/// what it sent shown cut short.
-fn from_plugin_error(plugin: &str, e: wit::PluginError, limits: Limits) -> StepError {
-    let size = e.code.len() + e.message.len() + e.details.as_ref().map_or(0, String::len);
-    let shown = |text: &str, max: usize| {
-        let cut = truncate(text, max);
-        let cut = cut.escape_debug().to_string();
-        if cut.len() < text.len() {
-            format!("{cut}…")
-        } else {
-            cut
-        }
-    };
-    if size > limits.max_output_bytes {
-        return StepError::host(
-            codes::PLUGIN_INVALID_ERROR,
-            format!(
-                "plugin `{plugin}` returned an error of {size} bytes; the output limit is {} \
-                 bytes (code `{}`, message \"{}\")",
-                limits.max_output_bytes,
-                shown(&e.code, 64),
-                shown(&e.message, 256)
-            ),
-        );
-    }
-    if !valid_error_code(&e.code) {
-        return StepError::host(
-            codes::PLUGIN_INVALID_ERROR,
-            format!(
-                "plugin `{plugin}` returned an error whose code `{}` is not of the form \
-                 A-Z, 0-9 and `_`, starting with a letter, at most 64 characters (message \
-                 \"{}\")",
-                shown(&e.code, 64),
-                shown(&e.message, 256)
-            ),
-        );
-    }
-    let message = if e.message.len() > limits::MAX_ERROR_MESSAGE_BYTES {
-        format!(
-            "{}… ({} bytes; cut to {})",
-            truncate(&e.message, limits::MAX_ERROR_MESSAGE_BYTES),
-            e.message.len(),
-            limits::MAX_ERROR_MESSAGE_BYTES
-        )
-    } else {
-        e.message
-    };
-    let details = e.details.map(|d| {
-        if d.len() > limits::MAX_ERROR_DETAILS_BYTES {
-            serde_json::json!({
-                "truncated": true,
-                "bytes": d.len(),
-                "limit": limits::MAX_ERROR_DETAILS_BYTES,
-            })
-        } else {
-            serde_json::from_str(&d).unwrap_or(serde_json::Value::String(d))
-        }
-    });
-    StepError {
-        code: e.code,
-        message,
-        retryable: e.retryable,
-        details,
-        origin: ErrorSource::Plugin,
-    }
-}
-
-/// Whether `code` has the form of a plugin error code: `^[A-Z][A-Z0-9_]{0,63}$`.
-pub fn valid_error_code(code: &str) -> bool {
-    let b = code.as_bytes();
-    !b.is_empty()
-        && b.len() <= 64
-        && b[0].is_ascii_uppercase()
-        && b.iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_')
-}
-
-/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
-fn parse_output(plugin: &str, text: &str, limits: Limits) -> Result<serde_json::Value, StepError> {
-    if text.len() > limits.max_output_bytes {
-        return Err(StepError::host(
-            codes::PLUGIN_OUTPUT_TOO_LARGE,
-            format!(
-                "plugin `{plugin}` returned {} bytes; the output limit is {} bytes",
-                text.len(),
-                limits.max_output_bytes
-            ),
-        ));
-    }
-    serde_json::from_str(text).map_err(|e| {
-        StepError::host(
-            codes::PLUGIN_INVALID_OUTPUT,
-            format!("plugin `{plugin}` returned invalid JSON: {e}"),
-        )
-    })
-}
-
-/// Turns a trap or host error into the step error a plugin author can act on.
-fn classify(e: wasmtime::Error, store: &mut Store<StepState>) -> StepError {
-    let state = store.data_mut();
-    if let Some(v) = state.violation.take() {
-        return v;
-    }
-    let (log_exceeded, stderr) = {
-        let log = state.log.lock().unwrap_or_else(|p| p.into_inner());
-        (log.exceeded(), log.stderr_text())
-    };
-    if log_exceeded {
-        return StepError::host(
-            codes::PLUGIN_LOG_LIMIT,
-            format!(
-                "plugin `{}` wrote more log than allowed (log lines, stdout and stderr together)",
-                state.plugin_name()
-            ),
-        );
-    }
-    if matches!(e.downcast_ref::<Trap>(), Some(Trap::Interrupt)) {
-        return StepError::host(
-            codes::PLUGIN_TIMEOUT,
-            format!(
-                "plugin `{}` ran past its deadline and was interrupted",
-                state.plugin_name()
-            ),
-        );
-    }
-    let mib = |b: usize| b as f64 / (1u64 << 20) as f64;
-    match state.limiter.hit {
-        Some(host::LimitHit::Memory(total)) => {
-            return StepError::host(
-                codes::PLUGIN_MEMORY_LIMIT,
-                format!(
-                    "plugin `{}` asked for {:.1} MiB of memory in all; its limit is {:.1} MiB",
-                    state.plugin_name(),
-                    mib(total),
-                    mib(state.limiter.memory_cap)
-                ),
-            );
-        }
-        Some(host::LimitHit::Table(elements)) => {
-            return StepError::host(
-                codes::PLUGIN_MEMORY_LIMIT,
-                format!(
-                    "plugin `{}` tried to grow a table to {elements} elements; the limit is 100000",
-                    state.plugin_name()
-                ),
-            );
-        }
-        None => {}
-    }
-    let panic = stderr.trim();
-    let with_stderr = |m: String| {
-        if panic.is_empty() {
-            m
-        } else {
-            format!("{m}; plugin stderr: {panic}")
-        }
-    };
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => StepError::host(
-            codes::PLUGIN_TIMEOUT,
-            format!(
-                "plugin `{}` ran past its deadline and was interrupted",
-                state.plugin_name()
-            ),
-        ),
-        Some(Trap::StackOverflow) => StepError::host(
-            codes::PLUGIN_TRAP,
-            format!(
-                "plugin `{}` overflowed its stack (recursion too deep)",
-                state.plugin_name()
-            ),
-        ),
-        Some(Trap::MemoryOutOfBounds) => StepError::host(
-            codes::PLUGIN_TRAP,
-            with_stderr(format!(
-                "plugin `{}` accessed memory out of bounds (in a Rust plugin this usually means \
-                 its stack overflowed: recursion too deep or a huge local)",
-                state.plugin_name()
-            )),
-        ),
-        Some(trap) => StepError::host(
-            codes::PLUGIN_TRAP,
-            with_stderr(format!("plugin `{}` trapped: {trap}", state.plugin_name())),
-        ),
-        None => StepError::host(
-            codes::PLUGIN_TRAP,
-            with_stderr(format!("plugin `{}` failed: {e:#}", state.plugin_name())),
-        ),
-    }
 }
 
 mod micros {

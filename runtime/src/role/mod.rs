@@ -4,10 +4,10 @@
 //!
 //! # Layout
 //! One file: [`RoleInput`] (what a file, the CLI or the API gives) and [`RoleDef`] (what is
-//! stored), [`define`] (the one place a definition is checked), the [`RoleStore`] trait the
-//! store implements, [`RoleError`] with stable codes, [`remove`] (refused while a saved
-//! workflow runs as the role), and [`RoleBook`]: the roles validation and runs resolve
-//! `run_as` against, with the JumpCloud identity's own role when it is known.
+//! stored), [`define`] (the one place a definition is checked), [`RoleStore`] (typed access
+//! to the store's roles table), [`RoleError`] with stable codes, [`remove`] (refused while a
+//! saved workflow runs as the role), and [`RoleBook`]: the roles validation and runs
+//! resolve `run_as` against, with the JumpCloud identity's own role when it is known.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -166,12 +166,40 @@ pub fn define(input: RoleInput) -> Result<RoleDef, RoleError> {
     })
 }
 
-/// Where custom role definitions live (the store's `roles` tree).
+/// Custom role definitions, typed, over the store's `roles` table (every
+/// [`RoleRecords`](crate::store::RoleRecords) is one).
 pub trait RoleStore: Send + Sync {
     fn role_put(&self, def: &RoleDef) -> Result<(), RoleError>;
     fn role_get(&self, name: &str) -> Result<Option<RoleDef>, RoleError>;
     fn role_list(&self) -> Result<Vec<RoleDef>, RoleError>;
     fn role_remove(&self, name: &str) -> Result<bool, RoleError>;
+}
+
+impl<T: crate::store::RoleRecords + ?Sized> RoleStore for T {
+    fn role_put(&self, def: &RoleDef) -> Result<(), RoleError> {
+        let bytes = serde_json::to_vec(def).map_err(|e| RoleError::Store(e.to_string()))?;
+        Ok(self.role_record_put(&def.name, &bytes)?)
+    }
+
+    fn role_get(&self, name: &str) -> Result<Option<RoleDef>, RoleError> {
+        let Some(bytes) = self.role_record_get(name)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| RoleError::Store(format!("role `{name}`: {e}")))
+    }
+
+    fn role_list(&self) -> Result<Vec<RoleDef>, RoleError> {
+        self.role_record_list()?
+            .iter()
+            .map(|bytes| serde_json::from_slice(bytes).map_err(|e| RoleError::Store(e.to_string())))
+            .collect()
+    }
+
+    fn role_remove(&self, name: &str) -> Result<bool, RoleError> {
+        Ok(self.role_record_remove(name)?)
+    }
 }
 
 /// Saves a checked definition; an existing role of that name is replaced only with

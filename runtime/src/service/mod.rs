@@ -1,18 +1,17 @@
-//! `sluice serve`: one process with the HTTP API, the scheduler, the Directory Insights
-//! poller, the webhook receiver and the engine, sharing one [`Service`].
+//! What `sluice serve`'s parts share: the HTTP API, the scheduler, the Directory Insights
+//! poller and the webhook receiver all act on one [`Service`] (the crate's `server` module
+//! builds and runs them; this module knows none of them).
 //!
 //! # Layout
-//! - this file: [`Service`] (what every part shares), [`ServiceConfig`] and [`serve`] (start,
-//!   resume unfinished runs, run the triggers, shut down gracefully);
+//! - this file: [`Service`] (what every part shares), [`ServiceConfig`], resuming
+//!   unfinished runs;
 //! - `workflows.rs`: stored, versioned workflows, validated on every save;
 //! - `executor.rs`: runs under the concurrency limits and the bounded queue; internal
 //!   `run.succeeded` / `run.failed` events;
-//! - `http.rs`: the HTTP listener with its connection limit and read and idle timeouts;
 //! - `tokens.rs`: admin API tokens (stored hashed) and the audit log;
 //! - `metrics.rs`: the counters and histograms behind `/metrics`.
 
 pub mod executor;
-mod http;
 pub mod metrics;
 pub mod tokens;
 pub mod workflows;
@@ -167,73 +166,26 @@ impl Service {
     }
 }
 
-/// Runs the service on `listener` until `shutdown` resolves: the API and webhooks, the
-/// scheduler and the event poller; unfinished runs resume first (unless
-/// [`ServiceConfig::resume_at_start`] is off). Then it stops taking work, waits up to the
-/// shutdown grace for executing runs (a run still executing after it resumes at the next
-/// start, from its last journaled step) and returns.
-pub async fn serve(
-    service: Arc<Service>,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(crate::trigger::schedule::run(
-        service.clone(),
-        Arc::new(crate::trigger::SystemClock),
-        stop_rx.clone(),
-    ));
-    let poller = tokio::spawn(crate::trigger::events::run(
-        service.clone(),
-        stop_rx.clone(),
-    ));
-    if service.config.resume_at_start {
-        let resumed = service.resume_unfinished().unwrap_or_else(|e| {
-            tracing::error!("cannot list unfinished runs: {e}");
-            0
-        });
-        if resumed > 0 {
-            tracing::info!("resumed {resumed} unfinished runs");
-        }
-    } else {
-        match service.engine.unfinished() {
-            Ok(held) if !held.is_empty() => tracing::warn!(
-                "{} unfinished runs held (--no-resume): resume or cancel each through the API",
-                held.len()
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::error!("cannot list unfinished runs: {e}"),
-        }
+#[cfg(test)]
+impl Service {
+    /// A service for tests: a temporary store, the bundled plugins (blobs under `dir`), no
+    /// JumpCloud and no connectors, the default limits.
+    pub(crate) fn for_tests(dir: &std::path::Path) -> Arc<Service> {
+        let store = Arc::new(SledStore::temporary().expect("a temporary store"));
+        let services = crate::plugin::Services {
+            jumpcloud: Arc::new(crate::broker::Unconfigured),
+            http: Arc::new(crate::broker::Unconfigured),
+            state: store.clone(),
+        };
+        let host = crate::plugin::PluginHost::new(crate::plugin::HostConfig::default(), services)
+            .expect("a plugin host");
+        let registry = Registry::new(Arc::new(host), store.clone(), dir.join("plugins"));
+        Service::new(
+            Arc::new(registry),
+            store,
+            Arc::new(crate::broker::Unconfigured),
+            None,
+            ServiceConfig::default(),
+        )
     }
-    let forgetter = tokio::spawn(crate::trigger::webhook::forget_expired(
-        service.store.clone(),
-        service
-            .config
-            .webhook_tolerance
-            .clamp(Duration::from_secs(1), Duration::from_secs(60)),
-        stop_rx.clone(),
-    ));
-    let limits = http::Limits {
-        header_read_timeout: service.config.header_read_timeout,
-        body_read_timeout: service.config.body_read_timeout,
-        idle_timeout: service.config.idle_timeout,
-        max_connections: service.config.max_connections,
-    };
-    let app = crate::api::router(service.clone());
-    let server = tokio::spawn(http::serve(listener, app, limits, stop_rx.clone()));
-    shutdown.await;
-    tracing::info!("shutting down: no new work; waiting for executing runs");
-    service.exec.stop_accepting();
-    let _ = stop_tx.send(true);
-    let _ = scheduler.await;
-    let _ = poller.await;
-    let _ = forgetter.await;
-    let drained = service.drain(service.config.shutdown_grace).await;
-    if !drained {
-        tracing::warn!("runs still executing after the shutdown grace; they resume at next start");
-    }
-    // The HTTP server stops accepting at once; answers in flight get a moment to finish.
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
-    service.store.flush().ok();
-    Ok(())
 }

@@ -112,15 +112,6 @@ impl WorkflowSource for Stored<'_> {
     }
 }
 
-pub fn trigger_label(doc: &WorkflowDoc) -> String {
-    match &doc.trigger {
-        Trigger::Manual { .. } => "manual".into(),
-        Trigger::Schedule { cron, timezone, .. } => format!("schedule {cron} ({timezone})"),
-        Trigger::Event { event_type, .. } => format!("event {event_type}"),
-        Trigger::Webhook { .. } => "webhook".into(),
-    }
-}
-
 impl Service {
     /// Parses and validates a workflow document (sub-workflows from the stored ones).
     pub async fn check_workflow(&self, text: &str) -> Result<WorkflowDoc, WorkflowError> {
@@ -177,7 +168,7 @@ impl Service {
             version,
             // A new workflow starts as its document says; a new version keeps the toggle.
             enabled: existing.as_ref().map(|r| r.enabled).unwrap_or(doc.enabled),
-            trigger: trigger_label(&doc),
+            trigger: crate::workflow::trigger_label(&doc),
             created_at: existing
                 .as_ref()
                 .map(|r| r.created_at.clone())

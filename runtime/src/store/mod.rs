@@ -6,6 +6,16 @@ mod sled_store;
 
 pub use sled_store::SledStore;
 
+/// The custom roles table (the `roles` tree), by name: each record is the role module's
+/// definition as JSON bytes (the role module reads and writes them typed, through
+/// `role::RoleStore`).
+pub trait RoleRecords: Send + Sync {
+    fn role_record_put(&self, name: &str, record: &[u8]) -> Result<(), StoreError>;
+    fn role_record_get(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn role_record_list(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn role_record_remove(&self, name: &str) -> Result<bool, StoreError>;
+}
+
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -677,47 +677,35 @@ impl crate::connector::ConnectorStore for SledStore {
 }
 
 /// Custom role definitions in the `roles` tree, by name.
-impl crate::role::RoleStore for SledStore {
-    fn role_put(&self, def: &crate::role::RoleDef) -> Result<(), crate::role::RoleError> {
-        let bytes =
-            serde_json::to_vec(def).map_err(|e| crate::role::RoleError::Store(e.to_string()))?;
+impl super::RoleRecords for SledStore {
+    fn role_record_put(&self, name: &str, record: &[u8]) -> Result<(), StoreError> {
         self.roles
-            .insert(def.name.as_bytes(), bytes)
-            .and_then(|_| self.roles.flush())
-            .map(|_| ())
-            .map_err(|e| crate::role::RoleError::Store(e.to_string()))
+            .insert(name.as_bytes(), record)
+            .map_err(backend)?;
+        self.roles.flush().map_err(backend)?;
+        Ok(())
     }
 
-    fn role_get(&self, name: &str) -> Result<Option<crate::role::RoleDef>, crate::role::RoleError> {
-        let Some(bytes) = self
+    fn role_record_get(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
             .roles
             .get(name.as_bytes())
-            .map_err(|e| crate::role::RoleError::Store(e.to_string()))?
-        else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| crate::role::RoleError::Store(format!("role `{name}`: {e}")))
+            .map_err(backend)?
+            .map(|v| v.to_vec()))
     }
 
-    fn role_list(&self) -> Result<Vec<crate::role::RoleDef>, crate::role::RoleError> {
-        let mut out = Vec::new();
-        for item in self.roles.iter() {
-            let (_, bytes) = item.map_err(|e| crate::role::RoleError::Store(e.to_string()))?;
-            out.push(
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| crate::role::RoleError::Store(e.to_string()))?,
-            );
-        }
-        Ok(out)
-    }
-
-    fn role_remove(&self, name: &str) -> Result<bool, crate::role::RoleError> {
+    fn role_record_list(&self) -> Result<Vec<Vec<u8>>, StoreError> {
         self.roles
-            .remove(name.as_bytes())
-            .and_then(|old| self.roles.flush().map(|_| old.is_some()))
-            .map_err(|e| crate::role::RoleError::Store(e.to_string()))
+            .iter()
+            .values()
+            .map(|v| v.map(|v| v.to_vec()).map_err(backend))
+            .collect()
+    }
+
+    fn role_record_remove(&self, name: &str) -> Result<bool, StoreError> {
+        let old = self.roles.remove(name.as_bytes()).map_err(backend)?;
+        self.roles.flush().map_err(backend)?;
+        Ok(old.is_some())
     }
 }
 

@@ -336,8 +336,8 @@ pub(crate) fn fire(
     }
 }
 
-/// The scheduler task: reloads schedules when workflows change, sleeps until the next fire
-/// time, and starts the due runs, until `stop`.
+/// The scheduler task: reloads schedules when workflows change, waits on `clock` until the
+/// next fire time, and starts the due runs, until `stop`.
 pub async fn run(
     service: Arc<Service>,
     clock: Arc<dyn Clock>,
@@ -345,15 +345,20 @@ pub async fn run(
 ) {
     let mut schedules: Schedules<Payload> = Schedules::new(service.store.clone());
     let mut known = Known::new();
+    // The longest wait between two looks at the schedules.
+    let longest = chrono::Duration::seconds(60);
+    let reload_delay = chrono::Duration::from_std(RELOAD_DELAY).unwrap_or(longest);
     // When to reload the schedules: at once at start, then a short while after a change,
-    // so a burst of saves (an import of thousands of workflows) costs one reload.
-    let mut reload_at = Some(tokio::time::Instant::now());
+    // so a burst of saves (an import of thousands of workflows) costs one reload. (A clock
+    // set back does not hold a reload: one further off than the delay is due.)
+    let mut reload_at = Some(clock.now());
     loop {
         let changed = service.changed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
-        if reload_at.is_some_and(|t| t <= tokio::time::Instant::now()) {
-            schedules.sync(specs(&service, &mut known), clock.now());
+        let now = clock.now();
+        if reload_at.is_some_and(|t| t <= now || t - now > reload_delay) {
+            schedules.sync(specs(&service, &mut known), now);
             reload_at = None;
         }
         let now = clock.now();
@@ -363,18 +368,17 @@ pub async fn run(
         if stats.missed > 0 {
             service.metrics.misfires(stats.missed);
         }
-        let mut wait = schedules
+        let now = clock.now();
+        let mut wake = schedules
             .next_wake()
-            .map(|w| (w - clock.now()).to_std().unwrap_or_default())
-            .unwrap_or(Duration::from_secs(60))
-            .min(Duration::from_secs(60));
+            .map_or(now + longest, |w| w.min(now + longest));
         if let Some(t) = reload_at {
-            wait = wait.min(t.saturating_duration_since(tokio::time::Instant::now()));
+            wake = wake.min(t);
         }
         tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
+            _ = clock.sleep_until(wake) => {}
             _ = &mut changed, if reload_at.is_none() => {
-                reload_at = Some(tokio::time::Instant::now() + RELOAD_DELAY);
+                reload_at = Some(clock.now() + reload_delay);
             }
             _ = stop.wait_for(|s| *s) => return,
         }
@@ -435,6 +439,94 @@ mod tests {
         all.extend(tick(&mut s, &store, at("2026-11-23T10:00:09.010Z")));
         let expected: Vec<String> = (1..=9).map(|i| format!("10:00:0{i}")).collect();
         assert_eq!(all, expected);
+    }
+
+    /// The fire times of `workflow`'s runs in the store, in seconds since the epoch, sorted.
+    fn fire_times(service: &Service, workflow: &str) -> Vec<i64> {
+        use crate::store::RunStore as _;
+        let mut times = Vec::new();
+        service
+            .store
+            .run_scan(None, &mut |_, bytes| {
+                let run: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                if run["workflow"] == workflow {
+                    let t = run["trigger"]["fire_time"].as_str().unwrap();
+                    times.push(DateTime::parse_from_rfc3339(t).unwrap().timestamp());
+                }
+                Ok(true)
+            })
+            .unwrap();
+        times.sort();
+        times
+    }
+
+    /// The scheduler task over a service, on a clock the test moves (no real time passes):
+    /// it fires every second, and a new scheduler over the same store 1.5 s after the first
+    /// stopped (a restart) catches up and doubles nothing.
+    #[tokio::test]
+    async fn the_scheduler_task_fires_a_per_second_schedule_and_a_restart_loses_and_doubles_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let service = Service::for_tests(dir.path());
+        let clock = crate::trigger::ManualClock::new(at("2026-11-23T10:00:00.300Z"));
+        let start = |clock: &Arc<crate::trigger::ManualClock>| {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let task = tokio::spawn(run(service.clone(), clock.clone(), stopped));
+            (stop, task)
+        };
+        let mark = clock.parks();
+        let (stop, task) = start(&clock);
+        clock.parked_after(mark).await;
+        let tick = "version: 1\nname: tick\n\
+                    trigger: { type: schedule, cron: \"* * * * * *\", timezone: UTC }\n\
+                    run_as: Read Only\nsteps:\n  - id: at\n    uses: transform\n    \
+                    with: { fired: \"${trigger.fire_time}\" }\n";
+        let doc = crate::workflow::model::parse("tick", tick).unwrap();
+        let mark = clock.parks();
+        service.save_checked(doc, tick, None, "test").unwrap();
+        // The save wakes the scheduler, which reloads a moment later.
+        clock.parked_after(mark).await;
+        clock.advance(RELOAD_DELAY).await;
+        for _ in 0..3 {
+            clock.advance(Duration::from_secs(1)).await;
+        }
+        assert!(fire_times(&service, "tick").len() >= 3, "three fires");
+        stop.send(true).unwrap();
+        task.await.unwrap();
+
+        // Down for 1.5 s, then a new scheduler over the same store.
+        clock.set_forward(Duration::from_millis(1500));
+        let mark = clock.parks();
+        let (stop, task) = start(&clock);
+        clock.parked_after(mark).await;
+        let before = fire_times(&service, "tick").len();
+        for _ in 0..3 {
+            clock.advance(Duration::from_secs(1)).await;
+        }
+        assert!(
+            fire_times(&service, "tick").len() >= before + 3,
+            "fires after the restart"
+        );
+        // Disabled, it stops firing; then the fire times: consecutive seconds, none twice.
+        let mark = clock.parks();
+        service.set_enabled("tick", false, "test").unwrap();
+        clock.parked_after(mark).await;
+        clock.advance(Duration::from_millis(300)).await;
+        let fired = fire_times(&service, "tick").len();
+        clock.advance(Duration::from_secs(60)).await;
+        let mut times = fire_times(&service, "tick");
+        let n = times.len();
+        times.dedup();
+        assert_eq!(times.len(), n, "no fire time ran twice");
+        for w in times.windows(2) {
+            assert_eq!(w[1] - w[0], 1, "no fire lost across the restart: {times:?}");
+        }
+        stop.send(true).unwrap();
+        task.await.unwrap();
+        assert_eq!(
+            fire_times(&service, "tick").len(),
+            fired,
+            "no fire once disabled"
+        );
     }
 
     #[test]

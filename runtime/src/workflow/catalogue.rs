@@ -94,7 +94,7 @@ pub fn rows() -> Result<Vec<Value>, String> {
         rows.push(json!({
             "name": d.name,
             "category": t.category,
-            "trigger": crate::service::workflows::trigger_label(&d),
+            "trigger": super::trigger_label(&d),
             "run_as": d.run_as.to_string(),
             "description": d.description,
             "plugins": super::validate::plugin_specs(&d),

@@ -2,7 +2,9 @@
 //!
 //! # Layout
 //! - `model.rs`: the document (YAML or JSON, strict) and its parser.
-//! - `validate.rs`: every check before a save or run, all problems reported.
+//! - `validate/`: every check before a save or run, all problems reported; it builds the
+//!   typed steps;
+//! - `step.rs`: the typed step (`Step`, `StepKind`) the engine runs, built by validation.
 //! - `catalogue.rs`: the bundled templates;
 //! - `graph.rs`: the graph the console draws, derived from the steps;
 //! - `locate.rs`: a validation problem's path, line and column in the document's text;
@@ -14,10 +16,26 @@ pub mod graph;
 pub mod locate;
 pub mod model;
 pub mod redact;
+pub mod step;
 pub mod template;
 pub mod validate;
 
 use serde_json::Value;
+
+/// The HTTP API's OpenAPI 3.1 document (the API serves it): its `WorkflowDocument` schema
+/// is the JSON shape a workflow document is checked against.
+pub const OPENAPI: &str = include_str!("../api/openapi.json");
+
+/// How a workflow starts, in a few words (`manual`, `schedule 0 9 * * * (UTC)`,
+/// `event user_create`, `webhook`), as lists and the catalogue show it.
+pub fn trigger_label(doc: &model::WorkflowDoc) -> String {
+    match &doc.trigger {
+        model::Trigger::Manual { .. } => "manual".into(),
+        model::Trigger::Schedule { cron, timezone, .. } => format!("schedule {cron} ({timezone})"),
+        model::Trigger::Event { event_type, .. } => format!("event {event_type}"),
+        model::Trigger::Webhook { .. } => "webhook".into(),
+    }
+}
 
 /// Fills in the top-level `default`s of an object schema that the input leaves out.
 pub fn apply_defaults(schema: &Value, input: &mut Value) {

@@ -349,7 +349,7 @@ fn check_json_shape(file: &str, text: &str) -> Result<(), ParseError> {
     let validator = VALIDATOR
         .get_or_init(|| {
             let openapi: Value =
-                serde_json::from_str(crate::api::OPENAPI).map_err(|e| e.to_string())?;
+                serde_json::from_str(crate::workflow::OPENAPI).map_err(|e| e.to_string())?;
             let schema = serde_json::json!({
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "$ref": "#/components/schemas/WorkflowDocument",

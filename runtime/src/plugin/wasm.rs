@@ -1,5 +1,10 @@
-//! The wasmtime engine: component model, epoch interruption, the pooling allocator sized
-//! from [`EngineSettings`], and the fast memory path when the kernel supports it.
+//! The WebAssembly machine: the `wasmtime::Engine` configuration (component model, epoch
+//! interruption, the pooling allocator sized from [`EngineSettings`], the fast memory path
+//! when the kernel supports it) and the epoch ticker that drives deadlines.
+//!
+//! Named `wasm`, not `engine`: in Sluice "engine" is the run engine (`crate::engine`), which
+//! walks workflows. This file only sets up the machine plugins execute on; compiling and
+//! caching components is `cache.rs`, running a call is `call.rs`.
 //!
 //! The fast path keeps up to 2 MiB of each slot's linear memory and tables resident between
 //! instances and asks the kernel which pages a guest dirtied (`PAGEMAP_SCAN`, Linux ≥ 6.7)

@@ -8,13 +8,27 @@
 //! retry and timeout values; that `run_as` is a predefined or defined custom role, that
 //! every plugin's JumpCloud grants fit it (naming the narrowest role that would), and that
 //! it stays within the role of the JumpCloud identity Sluice calls with, when that is known.
+//!
+//! Validation is also the one place that reads a step's kind, durations and retry policy:
+//! checking a step builds its typed form ([`Step`](super::step::Step), in `steps.rs`, one
+//! arm per kind). [`validate`] returns the typed workflow of a document without problems;
+//! [`typed`] types a document validated before (a run's) for the engine.
+//!
+//! # Layout
+//! - this file: [`validate`], [`typed`], the document-wide checks (names, trigger,
+//!   references, sub-workflows, roles);
+//! - `steps.rs`: each step's checks and its typed form.
+
+mod steps;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use self::steps::Checker;
 use super::model::{OnErrorDoc, StepDoc, Trigger, WorkflowDoc};
+use super::step::Workflow;
 use super::template;
 use crate::broker::permissions::{Role, RunAs, RunRole};
 use crate::plugin::PluginKind;
@@ -125,386 +139,6 @@ pub const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(3600
 /// The highest `for_each` concurrency a document may ask for.
 pub const MAX_CONCURRENCY: u32 = 1000;
 
-struct Checker<'a> {
-    file: &'a str,
-    plugins: &'a PluginTable,
-    /// The host's ceiling on a call's deadline: a step `timeout:` above it is refused.
-    max_timeout: std::time::Duration,
-    problems: Vec<Problem>,
-    ids: BTreeMap<String, usize>,
-    role: RunRole,
-    needed_scopes: BTreeMap<String, BTreeSet<String>>,
-}
-
-impl Checker<'_> {
-    fn report(&mut self, location: &str, message: impl Into<String>) {
-        self.problems.push(Problem {
-            file: self.file.to_owned(),
-            location: location.to_owned(),
-            message: message.into(),
-        });
-    }
-
-    fn templates(&mut self, location: &str, field: &str, value: &Value) {
-        for e in template::check(value) {
-            self.report(
-                location,
-                format!("{field}.{}: bad template: {}", e.location, e.message),
-            );
-        }
-    }
-
-    /// Records the JumpCloud scopes in `grants` as needed by `user` (for the run-as check).
-    fn need_scopes(&mut self, grants: &[String], user: &str) {
-        for g in grants {
-            if let Some(scope) = g.strip_prefix("jumpcloud:") {
-                self.needed_scopes
-                    .entry(scope.to_owned())
-                    .or_default()
-                    .insert(user.to_owned());
-            }
-        }
-    }
-
-    fn plugin(&mut self, location: &str, spec: &str, kind: PluginKind, input: Option<&Value>) {
-        let info = match self.plugins.get(spec) {
-            Some(Ok(info)) => info.clone(),
-            Some(Err(reason)) => return self.report(location, reason.clone()),
-            None => return self.report(location, format!("plugin `{spec}` was not resolved")),
-        };
-        // A connector plugin may be used as an action (`uses: jira`).
-        let fits =
-            info.kind == kind || (kind == PluginKind::Action && info.kind == PluginKind::Connector);
-        if !fits {
-            return self.report(
-                location,
-                format!(
-                    "`{}` is a {} plugin; this step needs {} {kind} plugin",
-                    info.id,
-                    info.kind,
-                    if kind == PluginKind::Action {
-                        "an"
-                    } else {
-                        "a"
-                    }
-                ),
-            );
-        }
-        self.need_scopes(&info.grants, &info.id);
-        // A connector plugin step reaches the one connector it names; a literal `*` or
-        // pattern would be refused when the step runs.
-        if info.kind == PluginKind::Connector
-            && let Some(c) = input.and_then(|i| i.get("connector"))
-            && !c.as_str().is_some_and(template::is_template)
-            && let Err(e) = crate::broker::permissions::one_connector(Some(c))
-        {
-            self.report(location, format!("with.connector: {e}"));
-        }
-        let input = input.cloned().unwrap_or(Value::Object(Default::default()));
-        // Only a static input can be checked before the run; templates are checked then.
-        if contains_template(&input) {
-            return;
-        }
-        if let Ok(validator) = jsonschema::validator_for(&info.input_schema) {
-            for e in validator.iter_errors(&input) {
-                let at = e.instance_path.to_string();
-                let at = if at.is_empty() {
-                    String::new()
-                } else {
-                    format!(" at {at}")
-                };
-                self.report(
-                    location,
-                    format!("input{at} does not match `{}`: {e}", info.id),
-                );
-            }
-        }
-    }
-
-    fn steps(&mut self, steps: &[StepDoc], prefix: &str) {
-        for (i, s) in steps.iter().enumerate() {
-            let here = format!("{prefix}[{i}] {}", s.id);
-            self.step(s, &here);
-        }
-    }
-
-    fn step(&mut self, s: &StepDoc, here: &str) {
-        if !valid_step_id(&s.id) {
-            self.report(
-                here,
-                format!(
-                    "step id `{}`: use letters, digits and `_` (not starting with a digit)",
-                    s.id
-                ),
-            );
-        }
-        *self.ids.entry(s.id.clone()).or_default() += 1;
-        let kinds: Vec<&str> = [
-            ("uses", s.uses.is_some()),
-            ("if", s.condition.is_some()),
-            ("for_each", s.for_each.is_some()),
-            ("parallel", s.parallel.is_some()),
-            ("workflow", s.workflow.is_some()),
-            ("connector", s.connector.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(k, present)| present.then_some(k))
-        .collect();
-        let kind = match kinds.as_slice() {
-            [one] => *one,
-            [] => {
-                return self.report(here, "the step does nothing: give one of uses, if, for_each, parallel, workflow, connector");
-            }
-            many => {
-                return self.report(
-                    here,
-                    format!("a step is one kind; this one has {}", many.join(", ")),
-                );
-            }
-        };
-        let allowed: &[&str] = match kind {
-            "uses" => &["with"],
-            "if" => &["then", "else"],
-            "for_each" => &["item", "concurrency", "do"],
-            "parallel" => &[],
-            "workflow" => &["input"],
-            _ => &["method", "path", "headers", "query", "body", "expect"],
-        };
-        let present = [
-            ("with", s.with.is_some()),
-            ("then", s.then.is_some()),
-            ("else", s.otherwise.is_some()),
-            ("item", s.item.is_some()),
-            ("concurrency", s.concurrency.is_some()),
-            ("do", s.do_steps.is_some()),
-            ("input", s.input.is_some()),
-            ("method", s.method.is_some()),
-            ("path", s.path.is_some()),
-            ("headers", s.headers.is_some()),
-            ("query", s.query.is_some()),
-            ("body", s.body.is_some()),
-            ("expect", s.expect.is_some()),
-        ];
-        for (field, is_set) in present {
-            if is_set && !allowed.contains(&field) {
-                self.report(
-                    here,
-                    format!("`{field}` does not belong to a `{kind}` step"),
-                );
-            }
-        }
-        if let Some(w) = &s.when {
-            self.templates(here, "when", w);
-        }
-        match kind {
-            "uses" => {
-                let spec = s.uses.clone().unwrap_or_default();
-                if let Some(with) = &s.with {
-                    self.templates(here, "with", with);
-                }
-                self.plugin(here, &spec, PluginKind::Action, s.with.as_ref());
-            }
-            "if" => {
-                if let Some(c) = &s.condition {
-                    self.templates(here, "if.with", &c.with);
-                    let spec = c.uses.clone();
-                    self.plugin(here, &spec, PluginKind::Condition, Some(&c.with));
-                }
-                if s.then.is_none() && s.otherwise.is_none() {
-                    self.report(here, "an `if` step needs `then` or `else`");
-                }
-                if let Some(t) = &s.then {
-                    self.steps(t, &format!("{here} > then"));
-                }
-                if let Some(e) = &s.otherwise {
-                    self.steps(e, &format!("{here} > else"));
-                }
-            }
-            "for_each" => {
-                if let Some(list) = &s.for_each {
-                    self.templates(here, "for_each", list);
-                    if !contains_template(list) && !list.is_array() {
-                        self.report(here, "`for_each` must be a list or a template giving one");
-                    }
-                }
-                if let Some(item) = &s.item
-                    && !valid_step_id(item)
-                {
-                    self.report(
-                        here,
-                        format!("item name `{item}`: use letters, digits and `_`"),
-                    );
-                }
-                if let Some(n) = s.concurrency
-                    && !(1..=MAX_CONCURRENCY).contains(&n)
-                {
-                    self.report(
-                        here,
-                        format!("`concurrency` {n} must be between 1 and {MAX_CONCURRENCY}"),
-                    );
-                }
-                match &s.do_steps {
-                    Some(body) if !body.is_empty() => self.steps(body, &format!("{here} > do")),
-                    _ => self.report(here, "a `for_each` step needs `do` steps"),
-                }
-            }
-            "parallel" => {
-                let branches = s.parallel.clone().unwrap_or_default();
-                if branches.len() < 2 {
-                    self.report(here, "`parallel` needs at least two branches");
-                }
-                for (b, branch) in branches.iter().enumerate() {
-                    self.steps(branch, &format!("{here} > parallel[{b}]"));
-                }
-            }
-            "workflow" => {
-                if let Some(input) = &s.input {
-                    self.templates(here, "input", input);
-                }
-            }
-            _ => {
-                let name = s.connector.clone().unwrap_or_default();
-                if name.is_empty() {
-                    self.report(here, "`connector` needs a connector name");
-                } else if !crate::connector::valid_name(&name) {
-                    self.report(
-                        here,
-                        format!(
-                            "connector `{name}`: name exactly one defined connector (lower-case letters, digits, `-` and `_`), not a pattern"
-                        ),
-                    );
-                }
-                match s.method.as_deref() {
-                    Some("GET" | "POST" | "PUT" | "PATCH" | "DELETE") => {}
-                    Some(other) => self.report(
-                        here,
-                        format!("method `{other}`: use GET, POST, PUT, PATCH or DELETE"),
-                    ),
-                    None => self.report(here, "a connector step needs `method`"),
-                }
-                match s.path.as_deref() {
-                    None => self.report(here, "a connector step needs `path`"),
-                    Some(p) => {
-                        if let Err(why) = check_relative_path(p) {
-                            self.report(here, format!("path `{p}`: {why}"));
-                        }
-                    }
-                }
-                for (field, v) in [
-                    ("headers", &s.headers),
-                    ("query", &s.query),
-                    ("body", &s.body),
-                ] {
-                    if let Some(v) = v {
-                        self.templates(here, field, v);
-                    }
-                }
-            }
-        }
-        if let Some(r) = &s.retry {
-            if r.attempts == 0 || r.attempts > 20 {
-                self.report(here, "`retry.attempts` must be between 1 and 20");
-            }
-            if let Some(b) = &r.backoff {
-                match humantime::parse_duration(b) {
-                    Ok(d) if d > MAX_BACKOFF => self.report(
-                        here,
-                        format!(
-                            "`retry.backoff` `{b}` is more than the longest backoff, {}",
-                            humantime::format_duration(MAX_BACKOFF)
-                        ),
-                    ),
-                    Ok(_) => {}
-                    Err(e) => self.report(
-                        here,
-                        format!(
-                            "`retry.backoff` `{b}` is not a duration such as `500ms` or `2s` ({e})"
-                        ),
-                    ),
-                }
-            }
-        }
-        if let Some(t) = &s.timeout {
-            match humantime::parse_duration(t) {
-                Ok(d) if d.is_zero() => self.report(here, "`timeout` must be more than zero"),
-                Ok(d) if d > self.max_timeout => self.report(
-                    here,
-                    format!(
-                        "`timeout` `{t}` is more than the longest a step may run, {} \
-                         (SLUICE_MAX_STEP_TIMEOUT)",
-                        humantime::format_duration(self.max_timeout)
-                    ),
-                ),
-                Ok(_) => {}
-                Err(e) => self.report(
-                    here,
-                    format!("`timeout` `{t}` is not a duration such as `30s` or `2m` ({e})"),
-                ),
-            }
-        }
-        self.report_texts(s, here);
-        if let Some(OnErrorDoc::Steps(handler)) = &s.on_error {
-            self.steps(handler, &format!("{here} > on_error"));
-        }
-    }
-
-    /// The failure report's texts: template syntax, and `errors:` keyed by error codes
-    /// with at least one text each.
-    fn report_texts(&mut self, s: &StepDoc, here: &str) {
-        let own = (&s.impact, &s.remediation, &s.recommended_actions);
-        let mut texts = report_text_values(String::new(), own);
-        for (code, t) in &s.errors {
-            let named = (&t.impact, &t.remediation, &t.recommended_actions);
-            texts.extend(report_text_values(format!("errors.{code}."), named));
-        }
-        for (field, value) in &texts {
-            for e in template::check(value) {
-                let at = if e.location.starts_with('[') {
-                    e.location.as_str()
-                } else {
-                    ""
-                };
-                self.report(here, format!("{field}{at}: bad template: {}", e.message));
-            }
-        }
-        for (code, t) in &s.errors {
-            if !valid_error_code(code) {
-                self.report(
-                    here,
-                    format!(
-                        "errors: `{code}` is not an error code: use upper-case letters, digits \
-                         and `_`, as in `USER_ALREADY_EXISTS`"
-                    ),
-                );
-            }
-            if t.impact.is_none() && t.remediation.is_none() && t.recommended_actions.is_none() {
-                self.report(
-                    here,
-                    format!("errors.{code}: give `impact`, `remediation` or `recommended_actions`"),
-                );
-            }
-        }
-    }
-}
-
-/// A step's report texts (impact, remediation, recommended actions) as values to check,
-/// each named by `prefix` and its field.
-fn report_text_values(
-    prefix: String,
-    (impact, remediation, actions): (&Option<String>, &Option<String>, &Option<Vec<String>>),
-) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
-    for (name, t) in [("impact", impact), ("remediation", remediation)] {
-        if let Some(t) = t {
-            out.push((format!("{prefix}{name}"), Value::String(t.clone())));
-        }
-    }
-    if let Some(a) = actions {
-        out.push((format!("{prefix}recommended_actions"), serde_json::json!(a)));
-    }
-    out
-}
-
 /// Whether `code` has the form of an error code (`USER_ALREADY_EXISTS`, `HTTP_STATUS`).
 pub fn valid_error_code(code: &str) -> bool {
     let mut bytes = code.bytes();
@@ -602,6 +236,34 @@ pub struct Report {
     pub problems: Vec<Problem>,
     pub narrowest_role: Option<RunAs>,
     pub scopes: BTreeSet<String>,
+    /// The document with its steps typed, when there is no problem.
+    #[serde(skip)]
+    pub workflow: Option<Workflow>,
+}
+
+/// The typed form of a document validated before (a run's workflow or sub-workflow, as
+/// recorded when the run started): each step's shape is checked and typed as [`validate`]
+/// does it, without what needs the plugins, the templates or the host's limits. A document
+/// that does not type is refused with its problems, never run with guesses.
+pub fn typed(file: &str, doc: &WorkflowDoc) -> Result<Workflow, Vec<Problem>> {
+    let plugins = PluginTable::new();
+    let mut c = Checker {
+        file,
+        plugins: &plugins,
+        max_timeout: std::time::Duration::MAX,
+        structural: true,
+        problems: Vec::new(),
+        ids: BTreeMap::new(),
+        role: RoleBook::default().resolve(&doc.run_as),
+        needed_scopes: BTreeMap::new(),
+    };
+    match c.steps(&doc.steps, "steps") {
+        Some(steps) if c.problems.is_empty() => Ok(Workflow {
+            doc: doc.clone(),
+            steps,
+        }),
+        _ => Err(c.problems),
+    }
 }
 
 /// Validates `doc` (read from `file`), its sub-workflows included.
@@ -621,6 +283,7 @@ pub fn validate(
         file,
         plugins,
         max_timeout,
+        structural: false,
         problems: Vec::new(),
         ids: BTreeMap::new(),
         role: roles.resolve(&doc.run_as),
@@ -676,7 +339,7 @@ pub fn validate(
         }
         _ => {}
     }
-    c.steps(&doc.steps, "steps");
+    let typed_steps = c.steps(&doc.steps, "steps");
     let duplicates: Vec<String> = c
         .ids
         .iter()
@@ -795,10 +458,17 @@ pub fn validate(
             );
         }
     }
+    let workflow = typed_steps
+        .filter(|_| c.problems.is_empty())
+        .map(|steps| Workflow {
+            doc: doc.clone(),
+            steps,
+        });
     Report {
         problems: c.problems,
         narrowest_role: narrowest,
         scopes,
+        workflow,
     }
 }
 
