@@ -420,7 +420,7 @@ export interface paths {
                         "application/json": components["schemas"]["WebhookSecret"];
                     };
                 };
-                /** @description No SLUICE_SECRET_KEY (NO_SECRET_KEY); or a path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
+                /** @description No SLUICE_SECRET_KEY (SECRET_KEY_MISSING); or a path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -1618,10 +1618,16 @@ export interface components {
             path: string;
             /** @description Scalar fields of `details` are repeated beside the code. */
             error: {
-                /** @enum {string} */
-                type: "permission_error" | "template_error" | "timeout" | "sandbox_error" | "runtime_error" | "plugin_error";
+                /** @description The error's symbolic code, e.g. GROUP_NOT_FOUND */
+                type: string;
+                /** @description Its stable number, e.g. ERR-GRP-001 (docs/errors.md); null for a code a plugin defines that the table does not list */
+                code: string | null;
+                /**
+                 * @description Where the error came from
+                 * @enum {string}
+                 */
+                origin: "plugin" | "host";
                 message: string;
-                code: string;
                 /** Format: date-time */
                 timestamp: string;
                 details: unknown;
@@ -2306,7 +2312,7 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowDetail"];
                 };
             };
-            /** @description Not UTF-8 (BAD_BODY), not a workflow document (WORKFLOW_PARSE_ERROR), invalid (WORKFLOW_INVALID: `error.details.problems` lists every problem), or a webhook workflow without SLUICE_SECRET_KEY (NO_SECRET_KEY); nothing is saved */
+            /** @description Not UTF-8 (BAD_BODY), not a workflow document (WORKFLOW_PARSE_ERROR), invalid (WORKFLOW_INVALID: `error.details.problems` lists every problem), or a webhook workflow without SLUICE_SECRET_KEY (SECRET_KEY_MISSING); nothing is saved */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2455,7 +2461,7 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowDetail"];
                 };
             };
-            /** @description Not UTF-8 (BAD_BODY), not a workflow document (WORKFLOW_PARSE_ERROR), invalid (WORKFLOW_INVALID, with `error.details.problems`), named otherwise than the path (WORKFLOW_NAME_MISMATCH), or a webhook workflow without SLUICE_SECRET_KEY (NO_SECRET_KEY); nothing is saved; or a path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
+            /** @description Not UTF-8 (BAD_BODY), not a workflow document (WORKFLOW_PARSE_ERROR), invalid (WORKFLOW_INVALID, with `error.details.problems`), named otherwise than the path (WORKFLOW_NAME_MISMATCH), or a webhook workflow without SLUICE_SECRET_KEY (SECRET_KEY_MISSING); nothing is saved; or a path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2736,7 +2742,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunStarted"];
                 };
             };
-            /** @description Not JSON (BAD_JSON), or the input does not match the trigger's input schema (INPUT_INVALID); or a path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
+            /** @description Not JSON (BAD_JSON), or the input does not match the trigger's input schema (INVALID_INPUT); or a path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
             400: {
                 headers: {
                     [name: string]: unknown;

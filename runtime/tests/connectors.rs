@@ -587,7 +587,7 @@ fn a_connector_plugin_step_reaches_exactly_one_named_connector() {
         assert_eq!(code, Some(1), "{c}: {err}");
         assert_eq!(v["status"], "failed", "{v:#}");
         let failed = &v["report"]["failed_steps"][0];
-        assert_eq!(failed["error"]["code"], expected, "{c}: {v:#}");
+        assert_eq!(failed["error"]["type"], expected, "{c}: {v:#}");
         let shown = s.json(&["runs", "show", v["run_id"].as_str().unwrap(), "--json"]);
         assert!(
             !shown.to_string().contains("\"kind\":\"http\""),

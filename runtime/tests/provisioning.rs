@@ -306,7 +306,7 @@ fn john_smith_gets_the_full_record_read_back_from_the_directory() {
     assert_eq!(report["success"], false);
     assert_eq!(report["failed_steps"][0]["step"], "duplicate_check");
     assert_eq!(
-        report["failed_steps"][0]["error"]["code"],
+        report["failed_steps"][0]["error"]["type"],
         "USER_ALREADY_EXISTS"
     );
     // The step's texts for a duplicate (its `errors.USER_ALREADY_EXISTS`).
@@ -365,7 +365,10 @@ fn a_missing_group_gives_the_partial_completion_report() {
     assert!(!completed.contains(&"group_assignment"));
     let failed = &report["failed_steps"][0];
     assert_eq!(failed["step"], "group_assignment");
-    assert_eq!(failed["error"]["code"], "GROUP_NOT_FOUND");
+    // As the source format has it: the symbolic code, its number, and where it came from.
+    assert_eq!(failed["error"]["type"], "GROUP_NOT_FOUND");
+    assert_eq!(failed["error"]["code"], "ERR-GRP-001");
+    assert_eq!(failed["error"]["origin"], "plugin");
     assert_eq!(failed["error"]["affected_group"], "UG-DevOps");
     assert_eq!(
         failed["error"]["message"],
@@ -405,7 +408,7 @@ fn bad_input_is_refused_before_anything_changes() {
     let (code, run) = provision(&s, &bad);
     assert_eq!(code, Some(1));
     assert_eq!(
-        run["report"]["failed_steps"][0]["error"]["code"],
+        run["report"]["failed_steps"][0]["error"]["type"],
         "INVALID_USERNAME_FORMAT"
     );
     assert_eq!(run["report"]["account_created"], false);
@@ -760,7 +763,7 @@ fn an_outage_at_the_duplicate_check_says_to_retry_later() {
     let report = &run["report"];
     let failed = &report["failed_steps"][0];
     assert_eq!(failed["step"], "duplicate_check", "{report:#}");
-    assert_eq!(failed["error"]["code"], "JUMPCLOUD_UNAVAILABLE");
+    assert_eq!(failed["error"]["type"], "JUMPCLOUD_UNAVAILABLE");
     let remediation = failed["remediation"].as_str().unwrap();
     assert!(
         remediation.contains("unavailable") && remediation.contains("retry the run"),

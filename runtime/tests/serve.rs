@@ -320,7 +320,7 @@ steps:
     assert_eq!(done["steps"][0]["step"], "account");
     let (status, v) = api.post("/api/v1/workflows/hello/runs", r#"{"first_name": ""}"#);
     assert_eq!(status, 400, "{v}");
-    assert_eq!(v["error"]["code"], "INPUT_INVALID");
+    assert_eq!(v["error"]["code"], "INVALID_INPUT");
     assert_eq!(api.post("/api/v1/workflows/hello/runs", "{not json").0, 400);
     let second = api
         .post(
@@ -1479,7 +1479,9 @@ fn custom_roles_over_the_api_are_checked_audited_and_enforced_per_call() {
     let done = api.finished(v["run_id"].as_str().unwrap());
     assert_eq!(done["run"]["status"], "failed", "{done}");
     let error = &done["run"]["report"]["failed_steps"][0]["error"];
-    assert_eq!(error["code"], "PERMISSION_DENIED", "{done}");
+    assert_eq!(error["type"], "PERMISSION_DENIED", "{done}");
+    assert_eq!(error["code"], "ERR-GEN-008", "{done}");
+    assert_eq!(error["origin"], "host", "{done}");
     assert!(
         error["message"]
             .as_str()

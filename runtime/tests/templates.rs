@@ -109,7 +109,7 @@ fn every_template_is_listed_written_validated_and_run() {
     for name in ["jira-ticket", "admin-elevation-alert"] {
         assert_eq!(status(name), "partially_completed", "{name}");
         assert_eq!(
-            outputs[name]["report"]["failed_steps"][0]["error"]["code"],
+            outputs[name]["report"]["failed_steps"][0]["error"]["type"],
             "CONNECTOR_NOT_FOUND"
         );
     }

@@ -244,8 +244,9 @@ fn a_template_error_at_run_time_fails_the_step_with_its_location() {
     assert_eq!(report["partial_completion"], false);
     let failed = &report["failed_steps"][0];
     assert_eq!(failed["step"], "shape");
-    assert_eq!(failed["error"]["code"], "TEMPLATE_ERROR");
-    assert_eq!(failed["error"]["type"], "template_error");
+    assert_eq!(failed["error"]["type"], "TEMPLATE_ERROR");
+    assert_eq!(failed["error"]["code"], "ERR-WFL-008");
+    assert_eq!(failed["error"]["origin"], "host");
     assert!(
         failed["error"]["message"]
             .as_str()

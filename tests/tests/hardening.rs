@@ -160,8 +160,8 @@ async fn a_panic_inside_a_run_fails_that_run_only() {
     assert_eq!(a.status, RunStatus::Failed);
     let report = a.report.expect("a failure report");
     assert_eq!(
-        report["failed_steps"][0]["error"]["code"],
-        codes::INTERNAL_ERROR,
+        report["failed_steps"][0]["error"]["type"],
+        codes::INTERNAL_ERROR.as_str(),
         "{report}"
     );
     assert_eq!(b.unwrap().status, RunStatus::Succeeded);

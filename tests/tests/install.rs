@@ -54,7 +54,7 @@ impl Fixture {
             .map(|d| d.count())
             .unwrap_or(0);
         assert_eq!(stored, 0, "no component was stored");
-        (err.code().to_owned(), err.to_string())
+        (err.code().to_string(), err.to_string())
     }
 }
 

@@ -198,7 +198,7 @@ async fn jumpcloud_scope_not_declared_is_denied_and_never_sent() {
     assert_eq!(out.calls.len(), 1);
     assert_eq!(
         out.calls[0].error.as_deref(),
-        Some(codes::PERMISSION_DENIED)
+        Some(codes::PERMISSION_DENIED.as_str())
     );
     assert_eq!(t.broker.jumpcloud_calls.load(Ordering::SeqCst), 0);
 
@@ -534,7 +534,7 @@ mod associations {
         assert_eq!(out.calls.len(), 1);
         assert_eq!(
             out.calls[0].error.as_deref(),
-            Some(codes::PERMISSION_DENIED)
+            Some(codes::PERMISSION_DENIED.as_str())
         );
         e.message.clone()
     }

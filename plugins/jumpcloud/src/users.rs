@@ -163,7 +163,7 @@ pub fn generate_password(len: usize) -> Result<String, PluginError> {
         let j = random[len + i] as usize % (i + 1);
         pw.swap(i, j);
     }
-    String::from_utf8(pw).map_err(|e| PluginError::new("INTERNAL", e.to_string()))
+    String::from_utf8(pw).map_err(|e| PluginError::new("INTERNAL_ERROR", e.to_string()))
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]

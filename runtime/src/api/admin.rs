@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, Caller, Path, Query, audit, object_body, page_limit};
+use crate::code::Code;
 use crate::connector::{self, ConnectorDef, ConnectorStore as _};
 use crate::plugin::category;
 use crate::plugin::registry::PluginRecord;
@@ -129,7 +130,7 @@ pub(super) async fn set_plugin_grants(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Json<Value>> {
-    let b: GrantsBody = object_body(&body, "grants", "BAD_REQUEST")?;
+    let b: GrantsBody = object_body(&body, "grants", Code::BadRequest)?;
     let record = service
         .registry
         .set_grants(&id, &b.grants, b.digest.as_deref())
@@ -229,7 +230,7 @@ pub(super) async fn add_connector(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Api<Response> {
-    let input: ConnectorInput = object_body(&body, "connector", "CONNECTOR_INVALID")?;
+    let input: ConnectorInput = object_body(&body, "connector", Code::ConnectorInvalid)?;
     let def = ConnectorDef {
         version: connector::VERSION,
         name: input.name,
@@ -254,8 +255,8 @@ pub(super) async fn add_connector(
             Some(secrets::seal(key(&service)?, &name, s.trim().as_bytes())?)
         }
         (true, _) => {
-            return Err(ApiError::bad_request(
-                "CONNECTOR_INVALID",
+            return Err(ApiError::new(
+                Code::ConnectorInvalid,
                 format!(
                     "connector `{}` authenticates with a credential: give `secret`",
                     def.name
@@ -263,8 +264,8 @@ pub(super) async fn add_connector(
             ));
         }
         (false, Some(_)) => {
-            return Err(ApiError::bad_request(
-                "CONNECTOR_INVALID",
+            return Err(ApiError::new(
+                Code::ConnectorInvalid,
                 format!(
                     "connector `{}` has auth `none`: it takes no `secret`",
                     def.name
@@ -337,7 +338,7 @@ pub(super) async fn add_role(
     Extension(caller): Extension<Caller>,
     body: Bytes,
 ) -> Api<Response> {
-    let input: RoleBody = object_body(&body, "role", "ROLE_INVALID")?;
+    let input: RoleBody = object_body(&body, "role", Code::RoleInvalid)?;
     let def = role::define(role::RoleInput {
         name: input.name,
         description: input.description,
@@ -381,10 +382,11 @@ pub(super) async fn put_secret(
     body: Bytes,
 ) -> Api<StatusCode> {
     secrets::check_name(&name)?;
-    let input: SecretInput = object_body(&body, "secret", "BAD_REQUEST").map_err(|e| ApiError {
-        message: format!("{}; send {{\"value\": \"…\"}}", e.message),
-        ..e
-    })?;
+    let input: SecretInput =
+        object_body(&body, "secret", Code::BadRequest).map_err(|e| ApiError {
+            message: format!("{}; send {{\"value\": \"…\"}}", e.message),
+            ..e
+        })?;
     let sealed = secrets::seal(key(&service)?, &name, input.value.as_bytes())?;
     service.store.secret_put(&name, &sealed)?;
     audit(&service, &caller, "secret.set", &name, json!({}))?;
@@ -397,8 +399,8 @@ pub(super) async fn remove_secret(
     Path(name): Path<String>,
 ) -> Api<StatusCode> {
     if !service.store.secret_remove(&name)? {
-        return Err(ApiError::not_found(
-            "SECRET_NOT_FOUND",
+        return Err(ApiError::new(
+            Code::SecretNotFound,
             format!("no secret named `{name}`"),
         ));
     }
@@ -407,14 +409,17 @@ pub(super) async fn remove_secret(
 }
 
 pub(super) async fn templates() -> Api<Json<Value>> {
-    let rows = crate::workflow::catalogue::rows()
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "TEMPLATE_BROKEN", e))?;
+    let rows =
+        crate::workflow::catalogue::rows().map_err(|e| ApiError::new(Code::TemplateBroken, e))?;
     Ok(Json(json!({ "templates": rows })))
 }
 
 pub(super) async fn template(Path(name): Path<String>) -> Api<Json<Value>> {
     let (t, doc) = crate::workflow::catalogue::find(&name).ok_or_else(|| {
-        ApiError::not_found("TEMPLATE_NOT_FOUND", format!("no template named `{name}`"))
+        ApiError::new(
+            Code::TemplateNotFound,
+            format!("no template named `{name}`"),
+        )
     })?;
     let example: Value = serde_json::from_str(t.example_input).unwrap_or(Value::Null);
     Ok(Json(json!({
@@ -442,7 +447,7 @@ pub(super) async fn create_token(
     body: Bytes,
 ) -> Api<Response> {
     let input: TokenInput =
-        object_body(&body, "token request", "BAD_REQUEST").map_err(|e| ApiError {
+        object_body(&body, "token request", Code::BadRequest).map_err(|e| ApiError {
             message: format!("{}; send {{\"name\": \"…\"}}", e.message),
             ..e
         })?;

@@ -13,6 +13,7 @@ use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
+use crate::code::Code;
 
 /// The console's files, `(path under console/dist, bytes)`; empty without a build.
 static ASSETS: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/console_assets.rs"));
@@ -50,7 +51,7 @@ pub(super) async fn fallback(method: Method, uri: Uri) -> Response {
     let path = uri.path();
     let api = path == "/api" || path.starts_with("/api/") || path.starts_with("/hooks/");
     if api || !(method == Method::GET || method == Method::HEAD) {
-        return ApiError::not_found("NOT_FOUND", "no such endpoint; see /api/v1/openapi.json")
+        return ApiError::new(Code::NotFound, "no such endpoint; see /api/v1/openapi.json")
             .into_response();
     }
     let mut response = page(path);

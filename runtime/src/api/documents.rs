@@ -13,6 +13,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use super::ApiError;
+use crate::code::Code;
 use crate::service::Service;
 use crate::workflow::model::{WorkflowDoc, parse};
 use crate::workflow::validate::{WorkflowSource, plugin_table, validate as check};
@@ -22,7 +23,7 @@ type Api<T> = Result<T, ApiError>;
 
 fn text(body: &Bytes) -> Api<&str> {
     std::str::from_utf8(body)
-        .map_err(|_| ApiError::bad_request("BAD_BODY", "the workflow document is not UTF-8 text"))
+        .map_err(|_| ApiError::new(Code::BadBody, "the workflow document is not UTF-8 text"))
 }
 
 /// Sub-workflows from the stored workflows, as a save would see them.
@@ -124,7 +125,7 @@ pub(super) async fn validate(State(service): State<Arc<Service>>, body: Bytes) -
 pub(super) async fn graph(body: Bytes) -> Api<Json<Value>> {
     let text = text(&body)?;
     let doc = parse("workflow", text).map_err(|e| {
-        let mut err = ApiError::bad_request("WORKFLOW_PARSE_ERROR", e.to_string());
+        let mut err = ApiError::new(Code::WorkflowParseError, e.to_string());
         err.details = Some(json!({ "problems": [parse_problem(text, &e)] }));
         err
     })?;

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{ApiError, Path, header_str, json_body};
+use crate::code::Code;
 use crate::engine::RunStatus;
 use crate::service::Service;
 use crate::store::ServiceStore as _;
@@ -29,8 +30,7 @@ const NO_WORKFLOW_SECRET: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 /// enabled webhook workflow: the answers must not tell which names exist.
 fn bad_signature() -> ApiError {
     ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "BAD_SIGNATURE",
+        Code::BadSignature,
         format!(
             "the {} header is missing or none of its `v1,` signatures is the HMAC-SHA256 of \
              `{}.{}.body` under this workflow's signing secret (Standard Webhooks)",
@@ -96,8 +96,7 @@ pub(super) async fn receive(
             return Err(match rejection {
                 Rejection::BadSignature => bad_signature(),
                 Rejection::Stale => ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "WEBHOOK_TIMESTAMP_OUT_OF_TOLERANCE",
+                    Code::WebhookTimestampOutOfTolerance,
                     format!(
                         "the {} is more than {} away from the service's clock: a message sent \
                          again later, or a sender whose clock is off",
@@ -127,8 +126,7 @@ pub(super) async fn receive(
     if !new {
         service.metrics.webhook_rejected();
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "WEBHOOK_REPLAYED",
+            Code::WebhookReplayed,
             format!(
                 "message `{}` was already accepted: each {} starts one run",
                 verified.id,

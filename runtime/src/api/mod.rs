@@ -30,47 +30,47 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
+use crate::code::Code;
 use crate::service::Service;
 
 /// The OpenAPI 3.1 document of this API (kept with the workflow model, whose JSON shape
 /// it defines).
 pub use crate::workflow::OPENAPI;
 
-/// An API error: an HTTP status, a stable code, a message, and optional details.
+/// An API error: a stable code of the table in [`crate::code`], the HTTP status the table
+/// gives it, a message, and optional details.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: String,
+    pub code: Code,
     pub message: String,
     pub details: Option<Value>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    /// The answer with `code`, at its status in the table.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        let status = code
+            .status()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::with_status(status, code, message)
+    }
+
+    /// The answer with `code` at a status axum chose (a rejected path or query).
+    pub fn with_status(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         Self {
             status,
-            code: code.to_owned(),
+            code,
             message: message.into(),
             details: None,
         }
-    }
-
-    pub fn bad_request(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    pub fn not_found(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    fn internal(code: &str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, code, message)
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({"code": self.code, "message": self.message});
+        let mut error = json!({"code": self.code.as_str(), "message": self.message});
         if let Some(d) = self.details {
             error["details"] = d;
         }
@@ -78,36 +78,31 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        Self::internal(e.code(), e.to_string())
-    }
+/// The errors whose code and message are the whole answer.
+macro_rules! coded_errors {
+    ($($error:ty),* $(,)?) => {$(
+        impl From<$error> for ApiError {
+            fn from(e: $error) -> Self {
+                Self::new(e.code(), e.to_string())
+            }
+        }
+    )*};
 }
 
-impl From<crate::engine::EngineError> for ApiError {
-    fn from(e: crate::engine::EngineError) -> Self {
-        use crate::engine::EngineError as E;
-        let status = match &e {
-            E::NoSuchRun(_) => StatusCode::NOT_FOUND,
-            E::Finished(_) | E::Active(_) | E::NotFinished(_) | E::InputNotKept(_) => {
-                StatusCode::CONFLICT
-            }
-            E::Store(_) | E::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
+coded_errors!(
+    crate::store::StoreError,
+    crate::engine::EngineError,
+    crate::plugin::PluginHostError,
+    crate::service::tokens::TokenError,
+    crate::connector::ConnectorError,
+    crate::role::RoleError,
+    crate::secrets::SecretError,
+);
 
 impl From<crate::service::workflows::WorkflowError> for ApiError {
     fn from(e: crate::service::workflows::WorkflowError) -> Self {
         use crate::service::workflows::WorkflowError as W;
-        let status = match &e {
-            W::Parse(_) | W::Invalid(_) | W::NameMismatch { .. } => StatusCode::BAD_REQUEST,
-            W::Exists(_) | W::Disabled(_) => StatusCode::CONFLICT,
-            W::NotFound(_) | W::NoVersion(..) => StatusCode::NOT_FOUND,
-            W::Store(_) | W::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let mut err = Self::new(status, e.code(), e.to_string());
+        let mut err = Self::new(e.code(), e.to_string());
         if let W::Invalid(problems) = &e {
             err.message = format!(
                 "the workflow is invalid ({} problem{}): {}",
@@ -122,73 +117,6 @@ impl From<crate::service::workflows::WorkflowError> for ApiError {
             err.details = Some(json!({ "problems": problems }));
         }
         err
-    }
-}
-
-impl From<crate::plugin::PluginHostError> for ApiError {
-    fn from(e: crate::plugin::PluginHostError) -> Self {
-        use crate::plugin::PluginHostError as P;
-        let status = match &e {
-            P::NotFound(_) => StatusCode::NOT_FOUND,
-            P::AlreadyInstalled(_) | P::Bundled(_) | P::BundledGrants(_) | P::Changed { .. } => {
-                StatusCode::CONFLICT
-            }
-            P::Io(_) | P::Store(_) | P::Engine(_) | P::Instantiate(_) | P::Describe(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
-            _ => StatusCode::BAD_REQUEST,
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
-
-impl From<crate::service::tokens::TokenError> for ApiError {
-    fn from(e: crate::service::tokens::TokenError) -> Self {
-        use crate::service::tokens::TokenError as T;
-        let status = match &e {
-            T::BadName(_) => StatusCode::BAD_REQUEST,
-            T::Exists(_) => StatusCode::CONFLICT,
-            T::NotFound(_) => StatusCode::NOT_FOUND,
-            T::Random(_) | T::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
-
-impl From<crate::connector::ConnectorError> for ApiError {
-    fn from(e: crate::connector::ConnectorError) -> Self {
-        use crate::connector::ConnectorError as C;
-        let status = match &e {
-            C::BadName(_) | C::Invalid { .. } => StatusCode::BAD_REQUEST,
-            C::NotFound(_) => StatusCode::NOT_FOUND,
-            C::Exists(_) => StatusCode::CONFLICT,
-            C::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
-
-impl From<crate::role::RoleError> for ApiError {
-    fn from(e: crate::role::RoleError) -> Self {
-        use crate::role::RoleError as R;
-        let status = match &e {
-            R::BadName(_) | R::Shadows(_) | R::Invalid { .. } => StatusCode::BAD_REQUEST,
-            R::NotFound(_) => StatusCode::NOT_FOUND,
-            R::Exists(_) | R::InUse { .. } => StatusCode::CONFLICT,
-            R::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, e.code(), e.to_string())
-    }
-}
-
-impl From<crate::secrets::SecretError> for ApiError {
-    fn from(e: crate::secrets::SecretError) -> Self {
-        use crate::secrets::SecretError as S;
-        let status = match &e {
-            S::NoKey | S::BadKey | S::BadName(_) => StatusCode::BAD_REQUEST,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        Self::new(status, e.code(), e.to_string())
     }
 }
 
@@ -218,8 +146,7 @@ async fn authenticate(
         }
         Ok(None) => {
             let mut r = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
+                Code::Unauthorized,
                 "an admin API token is required: `Authorization: Bearer <token>` \
                  (create one with `sluice token create --name NAME`)",
             )
@@ -288,9 +215,8 @@ pub(crate) fn json_body(body: &[u8], what: &str) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request("BAD_JSON", format!("the {what} is not valid JSON: {e}"))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::new(Code::BadJson, format!("the {what} is not valid JSON: {e}")))
 }
 
 /// A request body that must be a JSON object of `T`'s fields, refused with `code` otherwise.
@@ -303,17 +229,17 @@ pub(crate) fn json_body(body: &[u8], what: &str) -> Result<Value, ApiError> {
 pub(crate) fn object_body<T: serde::de::DeserializeOwned>(
     body: &[u8],
     what: &str,
-    code: &str,
+    code: Code,
 ) -> Result<T, ApiError> {
     let mut value = json_body(body, what)?;
     if !value.is_object() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::new(
             code,
             format!("the {what} must be a JSON object"),
         ));
     }
     whole_numbers(&mut value);
-    serde_json::from_value(value).map_err(|e| ApiError::bad_request(code, e.to_string()))
+    serde_json::from_value(value).map_err(|e| ApiError::new(code, e.to_string()))
 }
 
 /// A page size from the query: `default` when absent, refused outside 1..=`max`.
@@ -325,8 +251,8 @@ pub(crate) fn page_limit(
     match limit {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::bad_request(
-            "BAD_QUERY",
+        Some(n) => Err(ApiError::new(
+            Code::BadQuery,
             format!("limit {n}: give 1 to {max}"),
         )),
     }
@@ -368,7 +294,11 @@ where
     ) -> Result<Self, ApiError> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(Path(v)),
-            Err(e) => Err(ApiError::new(e.status(), "BAD_PATH", e.body_text())),
+            Err(e) => Err(ApiError::with_status(
+                e.status(),
+                Code::BadPath,
+                e.body_text(),
+            )),
         }
     }
 }
@@ -390,7 +320,11 @@ where
     ) -> Result<Self, ApiError> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Query(v)),
-            Err(e) => Err(ApiError::new(e.status(), "BAD_QUERY", e.body_text())),
+            Err(e) => Err(ApiError::with_status(
+                e.status(),
+                Code::BadQuery,
+                e.body_text(),
+            )),
         }
     }
 }
@@ -538,7 +472,7 @@ mod tests {
 
     #[test]
     fn bodies_are_objects_and_whole_numbers_are_integers() {
-        let read = |text: &str| object_body::<Body>(text.as_bytes(), "body", "BAD_REQUEST");
+        let read = |text: &str| object_body::<Body>(text.as_bytes(), "body", Code::BadRequest);
         assert_eq!(
             read(r#"{"name": "a", "count": 2.0}"#).unwrap(),
             Body {

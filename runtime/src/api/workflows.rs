@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, Caller, Path, Query, audit, json_body, object_body, page_limit};
+use crate::code::Code;
 use crate::engine::{RunQuery, RunStatus};
 use crate::service::workflows::{VersionRecord, WorkflowRecord};
 use crate::service::{Refused, Service};
@@ -39,7 +40,7 @@ fn workflow_json(r: &WorkflowRecord, v: &VersionRecord) -> Value {
 
 fn body_text(body: &Bytes) -> Api<&str> {
     std::str::from_utf8(body)
-        .map_err(|_| ApiError::bad_request("BAD_BODY", "the workflow document is not UTF-8 text"))
+        .map_err(|_| ApiError::new(Code::BadBody, "the workflow document is not UTF-8 text"))
 }
 
 /// How many of the newest runs the workflow list looks through for each one's last run.
@@ -55,7 +56,7 @@ pub(super) async fn list(State(service): State<Arc<Service>>) -> Api<Json<Value>
         svc.engine.runs(&RunQuery::default(), None, LAST_RUN_SCAN)
     })
     .await
-    .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string()))??;
+    .map_err(|e| ApiError::new(Code::InternalError, e.to_string()))??;
     let mut rows = Vec::with_capacity(records.len());
     for r in &records {
         let mut row = serde_json::to_value(r).unwrap_or_default();
@@ -102,14 +103,14 @@ fn webhook_secret(service: &Service, doc: &WorkflowDoc, rotate: bool) -> Api<Opt
         return Ok(None);
     }
     let key = service.secret_key.as_ref().ok_or_else(|| {
-        ApiError::bad_request(
-            "NO_SECRET_KEY",
+        ApiError::new(
+            Code::SecretKeyMissing,
             "webhook triggers keep a signing secret sealed under SLUICE_SECRET_KEY; start the \
              service with it set (create one with `sluice secret keygen`)",
         )
     })?;
     let secret = crate::trigger::webhook::generate_secret()
-        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "RANDOM_UNAVAILABLE", e))?;
+        .map_err(|e| ApiError::new(Code::RandomUnavailable, e))?;
     let sealed = crate::secrets::seal(key, &name, secret.as_bytes())?;
     service.store.secret_put(&name, &sealed)?;
     Ok(Some(secret))
@@ -259,8 +260,7 @@ pub(super) async fn rotate_webhook_secret(
     // 409: the request is well formed; the workflow's trigger is what refuses it.
     let secret = webhook_secret(&service, &v.doc, true)?.ok_or_else(|| {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "NOT_A_WEBHOOK",
+            Code::NotAWebhook,
             format!("workflow `{name}` is not triggered by a webhook"),
         )
     })?;
@@ -277,16 +277,8 @@ pub(super) async fn rotate_webhook_secret(
 /// The HTTP answer when a run cannot be queued.
 pub(crate) fn refused(r: Refused) -> ApiError {
     match r {
-        Refused::QueueFull => ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "QUEUE_FULL",
-            "the run queue is full; retry later",
-        ),
-        Refused::ShuttingDown => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "SHUTTING_DOWN",
-            "the service is shutting down",
-        ),
+        Refused::QueueFull => ApiError::new(Code::QueueFull, "the run queue is full; retry later"),
+        Refused::ShuttingDown => ApiError::new(Code::ShuttingDown, "the service is shutting down"),
     }
 }
 
@@ -303,8 +295,8 @@ pub(super) async fn start_run(
     }
     let input = json_body(&body, "input")?;
     let input = crate::workflow::check_input(&v.doc, input).map_err(|e| {
-        ApiError::bad_request(
-            "INPUT_INVALID",
+        ApiError::new(
+            Code::InvalidInput,
             format!("the input does not match the workflow's input schema:\n{e}"),
         )
     })?;
@@ -355,15 +347,13 @@ pub(super) async fn runs(
             .as_deref()
             .map(RunStatus::parse)
             .transpose()
-            .map_err(|e| ApiError::bad_request("BAD_REQUEST", e))?,
+            .map_err(|e| ApiError::new(Code::BadRequest, e))?,
         unfinished: false,
     };
     let page =
         tokio::task::spawn_blocking(move || service.engine.runs(&query, f.after.as_deref(), limit))
             .await
-            .map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", e.to_string())
-            })??;
+            .map_err(|e| ApiError::new(Code::InternalError, e.to_string()))??;
     let rows: Vec<Value> = page.runs.iter().map(|r| r.row()).collect();
     Ok(Json(json!({ "runs": rows, "next": page.next })))
 }
@@ -431,13 +421,13 @@ pub(super) async fn retry(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Api<Response> {
-    let b: RetryBody = object_body(&body, "retry request", "BAD_REQUEST")?;
+    let b: RetryBody = object_body(&body, "retry request", Code::BadRequest)?;
     let from_start = match b.from.as_deref() {
         None | Some("failed_step") => false,
         Some("start") => true,
         Some(other) => {
-            return Err(ApiError::bad_request(
-                "BAD_REQUEST",
+            return Err(ApiError::new(
+                Code::BadRequest,
                 format!("from: `{other}`; use `failed_step` or `start`"),
             ));
         }

@@ -139,7 +139,8 @@ pub async fn isolation(exe: &Path, opts: &IsolationOptions) -> Result<IsolationR
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         let attempt = &v["steps"][0]["attempts"][0];
-        all_timed_out &= attempt["result"]["error"]["code"] == "PLUGIN_TIMEOUT";
+        all_timed_out &=
+            attempt["result"]["error"]["code"] == crate::code::Code::PluginTimeout.as_str();
         let took = attempt["duration_us"].as_f64().unwrap_or(f64::NAN) / 1000.0;
         overrun_ms.push(took - opts.timeout.as_secs_f64() * 1000.0);
     }

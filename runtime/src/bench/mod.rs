@@ -159,7 +159,7 @@ async fn step_here(
         .tempdir()
         .map_err(|e| {
             StepError::host(
-                "IO_ERROR",
+                crate::code::Code::IoError,
                 format!("cannot create a temporary directory: {e}"),
             )
         })?;

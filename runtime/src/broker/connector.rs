@@ -16,6 +16,7 @@ use base64::Engine as _;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{BrokerError, BrokerResponse, ConnectorRequest, HttpBroker};
+use crate::code::Code;
 use crate::connector::{Auth, ConnectorDef, ConnectorStore, RESERVED_HEADERS, secret_name};
 use crate::secrets::{self, SecretKey, SecretStore};
 
@@ -24,7 +25,7 @@ const MAX_REDIRECTS: usize = 5;
 /// What replaces a credential found in a response.
 const REDACTED: &str = "[REDACTED]";
 
-fn error(code: &str, message: impl Into<String>, retryable: bool) -> BrokerError {
+fn error(code: Code, message: impl Into<String>, retryable: bool) -> BrokerError {
     BrokerError {
         code: code.into(),
         message: message.into(),
@@ -62,7 +63,7 @@ impl ConnectorBroker {
             .use_rustls_tls()
             .user_agent(concat!("sluice/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| error("CONNECTOR_CLIENT_ERROR", e.to_string(), false))?;
+            .map_err(|e| error(Code::ConnectorClientError, e.to_string(), false))?;
         Ok(ConnectorBroker {
             defs,
             secrets,
@@ -90,7 +91,7 @@ impl ConnectorBroker {
             })
             .ok_or_else(|| {
                 error(
-                    "CONNECTOR_NOT_FOUND",
+                    Code::ConnectorNotFound,
                     format!("connector `{name}` is not defined (see `sluice connector list`)"),
                     false,
                 )
@@ -112,7 +113,7 @@ impl ConnectorBroker {
         match secrets::read(self.secrets.as_ref(), self.key.as_ref(), &name) {
             Ok(Some(v)) => Ok(Some(v)),
             Ok(None) => Err(error(
-                "CONNECTOR_SECRET_MISSING",
+                Code::ConnectorSecretMissing,
                 format!(
                     "connector `{}` authenticates with a credential but none is stored; \
                      define it again with `sluice connector add {} --replace ...`",
@@ -121,7 +122,7 @@ impl ConnectorBroker {
                 false,
             )),
             Err(e) => Err(error(
-                "CONNECTOR_SECRET_UNAVAILABLE",
+                Code::ConnectorSecretUnavailable,
                 format!("connector `{}`: {e}", def.name),
                 false,
             )),
@@ -147,14 +148,14 @@ fn request_url(
     }
     let mut url = reqwest::Url::parse(&text).map_err(|e| {
         error(
-            "INVALID_REQUEST",
+            Code::InvalidRequest,
             format!("path `{path}` does not make a valid URL: {e}"),
             false,
         )
     })?;
     // Whatever the parser normalised, the result must stay below the base URL.
     let base = reqwest::Url::parse(&def.base_url)
-        .map_err(|e| error("CONNECTOR_INVALID", e.to_string(), false))?;
+        .map_err(|e| error(Code::ConnectorInvalid, e.to_string(), false))?;
     let below = base.path().trim_end_matches('/');
     if url.host_str() != base.host_str()
         || url.port_or_known_default() != base.port_or_known_default()
@@ -163,7 +164,7 @@ fn request_url(
             || below.is_empty())
     {
         return Err(error(
-            "INVALID_REQUEST",
+            Code::InvalidRequest,
             format!("path `{path}` leaves the connector's base URL"),
             false,
         ));
@@ -183,7 +184,7 @@ fn check_target(def: &ConnectorDef, url: &reqwest::Url) -> Result<(), BrokerErro
     let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
     if !def.hosts().contains(&host) {
         return Err(error(
-            "CONNECTOR_HOST_NOT_ALLOWED",
+            Code::ConnectorHostNotAllowed,
             format!(
                 "connector `{}` may not reach host `{host}` (allowed: {}); add it with \
                  --allow-host if it is expected",
@@ -198,7 +199,7 @@ fn check_target(def: &ConnectorDef, url: &reqwest::Url) -> Result<(), BrokerErro
         "https" => Ok(()),
         "http" if loopback || def.allow_http => Ok(()),
         other => Err(error(
-            "CONNECTOR_HOST_NOT_ALLOWED",
+            Code::ConnectorHostNotAllowed,
             format!(
                 "connector `{}` refused a `{other}` URL on `{host}`",
                 def.name
@@ -215,7 +216,7 @@ fn request_headers(
     secret: Option<&str>,
     step: &[(String, String)],
 ) -> Result<HeaderMap, BrokerError> {
-    let invalid = |m: String| error("INVALID_REQUEST", m, false);
+    let invalid = |m: String| error(Code::InvalidRequest, m, false);
     let mut headers = HeaderMap::new();
     let mut put = |k: &str, v: &str| -> Result<(), BrokerError> {
         let name = HeaderName::from_bytes(k.as_bytes())
@@ -283,7 +284,7 @@ fn transport_error(def: &ConnectorDef, e: reqwest::Error) -> BrokerError {
     let e = e.without_url();
     if e.is_timeout() {
         error(
-            "CONNECTOR_TIMEOUT",
+            Code::ConnectorTimeout,
             format!(
                 "connector `{}` did not answer within {} ms",
                 def.name, def.timeout_ms
@@ -292,13 +293,13 @@ fn transport_error(def: &ConnectorDef, e: reqwest::Error) -> BrokerError {
         )
     } else if e.is_connect() {
         error(
-            "CONNECTOR_UNREACHABLE",
+            Code::ConnectorUnreachable,
             format!("connector `{}` could not be reached: {e}", def.name),
             true,
         )
     } else {
         error(
-            "CONNECTOR_REQUEST_FAILED",
+            Code::ConnectorRequestFailed,
             format!("connector `{}`: {e}", def.name),
             true,
         )
@@ -307,7 +308,7 @@ fn transport_error(def: &ConnectorDef, e: reqwest::Error) -> BrokerError {
 
 fn too_large(def: &ConnectorDef) -> BrokerError {
     error(
-        "CONNECTOR_RESPONSE_TOO_LARGE",
+        Code::ConnectorResponseTooLarge,
         format!(
             "the response through connector `{}` exceeds its cap of {} bytes",
             def.name, def.max_response_bytes
@@ -322,7 +323,7 @@ impl HttpBroker for ConnectorBroker {
         let def = self.definition(&req.connector)?;
         let secret = self.credential(&def)?;
         let mut method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|_| error("INVALID_REQUEST", "bad method", false))?;
+            .map_err(|_| error(Code::InvalidRequest, "bad method", false))?;
         let mut url = request_url(&def, secret.as_deref(), &req.path, &req.query)?;
         let mut headers = request_headers(&def, secret.as_deref(), &req.headers)?;
         let mut body = req.body;
@@ -347,7 +348,7 @@ impl HttpBroker for ConnectorBroker {
             {
                 url = url.join(location).map_err(|_| {
                     error(
-                        "CONNECTOR_REQUEST_FAILED",
+                        Code::ConnectorRequestFailed,
                         format!("connector `{}` redirected to an invalid location", def.name),
                         false,
                     )
@@ -403,7 +404,7 @@ impl HttpBroker for ConnectorBroker {
             });
         }
         Err(error(
-            "CONNECTOR_TOO_MANY_REDIRECTS",
+            Code::ConnectorTooManyRedirects,
             format!(
                 "connector `{}` redirected more than {MAX_REDIRECTS} times",
                 def.name

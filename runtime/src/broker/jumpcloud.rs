@@ -15,6 +15,7 @@ use async_trait::async_trait;
 
 use super::token::{Exchange, ServiceAccountConfig, TokenSource, default_token_url};
 use super::{BrokerError, BrokerResponse, JumpCloudBroker, JumpCloudRequest};
+use crate::code::Code;
 
 /// JumpCloud's US console (v1 and v2 APIs).
 pub const US_CONSOLE: &str = "https://console.jumpcloud.com";
@@ -615,7 +616,7 @@ impl JumpCloudBroker for JumpCloudClient {
                         "failed"
                     };
                     return Err(BrokerError {
-                        code: "JUMPCLOUD_UNAVAILABLE".into(),
+                        code: Code::JumpcloudUnavailable.into(),
                         message: format!(
                             "{} {} {what} after {sent} attempt(s): {}",
                             req.method, req.path, e.message

@@ -15,6 +15,8 @@ pub mod token;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::code::Code;
+
 /// A request to the JumpCloud API, as a plugin made it (credentials are the broker's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JumpCloudRequest {
@@ -79,7 +81,7 @@ pub struct Unconfigured;
 impl JumpCloudBroker for Unconfigured {
     async fn call(&self, _req: JumpCloudRequest) -> Result<BrokerResponse, BrokerError> {
         Err(BrokerError {
-            code: "JUMPCLOUD_NOT_CONFIGURED".into(),
+            code: Code::JumpcloudNotConfigured.into(),
             message: "no JumpCloud API is configured for this runtime".into(),
             retryable: false,
         })
@@ -90,7 +92,7 @@ impl JumpCloudBroker for Unconfigured {
 impl HttpBroker for Unconfigured {
     async fn send(&self, req: ConnectorRequest) -> Result<BrokerResponse, BrokerError> {
         Err(BrokerError {
-            code: "CONNECTOR_NOT_FOUND".into(),
+            code: Code::ConnectorNotFound.into(),
             message: format!("connector `{}` is not defined", req.connector),
             retryable: false,
         })

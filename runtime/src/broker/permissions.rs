@@ -152,8 +152,8 @@ pub enum ConnectorChoiceError {
 }
 
 impl ConnectorChoiceError {
-    pub fn code(&self) -> &'static str {
-        "INVALID_CONNECTOR"
+    pub fn code(&self) -> crate::code::Code {
+        crate::code::Code::InvalidConnector
     }
 }
 

@@ -29,7 +29,7 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 const MAX_TOKEN_BYTES: usize = 8 << 10;
 
 /// The error code of every failure to obtain a token.
-pub const AUTHENTICATION_FAILED: &str = "AUTHENTICATION_FAILED";
+pub const AUTHENTICATION_FAILED: &str = crate::code::Code::AuthenticationFailed.as_str();
 
 /// A service account: its client id, its secrets in the order tried, and where tokens come
 /// from.

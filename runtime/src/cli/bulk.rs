@@ -14,6 +14,7 @@ use futures::StreamExt as _;
 use serde_json::{Map, Value, json};
 
 use super::{Failure, print_json, table, usage};
+use crate::code::Code;
 use crate::engine::{Engine, Quiet, RunRecord, RunStatus};
 use crate::workflow::model::WorkflowDoc;
 
@@ -182,7 +183,7 @@ fn classify(n: usize, input: &Value, run: &RunRecord) -> Outcome {
     });
     let code = first
         .as_ref()
-        .and_then(|f| f["error"]["code"].as_str().map(str::to_owned));
+        .and_then(|f| f["error"]["type"].as_str().map(str::to_owned));
     let reason = first.as_ref().map(|f| {
         format!(
             "{}: {}",
@@ -193,7 +194,7 @@ fn classify(n: usize, input: &Value, run: &RunRecord) -> Outcome {
     let result = match run.status {
         RunStatus::Succeeded => "created",
         RunStatus::PartiallyCompleted => "partially_completed",
-        _ if code.as_deref() == Some("USER_ALREADY_EXISTS") => "skipped_duplicate",
+        _ if code.as_deref() == Some(Code::UserAlreadyExists.as_str()) => "skipped_duplicate",
         _ => "failed",
     };
     Outcome {
@@ -301,7 +302,7 @@ pub(crate) async fn execute_rows(
                         name: named.unwrap_or_else(|| format!("row {n}")),
                         result: "failed",
                         run_id: None,
-                        code: Some("INVALID_INPUT".into()),
+                        code: Some(Code::InvalidInput.into()),
                         reason: Some(why),
                     },
                     Ok(input) => {

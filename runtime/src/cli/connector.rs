@@ -81,13 +81,7 @@ pub(crate) struct AddArgs {
 }
 
 fn store_error(e: connector::ConnectorError) -> Failure {
-    match e {
-        connector::ConnectorError::Store(_) => Failure {
-            code: 1,
-            error: anyhow::anyhow!(e),
-        },
-        _ => usage(e.to_string()),
-    }
+    Failure::coded(e.code(), e)
 }
 
 /// The definition the arguments describe (checked), without its secret.

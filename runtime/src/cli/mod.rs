@@ -40,6 +40,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::broker::connector::ConnectorBroker;
+use crate::code::Code;
 use crate::jumpcloud::embedded::JumpCloudTarget;
 use crate::plugin::registry::Registry;
 use crate::plugin::{
@@ -220,31 +221,40 @@ pub(crate) struct Failure {
 }
 
 impl<E: Into<anyhow::Error>> From<E> for Failure {
+    /// The exit code the table gives the error's code; 1 for an error without one.
     fn from(e: E) -> Self {
         let error = e.into();
-        if let Some(
-            crate::engine::EngineError::NoSuchRun(_) | crate::engine::EngineError::Finished(_),
-        ) = error.downcast_ref::<crate::engine::EngineError>()
-        {
-            return Failure { code: 2, error };
-        }
-        let code = match error.downcast_ref::<PluginHostError>() {
-            Some(
-                PluginHostError::NotWasm(_)
-                | PluginHostError::CoreModule(_)
-                | PluginHostError::UnknownWorld { .. }
-                | PluginHostError::InvalidManifest(_)
-                | PluginHostError::Compile(_)
-                | PluginHostError::GrantNotDeclared { .. }
-                | PluginHostError::NotFound(_)
-                | PluginHostError::Bundled(_)
-                | PluginHostError::AlreadyInstalled(_)
-                | PluginHostError::NeedsVersion(_),
-            ) => 2,
-            _ => 1,
-        };
+        let code = error_code(&error).map_or(1, Code::exit);
         Failure { code, error }
     }
+}
+
+impl Failure {
+    /// A failure with `code`'s exit code.
+    pub(crate) fn coded(code: Code, error: impl Into<anyhow::Error>) -> Failure {
+        Failure {
+            code: code.exit(),
+            error: error.into(),
+        }
+    }
+}
+
+/// The code of an error of the host's, if it is one.
+fn error_code(error: &anyhow::Error) -> Option<Code> {
+    macro_rules! first_of {
+        ($($t:ty),*) => {
+            None$(.or_else(|| error.downcast_ref::<$t>().map(|e| e.code())))*
+        };
+    }
+    first_of!(
+        crate::engine::EngineError,
+        PluginHostError,
+        crate::store::StoreError,
+        crate::secrets::SecretError,
+        crate::role::RoleError,
+        crate::connector::ConnectorError,
+        crate::service::tokens::TokenError
+    )
 }
 
 pub(crate) fn usage(message: impl Into<String>) -> Failure {

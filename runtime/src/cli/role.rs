@@ -50,13 +50,7 @@ pub(crate) enum RoleCommand {
 }
 
 fn failure(e: RoleError) -> Failure {
-    match e {
-        RoleError::Store(_) => Failure {
-            code: 1,
-            error: anyhow::anyhow!(e),
-        },
-        _ => usage(e.to_string()),
-    }
+    Failure::coded(e.code(), e)
 }
 
 /// A role file: YAML (JSON is YAML too), read strictly.

@@ -27,14 +27,7 @@ pub(crate) enum TokenCommand {
 }
 
 fn token_error(e: tokens::TokenError) -> Failure {
-    let code = match e {
-        tokens::TokenError::Store(_) | tokens::TokenError::Random(_) => 1,
-        _ => 2,
-    };
-    Failure {
-        code,
-        error: e.into(),
-    }
+    Failure::coded(e.code(), e)
 }
 
 pub(crate) fn run(data_dir: Option<PathBuf>, cmd: TokenCommand) -> Result<(), Failure> {

@@ -10,10 +10,10 @@ use super::codes;
 
 codes! {
     // GEN: general.
-    InternalError = "INTERNAL_ERROR", "ERR-GEN-001", Host, http 500, exit 1, retry No,
-        "A fault inside Sluice (a bug, not the plugin's or the workflow's doing) stopped the \
-         step, the run or the request; the process and other runs go on. Report it with the \
-         run's id and `sluice runs show` output.";
+    InternalError = "INTERNAL_ERROR", "ERR-GEN-001", Both, http 500, exit 1, retry No,
+        "A fault inside Sluice or a bundled plugin (a bug, not the workflow's doing) stopped \
+         the step, the run or the request; the process and other runs go on. Report it with \
+         the run's id and `sluice runs show` output.";
     InvalidInput = "INVALID_INPUT", "ERR-GEN-002", Both, http 400, exit 2, retry No,
         "The input does not match what was expected: the workflow's `input_schema` (API, \
          `sluice run`, a sub-workflow step) or a plugin's input type (a catalogue plugin \

@@ -30,12 +30,15 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A file's text before its unit tests (`#[cfg(test)]`): tests may spell codes, to pin
-/// what the host answers.
+/// A file's text before its unit tests (`#[cfg(test)]` then `mod tests`): tests may spell
+/// codes, to pin what the host answers.
 fn code_part(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap();
-    match text.find("#[cfg(test)]") {
-        Some(i) => text[..i].to_owned(),
+    let tests = text
+        .match_indices("#[cfg(test)]")
+        .find(|(i, m)| text[i + m.len()..].trim_start().starts_with("mod tests"));
+    match tests {
+        Some((i, _)) => text[..i].to_owned(),
         None => text,
     }
 }

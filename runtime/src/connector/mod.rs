@@ -132,12 +132,13 @@ pub enum ConnectorError {
 }
 
 impl ConnectorError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
         match self {
-            ConnectorError::BadName(_) | ConnectorError::Invalid { .. } => "CONNECTOR_INVALID",
-            ConnectorError::NotFound(_) => "CONNECTOR_NOT_FOUND",
-            ConnectorError::Exists(_) => "CONNECTOR_EXISTS",
-            ConnectorError::Store(_) => "STORE_ERROR",
+            ConnectorError::BadName(_) | ConnectorError::Invalid { .. } => Code::ConnectorInvalid,
+            ConnectorError::NotFound(_) => Code::ConnectorNotFound,
+            ConnectorError::Exists(_) => Code::ConnectorExists,
+            ConnectorError::Store(_) => Code::StoreError,
         }
     }
 }

@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 
 use super::FailedStep;
 use crate::code::Code;
-use crate::plugin::{ErrorSource, StepError, codes};
+use crate::plugin::{StepError, codes};
 use crate::workflow::step::Common;
 
 /// The host's texts for an error code.
 struct Known {
-    code: &'static str,
+    code: Code,
     /// The platform causes it, not the step's logic: the host's texts win over the step's.
     platform: bool,
     /// Completes "step `x` did not complete: …".
@@ -39,7 +39,7 @@ macro_rules! retry_later {
 
 const KNOWN: &[Known] = &[
     Known {
-        code: Code::ApiRateLimit.as_str(),
+        code: Code::ApiRateLimit,
         platform: true,
         cause: "JumpCloud's rate limit refused its calls after every retry",
         remediation: retry_later!(
@@ -48,7 +48,7 @@ const KNOWN: &[Known] = &[
         ),
     },
     Known {
-        code: Code::JumpcloudUnavailable.as_str(),
+        code: Code::JumpcloudUnavailable,
         platform: true,
         cause: "JumpCloud did not answer, or answered with server errors, after every retry",
         remediation: retry_later!(
@@ -57,7 +57,7 @@ const KNOWN: &[Known] = &[
         ),
     },
     Known {
-        code: Code::AuthenticationFailed.as_str(),
+        code: Code::AuthenticationFailed,
         platform: true,
         cause: "JumpCloud refused the API key",
         remediation: "Check the API key Sluice uses (SLUICE_JUMPCLOUD_API_KEY or the stored \
@@ -65,32 +65,32 @@ const KNOWN: &[Known] = &[
                       retry the run",
     },
     Known {
-        code: codes::PERMISSION_DENIED.as_str(),
+        code: codes::PERMISSION_DENIED,
         platform: true,
         cause: "a call was refused for lack of permission",
         remediation: "Grant the plugin the permission it needs, or run the workflow as a role \
                       that has the scope",
     },
     Known {
-        code: codes::PLUGIN_TIMEOUT.as_str(),
+        code: codes::PLUGIN_TIMEOUT,
         platform: true,
         cause: "it ran past its deadline",
         remediation: "Check the service the step calls, or raise the step's timeout",
     },
     Known {
-        code: Code::ConnectorTimeout.as_str(),
+        code: Code::ConnectorTimeout,
         platform: true,
         cause: "the external application did not answer in time",
         remediation: retry_later!("Check that the connector's application is up"),
     },
     Known {
-        code: Code::ConnectorUnreachable.as_str(),
+        code: Code::ConnectorUnreachable,
         platform: true,
         cause: "the external application could not be reached",
         remediation: retry_later!("Check that the connector's application is up"),
     },
     Known {
-        code: Code::TemplateError.as_str(),
+        code: Code::TemplateError,
         platform: false,
         cause: "a template in its input could not be rendered",
         remediation: "Fix the template or provide the missing input field",
@@ -142,16 +142,10 @@ pub fn step_texts<'a>(s: &'a Common, error: &StepError) -> StepTexts<'a> {
     }
 }
 
-/// The error type shown in the report, from the error's origin and code.
-fn error_type(f: &FailedStep) -> &'static str {
-    match (f.error.origin, f.error.code.as_str()) {
-        (_, c) if c == codes::PERMISSION_DENIED => "permission_error",
-        (_, c) if c == Code::TemplateError => "template_error",
-        (_, c) if c == codes::PLUGIN_TIMEOUT => "timeout",
-        (ErrorSource::Host, c) if c.starts_with("PLUGIN_") => "sandbox_error",
-        (ErrorSource::Host, _) => "runtime_error",
-        (ErrorSource::Plugin, _) => "plugin_error",
-    }
+/// The number of a code of the table (`ERR-GRP-001` for `GROUP_NOT_FOUND`); `None` for a
+/// code a plugin defines that the table does not list.
+fn number(code: &str) -> Option<&'static str> {
+    Code::from_name(code).map(Code::number)
 }
 
 /// The host's impact for a failure the step gave no text for.
@@ -186,10 +180,13 @@ pub fn failure_report(completed: &[String], failures: &[FailedStep]) -> Value {
     let failed_steps: Vec<Value> = failures
         .iter()
         .map(|f| {
+            // As the source format has it: the symbolic code is the type, its number the
+            // code; where the error came from is a field of its own.
             let mut error = json!({
-                "type": error_type(f),
+                "type": f.error.code,
+                "code": number(&f.error.code),
+                "origin": f.error.origin,
                 "message": f.error.message,
-                "code": f.error.code,
                 "timestamp": f.timestamp,
                 "details": f.error.details,
             });
@@ -240,6 +237,7 @@ pub fn failure_report(completed: &[String], failures: &[FailedStep]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::ErrorSource;
     use crate::workflow::model::ErrorTextsDoc;
 
     fn plugin_error(code: &str, retryable: bool) -> StepError {
@@ -352,5 +350,25 @@ mod tests {
         assert_eq!(f["remediation"], GENERIC_REMEDIATION);
         assert_eq!(r["partial_completion"], true);
         assert_eq!(r["manual_intervention_required"], true);
+    }
+
+    #[test]
+    fn the_error_reads_as_its_source_format_type_number_and_origin() {
+        let s = step();
+        let r = failure_report(&[], &[failed(&s, plugin_error("GROUP_NOT_FOUND", false))]);
+        let e = &r["failed_steps"][0]["error"];
+        assert_eq!(e["type"], "GROUP_NOT_FOUND");
+        assert_eq!(e["code"], "ERR-GRP-001");
+        assert_eq!(e["origin"], "plugin");
+        let host = StepError::host(codes::PLUGIN_TIMEOUT, "late");
+        let r = failure_report(&[], &[failed(&s, host)]);
+        let e = &r["failed_steps"][0]["error"];
+        assert_eq!(e["type"], "PLUGIN_TIMEOUT");
+        assert_eq!(e["code"], codes::PLUGIN_TIMEOUT.number());
+        assert_eq!(e["origin"], "host");
+        // A code of a plugin's own has no number.
+        let r = failure_report(&[], &[failed(&s, plugin_error("NOPE", false))]);
+        let e = &r["failed_steps"][0]["error"];
+        assert_eq!((&e["type"], &e["code"]), (&json!("NOPE"), &Value::Null));
     }
 }

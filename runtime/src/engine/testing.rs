@@ -117,12 +117,13 @@ pub(super) fn by_path(journal: &[StepRecord]) -> BTreeMap<&str, &StepRecord> {
     journal.iter().map(|r| (r.path.as_str(), r)).collect()
 }
 
-/// The first failed step of a run's report: its step id and error code.
+/// The first failed step of a run's report: its step id and error code (the report's
+/// `type`).
 pub(super) fn first_failure(run: &RunRecord) -> (String, String) {
     let report = run.report.as_ref().expect("a failure report");
     let f = &report["failed_steps"][0];
     (
         f["step"].as_str().unwrap_or_default().to_owned(),
-        f["error"]["code"].as_str().unwrap_or_default().to_owned(),
+        f["error"]["type"].as_str().unwrap_or_default().to_owned(),
     )
 }

@@ -3,34 +3,39 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Stable codes of step failures caused by the sandbox or by policy.
+use crate::code::Code;
+
+/// The codes of step failures caused by the sandbox or by policy, by their names (each is
+/// a [`Code`] of the table in [`crate::code`]).
 pub mod codes {
+    use crate::code::Code;
+
     /// The call ran past its wall-clock deadline (guest code and host calls included).
-    pub const PLUGIN_TIMEOUT: &str = "PLUGIN_TIMEOUT";
+    pub const PLUGIN_TIMEOUT: Code = Code::PluginTimeout;
     /// The guest tried to grow its memory (or tables) past its cap.
-    pub const PLUGIN_MEMORY_LIMIT: &str = "PLUGIN_MEMORY_LIMIT";
+    pub const PLUGIN_MEMORY_LIMIT: Code = Code::PluginMemoryLimit;
     /// The guest trapped: a panic, an abort, a stack overflow, an invalid operation.
-    pub const PLUGIN_TRAP: &str = "PLUGIN_TRAP";
+    pub const PLUGIN_TRAP: Code = Code::PluginTrap;
     /// The guest returned more bytes than the output cap.
-    pub const PLUGIN_OUTPUT_TOO_LARGE: &str = "PLUGIN_OUTPUT_TOO_LARGE";
+    pub const PLUGIN_OUTPUT_TOO_LARGE: Code = Code::PluginOutputTooLarge;
     /// The step's input is larger than the input cap; the plugin was not called.
-    pub const PLUGIN_INPUT_TOO_LARGE: &str = "PLUGIN_INPUT_TOO_LARGE";
+    pub const PLUGIN_INPUT_TOO_LARGE: Code = Code::PluginInputTooLarge;
     /// The guest wrote more log (log lines, stdout, stderr) than the log cap.
-    pub const PLUGIN_LOG_LIMIT: &str = "PLUGIN_LOG_LIMIT";
+    pub const PLUGIN_LOG_LIMIT: Code = Code::PluginLogLimit;
     /// The guest returned text that is not JSON.
-    pub const PLUGIN_INVALID_OUTPUT: &str = "PLUGIN_INVALID_OUTPUT";
+    pub const PLUGIN_INVALID_OUTPUT: Code = Code::PluginInvalidOutput;
     /// The guest made more host calls in one step than allowed.
-    pub const PLUGIN_CALL_LIMIT: &str = "PLUGIN_CALL_LIMIT";
+    pub const PLUGIN_CALL_LIMIT: Code = Code::PluginCallLimit;
     /// The guest made a host call it was not granted; the call never left the host.
-    pub const PERMISSION_DENIED: &str = "PERMISSION_DENIED";
+    pub const PERMISSION_DENIED: Code = Code::PermissionDenied;
     /// The component could not be instantiated (e.g. the instance pool is exhausted).
-    pub const PLUGIN_INSTANTIATION_FAILED: &str = "PLUGIN_INSTANTIATION_FAILED";
+    pub const PLUGIN_INSTANTIATION_FAILED: Code = Code::PluginInstantiationFailed;
     /// The plugin returned an error the host cannot pass on: a code not of the form
     /// `^[A-Z][A-Z0-9_]{0,63}$`, or an error larger than the output limit.
-    pub const PLUGIN_INVALID_ERROR: &str = "PLUGIN_INVALID_ERROR";
+    pub const PLUGIN_INVALID_ERROR: Code = Code::PluginInvalidError;
     /// A fault inside the host (a bug, not the plugin's or the workflow's doing) stopped
     /// the step or the run; the process and other runs go on.
-    pub const INTERNAL_ERROR: &str = "INTERNAL_ERROR";
+    pub const INTERNAL_ERROR: Code = Code::InternalError;
 }
 
 /// Where a step error came from.
@@ -56,10 +61,10 @@ pub struct StepError {
 }
 
 impl StepError {
-    /// A host-side failure with a stable code.
-    pub fn host(code: &str, message: impl Into<String>) -> Self {
+    /// A host-side failure with a code of the table, not retryable.
+    pub fn host(code: Code, message: impl Into<String>) -> Self {
         Self {
-            code: code.to_owned(),
+            code: code.as_str().to_owned(),
             message: message.into(),
             retryable: false,
             details: None,
@@ -127,24 +132,24 @@ pub enum PluginHostError {
 
 impl PluginHostError {
     /// A stable code for scripts and the API.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::NotWasm(_) => "PLUGIN_NOT_WASM",
-            Self::CoreModule(_) => "PLUGIN_NOT_COMPONENT",
-            Self::UnknownWorld { .. } => "PLUGIN_UNKNOWN_WORLD",
-            Self::InvalidManifest(_) => "PLUGIN_INVALID_MANIFEST",
-            Self::Compile(_) => "PLUGIN_COMPILE_FAILED",
-            Self::Instantiate(_) => codes::PLUGIN_INSTANTIATION_FAILED,
-            Self::Describe(_) => "PLUGIN_DESCRIBE_FAILED",
-            Self::GrantNotDeclared { .. } => "PLUGIN_GRANT_NOT_DECLARED",
-            Self::NotFound(_) => "PLUGIN_NOT_FOUND",
-            Self::Bundled(_) | Self::BundledGrants(_) => "PLUGIN_BUNDLED",
-            Self::Changed { .. } => "PLUGIN_CHANGED",
-            Self::AlreadyInstalled(_) => "PLUGIN_ALREADY_INSTALLED",
-            Self::NeedsVersion(_) => "PLUGIN_VERSION_REQUIRED",
-            Self::Io(_) => "IO_ERROR",
+            Self::NotWasm(_) => Code::PluginNotWasm,
+            Self::CoreModule(_) => Code::PluginNotComponent,
+            Self::UnknownWorld { .. } => Code::PluginUnknownWorld,
+            Self::InvalidManifest(_) => Code::PluginInvalidManifest,
+            Self::Compile(_) => Code::PluginCompileFailed,
+            Self::Instantiate(_) => Code::PluginInstantiationFailed,
+            Self::Describe(_) => Code::PluginDescribeFailed,
+            Self::GrantNotDeclared { .. } => Code::PluginGrantNotDeclared,
+            Self::NotFound(_) => Code::PluginNotFound,
+            Self::Bundled(_) | Self::BundledGrants(_) => Code::PluginBundled,
+            Self::Changed { .. } => Code::PluginChanged,
+            Self::AlreadyInstalled(_) => Code::PluginAlreadyInstalled,
+            Self::NeedsVersion(_) => Code::PluginVersionRequired,
+            Self::Io(_) => Code::IoError,
             Self::Store(e) => e.code(),
-            Self::Engine(_) => "ENGINE_CONFIG",
+            Self::Engine(_) => Code::EngineConfig,
         }
     }
 }

@@ -86,15 +86,16 @@ pub enum RoleError {
 }
 
 impl RoleError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
         match self {
             RoleError::BadName(_) | RoleError::Shadows(_) | RoleError::Invalid { .. } => {
-                "ROLE_INVALID"
+                Code::RoleInvalid
             }
-            RoleError::NotFound(_) => "ROLE_NOT_FOUND",
-            RoleError::Exists(_) => "ROLE_EXISTS",
-            RoleError::InUse { .. } => "ROLE_IN_USE",
-            RoleError::Store(_) => "STORE_ERROR",
+            RoleError::NotFound(_) => Code::RoleNotFound,
+            RoleError::Exists(_) => Code::RoleExists,
+            RoleError::InUse { .. } => Code::RoleInUse,
+            RoleError::Store(_) => Code::StoreError,
         }
     }
 }

@@ -38,13 +38,14 @@ pub enum SecretError {
 }
 
 impl SecretError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
         match self {
-            SecretError::NoKey => "SECRET_KEY_MISSING",
-            SecretError::BadKey => "SECRET_KEY_INVALID",
-            SecretError::Undecryptable(_) => "SECRET_UNDECRYPTABLE",
-            SecretError::BadName(_) => "SECRET_NAME_INVALID",
-            SecretError::Random(_) | SecretError::Store(_) => "SECRET_STORE_ERROR",
+            SecretError::NoKey => Code::SecretKeyMissing,
+            SecretError::BadKey => Code::SecretKeyInvalid,
+            SecretError::Undecryptable(_) => Code::SecretUndecryptable,
+            SecretError::BadName(_) => Code::SecretNameInvalid,
+            SecretError::Random(_) | SecretError::Store(_) => Code::SecretStoreError,
         }
     }
 }

@@ -23,7 +23,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{Request, Response, StatusCode, header};
+use axum::http::{Request, Response, header};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper::service::Service as _;
 use hyper_util::rt::TokioIo;
@@ -283,8 +283,7 @@ async fn connection(
 fn body_timeout(limit: Duration) -> Response<axum::body::Body> {
     use axum::response::IntoResponse as _;
     let mut r = crate::api::ApiError::new(
-        StatusCode::REQUEST_TIMEOUT,
-        "REQUEST_BODY_TIMEOUT",
+        crate::code::Code::RequestBodyTimeout,
         format!(
             "the request body did not arrive within {} of its headers (--body-read-timeout)",
             humantime::format_duration(limit)

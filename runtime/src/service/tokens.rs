@@ -27,12 +27,13 @@ pub enum TokenError {
 }
 
 impl TokenError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
         match self {
-            TokenError::BadName(_) => "TOKEN_BAD_NAME",
-            TokenError::Exists(_) => "TOKEN_EXISTS",
-            TokenError::NotFound(_) => "TOKEN_NOT_FOUND",
-            TokenError::Random(_) => "RANDOM_UNAVAILABLE",
+            TokenError::BadName(_) => Code::TokenBadName,
+            TokenError::Exists(_) => Code::TokenExists,
+            TokenError::NotFound(_) => Code::TokenNotFound,
+            TokenError::Random(_) => Code::RandomUnavailable,
             TokenError::Store(e) => e.code(),
         }
     }

@@ -73,17 +73,18 @@ pub enum WorkflowError {
 }
 
 impl WorkflowError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
         match self {
-            WorkflowError::Parse(_) => "WORKFLOW_PARSE_ERROR",
-            WorkflowError::Invalid(_) => "WORKFLOW_INVALID",
-            WorkflowError::Exists(_) => "WORKFLOW_EXISTS",
-            WorkflowError::NotFound(_) => "WORKFLOW_NOT_FOUND",
-            WorkflowError::NoVersion(..) => "WORKFLOW_VERSION_NOT_FOUND",
-            WorkflowError::NameMismatch { .. } => "WORKFLOW_NAME_MISMATCH",
-            WorkflowError::Disabled(_) => "WORKFLOW_DISABLED",
+            WorkflowError::Parse(_) => Code::WorkflowParseError,
+            WorkflowError::Invalid(_) => Code::WorkflowInvalid,
+            WorkflowError::Exists(_) => Code::WorkflowExists,
+            WorkflowError::NotFound(_) => Code::WorkflowNotFound,
+            WorkflowError::NoVersion(..) => Code::WorkflowVersionNotFound,
+            WorkflowError::NameMismatch { .. } => Code::WorkflowNameMismatch,
+            WorkflowError::Disabled(_) => Code::WorkflowDisabled,
             WorkflowError::Store(e) => e.code(),
-            WorkflowError::Corrupt(_) => "STORE_CORRUPT",
+            WorkflowError::Corrupt(_) => Code::StoreCorrupt,
         }
     }
 }

@@ -43,12 +43,13 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
         match self {
-            StoreError::Locked(_) => "STORE_LOCKED",
-            StoreError::Backend(_) => "STORE_ERROR",
-            StoreError::Corrupt { .. } => "STORE_CORRUPT",
-            StoreError::Quota { .. } => "STATE_QUOTA",
+            StoreError::Locked(_) => Code::StoreLocked,
+            StoreError::Backend(_) => Code::StoreError,
+            StoreError::Corrupt { .. } => Code::StoreCorrupt,
+            StoreError::Quota { .. } => Code::StateQuota,
         }
     }
 }

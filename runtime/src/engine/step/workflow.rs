@@ -158,6 +158,6 @@ mod tests {
             .map(|f| f["step"].as_str().unwrap())
             .collect();
         assert_eq!(steps, ["say", "call"]);
-        assert_eq!(failed[1]["error"]["code"], "SUBWORKFLOW_FAILED");
+        assert_eq!(failed[1]["error"]["type"], "SUBWORKFLOW_FAILED");
     }
 }

@@ -98,7 +98,11 @@ impl http::Host for HttpView<'_> {
             return Err(self.ledger.deny(CallKind::Http, &req.method, &target, msg));
         }
         if let Some(problem) = connector_request_problem(&req) {
-            return Ok(Err(plugin_error(crate::code::Code::InvalidRequest, problem, false)));
+            return Ok(Err(plugin_error(
+                crate::code::Code::InvalidRequest,
+                problem,
+                false,
+            )));
         }
         let started = Instant::now();
         let method = req.method.clone();

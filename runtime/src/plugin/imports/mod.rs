@@ -155,11 +155,7 @@ fn broker_error(e: BrokerError) -> types::PluginError {
     }
 }
 
-fn plugin_error(
-    code: crate::code::Code,
-    message: String,
-    retryable: bool,
-) -> types::PluginError {
+fn plugin_error(code: crate::code::Code, message: String, retryable: bool) -> types::PluginError {
     types::PluginError {
         code: code.into(),
         message,

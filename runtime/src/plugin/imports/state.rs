@@ -10,8 +10,8 @@ use wasmtime::component::{HasData, Linker};
 
 use super::{CallLedger, plugin_error};
 use crate::broker::CallKind;
-use crate::code::Code;
 use crate::broker::permissions::Grants;
+use crate::code::Code;
 use crate::plugin::bindings::sluice::plugin::{state, types};
 use crate::plugin::step_state::StepState;
 use crate::store::{StateNamespace, StateQuota, StateStore, StoreError};
