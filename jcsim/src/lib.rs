@@ -24,20 +24,36 @@
 //!   runtime's broker).
 //! - [`seed`]: seed files and the default organisation.
 //! - `error.rs`, `faults.rs`: [`ApiError`] and injected [`Faults`].
+//! - [`rules`]: what JumpCloud accepts in a user's fields, shared with the catalogue
+//!   plugins. It is all the crate has without its default `simulator` feature.
 
 // A new user's `json!` literal has more fields than the default limit expands.
 #![recursion_limit = "256"]
 
+pub mod rules;
+
+#[cfg(feature = "simulator")]
 pub mod directory;
+#[cfg(feature = "simulator")]
 mod error;
+#[cfg(feature = "simulator")]
 mod faults;
+#[cfg(feature = "simulator")]
 pub mod oauth;
+#[cfg(feature = "simulator")]
 pub mod query;
+#[cfg(feature = "simulator")]
 pub mod scopes;
+#[cfg(feature = "simulator")]
 pub mod seed;
+#[cfg(feature = "simulator")]
 pub mod simulator;
 
+#[cfg(feature = "simulator")]
 pub use directory::{Directory, Reply, Request};
+#[cfg(feature = "simulator")]
 pub use error::ApiError;
+#[cfg(feature = "simulator")]
 pub use faults::Faults;
+#[cfg(feature = "simulator")]
 pub use simulator::{Incoming, Persistent, RunningSimulator, Simulator, SnapshotStore};

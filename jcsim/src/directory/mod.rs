@@ -19,8 +19,6 @@ mod router;
 mod user_actions;
 mod users;
 
-pub use users::{password_violations, valid_ssh_key};
-
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};

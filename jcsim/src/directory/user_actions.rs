@@ -1,8 +1,8 @@
 //! What is done to one user's account rather than its fields: unlock and lockout, MFA
 //! reset, password expiry, activation and SSH keys.
 
-use super::users::valid_email;
 use super::*;
+use crate::rules::{self, valid_email};
 
 impl Directory {
     pub(super) fn unlock(&mut self, id: &str) -> Result<Reply, ApiError> {
@@ -157,7 +157,7 @@ impl Directory {
         if name.is_empty() || key.is_empty() {
             return Err(ApiError::bad_request("name and public_key are required"));
         }
-        if !valid_ssh_key(key) {
+        if rules::ssh_key_problem(key).is_some() {
             return Err(ApiError::bad_request(
                 "public_key: not a valid SSH public key",
             ));

@@ -2,6 +2,7 @@
 //! (field allow-list, uniqueness, username, email and password rules).
 
 use super::*;
+use crate::rules::{self, valid_email, valid_username};
 
 /// Fields a create or update may set on a systemuser; the rest are the server's.
 const USER_FIELDS: &[&str] = &[
@@ -46,70 +47,6 @@ const USER_FIELDS: &[&str] = &[
     "managedAppleId",
     "disableDeviceMaxLoginAttempts",
 ];
-
-/// The simulator's password policy (documented in docs/jumpcloud.md): at least 8 characters
-/// with an upper-case letter, a lower-case letter, a digit and a special character.
-pub fn password_violations(pw: &str) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if pw.chars().count() < 8 {
-        v.push("minLength");
-    }
-    if !pw.chars().any(|c| c.is_uppercase()) {
-        v.push("upperCase");
-    }
-    if !pw.chars().any(|c| c.is_lowercase()) {
-        v.push("lowerCase");
-    }
-    if !pw.chars().any(|c| c.is_ascii_digit()) {
-        v.push("number");
-    }
-    if !pw.chars().any(|c| !c.is_alphanumeric()) {
-        v.push("specialCharacter");
-    }
-    v
-}
-
-fn valid_username(u: &str) -> bool {
-    !u.is_empty()
-        && u.len() <= 1024
-        && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && u.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
-}
-
-pub(super) fn valid_email(e: &str) -> bool {
-    let mut parts = e.split('@');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(local), Some(domain), None) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !e.chars().any(char::is_whitespace)
-        }
-        _ => false,
-    }
-}
-
-/// Whether `key` looks like an OpenSSH public key: a known algorithm and a base64 body.
-pub fn valid_ssh_key(key: &str) -> bool {
-    let mut parts = key.split_whitespace();
-    let (Some(alg), Some(blob)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    matches!(
-        alg,
-        "ssh-rsa"
-            | "ssh-ed25519"
-            | "ecdsa-sha2-nistp256"
-            | "ecdsa-sha2-nistp384"
-            | "ecdsa-sha2-nistp521"
-            | "sk-ssh-ed25519@openssh.com"
-    ) && blob.len() >= 16
-        && blob
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-}
 
 impl Directory {
     pub(super) fn search_users(&self, req: &Request) -> Result<Reply, ApiError> {
@@ -273,7 +210,7 @@ impl Directory {
         }
         if let Some(pk) = body.get("public_key").and_then(Value::as_str)
             && !pk.is_empty()
-            && !valid_ssh_key(pk)
+            && rules::ssh_key_problem(pk).is_some()
         {
             return Err(ApiError::bad_request(
                 "public_key: not a valid SSH public key",
@@ -281,7 +218,10 @@ impl Directory {
         }
         if let Some(pw) = body.get("password") {
             let pw = pw.as_str().unwrap_or_default();
-            let v = password_violations(pw);
+            let v: Vec<&str> = rules::password_violations(pw)
+                .into_iter()
+                .map(rules::PasswordRule::api_name)
+                .collect();
             if !v.is_empty() {
                 let full = req
                     .query

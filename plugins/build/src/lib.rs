@@ -202,6 +202,9 @@ pub fn build_plugins(
     for watched in [
         "wit",
         "plugins/sdk/src",
+        // the simulator crate, whose field rules the catalogue shares (`sluice_jcsim::rules`)
+        "jcsim/src",
+        "jcsim/Cargo.toml",
         "plugins/sdk/Cargo.toml",
         "Cargo.toml",
         "Cargo.lock",

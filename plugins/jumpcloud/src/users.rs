@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sluice_jcsim::rules;
 use sluice_plugin::PluginError;
 
 use crate::api::{self, Transport, UserRef, str_field};
@@ -83,15 +84,9 @@ pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
     Ok(ListOut { users, total })
 }
 
-/// JumpCloud's username rule as the sandbox enforces it: letters, digits, `.`, `-`, `_`,
-/// starting with a letter or digit.
+/// JumpCloud's username rule ([`rules::valid_username`], as the simulator enforces it).
 pub fn username_problem(u: &str) -> Option<String> {
-    let ok = !u.is_empty()
-        && u.len() <= 1024
-        && u.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && u.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    (!ok).then(|| {
+    (!rules::valid_username(u)).then(|| {
         format!(
             "username `{u}` is invalid: use letters, digits, `.`, `-` and `_`, starting with a letter or digit"
         )
@@ -99,38 +94,16 @@ pub fn username_problem(u: &str) -> Option<String> {
 }
 
 pub fn email_problem(e: &str) -> Option<String> {
-    let mut parts = e.split('@');
-    let ok = match (parts.next(), parts.next(), parts.next()) {
-        (Some(l), Some(d), None) => {
-            !l.is_empty()
-                && d.contains('.')
-                && !d.starts_with('.')
-                && !d.ends_with('.')
-                && !e.chars().any(char::is_whitespace)
-        }
-        _ => false,
-    };
-    (!ok).then(|| format!("email `{e}` is not a valid address"))
+    (!rules::valid_email(e)).then(|| format!("email `{e}` is not a valid address"))
 }
 
-/// The password policy: 8+ characters with upper, lower, digit and special characters.
+/// The password policy ([`rules::password_violations`]): 8+ characters with upper, lower,
+/// digit and special characters.
 pub fn password_problem(pw: &str) -> Option<String> {
-    let mut missing = Vec::new();
-    if pw.chars().count() < 8 {
-        missing.push("at least 8 characters");
-    }
-    if !pw.chars().any(char::is_uppercase) {
-        missing.push("an upper-case letter");
-    }
-    if !pw.chars().any(char::is_lowercase) {
-        missing.push("a lower-case letter");
-    }
-    if !pw.chars().any(|c| c.is_ascii_digit()) {
-        missing.push("a digit");
-    }
-    if !pw.chars().any(|c| !c.is_alphanumeric()) {
-        missing.push("a special character");
-    }
+    let missing: Vec<&str> = rules::password_violations(pw)
+        .into_iter()
+        .map(rules::PasswordRule::needs)
+        .collect();
     (!missing.is_empty()).then(|| format!("the password needs {}", missing.join(", ")))
 }
 
@@ -774,33 +747,15 @@ pub struct SshKeyOut {
     pub added: bool,
 }
 
-/// Whether `key` looks like an OpenSSH public key.
+/// Whether `key` looks like an OpenSSH public key ([`rules::ssh_key_problem`]).
 pub fn ssh_key_problem(key: &str) -> Option<String> {
-    let mut parts = key.split_whitespace();
-    let (alg, blob) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let known = matches!(
-        alg,
-        "ssh-rsa"
-            | "ssh-ed25519"
-            | "ecdsa-sha2-nistp256"
-            | "ecdsa-sha2-nistp384"
-            | "ecdsa-sha2-nistp521"
-            | "sk-ssh-ed25519@openssh.com"
-    );
-    let b64 = blob.len() >= 16
-        && blob
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-    match (known, b64) {
-        (false, _) => Some(format!(
-            "unsupported key type `{alg}` (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)"
-        )),
-        (true, false) => Some("the key's body is not base64".into()),
-        _ => None,
-    }
+    rules::ssh_key_problem(key).map(|problem| match problem {
+        rules::SshKeyProblem::UnknownType => format!(
+            "unsupported key type `{}` (ssh-ed25519, ssh-rsa or ecdsa-sha2-*)",
+            key.split_whitespace().next().unwrap_or_default()
+        ),
+        rules::SshKeyProblem::NotBase64 => "the key's body is not base64".into(),
+    })
 }
 
 pub fn add_ssh_key(jc: &dyn Transport, input: SshKeyIn) -> Result<SshKeyOut, PluginError> {
