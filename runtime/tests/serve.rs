@@ -1278,7 +1278,7 @@ run_as: Read Only
 steps:
   - id: spin
     uses: hostile
-    with: { mode: spin, arg: 1500 }
+    with: { mode: spin, arg: 6000 }
 "#;
     assert_eq!(api.post("/api/v1/workflows", slow).0, 201);
     let codes: Vec<u16> = (0..4)
@@ -1292,8 +1292,24 @@ steps:
         2,
         "refused runs are not recorded"
     );
-    // The second run waits for the only slot: cancel it there.
-    let queued = api.runs_of("slow")[0]["id"].as_str().unwrap().to_owned();
+    // The second run waits for the only slot (the first spins for seconds): cancel it there.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let queued = loop {
+        let runs = api.runs_of("slow");
+        let with = |status: &str| -> Vec<String> {
+            runs.iter()
+                .filter(|r| r["status"] == status)
+                .map(|r| r["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        if with("running").len() == 1 {
+            let waiting = with("queued");
+            assert_eq!(waiting.len(), 1, "one run waits for the slot: {runs:?}");
+            break waiting[0].clone();
+        }
+        assert!(Instant::now() < deadline, "no run started: {runs:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let (status, v) = api.post(&format!("/api/v1/runs/{queued}/cancel"), "");
     assert_eq!(status, 200, "{v}");
     assert_eq!(api.finished(&queued)["run"]["status"], "cancelled");
