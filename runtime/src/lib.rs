@@ -10,21 +10,21 @@
 //! other. A test (`layers.rs`) reads this table and every `crate::` path in the source and
 //! fails on an arrow the table does not have, and on a cycle in the table.
 //!
-//! From the top: `cli → server → {api, trigger} → service → engine → {workflow, plugin} →
+//! From the top: `cli → server → {api, trigger} → service → engine → {workflow, host} →
 //! {role, broker} → store`, with two leaves of plain definitions under the store, and
 //! `code` (the table of error codes, which imports nothing) under every module.
 //!
 //! | module | what it holds | may use |
 //! |---|---|---|
-//! | [`cli`] | the `sluice` command line (the binary's `main` only calls it) | `server`, `bench`, `service`, `engine`, `workflow`, `plugin`, `role`, `jumpcloud`, `broker`, `store`, `connector`, `secrets`, `code` |
-//! | [`bench`] | the measurements behind `sluice bench` | `trigger`, `service`, `engine`, `workflow`, `plugin`, `jumpcloud`, `broker`, `store`, `secrets`, `code` |
+//! | [`cli`] | the `sluice` command line (the binary's `main` only calls it) | `server`, `bench`, `service`, `engine`, `workflow`, `host`, `role`, `jumpcloud`, `broker`, `store`, `connector`, `secrets`, `code` |
+//! | [`bench`] | the measurements behind `sluice bench` | `trigger`, `service`, `engine`, `workflow`, `host`, `jumpcloud`, `broker`, `store`, `secrets`, `code` |
 //! | [`server`] | the composition root of `sluice serve`: builds the API, the scheduler, the poller and the webhook receiver on one service, runs them on a given listener until a given shutdown | `api`, `trigger`, `service`, `code` |
-//! | [`api`] | the HTTP API, webhook receiver, metrics endpoint, console | `trigger`, `service`, `engine`, `workflow`, `plugin`, `role`, `store`, `connector`, `secrets`, `code` |
+//! | [`api`] | the HTTP API, webhook receiver, metrics endpoint, console | `trigger`, `service`, `engine`, `workflow`, `host`, `role`, `store`, `connector`, `secrets`, `code` |
 //! | [`trigger`] | schedules, the Directory Insights poller, webhook signatures | `service`, `workflow`, `broker`, `store`, `code` |
-//! | [`service`] | what `sluice serve`'s parts share: stored workflows, the executor and its limits, tokens and the audit log, metrics | `engine`, `workflow`, `plugin`, `role`, `broker`, `store`, `secrets`, `code` |
-//! | [`engine`] | executing runs durably (journal, replay, retries, failure report) | `workflow`, `plugin`, `role`, `jumpcloud`, `broker`, `store`, `connector`, `code` |
-//! | [`workflow`] | the workflow document, its validation, templating and the template catalogue | `plugin`, `role`, `broker`, `connector`, `code` |
-//! | [`plugin`] | the wasmtime host: engine, component cache, limits, host imports, registry | `broker`, `store`, `code` |
+//! | [`service`] | what `sluice serve`'s parts share: stored workflows, the executor and its limits, tokens and the audit log, metrics | `engine`, `workflow`, `host`, `role`, `broker`, `store`, `secrets`, `code` |
+//! | [`engine`] | executing runs durably (journal, replay, retries, failure report) | `workflow`, `host`, `role`, `jumpcloud`, `broker`, `store`, `connector`, `code` |
+//! | [`workflow`] | the workflow document, its validation, templating and the template catalogue | `host`, `role`, `broker`, `connector`, `code` |
+//! | [`host`] | the WebAssembly host: wasmtime's configuration, component cache, limits, one file per host import, registry of installed and bundled plugins | `broker`, `store`, `code` |
 //! | [`role`] | custom roles (definitions, checks, resolving `run_as`) | `broker`, `store`, `code` |
 //! | [`jumpcloud`] | which JumpCloud a runtime talks to, and the wiring that starts the JumpCloud simulator (the `sluice-jcsim` crate) in process | `broker`, `connector`, `code` |
 //! | [`broker`] | the broker traits behind the JumpCloud and HTTP imports, the JumpCloud and connector clients, the permission model (grants, run-as roles; JumpCloud's scope table is `sluice_jcsim::scopes`) | `store`, `connector`, `secrets`, `code` |
@@ -49,10 +49,10 @@ pub mod cli;
 pub mod code;
 pub mod connector;
 pub mod engine;
+pub mod host;
 pub mod jumpcloud;
 #[cfg(test)]
 mod layers;
-pub mod plugin;
 pub mod role;
 pub mod secrets;
 pub mod server;

@@ -129,7 +129,7 @@ fn validated_durations_counts_and_sizes_are_usable_by_the_engine() {
         "transform".into(),
         Ok(PluginInfo {
             id: "transform@0.1.0".into(),
-            kind: sluice::plugin::PluginKind::Action,
+            kind: sluice::host::PluginKind::Action,
             input_schema: json!({}),
             grants: Vec::new(),
         }),
@@ -171,7 +171,7 @@ fn validated_durations_counts_and_sizes_are_usable_by_the_engine() {
         if report.problems.is_empty() {
             let t = t.unwrap();
             prop_assert!(std::time::Instant::now().checked_add(t).is_some());
-            prop_assert!(sluice::plugin::wasm::ticks(t) < u64::MAX / 2);
+            prop_assert!(sluice::host::wasm::ticks(t) < u64::MAX / 2);
             for attempt in 1..=attempts {
                 for jitter in [0.0, 0.5, 0.999_999_999, 1.0] {
                     let d = sluice::engine::retry_delay(b.clone().unwrap(), attempt, jitter);

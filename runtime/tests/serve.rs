@@ -413,7 +413,7 @@ steps:
     let (_, v) = api.get("/api/v1/plugins");
     assert_eq!(
         v["categories"],
-        json!(sluice::plugin::category::CATEGORIES),
+        json!(sluice::host::category::CATEGORIES),
         "{v}"
     );
     let listed = v["plugins"].as_array().unwrap();
@@ -421,7 +421,7 @@ steps:
     // Every bundled plugin is in the category table (a new one must be given a category).
     for p in listed {
         let name = p["name"].as_str().unwrap();
-        let category = sluice::plugin::category::bundled(name)
+        let category = sluice::host::category::bundled(name)
             .unwrap_or_else(|| panic!("bundled plugin {name} has no category"));
         assert_eq!(p["category"], category, "{p}");
     }

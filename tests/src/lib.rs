@@ -15,7 +15,7 @@ use sluice::broker::permissions::{Grants, Role};
 use sluice::broker::{
     BrokerError, BrokerResponse, ConnectorRequest, HttpBroker, JumpCloudBroker, JumpCloudRequest,
 };
-use sluice::plugin::{CallContext, HostConfig, Limits, LoadedPlugin, PluginHost, Services};
+use sluice::host::{CallContext, HostConfig, Limits, LoadedPlugin, PluginHost, Services};
 use sluice::store::SledStore;
 
 /// The hostile test plugin's component.

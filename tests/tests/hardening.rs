@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sluice::engine::{Engine, Progress, Quiet, RunStatus};
-use sluice::plugin::limits::{MAX_ERROR_DETAILS_BYTES, MAX_ERROR_MESSAGE_BYTES};
-use sluice::plugin::registry::{Registry, StateOptions};
-use sluice::plugin::{ErrorSource, LimitOverrides, Limits, codes};
+use sluice::host::limits::{MAX_ERROR_DETAILS_BYTES, MAX_ERROR_MESSAGE_BYTES};
+use sluice::host::registry::{Registry, StateOptions};
+use sluice::host::{ErrorSource, LimitOverrides, Limits, codes};
 use sluice_tests::{TestHost, ctx, hostile_wasm};
 
 const GRANTS: &[&str] = &["state"];

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use sluice::plugin::registry::{BUNDLED, PluginRecord, Registry, StateOptions};
-use sluice::plugin::{CallContext, LimitOverrides, Limits, PluginKind};
+use sluice::host::registry::{BUNDLED, PluginRecord, Registry, StateOptions};
+use sluice::host::{CallContext, LimitOverrides, Limits, PluginKind};
 use sluice::store::{PluginStore, StateQuota, StateStore};
 use sluice_tests::{TestHost, bad_manifest_wasm, hostile_wasm};
 
@@ -12,7 +12,7 @@ struct Fixture {
     registry: Registry,
     store: Arc<sluice::store::SledStore>,
     blobs: tempfile::TempDir,
-    host: Arc<sluice::plugin::PluginHost>,
+    host: Arc<sluice::host::PluginHost>,
 }
 
 fn fixture() -> Fixture {
@@ -157,7 +157,7 @@ async fn install_list_resolve_and_remove() {
         ("hostile@0.1.0", PluginKind::Action)
     );
     assert_eq!(record.grants, ["state"]);
-    assert_eq!(record.digest, sluice::plugin::digest(&bytes));
+    assert_eq!(record.digest, sluice::host::digest(&bytes));
     let blob = f
         .blobs
         .path()
@@ -179,7 +179,7 @@ async fn install_list_resolve_and_remove() {
         names[..3],
         ["transform@0.1.0", "compare@0.1.0", "http-request@0.1.0"]
     );
-    assert_eq!(names.len(), sluice::plugin::registry::BUNDLED.len() + 1);
+    assert_eq!(names.len(), sluice::host::registry::BUNDLED.len() + 1);
     assert_eq!(names.last().map(String::as_str), Some("hostile@0.1.0"));
     let (found, loaded) = f.registry.resolve("hostile").await.unwrap();
     assert_eq!(found.limits.timeout_ms, Some(250));
@@ -355,10 +355,7 @@ async fn state_fill_ends_with_state_quota_at_the_default_limits() {
     assert_eq!(details["written"], fits, "{details}");
     assert_eq!(
         f.store
-            .state_usage(&format!(
-                "sha256:{}",
-                sluice::plugin::digest(&hostile_wasm())
-            ))
+            .state_usage(&format!("sha256:{}", sluice::host::digest(&hostile_wasm())))
             .unwrap(),
         (fits, total)
     );
@@ -403,7 +400,7 @@ async fn a_different_component_under_the_same_name_does_not_see_the_state() {
     let first = f.install(&original, false, StateOptions::default()).await;
     assert_eq!(
         first.state.namespace,
-        format!("sha256:{}", sluice::plugin::digest(&original))
+        format!("sha256:{}", sluice::host::digest(&original))
     );
     assert_eq!(f.step(set).await.unwrap(), json!({"value": "\"kept\""}));
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sluice::broker::CallKind;
 use sluice::broker::permissions::Role;
-use sluice::plugin::{CallOutcome, ErrorSource, Limits, LoadedPlugin, codes};
+use sluice::host::{CallOutcome, ErrorSource, Limits, LoadedPlugin, codes};
 use sluice_tests::{TestHost, ctx, hostile_wasm};
 
 const GRANTS: &[&str] = &["jumpcloud:users.readonly", "http:allowed", "state"];
@@ -421,7 +421,7 @@ async fn connector_requests_cannot_escape_or_set_credentials() {
 #[tokio::test]
 async fn the_bare_engine_of_the_benchmark_traps_on_sluice_imports() {
     let (t, p) = setup().await;
-    let bare = t.host.bare_engine(&p).expect("links");
+    let bare = t.host.bare_runner(&p).expect("links");
     bare.call(&r#"{"mode":"echo","arg":1}"#.to_owned())
         .await
         .expect("a call without Sluice imports runs bare");
@@ -447,7 +447,7 @@ mod associations {
     use sluice::broker::Unconfigured;
     use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
     use sluice::broker::permissions::Role;
-    use sluice::plugin::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services, codes};
+    use sluice::host::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services, codes};
     use sluice::store::SledStore;
     use sluice_jcsim::directory::Edge;
     use sluice_jcsim::{Faults, RunningSimulator, Simulator, seed};

@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use super::{ApiError, Caller, Path, Query, audit, object_body, page_limit};
 use crate::code::Code;
 use crate::connector::{self, ConnectorDef, ConnectorStore as _};
-use crate::plugin::category;
-use crate::plugin::registry::PluginRecord;
+use crate::host::category;
+use crate::host::registry::PluginRecord;
 use crate::role::{self, RoleStore as _};
 use crate::secrets::{self, SecretStore as _};
 use crate::service::{Service, tokens};
@@ -95,7 +95,7 @@ pub(super) async fn install_plugin(
             &grants,
             Default::default(),
             q.replace,
-            crate::plugin::registry::StateOptions {
+            crate::host::registry::StateOptions {
                 max_keys: q.state_max_keys,
                 max_bytes: q.state_max_bytes,
                 adopt: q.adopt_state,

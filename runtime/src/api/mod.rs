@@ -92,7 +92,7 @@ macro_rules! coded_errors {
 coded_errors!(
     crate::store::StoreError,
     crate::engine::EngineError,
-    crate::plugin::PluginHostError,
+    crate::host::PluginHostError,
     crate::service::tokens::TokenError,
     crate::connector::ConnectorError,
     crate::role::RoleError,

@@ -15,8 +15,8 @@ use crate::broker::jumpcloud::{ApiKey, Credentials, JumpCloudClient, JumpCloudCo
 use crate::broker::permissions::{Grants, Role};
 use crate::broker::token::{ServiceAccountConfig, default_token_url};
 use crate::broker::{JumpCloudBroker, JumpCloudRequest, Unconfigured};
-use crate::plugin::registry::BUNDLED;
-use crate::plugin::{CallContext, HostConfig, Limits, PluginHost, Services};
+use crate::host::registry::BUNDLED;
+use crate::host::{CallContext, HostConfig, Limits, PluginHost, Services};
 use crate::store::SledStore;
 use sluice_jcsim::oauth::ServiceAccount;
 use sluice_jcsim::{Faults, Simulator, seed};

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::broker::permissions::Grants;
-use crate::plugin::{CallContext, LoadedPlugin, MemoryPath, PluginHost, StepError};
+use crate::host::{CallContext, LoadedPlugin, MemoryPath, PluginHost, StepError};
 
 /// Median, p99 and mean of a set of timings, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -85,7 +85,7 @@ pub async fn step(
     pool.guests()
         .run(async move { step_here(&host, &plugin, &bytes, grants, &input, iterations).await })
         .await
-        .map_err(|e| StepError::host(crate::plugin::codes::INTERNAL_ERROR, e.to_string()))?
+        .map_err(|e| StepError::host(crate::host::codes::INTERNAL_ERROR, e.to_string()))?
 }
 
 async fn step_here(
@@ -109,7 +109,7 @@ async fn step_here(
     let mut instance = host.reused_instance(plugin, &ctx).await?;
     // A plugin whose call needs a Sluice import cannot be measured bare; nor one the bare
     // linker cannot link. Either way the row is left out, the rest is measured.
-    let mut bare = match host.bare_engine(plugin) {
+    let mut bare = match host.bare_runner(plugin) {
         Ok(b) if b.call(&owned).await.is_ok() => Some(b),
         _ => None,
     };

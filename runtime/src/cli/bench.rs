@@ -7,8 +7,8 @@ use clap::Subcommand;
 use super::{App, Failure, print_json, read_input, table, usage};
 use crate::bench::{self, Summary};
 use crate::broker::permissions::Grants;
-use crate::plugin::EngineSettings;
-use crate::plugin::registry::BUNDLED;
+use crate::host::WasmSettings;
+use crate::host::registry::BUNDLED;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
@@ -223,9 +223,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         unreachable!("handled above")
     };
     let iterations = iterations as usize;
-    let engine = EngineSettings {
+    let engine = WasmSettings {
         fast_path: !no_fast_path,
-        ..EngineSettings::default()
+        ..WasmSettings::default()
     };
     let app = App::open_with(data_dir, super::global_limits()?, engine)?;
     let (bytes, grants) = if super::plugin::is_file_spec(&plugin) {
@@ -238,7 +238,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
             BUNDLED
                 .iter()
                 .map(|(_, b)| b.to_vec())
-                .find(|b| crate::plugin::digest(b) == record.digest)
+                .find(|b| crate::host::digest(b) == record.digest)
                 .ok_or_else(|| {
                     usage(format!(
                         "bundled plugin {plugin} is missing from this build"

@@ -351,7 +351,7 @@ async fn execute(engine: &Arc<Engine>, id: &str) -> Result<RunRecord, (String, S
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) => Err((e.code().into(), e.to_string())),
         Err(e) => Err((
-            crate::plugin::codes::INTERNAL_ERROR.into(),
+            crate::host::codes::INTERNAL_ERROR.into(),
             format!("the run's task failed: {e}"),
         )),
     }

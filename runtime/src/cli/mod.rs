@@ -41,11 +41,11 @@ use clap::{Parser, Subcommand};
 
 use crate::broker::connector::ConnectorBroker;
 use crate::code::Code;
-use crate::jumpcloud::embedded::JumpCloudTarget;
-use crate::plugin::registry::Registry;
-use crate::plugin::{
-    EngineSettings, HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services,
+use crate::host::registry::Registry;
+use crate::host::{
+    HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services, WasmSettings,
 };
+use crate::jumpcloud::embedded::JumpCloudTarget;
 use crate::store::SledStore;
 
 /// Sluice: JumpCloud automation with sandboxed WebAssembly plugins.
@@ -200,7 +200,7 @@ pub(crate) fn global_limits() -> Result<Limits, Failure> {
 /// The ceiling on every call's deadline: `SLUICE_MAX_STEP_TIMEOUT` (a duration such as
 /// `30m`), 15 minutes by default, at most a day.
 pub(crate) fn timeout_ceiling() -> Result<std::time::Duration, Failure> {
-    use crate::plugin::limits::{MAX_STEP_TIMEOUT_DEFAULT, MAX_STEP_TIMEOUT_LIMIT};
+    use crate::host::limits::{MAX_STEP_TIMEOUT_DEFAULT, MAX_STEP_TIMEOUT_LIMIT};
     match std::env::var("SLUICE_MAX_STEP_TIMEOUT") {
         Err(_) => Ok(MAX_STEP_TIMEOUT_DEFAULT),
         Ok(v) => match humantime::parse_duration(v.trim()) {
@@ -274,17 +274,17 @@ pub(crate) struct App {
 
 impl App {
     fn open(data_dir: Option<PathBuf>, limits: Limits) -> Result<App, Failure> {
-        Self::open_with(data_dir, limits, EngineSettings::default())
+        Self::open_with(data_dir, limits, WasmSettings::default())
     }
 
     fn open_with(
         data_dir: Option<PathBuf>,
         limits: Limits,
-        engine: EngineSettings,
+        wasm: WasmSettings,
     ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
         let jumpcloud = secret::jumpcloud_target(&store)?;
-        Self::assemble(data_dir, store, jumpcloud, limits, engine)
+        Self::assemble(data_dir, store, jumpcloud, limits, wasm)
     }
 
     /// An app whose JumpCloud is a fresh in-memory sandbox, whatever is configured.
@@ -294,13 +294,7 @@ impl App {
     ) -> Result<App, Failure> {
         let (data_dir, store) = Self::open_store(data_dir)?;
         let jumpcloud = crate::jumpcloud::embedded::simulator(None).map_err(usage)?;
-        Self::assemble(
-            data_dir,
-            store,
-            jumpcloud,
-            limits,
-            EngineSettings::default(),
-        )
+        Self::assemble(data_dir, store, jumpcloud, limits, WasmSettings::default())
     }
 
     fn assemble(
@@ -308,7 +302,7 @@ impl App {
         store: Arc<SledStore>,
         jumpcloud: JumpCloudTarget,
         limits: Limits,
-        engine: EngineSettings,
+        wasm: WasmSettings,
     ) -> Result<App, Failure> {
         let key = crate::secrets::SecretKey::from_env(|k| std::env::var(k).ok())
             .map_err(|e| usage(e.to_string()))?;
@@ -325,7 +319,7 @@ impl App {
         let config = HostConfig {
             cache_dir: Some(compile_cache_dir(&data_dir)?),
             limits,
-            engine,
+            wasm,
             timeout_ceiling: timeout_ceiling()?,
             guest_threads: 0,
         };

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::{App, Failure, LimitArgs, json_text, print_json, read_input, table, usage};
 use crate::broker::permissions::Grants;
-use crate::plugin::registry::{PluginRecord, StateOptions};
-use crate::plugin::{CallContext, LoadedPlugin};
+use crate::host::registry::{PluginRecord, StateOptions};
+use crate::host::{CallContext, LoadedPlugin};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {

@@ -12,7 +12,7 @@ use super::walk::RunCtx;
 use super::{Attempt, StepRecord, retry};
 use crate::broker::permissions::Grants;
 use crate::code::Code;
-use crate::plugin::{CallContext, StepError};
+use crate::host::{CallContext, StepError};
 use crate::store::RunStore;
 use crate::workflow::model::Durability;
 use crate::workflow::redact;

@@ -62,7 +62,7 @@ pub use self::records::{
 pub use self::retry::retry_delay;
 pub use self::runs::manual_trigger;
 pub use self::walk::truthy;
-use crate::plugin::registry::Registry;
+use crate::host::registry::Registry;
 use crate::store::SledStore;
 
 /// Observes a run's progress (the CLI prints it; tests count it).
@@ -111,7 +111,7 @@ impl Engine {
     }
 
     /// The plugin host runs call into (and whose guest pool they run on).
-    pub fn host(&self) -> &Arc<crate::plugin::PluginHost> {
+    pub fn host(&self) -> &Arc<crate::host::PluginHost> {
         self.registry.host()
     }
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::broker::HostCall;
 use crate::code::Code;
-use crate::plugin::{LogLine, StepError};
+use crate::host::{LogLine, StepError};
 use crate::store::StoreError;
 use crate::workflow::model::WorkflowDoc;
 
@@ -178,7 +178,7 @@ pub struct StepRecord {
     pub step: String,
     pub kind: String,
     pub attempts: Vec<Attempt>,
-    #[serde(with = "crate::plugin::error::result_json")]
+    #[serde(with = "crate::host::error::result_json")]
     pub result: Result<Value, StepError>,
     pub finished_at: String,
 }
@@ -188,7 +188,7 @@ pub struct StepRecord {
 pub struct Attempt {
     pub attempt: u32,
     pub input: Value,
-    #[serde(with = "crate::plugin::error::result_json")]
+    #[serde(with = "crate::host::error::result_json")]
     pub result: Result<Value, StepError>,
     pub logs: Vec<LogLine>,
     pub calls: Vec<HostCall>,

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::FailedStep;
 use crate::code::Code;
-use crate::plugin::{StepError, codes};
+use crate::host::{StepError, codes};
 use crate::workflow::step::Common;
 
 /// The host's texts for an error code.
@@ -237,7 +237,7 @@ pub fn failure_report(completed: &[String], failures: &[FailedStep]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugin::ErrorSource;
+    use crate::host::ErrorSource;
     use crate::workflow::model::ErrorTextsDoc;
 
     fn plugin_error(code: &str, retryable: bool) -> StepError {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::plugin::StepError;
+use crate::host::StepError;
 use crate::workflow::step::Retry;
 use crate::workflow::validate::MAX_BACKOFF;
 
@@ -122,7 +122,7 @@ mod tests {
             message: "m".into(),
             retryable,
             details: None,
-            origin: crate::plugin::ErrorSource::Plugin,
+            origin: crate::host::ErrorSource::Plugin,
         };
         let temporary = error("API_RATE_LIMIT", true);
         let listed = error("USER_LOCKED", false);

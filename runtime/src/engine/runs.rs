@@ -13,7 +13,7 @@ use super::walk::{RunCtx, Stop, last_output};
 use super::{Engine, EngineError, FailedStep, Progress, RunPage, RunQuery, RunRecord};
 use super::{RunStatus, RunSummary, StepRecord, lock, report};
 use crate::code::Code;
-use crate::plugin::StepError;
+use crate::host::StepError;
 use crate::store::{RunStore, StoreError};
 use crate::workflow::model::{Trigger, WorkflowDoc};
 use crate::workflow::step::Workflow;
@@ -218,7 +218,7 @@ impl Engine {
             step: "run".into(),
             path: "run".into(),
             error: StepError::host(
-                crate::plugin::codes::INTERNAL_ERROR,
+                crate::host::codes::INTERNAL_ERROR,
                 format!(
                     "the run stopped on an internal error in Sluice ({cause}); steps already \
                      journaled are kept; please report this"

@@ -13,8 +13,8 @@ use super::{Engine, Progress, Quiet, RunRecord, StepRecord};
 use crate::broker::{
     BrokerError, BrokerResponse, ConnectorRequest, HttpBroker, JumpCloudBroker, Unconfigured,
 };
-use crate::plugin::registry::Registry;
-use crate::plugin::{HostConfig, PluginHost, Services};
+use crate::host::registry::Registry;
+use crate::host::{HostConfig, PluginHost, Services};
 use crate::store::SledStore;
 use crate::workflow::model::{WorkflowDoc, parse};
 

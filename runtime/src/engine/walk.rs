@@ -13,8 +13,8 @@ use tokio::sync::Mutex;
 use super::records::now;
 use super::{Engine, FailedStep, Progress, RunRecord, StepRecord, report};
 use crate::code::Code;
-use crate::plugin::registry::PluginRecord;
-use crate::plugin::{LoadedPlugin, LogLine, StepError};
+use crate::host::registry::PluginRecord;
+use crate::host::{LoadedPlugin, LogLine, StepError};
 use crate::workflow::step::{Common, OnError, Step, StepKind, Workflow};
 use crate::workflow::{redact, template};
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::broker::JumpCloudBroker;
 use crate::engine::Engine;
-use crate::plugin::registry::Registry;
+use crate::host::registry::Registry;
 use crate::secrets::SecretKey;
 use crate::store::SledStore;
 
@@ -172,12 +172,12 @@ impl Service {
     /// JumpCloud and no connectors, the default limits.
     pub(crate) fn for_tests(dir: &std::path::Path) -> Arc<Service> {
         let store = Arc::new(SledStore::temporary().expect("a temporary store"));
-        let services = crate::plugin::Services {
+        let services = crate::host::Services {
             jumpcloud: Arc::new(crate::broker::Unconfigured),
             http: Arc::new(crate::broker::Unconfigured),
             state: store.clone(),
         };
-        let host = crate::plugin::PluginHost::new(crate::plugin::HostConfig::default(), services)
+        let host = crate::host::PluginHost::new(crate::host::HostConfig::default(), services)
             .expect("a plugin host");
         let registry = Registry::new(Arc::new(host), store.clone(), dir.join("plugins"));
         Service::new(

@@ -5,8 +5,8 @@ use serde_json::json;
 
 use crate::code::Code;
 use crate::engine::walk::{Outcome, RunCtx, Stop, template_error};
-use crate::plugin::StepError;
-use crate::plugin::manifest::PluginKind;
+use crate::host::StepError;
+use crate::host::manifest::PluginKind;
 use crate::workflow::step::{Action, Common};
 use crate::workflow::template;
 

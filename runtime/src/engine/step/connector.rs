@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::broker::permissions::Grants;
 use crate::code::Code;
 use crate::engine::walk::{Outcome, RunCtx, Stop, template_error};
-use crate::plugin::StepError;
+use crate::host::StepError;
 use crate::workflow::step::{Common, Connector};
 use crate::workflow::template;
 use crate::workflow::validate::CONNECTOR_PLUGIN;

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::code::Code;
 use crate::engine::walk::{Outcome, RunCtx, Stop, record_step, template_error};
-use crate::plugin::StepError;
+use crate::host::StepError;
 use crate::workflow::step::{Common, If};
 use crate::workflow::template;
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::code::Code;
 use crate::engine::walk::{Outcome, RunCtx, Stop, last_output, template_error};
-use crate::plugin::{ErrorSource, StepError};
+use crate::host::{ErrorSource, StepError};
 use crate::workflow::model::Trigger;
 use crate::workflow::step::SubWorkflow;
 use crate::workflow::template;

@@ -31,8 +31,8 @@ use super::model::{OnErrorDoc, StepDoc, Trigger, WorkflowDoc};
 use super::step::Workflow;
 use super::template;
 use crate::broker::permissions::{Role, RunAs, RunRole};
-use crate::plugin::PluginKind;
-use crate::plugin::manifest::valid_name;
+use crate::host::PluginKind;
+use crate::host::manifest::valid_name;
 use crate::role::{IDENTITY_ROLE_VAR, RoleBook};
 
 /// What validation needs to know about one plugin.
@@ -538,7 +538,7 @@ fn cron_problem(cron: &str, crate_message: &str) -> String {
 /// What validation needs to know of each plugin the documents use, resolved from the
 /// registry (a plugin that does not resolve is a problem reported where it is used).
 pub async fn plugin_table(
-    registry: &crate::plugin::registry::Registry,
+    registry: &crate::host::registry::Registry,
     docs: &[&WorkflowDoc],
 ) -> PluginTable {
     let mut table = PluginTable::new();

@@ -12,7 +12,7 @@ use super::{
     valid_error_code, valid_step_id,
 };
 use crate::broker::permissions::RunRole;
-use crate::plugin::PluginKind;
+use crate::host::PluginKind;
 use crate::workflow::model::{OnErrorDoc, OnErrorMode, StepDoc};
 use crate::workflow::step::{
     Action, Common, Connector, DEFAULT_BACKOFF, ForEach, If, OnError, Parallel, Retry, Step,

@@ -180,7 +180,7 @@ fn typing_leaves_plugins_and_templates_to_validation() {
         "transform".to_owned(),
         Ok(super::super::PluginInfo {
             id: "transform@1.0.0".into(),
-            kind: crate::plugin::PluginKind::Action,
+            kind: crate::host::PluginKind::Action,
             input_schema: json!({}),
             grants: Vec::new(),
         }),

@@ -1,5 +1,5 @@
 //! The WebAssembly machine: the `wasmtime::Engine` configuration (component model, epoch
-//! interruption, the pooling allocator sized from [`EngineSettings`], the fast memory path
+//! interruption, the pooling allocator sized from [`WasmSettings`], the fast memory path
 //! when the kernel supports it) and the epoch ticker that drives deadlines.
 //!
 //! Named `wasm`, not `engine`: in Sluice "engine" is the run engine (`crate::engine`), which
@@ -46,7 +46,7 @@ impl std::fmt::Display for MemoryPath {
 
 /// Engine-wide settings, fixed when the host starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EngineSettings {
+pub struct WasmSettings {
     /// Plugin instances alive at once (the pool's slot count). Default 64.
     pub max_instances: u32,
     /// The largest linear memory any plugin may be allowed, bytes (the pool's slot size).
@@ -56,7 +56,7 @@ pub struct EngineSettings {
     pub fast_path: bool,
 }
 
-impl Default for EngineSettings {
+impl Default for WasmSettings {
     fn default() -> Self {
         Self {
             max_instances: 64,
@@ -68,7 +68,7 @@ impl Default for EngineSettings {
 
 const KEEP_RESIDENT: usize = 2 << 20;
 
-fn config(settings: &EngineSettings, fast: bool) -> Config {
+fn config(settings: &WasmSettings, fast: bool) -> Config {
     let mut pool = PoolingAllocationConfig::new();
     let n = settings.max_instances.max(1);
     pool.total_component_instances(n)
@@ -100,7 +100,7 @@ fn config(settings: &EngineSettings, fast: bool) -> Config {
 }
 
 /// Builds the engine, falling back from the fast path when the kernel refuses it.
-pub fn build_engine(settings: &EngineSettings) -> Result<(Engine, MemoryPath), PluginHostError> {
+pub fn build_wasmtime(settings: &WasmSettings) -> Result<(Engine, MemoryPath), PluginHostError> {
     if settings.fast_path
         && let Ok(engine) = Engine::new(&config(settings, true))
     {

@@ -38,20 +38,20 @@ enum Pre {
 }
 
 /// A plugin linked for bare calls.
-pub struct BareEngine {
+pub struct BareRunner {
     engine: Engine,
     pre: Pre,
     ticks: u64,
     timeout: std::time::Duration,
 }
 
-impl std::fmt::Debug for BareEngine {
+impl std::fmt::Debug for BareRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BareEngine").finish_non_exhaustive()
+        f.debug_struct("BareRunner").finish_non_exhaustive()
     }
 }
 
-impl BareEngine {
+impl BareRunner {
     pub(super) fn new(
         engine: &Engine,
         kind: &KindPre,

@@ -12,8 +12,8 @@ use super::{CallLedger, plugin_error};
 use crate::broker::CallKind;
 use crate::broker::permissions::Grants;
 use crate::code::Code;
-use crate::plugin::bindings::sluice::plugin::{state, types};
-use crate::plugin::step_state::StepState;
+use crate::host::bindings::sluice::plugin::{state, types};
+use crate::host::step_state::StepState;
 use crate::store::{StateNamespace, StateQuota, StateStore, StoreError};
 
 /// Largest state key and value.

@@ -11,8 +11,8 @@ use wasmtime::component::{HasData, Linker};
 use super::{CallLedger, broker_error};
 use crate::broker::permissions::{Grants, RunRole, jumpcloud_needs};
 use crate::broker::{CallKind, JumpCloudBroker, JumpCloudRequest};
-use crate::plugin::bindings::sluice::plugin::{jumpcloud, types};
-use crate::plugin::step_state::StepState;
+use crate::host::bindings::sluice::plugin::{jumpcloud, types};
+use crate::host::step_state::StepState;
 
 /// What the `jumpcloud` import sees of the store: the call ledger (budget and record),
 /// the plugin's grants, the run-as role and the JumpCloud broker.

@@ -29,7 +29,7 @@
 //! - `registry.rs`: installed and bundled plugins.
 //! - `category.rs`: the category each plugin is listed under.
 //! - `pool.rs`: the guest pool (the runtime guest code runs on).
-//! - `bare.rs`: the engine alone (no Sluice state), for the step benchmark.
+//! - `bare.rs`: wasmtime alone (no Sluice state), for the step benchmark.
 
 mod bare;
 mod bindings;
@@ -56,7 +56,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 
-pub use self::bare::BareEngine;
+pub use self::bare::BareRunner;
 use self::bindings::action::ActionPluginPre;
 use self::bindings::condition::ConditionPluginPre;
 use self::bindings::connector::ConnectorPluginPre;
@@ -72,15 +72,15 @@ pub use self::outcome::valid_error_code;
 use self::pool::GuestPool;
 pub use self::step_state::Services;
 use self::step_state::StepState;
-pub use self::wasm::{EngineSettings, MemoryPath};
-use self::wasm::{EpochTicker, build_engine};
+use self::wasm::{EpochTicker, build_wasmtime};
+pub use self::wasm::{MemoryPath, WasmSettings};
 use crate::broker::HostCall;
 use crate::broker::permissions::{Grants, RunRole};
 
 /// How the host is set up.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
-    pub engine: EngineSettings,
+    pub wasm: WasmSettings,
     /// Where compiled components are cached; `None` compiles in memory every time.
     pub cache_dir: Option<PathBuf>,
     /// Limits applied to every call unless a plugin overrides them.
@@ -95,7 +95,7 @@ pub struct HostConfig {
 impl Default for HostConfig {
     fn default() -> Self {
         Self {
-            engine: EngineSettings::default(),
+            wasm: WasmSettings::default(),
             cache_dir: None,
             limits: Limits::DEFAULT,
             timeout_ceiling: limits::MAX_STEP_TIMEOUT_DEFAULT,
@@ -187,7 +187,7 @@ pub fn digest(bytes: &[u8]) -> String {
 
 impl PluginHost {
     pub fn new(config: HostConfig, services: Services) -> Result<Self, PluginHostError> {
-        let (engine, memory_path) = build_engine(&config.engine)?;
+        let (engine, memory_path) = build_wasmtime(&config.wasm)?;
         let mut linker = Linker::new(&engine);
         let link = |e: wasmtime::Error| PluginHostError::Engine(format!("{e:#}"));
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
@@ -199,10 +199,10 @@ impl PluginHost {
         let runner = Runner {
             engine: engine.clone(),
             services,
-            max_memory_bytes: config.engine.max_memory_bytes,
+            max_memory_bytes: config.wasm.max_memory_bytes,
             timeout_ceiling: config.timeout_ceiling,
             slots: Arc::new(tokio::sync::Semaphore::new(
-                config.engine.max_instances.max(1) as usize,
+                config.wasm.max_instances.max(1) as usize,
             )),
         };
         Ok(Self {
@@ -388,8 +388,8 @@ impl PluginHost {
 
     /// `plugin` linked for bare calls (`sluice bench step`): the engine's own cost of a
     /// fresh instance and call, without anything Sluice adds.
-    pub fn bare_engine(&self, plugin: &LoadedPlugin) -> Result<BareEngine, PluginHostError> {
-        BareEngine::new(&self.engine, &plugin.pre, self.config.limits)
+    pub fn bare_runner(&self, plugin: &LoadedPlugin) -> Result<BareRunner, PluginHostError> {
+        BareRunner::new(&self.engine, &plugin.pre, self.config.limits)
             .map_err(|e| PluginHostError::Engine(format!("{e:#}")))
     }
     /// A long-lived instance for measuring the per-call floor (`sluice bench step`): every

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use wasmtime::Result as WasmResult;
 use wasmtime::component::{HasData, Linker};
 
-use crate::plugin::bindings::sluice::plugin::log;
-use crate::plugin::capture::{LogLevel, StepLog};
-use crate::plugin::step_state::StepState;
+use crate::host::bindings::sluice::plugin::log;
+use crate::host::capture::{LogLevel, StepLog};
+use crate::host::step_state::StepState;
 
 /// What the `log` import sees of the store: the step's log (lines, stdout and stderr
 /// share its cap).

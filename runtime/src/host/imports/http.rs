@@ -12,8 +12,8 @@ use wasmtime::component::{HasData, Linker};
 use super::{CallLedger, MAX_TARGET, broker_error, plugin_error, truncate};
 use crate::broker::permissions::Grants;
 use crate::broker::{CallKind, ConnectorRequest, HttpBroker};
-use crate::plugin::bindings::sluice::plugin::{http, types};
-use crate::plugin::step_state::StepState;
+use crate::host::bindings::sluice::plugin::{http, types};
+use crate::host::step_state::StepState;
 
 /// What the `http` import sees of the store: the call ledger (budget and record), the
 /// plugin's grants and the connector broker.
