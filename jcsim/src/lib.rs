@@ -17,7 +17,7 @@
 //! - [`simulator`]: [`Simulator`], the front every request passes (auth, `x-org-id`,
 //!   faults, JSON), its control routes, persistence and the HTTP server.
 //! - [`directory`]: the organisation, its graph and the API handlers, split by what they
-//!   act on (router, users, groups, graph, Directory Insights).
+//!   act on (router, users, user actions, groups, graph, Directory Insights).
 //! - [`query`]: `filter`/`sort`/`fields`/paging as JumpCloud parses them.
 //! - [`oauth`]: service accounts: the token endpoint, bearer tokens and their roles.
 //! - [`scopes`]: the scopes each call needs and each role grants (shared with the

@@ -201,6 +201,7 @@ pub fn build_plugins(
     announce("cargo:rerun-if-env-changed=SLUICE_PLUGIN_PROFILE".into());
     for watched in [
         "wit",
+        "plugins/sdk/wit",
         "plugins/sdk/src",
         // the simulator crate, whose field rules the catalogue shares (`sluice_jcsim::rules`)
         "jcsim/src",
@@ -455,5 +456,34 @@ fn ensure_target(rustc: &std::ffi::OsStr) -> Result<(), BuildError> {
         Ok(())
     } else {
         Err(BuildError::TargetMissing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The SDK builds against its own copy of the contract (a published crate carries its
+    /// WIT); the host links `wit/`. A guest built from a different copy would not link.
+    #[test]
+    fn the_sdk_carries_the_contract_unchanged() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let files = |dir: &str| {
+            let mut names: Vec<_> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(files("wit"), files("plugins/sdk/wit"), "the same WIT files");
+        for name in files("wit") {
+            let read = |dir: &str| std::fs::read_to_string(root.join(dir).join(&name)).unwrap();
+            assert!(
+                read("wit") == read("plugins/sdk/wit"),
+                "plugins/sdk/wit/{} differs from wit/{0}: copy wit/ over the SDK's copy",
+                name.to_string_lossy()
+            );
+        }
     }
 }

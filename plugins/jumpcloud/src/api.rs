@@ -1,5 +1,5 @@
 //! The JumpCloud calls every catalogue plugin shares: one [`Transport`] (the host's
-//! `jumpcloud` import in a component, an in-process sandbox in unit tests), JSON helpers
+//! `jumpcloud` import in a component, the JumpCloud simulator in process in unit tests), JSON helpers
 //! that turn non-2xx answers into the catalogue's error codes, pagination, and resolving users,
 //! groups and devices given by id or by name.
 

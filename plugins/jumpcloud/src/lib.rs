@@ -2,7 +2,7 @@
 //! from, as one crate that builds one component per cargo feature (`--features
 //! user-create` builds the `user-create` plugin). The logic is plain Rust over a
 //! [`api::Transport`]; components call the host's `jumpcloud` import, unit tests call an
-//! in-process sandbox directory.
+//! in-process JumpCloud simulator's directory.
 //!
 //! # Layout
 //! - [`api`]: transport, error mapping to the catalogue's codes, pagination, id/name lookups.
@@ -10,7 +10,7 @@
 //! - [`provision`]: the steps of new-user provisioning the general actions do not cover.
 //! - [`conditions`]: conditions not tied to one area.
 //! - this file: the plugin types (name, description, scopes) and the per-feature exports.
-//! - `tests/logic.rs`: the logic against the sandbox's directory, in-process.
+//! - `tests/logic.rs`: the logic against the JumpCloud simulator's directory, in-process.
 
 pub mod admin;
 pub mod api;

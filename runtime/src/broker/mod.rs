@@ -6,6 +6,15 @@
 //! The production JumpCloud client ([`jumpcloud`]) and the connector client ([`connector`])
 //! implement these traits;
 //! [`Unconfigured`] answers every call with a clear "not configured" error.
+//!
+//! # Layout
+//! - `mod.rs`: the broker traits, the record of a brokered call, [`Unconfigured`].
+//! - [`jumpcloud`]: the JumpCloud client (API key or service account, retries, rate limits;
+//!   in process to the simulator when no JumpCloud is configured).
+//! - [`token`]: service-account access tokens: fetched once, cached, refreshed before expiry.
+//! - [`connector`]: the External App Connector client (auth injected, hosts pinned).
+//! - [`permissions`]: grants, run-as roles (predefined and custom), and the check of a call
+//!   against them; JumpCloud's scope table itself is `sluice_jcsim::scopes`.
 
 pub mod connector;
 pub mod jumpcloud;

@@ -52,7 +52,7 @@ impl std::fmt::Debug for ServiceAccountConfig {
 }
 
 /// The token endpoint for a console URL: JumpCloud's US or EU one, else the same host's
-/// `/oauth2/token` (the JumpCloud sandbox serves it there).
+/// `/oauth2/token` (the JumpCloud simulator serves it there).
 pub fn default_token_url(base_url: &str) -> String {
     match base_url.trim_end_matches('/') {
         super::jumpcloud::US_CONSOLE => US_TOKEN_URL.to_owned(),

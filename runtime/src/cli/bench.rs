@@ -446,7 +446,8 @@ async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(
     let dir = tempfile::tempdir()?;
     let wf = dir.path().join("provision-user.yaml");
     std::fs::write(&wf, super::demo::WORKFLOW)?;
-    let app = App::open_throwaway_sandbox(Some(dir.path().join("data")), super::global_limits()?)?;
+    let app =
+        App::open_throwaway_simulator(Some(dir.path().join("data")), super::global_limits()?)?;
     let loaded = super::workflow::load(&app, &wf).await?;
     let engine = std::sync::Arc::new(super::workflow::engine(&app));
     let row = |i: usize, prefix: &str| -> Value {

@@ -18,7 +18,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, json: bool) -> Result<(), Fai
     let input = dir.path().join("john-smith.json");
     std::fs::write(&wf, WORKFLOW)?;
     std::fs::write(&input, INPUT)?;
-    let app = App::open_throwaway_sandbox(data_dir, global_limits()?)?;
+    let app = App::open_throwaway_simulator(data_dir, global_limits()?)?;
     eprintln!(
         "demo: provisioning the new hire John Smith into a throwaway sandbox organisation \
          ({}); nothing outside it is changed",

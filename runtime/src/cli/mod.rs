@@ -13,7 +13,7 @@
 //! - `serve.rs`: `sluice serve` (the service) and the note it leaves in the data dir;
 //! - `token.rs`: `sluice token …` (admin API tokens);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
-//! - `sandbox.rs`: `sluice sandbox` (the standalone JumpCloud sandbox) and its reset;
+//! - `sandbox.rs`: `sluice sandbox` (the JumpCloud simulator, standalone) and its reset;
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`;
 //! - `reference.rs`: `docs/cli.md`, generated from these definitions (tests only).
 
@@ -287,8 +287,8 @@ impl App {
         Self::assemble(data_dir, store, jumpcloud, limits, wasm)
     }
 
-    /// An app whose JumpCloud is a fresh in-memory sandbox, whatever is configured.
-    pub(crate) fn open_throwaway_sandbox(
+    /// An app whose JumpCloud is a fresh in-memory JumpCloud simulator, whatever is configured.
+    pub(crate) fn open_throwaway_simulator(
         data_dir: Option<PathBuf>,
         limits: Limits,
     ) -> Result<App, Failure> {
@@ -411,7 +411,7 @@ fn compile_cache_dir(data_dir: &std::path::Path) -> Result<PathBuf, Failure> {
 /// on owner-only (umask 077), so sled's files, installed components, the compile cache and
 /// the service note are private without each writer having to remember it. The store
 /// holds sealed secrets, token hashes, run records with their inputs and the embedded
-/// sandbox's directory.
+/// JumpCloud simulator's directory.
 fn private_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let create = || format!("cannot create the data directory {}", dir.display());
     #[cfg(unix)]

@@ -24,8 +24,8 @@ codes! {
     RandomUnavailable = "RANDOM_UNAVAILABLE", "ERR-GEN-004", Both, http 500, exit 1, retry No,
         "The operating system gave no randomness (for a token, a webhook secret or a \
          password). Check the host's entropy source (`getrandom`); nothing was created.";
-    EngineConfig = "ENGINE_CONFIG", "ERR-GEN-005", Host, http 500, exit 1, retry No,
-        "The WebAssembly engine could not be configured with the limits given (memory, \
+    WasmConfig = "ENGINE_CONFIG", "ERR-GEN-005", Host, http 500, exit 1, retry No,
+        "wasmtime (which runs the plugins) could not be configured with the limits given (memory, \
          instance pool, threads). Lower the limits or fix the settings named in the message.";
     NotFound = "NOT_FOUND", "ERR-GEN-006", Both, http 404, exit 1, retry No,
         "The API has no such endpoint (see `/api/v1/openapi.json`), or a catalogue plugin \

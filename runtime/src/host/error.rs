@@ -126,8 +126,8 @@ pub enum PluginHostError {
     Io(String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-    #[error("invalid engine configuration: {0}")]
-    Engine(String),
+    #[error("invalid wasmtime configuration: {0}")]
+    Wasm(String),
 }
 
 impl PluginHostError {
@@ -149,7 +149,7 @@ impl PluginHostError {
             Self::NeedsVersion(_) => Code::PluginVersionRequired,
             Self::Io(_) => Code::IoError,
             Self::Store(e) => e.code(),
-            Self::Engine(_) => Code::EngineConfig,
+            Self::Wasm(_) => Code::WasmConfig,
         }
     }
 }

@@ -189,13 +189,13 @@ impl PluginHost {
     pub fn new(config: HostConfig, services: Services) -> Result<Self, PluginHostError> {
         let (engine, memory_path) = build_wasmtime(&config.wasm)?;
         let mut linker = Linker::new(&engine);
-        let link = |e: wasmtime::Error| PluginHostError::Engine(format!("{e:#}"));
+        let link = |e: wasmtime::Error| PluginHostError::Wasm(format!("{e:#}"));
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(link)?;
         imports::add_to_linker(&mut linker).map_err(link)?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone());
         let ticker = EpochTicker::start(&engine)?;
         let guests = GuestPool::new(config.guest_threads)
-            .map_err(|e| PluginHostError::Engine(format!("cannot start the guest pool: {e}")))?;
+            .map_err(|e| PluginHostError::Wasm(format!("cannot start the guest pool: {e}")))?;
         let runner = Runner {
             engine: engine.clone(),
             services,
@@ -390,7 +390,7 @@ impl PluginHost {
     /// fresh instance and call, without anything Sluice adds.
     pub fn bare_runner(&self, plugin: &LoadedPlugin) -> Result<BareRunner, PluginHostError> {
         BareRunner::new(&self.engine, &plugin.pre, self.config.limits)
-            .map_err(|e| PluginHostError::Engine(format!("{e:#}")))
+            .map_err(|e| PluginHostError::Wasm(format!("{e:#}")))
     }
     /// A long-lived instance for measuring the per-call floor (`sluice bench step`): every
     /// call reuses the same instance, which real steps never do.

@@ -107,7 +107,7 @@ pub fn build_wasmtime(settings: &WasmSettings) -> Result<(Engine, MemoryPath), P
         return Ok((engine, MemoryPath::PagemapScan));
     }
     let engine = Engine::new(&config(settings, false))
-        .map_err(|e| PluginHostError::Engine(format!("{e:#}")))?;
+        .map_err(|e| PluginHostError::Wasm(format!("{e:#}")))?;
     Ok((engine, MemoryPath::Default))
 }
 
@@ -133,7 +133,7 @@ impl EpochTicker {
                     }
                 }
             })
-            .map_err(|e| PluginHostError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+            .map_err(|e| PluginHostError::Wasm(format!("cannot start the epoch ticker: {e}")))?;
         Ok(Self { stop })
     }
 }

@@ -1,5 +1,14 @@
 //! Persistent state behind small traits. [`SledStore`] (embedded, the default) is the only
 //! implementation and the only code that names sled.
+//!
+//! # Layout
+//! - `mod.rs`: the traits, one per concern — [`RunStore`] (runs and their journal),
+//!   [`ServiceStore`] (saved workflows, tokens, the audit log), [`PluginStore`],
+//!   [`StateStore`] (plugins' own state), [`RoleRecords`] — and [`StoreError`]. Connectors,
+//!   secrets and the JumpCloud simulator's snapshot declare their store traits beside their
+//!   own types; the sled store implements them all.
+//! - `sled_store.rs`: [`SledStore`], every trait on one sled database.
+//! - `group_commit.rs`: batching journal writes into one flush for many waiting runs.
 
 mod group_commit;
 mod sled_store;

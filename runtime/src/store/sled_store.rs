@@ -84,6 +84,7 @@ impl SledStore {
             runs: db.open_tree("runs").map_err(backend)?,
             journal: db.open_tree("journal").map_err(backend)?,
             run_inputs: db.open_tree("run_inputs").map_err(backend)?,
+            // The tree keeps its first name, so data dirs made before the rename still open.
             simulator: db.open_tree("sandbox").map_err(backend)?,
             secrets: db.open_tree("secrets").map_err(backend)?,
             connectors: db.open_tree("connectors").map_err(backend)?,
