@@ -99,19 +99,11 @@ mod tests {
 
     #[test]
     fn docs_cli_md_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(PATH);
-        let generated = markdown();
-        if std::env::var_os("SLUICE_BLESS").is_some() {
-            std::fs::write(&path, &generated).unwrap();
-        }
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            current == generated,
-            "{PATH} is stale: the command line changed. Regenerate it with\n  \
-             SLUICE_BLESS=1 cargo test --release --locked --workspace --lib cli::reference\n\
-             and commit the result."
+        crate::code::docs::assert_generated_file_is_current(
+            PATH,
+            &markdown(),
+            "the command line",
+            "SLUICE_BLESS=1 cargo test --release --locked --workspace --lib cli::reference",
         );
     }
 

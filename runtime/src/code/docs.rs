@@ -124,26 +124,41 @@ fn wrap(text: &str, width: usize) -> String {
     out
 }
 
+/// Fails unless the generated file `path` (from the workspace root) holds `generated`;
+/// with `SLUICE_BLESS` set it writes the file first. `source` names what the file is
+/// generated from and `bless` the command that regenerates it, for the failure message.
+/// (Tests of every generated page use it: `docs/errors.md`, `docs/cli.md`.)
+#[cfg(test)]
+pub(crate) fn assert_generated_file_is_current(
+    path: &str,
+    generated: &str,
+    source: &str,
+    bless: &str,
+) {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    if std::env::var_os("SLUICE_BLESS").is_some() {
+        std::fs::write(&file, generated).unwrap();
+    }
+    let current = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        current == generated,
+        "{path} is stale: {source} changed. Regenerate it with\n  {bless}\nand commit the result."
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn docs_errors_md_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(PATH);
-        let generated = markdown();
-        if std::env::var_os("SLUICE_BLESS").is_some() {
-            std::fs::write(&path, &generated).unwrap();
-        }
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            current == generated,
-            "{PATH} is stale: the table of error codes (runtime/src/code/table.rs) changed. \
-             Regenerate it with\n  \
-             SLUICE_BLESS=1 cargo test --release --locked --workspace --lib code::\n\
-             and commit the result."
+        assert_generated_file_is_current(
+            PATH,
+            &markdown(),
+            "the table of error codes (runtime/src/code/table.rs)",
+            "SLUICE_BLESS=1 cargo test --release --locked --workspace --lib code::",
         );
     }
 
