@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
 use common::Sluice;
@@ -26,15 +25,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("sluice serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("sluice serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
+        let url = common::serve_url(&mut child);
         Server { child, url }
     }
 }

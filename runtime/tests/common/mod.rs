@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
 
 use serde_json::Value;
 use sluice_plugin_build::{PluginCrate, build_plugins};
@@ -149,4 +150,16 @@ pub fn kill_crash_run_midway(s: &Sluice) -> String {
     child.kill().unwrap();
     child.wait().unwrap();
     run_id.expect("the run printed its id")
+}
+
+/// The URL a started `sluice serve` (stdout piped) announces on its first line.
+pub fn serve_url(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("sluice serve listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .to_owned()
 }

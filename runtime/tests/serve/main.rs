@@ -14,7 +14,6 @@ mod runs;
 mod webhooks;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -46,15 +45,7 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("sluice serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("sluice serve listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .to_owned();
+        let url = common::serve_url(&mut child);
         Server { child, url }
     }
 
