@@ -22,6 +22,8 @@
 //! - [`oauth`]: service accounts: the token endpoint, bearer tokens and their roles.
 //! - [`scopes`]: the scopes each call needs and each role grants (shared with the
 //!   runtime's broker).
+//! - [`permissions`]: Sluice's plugin permission strings and the checks a host call
+//!   passes (shared by the runtime's broker and the SDK's native test host).
 //! - [`seed`]: seed files and the default organisation.
 //! - `error.rs`, `faults.rs`: [`ApiError`] and injected [`Faults`].
 //! - [`rules`]: what JumpCloud accepts in a user's fields, shared with the catalogue
@@ -40,6 +42,8 @@ mod error;
 mod faults;
 #[cfg(feature = "simulator")]
 pub mod oauth;
+#[cfg(feature = "simulator")]
+pub mod permissions;
 #[cfg(feature = "simulator")]
 pub mod query;
 #[cfg(feature = "simulator")]

@@ -85,24 +85,13 @@ impl Simulator {
                 .map_err(|e| format!("the sandbox directory in the data dir is unreadable: {e}"))?,
             None => seed.clone(),
         };
-        let rng = faults
-            .seed
-            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
-        let simulator = Simulator {
-            directory: Mutex::new(directory),
-            seed,
-            api_key: api_key.into(),
-            accounts: oauth::Accounts::default(),
-            faults,
-            rng: Mutex::new(rng),
-            persist,
-            persisted: Mutex::new(Persisted {
-                snapshot_bytes: snapshot.as_ref().map_or(0, Vec::len),
-                log_bytes: 0,
-                must_fold: false,
-            }),
-            min_log_bytes: MIN_LOG_BYTES,
-        };
+        let snapshot_bytes = snapshot.as_ref().map_or(0, Vec::len);
+        let simulator = Simulator::build(directory, seed, api_key.into(), faults, persist);
+        simulator
+            .persisted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .snapshot_bytes = snapshot_bytes;
         if !changes.is_empty() {
             let mut d = simulator.lock();
             let mut failed = 0;
@@ -142,6 +131,39 @@ impl Simulator {
             }
         }
         Ok(simulator)
+    }
+
+    /// A simulator over `seed` kept in memory only (nothing to load, so nothing can fail):
+    /// what tests and the SDK's native test host use.
+    pub fn in_memory(seed: Directory, api_key: impl Into<String>, faults: Faults) -> Simulator {
+        Simulator::build(seed.clone(), seed, api_key.into(), faults, None)
+    }
+
+    fn build(
+        directory: Directory,
+        seed: Directory,
+        api_key: String,
+        faults: Faults,
+        persist: Option<Arc<dyn SnapshotStore>>,
+    ) -> Simulator {
+        let rng = faults
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        Simulator {
+            directory: Mutex::new(directory),
+            seed,
+            api_key,
+            accounts: oauth::Accounts::default(),
+            faults,
+            rng: Mutex::new(rng),
+            persist,
+            persisted: Mutex::new(Persisted {
+                snapshot_bytes: 0,
+                log_bytes: 0,
+                must_fold: false,
+            }),
+            min_log_bytes: MIN_LOG_BYTES,
+        }
     }
 
     /// The organisation id (for `x-org-id`).

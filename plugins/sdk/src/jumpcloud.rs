@@ -1,8 +1,11 @@
 //! JumpCloud API calls through the host broker. The host adds credentials and checks the
 //! call's JumpCloud scope against the plugin's grants and the workflow's run-as role.
+//! In a native build with the `testing` feature, [`crate::testing`]'s host answers.
 
 use crate::PluginError;
+#[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
 use crate::bindings::from_wit_error;
+#[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
 use crate::bindings::platform::sluice::plugin::jumpcloud as wit;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -47,14 +50,26 @@ pub fn call(
     query: &[(&str, &str)],
     body: Option<&serde_json::Value>,
 ) -> Result<Response, PluginError> {
+    let query = query
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    send(method, path, query, body.map(|b| b.to_string()))
+}
+
+/// The host's `jumpcloud` import.
+#[cfg(not(all(feature = "testing", not(target_arch = "wasm32"))))]
+fn send(
+    method: &str,
+    path: &str,
+    query: Vec<(String, String)>,
+    body: Option<String>,
+) -> Result<Response, PluginError> {
     let req = wit::Request {
         method: method.to_owned(),
         path: path.to_owned(),
-        query: query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        body: body.map(|b| b.to_string()),
+        query,
+        body,
     };
     let r = wit::call(&req).map_err(from_wit_error)?;
     Ok(Response {
@@ -62,6 +77,17 @@ pub fn call(
         headers: r.headers,
         body: r.body,
     })
+}
+
+/// The test host of this thread ([`crate::testing`]).
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+fn send(
+    method: &str,
+    path: &str,
+    query: Vec<(String, String)>,
+    body: Option<String>,
+) -> Result<Response, PluginError> {
+    crate::testing::serve::jumpcloud(method, path, query, body)
 }
 
 /// `GET path?query`.

@@ -33,6 +33,9 @@
 //!   ([`run_action`] and friends), all plain Rust and testable natively;
 //! - [`log`], [`jumpcloud`], [`http`], [`state`]: typed helpers over the host imports;
 //! - `bindings`: the `wit-bindgen` output, private to this crate, and the export macros.
+//! - [`testing`] (feature `testing`, native builds): a host served in process, so a
+//!   plugin's tests run its logic against the JumpCloud simulator, scripted connectors and
+//!   in-memory state, with the host's permission checks.
 
 extern crate self as sluice_plugin;
 
@@ -49,6 +52,8 @@ pub mod http;
 pub mod jumpcloud;
 pub mod log;
 pub mod state;
+#[cfg(all(feature = "testing", not(target_arch = "wasm32")))]
+pub mod testing;
 
 /// What the export macros need; not part of the public API.
 #[doc(hidden)]

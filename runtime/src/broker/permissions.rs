@@ -13,6 +13,10 @@
 //!   `groups`, `systems.readonly`, ...). A write scope covers its `.readonly` reads.
 //! - `http:<connector>` for one connector, `http:*` for any.
 //! - `state` for the per-workflow key/value store.
+//!
+//! Parsing them and the checks a host call passes are pure functions in
+//! [`sluice_jcsim::permissions`], shared with the SDK's native test host so a plugin's
+//! tests refuse what production refuses, with the same message.
 
 use std::collections::BTreeSet;
 
@@ -20,47 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use sluice_jcsim::scopes::{Need, Needs, Role, SCOPES, jumpcloud_needs};
 
-/// One parsed permission.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Permission {
-    JumpCloud(String),
-    Http(String),
-    State,
-}
-
-impl Permission {
-    /// Parses a permission string, or says why it is not one.
-    pub fn parse(s: &str) -> Result<Permission, String> {
-        if s == "state" {
-            return Ok(Permission::State);
-        }
-        if let Some(scope) = s.strip_prefix("jumpcloud:") {
-            return if SCOPES.contains(&scope) {
-                Ok(Permission::JumpCloud(scope.to_owned()))
-            } else {
-                Err(format!("`{s}`: unknown JumpCloud scope `{scope}`"))
-            };
-        }
-        if let Some(name) = s.strip_prefix("http:") {
-            let valid = name == "*"
-                || (!name.is_empty()
-                    && name.len() <= 64
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-            return if valid {
-                Ok(Permission::Http(name.to_owned()))
-            } else {
-                Err(format!(
-                    "`{s}`: a connector name is letters, digits, `-` and `_`, or `*`"
-                ))
-            };
-        }
-        Err(format!(
-            "`{s}`: not a permission (expected `jumpcloud:<scope>`, `http:<connector>` or `state`)"
-        ))
-    }
-}
+pub use sluice_jcsim::permissions::Permission;
 
 /// The permissions a plugin holds for a call, and which state namespace and quota its
 /// `state` grant is for (`None`: the plugin's name, with the default quota).
@@ -97,11 +61,16 @@ impl Grants {
     }
 
     pub fn allows_state(&self) -> bool {
-        self.0.contains("state")
+        sluice_jcsim::permissions::allows_state(&self.0)
     }
 
     pub fn allows_connector(&self, connector: &str) -> bool {
-        self.0.contains("http:*") || self.0.contains(&format!("http:{connector}"))
+        sluice_jcsim::permissions::allows_connector(&self.0, connector)
+    }
+
+    /// The granted permission strings, for the checks in [`sluice_jcsim::permissions`].
+    pub fn strings(&self) -> &BTreeSet<String> {
+        &self.0
     }
 
     /// These grants with connector access cut down to the one connector a step's
@@ -127,7 +96,7 @@ impl Grants {
 
     /// Whether `jumpcloud:<scope>` itself is held.
     pub fn holds_scope(&self, scope: &str) -> bool {
-        self.0.contains(&format!("jumpcloud:{scope}"))
+        sluice_jcsim::permissions::holds_scope(&self.0, scope)
     }
 
     /// Whether every scope `needs` lists is held.

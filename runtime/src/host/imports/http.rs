@@ -6,6 +6,7 @@
 
 use std::time::Instant;
 
+use sluice_jcsim::permissions::check_connector;
 use wasmtime::Result as WasmResult;
 use wasmtime::component::{HasData, Linker};
 
@@ -90,11 +91,9 @@ impl http::Host for HttpView<'_> {
     ) -> WasmResult<Result<http::Response, types::PluginError>> {
         self.ledger.admit()?;
         let target = format!("{}:{}", req.connector, truncate(&req.path, MAX_TARGET));
-        if !self.grants.allows_connector(&req.connector) {
-            let msg = format!(
-                "plugin `{}` called connector `{}`; it was not granted `http:{}`",
-                self.ledger.plugin, req.connector, req.connector
-            );
+        if let Err(msg) =
+            check_connector(&self.ledger.plugin, self.grants.strings(), &req.connector)
+        {
             return Err(self.ledger.deny(CallKind::Http, &req.method, &target, msg));
         }
         if let Some(problem) = connector_request_problem(&req) {

@@ -9,7 +9,9 @@ use wasmtime::Result as WasmResult;
 use wasmtime::component::{HasData, Linker};
 
 use super::{CallLedger, broker_error};
-use crate::broker::permissions::{Grants, RunRole, jumpcloud_needs};
+use sluice_jcsim::permissions::check_jumpcloud;
+
+use crate::broker::permissions::{Grants, RunRole};
 use crate::broker::{CallKind, JumpCloudBroker, JumpCloudRequest};
 use crate::host::bindings::sluice::plugin::{jumpcloud, types};
 use crate::host::step_state::StepState;
@@ -47,29 +49,21 @@ impl jumpcloud::Host for JumpCloudView<'_> {
         self.ledger.admit()?;
         // The body decides what an association or membership change needs (the other
         // end's type, sudo); it is checked here and sent as it is.
-        let needs = match jumpcloud_needs(&req.method, &req.path, &req.query, req.body.as_deref()) {
+        let needs = match check_jumpcloud(
+            &self.ledger.plugin,
+            self.grants.strings(),
+            &req.method,
+            &req.path,
+            &req.query,
+            req.body.as_deref(),
+        ) {
             Ok(n) => n,
-            Err(reason) => {
-                let msg = format!(
-                    "plugin `{}`: JumpCloud call refused: {reason}",
-                    self.ledger.plugin
-                );
+            Err(msg) => {
                 return Err(self
                     .ledger
                     .deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
             }
         };
-        let ungranted = needs.unmet(|s| self.grants.holds_scope(s));
-        if !ungranted.is_empty() {
-            let msg = format!(
-                "plugin `{}` called {} {} which needs {needs}; it was not granted {ungranted} \
-                 (declare it in the manifest and grant it at install)",
-                self.ledger.plugin, req.method, req.path
-            );
-            return Err(self
-                .ledger
-                .deny(CallKind::Jumpcloud, &req.method, &req.path, msg));
-        }
         if let Some(role) = self.role {
             let withheld = role.withholds(&needs);
             if !withheld.is_empty() {

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use sluice_jcsim::permissions::check_state;
 use wasmtime::Result as WasmResult;
 use wasmtime::component::{HasData, Linker};
 
@@ -50,11 +51,7 @@ pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
 impl StateView<'_> {
     fn check_state(&mut self, op: &str, key: &str) -> WasmResult<Option<types::PluginError>> {
         self.ledger.admit()?;
-        if !self.grants.allows_state() {
-            let msg = format!(
-                "plugin `{}` used state; it was not granted `state`",
-                self.ledger.plugin
-            );
+        if let Err(msg) = check_state(&self.ledger.plugin, self.grants.strings()) {
             return Err(self.ledger.deny(CallKind::State, op, key, msg));
         }
         if key.is_empty() || key.len() > MAX_STATE_KEY {
