@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_plugin::PluginError;
 
-use crate::api::{self, Transport, str_field};
+use crate::api::{self, str_field};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +29,8 @@ pub struct AdminsOut {
     pub administrators: Vec<Admin>,
 }
 
-pub fn admins(jc: &dyn Transport, _input: AdminsIn) -> Result<AdminsOut, PluginError> {
-    let (found, _) = api::list_v1(jc, "/api/users", &[], 10_000, "listing administrators")?;
+pub fn admins(_input: AdminsIn) -> Result<AdminsOut, PluginError> {
+    let (found, _) = api::list_v1("/api/users", &[], 10_000, "listing administrators")?;
     Ok(AdminsOut {
         administrators: found
             .iter()
@@ -73,7 +73,7 @@ pub struct CallOut {
     pub body: Value,
 }
 
-pub fn call(jc: &dyn Transport, input: CallIn) -> Result<CallOut, PluginError> {
+pub fn call(input: CallIn) -> Result<CallOut, PluginError> {
     let mut query = Vec::new();
     for (k, v) in &input.query {
         match v {
@@ -86,7 +86,7 @@ pub fn call(jc: &dyn Transport, input: CallIn) -> Result<CallOut, PluginError> {
         }
     }
     let method = input.method.to_ascii_uppercase();
-    let r = jc.call(&method, &input.path, &query, input.body.as_ref())?;
+    let r = api::call(&method, &input.path, &query, input.body.as_ref())?;
     if !r.ok() && input.fail_on_error.unwrap_or(true) {
         return Err(api::error_for(&r, &format!("{method} {}", input.path)));
     }

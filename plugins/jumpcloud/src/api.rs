@@ -1,5 +1,5 @@
-//! The JumpCloud calls every catalogue plugin shares: one [`Transport`] (the host's
-//! `jumpcloud` import in a component, the JumpCloud simulator in process in unit tests), JSON helpers
+//! The JumpCloud calls every catalogue plugin shares: [`call`] (the host's `jumpcloud`
+//! import in a component, the SDK's test host over the JumpCloud simulator in tests), JSON helpers
 //! that turn non-2xx answers into the catalogue's error codes, pagination, and resolving users,
 //! groups and devices given by id or by name.
 
@@ -49,40 +49,24 @@ impl Resp {
     }
 }
 
-/// Where JumpCloud calls go.
-pub trait Transport {
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        query: &[(String, String)],
-        body: Option<&Value>,
-    ) -> Result<Resp, PluginError>;
-}
-
-/// The host's `jumpcloud` import: credentials, scope checks, retries are the host's.
-#[derive(Debug, Clone, Copy)]
-pub struct Host;
-
-impl Transport for Host {
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        query: &[(String, String)],
-        body: Option<&Value>,
-    ) -> Result<Resp, PluginError> {
-        let q: Vec<(&str, &str)> = query
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let r = sluice_plugin::jumpcloud::call(method, path, &q, body)?;
-        Ok(Resp {
-            status: r.status,
-            headers: r.headers,
-            body: r.body,
-        })
-    }
+/// One JumpCloud call through the host's `jumpcloud` import (credentials, scope checks and
+/// retries are the host's; in native tests, `sluice_plugin::testing`'s host answers).
+pub fn call(
+    method: &str,
+    path: &str,
+    query: &[(String, String)],
+    body: Option<&Value>,
+) -> Result<Resp, PluginError> {
+    let q: Vec<(&str, &str)> = query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = sluice_plugin::jumpcloud::call(method, path, &q, body)?;
+    Ok(Resp {
+        status: r.status,
+        headers: r.headers,
+        body: r.body,
+    })
 }
 
 /// The error for a non-2xx answer, with the catalogue's codes where one applies.
@@ -113,13 +97,8 @@ fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// GET returning JSON, any non-2xx an error.
-pub fn get(
-    jc: &dyn Transport,
-    path: &str,
-    query: &[(&str, &str)],
-    what: &str,
-) -> Result<Value, PluginError> {
-    let r = jc.call("GET", path, &q(query), None)?;
+pub fn get(path: &str, query: &[(&str, &str)], what: &str) -> Result<Value, PluginError> {
+    let r = call("GET", path, &q(query), None)?;
     if !r.ok() {
         return Err(error_for(&r, what));
     }
@@ -128,24 +107,18 @@ pub fn get(
 
 /// A write (POST/PUT/DELETE) returning the raw response, for callers that give some
 /// statuses a meaning (409 "Already Exists", 404 on remove).
-pub fn send(
-    jc: &dyn Transport,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> Result<Resp, PluginError> {
-    jc.call(method, path, &[], body)
+pub fn send(method: &str, path: &str, body: Option<&Value>) -> Result<Resp, PluginError> {
+    call(method, path, &[], body)
 }
 
 /// A write whose every non-2xx is an error; returns the JSON body (null for 204).
 pub fn write(
-    jc: &dyn Transport,
     method: &str,
     path: &str,
     body: Option<&Value>,
     what: &str,
 ) -> Result<Value, PluginError> {
-    let r = send(jc, method, path, body)?;
+    let r = send(method, path, body)?;
     if !r.ok() {
         return Err(error_for(&r, what));
     }
@@ -157,7 +130,6 @@ const PAGE: usize = 100;
 
 /// Every item of a v1 list (`{results, totalCount}`), up to `max`.
 pub fn list_v1(
-    jc: &dyn Transport,
     path: &str,
     query: &[(String, String)],
     max: usize,
@@ -172,7 +144,7 @@ pub fn list_v1(
         if !query.iter().any(|(k, _)| k == "sort") {
             qq.push(("sort".into(), "_id".into()));
         }
-        let r = jc.call("GET", path, &qq, None)?;
+        let r = call("GET", path, &qq, None)?;
         if !r.ok() {
             return Err(error_for(&r, what));
         }
@@ -191,7 +163,6 @@ pub fn list_v1(
 
 /// Every item of a v2 list (bare array, `x-total-count`), up to `max`.
 pub fn list_v2(
-    jc: &dyn Transport,
     path: &str,
     query: &[(String, String)],
     max: usize,
@@ -202,7 +173,7 @@ pub fn list_v2(
         let mut qq = query.to_vec();
         qq.push(("limit".into(), PAGE.to_string()));
         qq.push(("skip".into(), out.len().to_string()));
-        let r = jc.call("GET", path, &qq, None)?;
+        let r = call("GET", path, &qq, None)?;
         if !r.ok() {
             return Err(error_for(&r, what));
         }
@@ -252,10 +223,10 @@ impl UserRef {
     }
 
     /// Finds the user, or `None` when none matches.
-    pub fn find(&self, jc: &dyn Transport) -> Result<Option<Value>, PluginError> {
+    pub fn find(&self) -> Result<Option<Value>, PluginError> {
         if let Some(id) = &self.user_id {
             check_id(id, "user_id")?;
-            let r = jc.call("GET", &format!("/api/systemusers/{id}"), &[], None)?;
+            let r = call("GET", &format!("/api/systemusers/{id}"), &[], None)?;
             return match r.status {
                 404 => Ok(None),
                 _ if r.ok() => r.json().map(Some),
@@ -274,7 +245,6 @@ impl UserRef {
         };
         let filter = format!("{field}:$eq:{value}");
         let body = get(
-            jc,
             "/api/systemusers",
             &[("filter", filter.as_str()), ("limit", "2")],
             "looking the user up",
@@ -283,8 +253,8 @@ impl UserRef {
     }
 
     /// The user, or `NOT_FOUND`.
-    pub fn get(&self, jc: &dyn Transport) -> Result<Value, PluginError> {
-        self.find(jc)?.ok_or_else(|| {
+    pub fn get(&self) -> Result<Value, PluginError> {
+        self.find()?.ok_or_else(|| {
             PluginError::new(
                 "NOT_FOUND",
                 format!("no JumpCloud user with {}", self.describe()),
@@ -293,12 +263,12 @@ impl UserRef {
     }
 
     /// The user's id (one lookup unless the id was given).
-    pub fn id(&self, jc: &dyn Transport) -> Result<String, PluginError> {
+    pub fn id(&self) -> Result<String, PluginError> {
         if let Some(id) = &self.user_id {
             check_id(id, "user_id")?;
             return Ok(id.clone());
         }
-        Ok(str_field(&self.get(jc)?, "_id"))
+        Ok(str_field(&self.get()?, "_id"))
     }
 }
 
@@ -314,14 +284,14 @@ pub struct GroupRef {
 
 impl GroupRef {
     /// The group (`usergroups` or `systemgroups`), or `GROUP_NOT_FOUND`.
-    pub fn get(&self, jc: &dyn Transport, collection: &str) -> Result<Value, PluginError> {
+    pub fn get(&self, collection: &str) -> Result<Value, PluginError> {
         let not_found = |what: &str| {
             PluginError::new("GROUP_NOT_FOUND", format!("no group {what} in JumpCloud"))
         };
         match (&self.group_id, &self.group_name) {
             (Some(id), _) => {
                 check_id(id, "group_id")?;
-                let r = jc.call("GET", &format!("/api/v2/{collection}/{id}"), &[], None)?;
+                let r = call("GET", &format!("/api/v2/{collection}/{id}"), &[], None)?;
                 match r.status {
                     404 => Err(not_found(&format!("with id `{id}`"))),
                     _ if r.ok() => r.json(),
@@ -331,7 +301,6 @@ impl GroupRef {
             (None, Some(name)) => {
                 let filter = format!("name:eq:{name}");
                 let found = get(
-                    jc,
                     &format!("/api/v2/{collection}"),
                     &[("filter", filter.as_str()), ("limit", "2")],
                     "looking the group up",
@@ -361,11 +330,11 @@ pub struct DeviceRef {
 }
 
 impl DeviceRef {
-    pub fn get(&self, jc: &dyn Transport) -> Result<Value, PluginError> {
+    pub fn get(&self) -> Result<Value, PluginError> {
         match (&self.system_id, &self.hostname) {
             (Some(id), _) => {
                 check_id(id, "system_id")?;
-                let r = jc.call("GET", &format!("/api/systems/{id}"), &[], None)?;
+                let r = call("GET", &format!("/api/systems/{id}"), &[], None)?;
                 match r.status {
                     404 => Err(PluginError::new(
                         "NOT_FOUND",
@@ -379,7 +348,6 @@ impl DeviceRef {
                 for field in ["displayName", "hostname"] {
                     let filter = format!("{field}:$eq:{name}");
                     let found = get(
-                        jc,
                         "/api/systems",
                         &[("filter", filter.as_str()), ("limit", "2")],
                         "looking the device up",
@@ -435,14 +403,8 @@ pub fn already_exists(r: &Resp) -> bool {
 
 /// Adds a graph edge (`POST path` with an `add` operation): `Ok(true)` when it was added,
 /// `Ok(false)` when it existed already (an action's `changed`), an error otherwise.
-pub fn add_edge(
-    jc: &dyn Transport,
-    path: &str,
-    ty: &str,
-    id: &str,
-    what: &str,
-) -> Result<bool, PluginError> {
-    let r = send(jc, "POST", path, Some(&graph_op("add", ty, id, None)))?;
+pub fn add_edge(path: &str, ty: &str, id: &str, what: &str) -> Result<bool, PluginError> {
+    let r = send("POST", path, Some(&graph_op("add", ty, id, None)))?;
     if already_exists(&r) {
         Ok(false)
     } else if r.ok() {
@@ -466,7 +428,6 @@ pub fn v1_filters(filters: &[String], equal: &[(&str, Option<&String>)]) -> Vec<
 /// `systems`, `memberof`): each association (with its `paths`, see [`access_via`]) and the
 /// object it names, read from `object_path(id)`; `doing` names the two steps in errors.
 pub fn bound_to_user(
-    jc: &dyn Transport,
     uid: &str,
     relation: &str,
     object_path: impl Fn(&str) -> String,
@@ -474,7 +435,6 @@ pub fn bound_to_user(
 ) -> Result<Vec<(Value, Value)>, PluginError> {
     let [listing, reading] = doing;
     let found = list_v2(
-        jc,
         &format!("/api/v2/users/{uid}/{relation}"),
         &[],
         10_000,
@@ -483,34 +443,29 @@ pub fn bound_to_user(
     found
         .into_iter()
         .map(|assoc| {
-            let object = get(jc, &object_path(&str_field(&assoc, "id")), &[], reading)?;
+            let object = get(&object_path(&str_field(&assoc, "id")), &[], reading)?;
             Ok((assoc, object))
         })
         .collect()
 }
 
 /// A user group's name (its id when it cannot be read).
-pub fn group_name(jc: &dyn Transport, gid: &str) -> String {
-    get(
-        jc,
-        &format!("/api/v2/usergroups/{gid}"),
-        &[],
-        "reading a group",
-    )
-    .map(|g| str_field(&g, "name"))
-    .unwrap_or_else(|_| gid.to_owned())
+pub fn group_name(gid: &str) -> String {
+    get(&format!("/api/v2/usergroups/{gid}"), &[], "reading a group")
+        .map(|g| str_field(&g, "name"))
+        .unwrap_or_else(|_| gid.to_owned())
 }
 
 /// How a traversal result (`GraphObjectWithPaths`) is reached: `direct` for a one-hop path,
 /// else the name of the user group (or the type of object) the path starts through.
-pub fn access_via(jc: &dyn Transport, found: &Value) -> Vec<String> {
+pub fn access_via(found: &Value) -> Vec<String> {
     let mut via = Vec::new();
     for path in found["paths"].as_array().into_iter().flatten() {
         let first = &path[0]["to"];
         let name = if path.as_array().is_some_and(|p| p.len() == 1) {
             "direct".to_owned()
         } else if first["type"] == "user_group" {
-            group_name(jc, first["id"].as_str().unwrap_or_default())
+            group_name(first["id"].as_str().unwrap_or_default())
         } else {
             str_field(first, "type")
         };

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sluice_plugin::PluginError;
 
-use crate::api::{self, GroupRef, Transport, UserRef, str_field};
+use crate::api::{self, GroupRef, UserRef, str_field};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -21,19 +21,14 @@ pub struct ListOut {
     pub total: usize,
 }
 
-pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
+pub fn list(input: ListIn) -> Result<ListOut, PluginError> {
     let query: Vec<(String, String)> = input
         .filter
         .iter()
         .map(|f| ("filter".to_owned(), f.clone()))
         .collect();
-    let (applications, total) = api::list_v1(
-        jc,
-        "/api/applications",
-        &query,
-        10_000,
-        "listing applications",
-    )?;
+    let (applications, total) =
+        api::list_v1("/api/applications", &query, 10_000, "listing applications")?;
     Ok(ListOut {
         applications,
         total,
@@ -55,10 +50,9 @@ pub struct UserAppsOut {
     pub applications: Vec<UserApp>,
 }
 
-pub fn user_apps(jc: &dyn Transport, who: UserRef) -> Result<UserAppsOut, PluginError> {
-    let uid = who.id(jc)?;
+pub fn user_apps(who: UserRef) -> Result<UserAppsOut, PluginError> {
+    let uid = who.id()?;
     let bound = api::bound_to_user(
-        jc,
         &uid,
         "applications",
         |aid| format!("/api/applications/{aid}"),
@@ -67,7 +61,7 @@ pub fn user_apps(jc: &dyn Transport, who: UserRef) -> Result<UserAppsOut, Plugin
     let mut applications = Vec::new();
     for (a, app) in bound {
         let aid = str_field(&a, "id");
-        let via = api::access_via(jc, &a);
+        let via = api::access_via(&a);
         applications.push(UserApp {
             application_id: aid,
             application_name: str_field(&app, "displayName"),
@@ -103,12 +97,11 @@ pub struct BindGroupOut {
     pub changed: bool,
 }
 
-pub fn bind_group(jc: &dyn Transport, input: BindGroupIn) -> Result<BindGroupOut, PluginError> {
+pub fn bind_group(input: BindGroupIn) -> Result<BindGroupOut, PluginError> {
     let app = match (&input.application_id, &input.application_name) {
         (Some(id), _) => {
             api::check_id(id, "application_id")?;
             api::get(
-                jc,
                 &format!("/api/applications/{id}"),
                 &[],
                 "reading the application",
@@ -117,7 +110,6 @@ pub fn bind_group(jc: &dyn Transport, input: BindGroupIn) -> Result<BindGroupOut
         (None, Some(name)) => {
             let filter = format!("displayName:$eq:{name}");
             api::get(
-                jc,
                 "/api/applications",
                 &[("filter", filter.as_str())],
                 "finding the application",
@@ -136,10 +128,9 @@ pub fn bind_group(jc: &dyn Transport, input: BindGroupIn) -> Result<BindGroupOut
         }
     };
     let aid = str_field(&app, "_id");
-    let group = input.group.get(jc, "usergroups")?;
+    let group = input.group.get("usergroups")?;
     let gid = str_field(&group, "id");
     let changed = api::add_edge(
-        jc,
         &format!("/api/v2/applications/{aid}/associations"),
         "user_group",
         &gid,

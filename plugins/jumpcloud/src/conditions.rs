@@ -2,9 +2,9 @@
 
 use sluice_plugin::PluginError;
 
-use crate::api::{Transport, UserRef};
+use crate::api::UserRef;
 
 /// Whether the user exists.
-pub fn user_exists(jc: &dyn Transport, who: UserRef) -> Result<bool, PluginError> {
-    Ok(who.find(jc)?.is_some())
+pub fn user_exists(who: UserRef) -> Result<bool, PluginError> {
+    Ok(who.find()?.is_some())
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sluice_plugin::PluginError;
 
-use crate::api::{self, DeviceRef, GroupRef, Transport, UserRef, str_field};
+use crate::api::{self, DeviceRef, GroupRef, UserRef, str_field};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +30,7 @@ pub struct ListOut {
     pub total: usize,
 }
 
-pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
+pub fn list(input: ListIn) -> Result<ListOut, PluginError> {
     let query = api::v1_filters(
         &input.filter,
         &[
@@ -39,7 +39,7 @@ pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
             ("hostname", input.hostname.as_ref()),
         ],
     );
-    let (devices, total) = api::list_v1(jc, "/api/systems", &query, 10_000, "listing devices")?;
+    let (devices, total) = api::list_v1("/api/systems", &query, 10_000, "listing devices")?;
     Ok(ListOut { devices, total })
 }
 
@@ -48,9 +48,9 @@ pub struct DeviceOut {
     pub device: Value,
 }
 
-pub fn get(jc: &dyn Transport, device: DeviceRef) -> Result<DeviceOut, PluginError> {
+pub fn get(device: DeviceRef) -> Result<DeviceOut, PluginError> {
     Ok(DeviceOut {
-        device: device.get(jc)?,
+        device: device.get()?,
     })
 }
 
@@ -78,7 +78,7 @@ pub struct BindOut {
     pub changed: bool,
 }
 
-pub fn bind_user(jc: &dyn Transport, input: BindIn) -> Result<BindOut, PluginError> {
+pub fn bind_user(input: BindIn) -> Result<BindOut, PluginError> {
     let fail = |e: PluginError| {
         if e.retryable {
             e
@@ -86,13 +86,12 @@ pub fn bind_user(jc: &dyn Transport, input: BindIn) -> Result<BindOut, PluginErr
             PluginError::new("SYSTEM_BINDING_FAILED", e.message)
         }
     };
-    let device = input.device.get(jc).map_err(fail)?;
+    let device = input.device.get().map_err(fail)?;
     let sid = str_field(&device, "_id");
-    let uid = input.user.id(jc)?;
+    let uid = input.user.id()?;
     let attrs = json!({"sudo": {"enabled": input.sudo, "withoutPassword": input.sudo && input.without_password}});
     let path = format!("/api/v2/users/{uid}/associations");
     let r = api::send(
-        jc,
         "POST",
         &path,
         Some(&api::graph_op("add", "system", &sid, Some(attrs.clone()))),
@@ -100,7 +99,6 @@ pub fn bind_user(jc: &dyn Transport, input: BindIn) -> Result<BindOut, PluginErr
     let changed = if api::already_exists(&r) {
         // Bound already: make the sudo flag what was asked.
         api::write(
-            jc,
             "POST",
             &path,
             Some(&api::graph_op("update", "system", &sid, Some(attrs))),
@@ -138,10 +136,9 @@ pub struct UserDevicesOut {
     pub devices: Vec<UserDevice>,
 }
 
-pub fn user_devices(jc: &dyn Transport, who: UserRef) -> Result<UserDevicesOut, PluginError> {
-    let uid = who.id(jc)?;
+pub fn user_devices(who: UserRef) -> Result<UserDevicesOut, PluginError> {
+    let uid = who.id()?;
     let bound = api::bound_to_user(
-        jc,
         &uid,
         "systems",
         |sid| format!("/api/systems/{sid}"),
@@ -150,7 +147,7 @@ pub fn user_devices(jc: &dyn Transport, who: UserRef) -> Result<UserDevicesOut, 
     let mut devices = Vec::new();
     for (s, d) in bound {
         let sid = str_field(&s, "id");
-        let via = api::access_via(jc, &s);
+        let via = api::access_via(&s);
         devices.push(UserDevice {
             system_id: sid,
             system_name: str_field(&d, "displayName"),
@@ -184,13 +181,12 @@ pub struct GroupAddOut {
     pub changed: bool,
 }
 
-pub fn group_add(jc: &dyn Transport, input: GroupAddIn) -> Result<GroupAddOut, PluginError> {
-    let device = input.device.get(jc)?;
+pub fn group_add(input: GroupAddIn) -> Result<GroupAddOut, PluginError> {
+    let device = input.device.get()?;
     let sid = str_field(&device, "_id");
-    let group = input.group.get(jc, "systemgroups")?;
+    let group = input.group.get("systemgroups")?;
     let gid = str_field(&group, "id");
     let changed = api::add_edge(
-        jc,
         &format!("/api/v2/systemgroups/{gid}/members"),
         "system",
         &sid,
@@ -229,21 +225,15 @@ pub struct PolicyBindOut {
     pub changed: bool,
 }
 
-pub fn policy_bind(jc: &dyn Transport, input: PolicyBindIn) -> Result<PolicyBindOut, PluginError> {
+pub fn policy_bind(input: PolicyBindIn) -> Result<PolicyBindOut, PluginError> {
     let policy = match (&input.policy_id, &input.policy_name) {
         (Some(id), _) => {
             api::check_id(id, "policy_id")?;
-            api::get(
-                jc,
-                &format!("/api/v2/policies/{id}"),
-                &[],
-                "reading the policy",
-            )?
+            api::get(&format!("/api/v2/policies/{id}"), &[], "reading the policy")?
         }
         (None, Some(name)) => {
             let filter = format!("name:eq:{name}");
             api::get(
-                jc,
                 "/api/v2/policies",
                 &[("filter", filter.as_str())],
                 "finding the policy",
@@ -263,10 +253,10 @@ pub fn policy_bind(jc: &dyn Transport, input: PolicyBindIn) -> Result<PolicyBind
     let device_given = input.device.system_id.is_some() || input.device.hostname.is_some();
     let group_given = input.group.group_id.is_some() || input.group.group_name.is_some();
     let (ty, tid) = match (device_given, group_given) {
-        (true, false) => ("system", str_field(&input.device.get(jc)?, "_id")),
+        (true, false) => ("system", str_field(&input.device.get()?, "_id")),
         (false, true) => (
             "system_group",
-            str_field(&input.group.get(jc, "systemgroups")?, "id"),
+            str_field(&input.group.get("systemgroups")?, "id"),
         ),
         _ => {
             return Err(PluginError::invalid_input(
@@ -275,7 +265,6 @@ pub fn policy_bind(jc: &dyn Transport, input: PolicyBindIn) -> Result<PolicyBind
         }
     };
     let changed = api::add_edge(
-        jc,
         &format!("/api/v2/policies/{pid}/associations"),
         ty,
         &tid,

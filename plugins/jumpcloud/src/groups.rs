@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sluice_plugin::PluginError;
 
-use crate::api::{self, GroupRef, Transport, UserRef, str_field};
+use crate::api::{self, GroupRef, UserRef, str_field};
 
 /// `user` (user groups, the default) or `system` (device groups).
 fn collection(kind: Option<&str>) -> Result<&'static str, PluginError> {
@@ -35,8 +35,8 @@ pub struct FindOut {
     pub group: Option<Value>,
 }
 
-pub fn find(jc: &dyn Transport, input: FindIn) -> Result<FindOut, PluginError> {
-    match input.group.get(jc, collection(input.kind.as_deref())?) {
+pub fn find(input: FindIn) -> Result<FindOut, PluginError> {
+    match input.group.get(collection(input.kind.as_deref())?) {
         Ok(g) => Ok(FindOut {
             found: true,
             group: Some(g),
@@ -64,14 +64,13 @@ pub struct ListOut {
     pub groups: Vec<Value>,
 }
 
-pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
+pub fn list(input: ListIn) -> Result<ListOut, PluginError> {
     let query: Vec<(String, String)> = input
         .filter
         .iter()
         .map(|f| ("filter".to_owned(), f.clone()))
         .collect();
     let groups = api::list_v2(
-        jc,
         &format!("/api/v2/{}", collection(input.kind.as_deref())?),
         &query,
         10_000,
@@ -99,13 +98,13 @@ pub struct CreateOut {
     pub created: bool,
 }
 
-pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginError> {
+pub fn create(input: CreateIn) -> Result<CreateOut, PluginError> {
     let coll = collection(input.kind.as_deref())?;
     let mut body = json!({"name": input.name});
     if let Some(d) = &input.description {
         body["description"] = json!(d);
     }
-    let r = api::send(jc, "POST", &format!("/api/v2/{coll}"), Some(&body))?;
+    let r = api::send("POST", &format!("/api/v2/{coll}"), Some(&body))?;
     if api::already_exists(&r) {
         if input.if_exists_return == Some(false) {
             return Err(PluginError::new(
@@ -117,7 +116,7 @@ pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginEr
             group_name: Some(input.name),
             group_id: None,
         }
-        .get(jc, coll)?;
+        .get(coll)?;
         return Ok(CreateOut {
             group,
             created: false,
@@ -150,12 +149,11 @@ pub struct MemberOut {
     pub changed: bool,
 }
 
-fn membership(jc: &dyn Transport, input: MemberIn, op: &str) -> Result<MemberOut, PluginError> {
-    let group = input.group.get(jc, "usergroups")?;
+fn membership(input: MemberIn, op: &str) -> Result<MemberOut, PluginError> {
+    let group = input.group.get("usergroups")?;
     let gid = str_field(&group, "id");
-    let uid = input.user.id(jc)?;
+    let uid = input.user.id()?;
     let r = api::send(
-        jc,
         "POST",
         &format!("/api/v2/usergroups/{gid}/members"),
         Some(&api::graph_op(op, "user", &uid, None)),
@@ -181,12 +179,12 @@ fn membership(jc: &dyn Transport, input: MemberIn, op: &str) -> Result<MemberOut
     })
 }
 
-pub fn add_member(jc: &dyn Transport, input: MemberIn) -> Result<MemberOut, PluginError> {
-    membership(jc, input, "add")
+pub fn add_member(input: MemberIn) -> Result<MemberOut, PluginError> {
+    membership(input, "add")
 }
 
-pub fn remove_member(jc: &dyn Transport, input: MemberIn) -> Result<MemberOut, PluginError> {
-    membership(jc, input, "remove")
+pub fn remove_member(input: MemberIn) -> Result<MemberOut, PluginError> {
+    membership(input, "remove")
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -211,11 +209,10 @@ pub struct MembersOut {
     pub members: Vec<Member>,
 }
 
-pub fn members(jc: &dyn Transport, input: MembersIn) -> Result<MembersOut, PluginError> {
-    let group = input.group.get(jc, "usergroups")?;
+pub fn members(input: MembersIn) -> Result<MembersOut, PluginError> {
+    let group = input.group.get("usergroups")?;
     let gid = str_field(&group, "id");
     let conns = api::list_v2(
-        jc,
         &format!("/api/v2/usergroups/{gid}/members"),
         &[],
         100_000,
@@ -225,7 +222,6 @@ pub fn members(jc: &dyn Transport, input: MembersIn) -> Result<MembersOut, Plugi
     for c in conns {
         let uid = str_field(&c["to"], "id");
         let u = api::get(
-            jc,
             &format!("/api/systemusers/{uid}"),
             &[("fields", "username email state")],
             "reading a member",
@@ -256,10 +252,9 @@ pub struct UserGroupsOut {
     pub groups: Vec<GroupSummary>,
 }
 
-pub fn user_groups(jc: &dyn Transport, who: UserRef) -> Result<UserGroupsOut, PluginError> {
-    let uid = who.id(jc)?;
+pub fn user_groups(who: UserRef) -> Result<UserGroupsOut, PluginError> {
+    let uid = who.id()?;
     let bound = api::bound_to_user(
-        jc,
         &uid,
         "memberof",
         |gid| format!("/api/v2/usergroups/{gid}"),
@@ -281,16 +276,15 @@ pub fn user_groups(jc: &dyn Transport, who: UserRef) -> Result<UserGroupsOut, Pl
 }
 
 /// Whether the user is a member of the group (condition `user-in-group`).
-pub fn user_in_group(jc: &dyn Transport, input: MemberIn) -> Result<bool, PluginError> {
-    let group = input.group.get(jc, "usergroups")?;
+pub fn user_in_group(input: MemberIn) -> Result<bool, PluginError> {
+    let group = input.group.get("usergroups")?;
     let gid = str_field(&group, "id");
-    let Some(user) = input.user.find(jc)? else {
+    let Some(user) = input.user.find()? else {
         return Ok(false);
     };
     let uid = str_field(&user, "_id");
     let filter = format!("id:eq:{gid}");
     let found = api::list_v2(
-        jc,
         &format!("/api/v2/users/{uid}/memberof"),
         &[("filter".into(), filter)],
         10_000,

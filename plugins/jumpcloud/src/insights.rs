@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sluice_plugin::PluginError;
 
-use crate::api::{self, Transport};
+use crate::api;
 
 const EVENTS: &str = "/insights/directory/v1/events";
 
@@ -105,14 +105,14 @@ fn query_body(input: &QueryIn) -> Value {
     body
 }
 
-pub fn query(jc: &dyn Transport, input: QueryIn) -> Result<QueryOut, PluginError> {
+pub fn query(input: QueryIn) -> Result<QueryOut, PluginError> {
     let max = input.max.unwrap_or(1000).min(100_000);
     let mut body = query_body(&input);
     let page = max.clamp(1, 10_000);
     body["limit"] = json!(page);
     let mut events: Vec<Value> = Vec::new();
     loop {
-        let r = api::send(jc, "POST", EVENTS, Some(&body))?;
+        let r = api::send("POST", EVENTS, Some(&body))?;
         if !r.ok() {
             return Err(api::error_for(&r, "querying Directory Insights"));
         }
@@ -156,7 +156,7 @@ pub struct LastEventOut {
     pub event: Option<Value>,
 }
 
-pub fn last_event(jc: &dyn Transport, input: LastEventIn) -> Result<LastEventOut, PluginError> {
+pub fn last_event(input: LastEventIn) -> Result<LastEventOut, PluginError> {
     let q = QueryIn {
         service: vec!["all".into()],
         start_time: None,
@@ -171,7 +171,7 @@ pub fn last_event(jc: &dyn Transport, input: LastEventIn) -> Result<LastEventOut
         sort: Some("DESC".into()),
         max: Some(1),
     };
-    let out = query(jc, q)?;
+    let out = query(q)?;
     let event = out.events.into_iter().next();
     Ok(LastEventOut {
         found: event.is_some(),

@@ -1,16 +1,17 @@
 //! The JumpCloud plugin catalogue: every action and condition admins compose workflows
 //! from, as one crate that builds one component per cargo feature (`--features
-//! user-create` builds the `user-create` plugin). The logic is plain Rust over a
-//! [`api::Transport`]; components call the host's `jumpcloud` import, unit tests call an
-//! in-process JumpCloud simulator's directory.
+//! user-create` builds the `user-create` plugin). The logic is plain Rust calling the
+//! host's `jumpcloud` import through the SDK ([`api::call`]); the tests run it natively on
+//! the SDK's test host (`sluice_plugin::testing`), over the JumpCloud simulator.
 //!
 //! # Layout
-//! - [`api`]: transport, error mapping to the catalogue's codes, pagination, id/name lookups.
+//! - [`api`]: the JumpCloud call, error mapping to the catalogue's codes, pagination, id/name lookups.
 //! - [`users`], [`groups`], [`devices`], [`apps`], [`insights`], [`admin`]: the actions.
 //! - [`provision`]: the steps of new-user provisioning the general actions do not cover.
 //! - [`conditions`]: conditions not tied to one area.
 //! - this file: the plugin types (name, description, scopes) and the per-feature exports.
-//! - `tests/logic.rs`: the logic against the JumpCloud simulator's directory, in-process.
+//! - `tests/logic.rs`: the plugins and their logic on the SDK's test host, over the JumpCloud
+//!   simulator.
 
 pub mod admin;
 pub mod api;
@@ -36,7 +37,7 @@ macro_rules! action {
             const DESCRIPTION: &'static str = $desc;
             const PERMISSIONS: &'static [&'static str] = &[$(concat!("jumpcloud:", $perm)),*];
             fn run(_step: &Step, input: $input) -> Result<$output, PluginError> {
-                $f(&api::Host, input)
+                $f(input)
             }
         }
     };
@@ -53,7 +54,7 @@ macro_rules! condition {
             const DESCRIPTION: &'static str = $desc;
             const PERMISSIONS: &'static [&'static str] = &[$(concat!("jumpcloud:", $perm)),*];
             fn evaluate(_step: &Step, input: $input) -> Result<bool, PluginError> {
-                $f(&api::Host, input)
+                $f(input)
             }
         }
     };
@@ -403,20 +404,13 @@ sluice_plugin::components! {
     condition UserInGroup = "user-in-group",
 }
 
-/// Pure steps take no transport; the macro hands every step one.
-fn pure<I, O>(
-    f: fn(I) -> Result<O, PluginError>,
-) -> impl Fn(&dyn api::Transport, I) -> Result<O, PluginError> {
-    move |_, i| f(i)
-}
-
 action!(
     UserValidate,
     "Checks a new user's input before anything is changed: names, username format, email, password policy, SSH key, UNIX ids (provisioning's error codes).",
     [],
     provision::ValidateIn,
     provision::ValidateOut,
-    pure(provision::validate)
+    provision::validate
 );
 action!(
     UserCheckUnique,
@@ -432,7 +426,7 @@ action!(
     [],
     provision::ResolveIn,
     provision::ResolveOut,
-    pure(provision::resolve)
+    provision::resolve
 );
 action!(
     GroupsVerify,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sluice_plugin::PluginError;
 
-use crate::api::{self, Transport, str_field};
+use crate::api::{self, str_field};
 use crate::users::{email_problem, password_problem, ssh_key_problem, username_problem};
 
 // ---------------------------------------------------------------- user-validate
@@ -125,7 +125,7 @@ pub struct UniqueOut {
 }
 
 /// `USER_ALREADY_EXISTS` when a user has this username, email or employee id.
-pub fn check_unique(jc: &dyn Transport, input: UniqueIn) -> Result<UniqueOut, PluginError> {
+pub fn check_unique(input: UniqueIn) -> Result<UniqueOut, PluginError> {
     let mut checked = vec![];
     let fields = [
         ("username", "username", Some(&input.username)),
@@ -142,7 +142,6 @@ pub fn check_unique(jc: &dyn Transport, input: UniqueIn) -> Result<UniqueOut, Pl
         };
         let filter = format!("{field}:$eq:{value}");
         let body = api::get(
-            jc,
             "/api/systemusers",
             &[
                 ("filter", &filter),
@@ -291,8 +290,8 @@ pub struct VerifyOut {
 }
 
 /// Looks every group up by name (one listing, not one call per group).
-pub fn verify(jc: &dyn Transport, input: VerifyIn) -> Result<VerifyOut, PluginError> {
-    let all = api::list_v2(jc, "/api/v2/usergroups", &[], 10_000, "listing user groups")?;
+pub fn verify(input: VerifyIn) -> Result<VerifyOut, PluginError> {
+    let all = api::list_v2("/api/v2/usergroups", &[], 10_000, "listing user groups")?;
     let mut out = VerifyOut {
         found: vec![],
         not_found: vec![],
@@ -341,14 +340,13 @@ pub struct AssignOut {
 
 /// Adds the user to every group it can; then, if any group is missing or refused, fails
 /// with `GROUP_NOT_FOUND` / `GROUP_MEMBERSHIP_FAILED`, the account in the details.
-pub fn assign(jc: &dyn Transport, input: AssignIn) -> Result<AssignOut, PluginError> {
+pub fn assign(input: AssignIn) -> Result<AssignOut, PluginError> {
     api::check_id(&input.user_id, "user_id")?;
     let mut assigned = vec![];
     let mut failed: Vec<Value> = vec![];
     let mut retryable = false;
     for g in &input.groups {
         let r = api::send(
-            jc,
             "POST",
             &format!("/api/v2/usergroups/{}/members", g.id),
             Some(&api::graph_op("add", "user", &input.user_id, None)),
@@ -422,9 +420,9 @@ pub struct LdapOut {
 }
 
 /// Binds the user to an LDAP server (a direct association).
-pub fn ldap_bind(jc: &dyn Transport, input: LdapIn) -> Result<LdapOut, PluginError> {
+pub fn ldap_bind(input: LdapIn) -> Result<LdapOut, PluginError> {
     api::check_id(&input.user_id, "user_id")?;
-    let servers = api::list_v2(jc, "/api/v2/ldapservers", &[], 1000, "listing LDAP servers")?;
+    let servers = api::list_v2("/api/v2/ldapservers", &[], 1000, "listing LDAP servers")?;
     let server = match &input.server {
         Some(name) => servers.iter().find(|s| str_field(s, "name") == *name),
         None if servers.len() == 1 => servers.first(),
@@ -444,7 +442,6 @@ pub fn ldap_bind(jc: &dyn Transport, input: LdapIn) -> Result<LdapOut, PluginErr
     })?;
     let sid = str_field(server, "id");
     let r = api::send(
-        jc,
         "POST",
         &format!("/api/v2/users/{}/associations", input.user_id),
         Some(&api::graph_op("add", "ldap_server", &sid, None)),
@@ -514,17 +511,11 @@ fn account_status(state: &str) -> &'static str {
 
 /// Reads the user, what it reaches and through which group: one call for the user, one per
 /// kind of resource (with paths), one listing of systems and one of applications.
-pub fn access_report(jc: &dyn Transport, input: ReportIn) -> Result<ReportOut, PluginError> {
+pub fn access_report(input: ReportIn) -> Result<ReportOut, PluginError> {
     api::check_id(&input.user_id, "user_id")?;
     let uid = &input.user_id;
-    let u = api::get(
-        jc,
-        &format!("/api/systemusers/{uid}"),
-        &[],
-        "reading the user",
-    )?;
+    let u = api::get(&format!("/api/systemusers/{uid}"), &[], "reading the user")?;
     let member_of = api::list_v2(
-        jc,
         &format!("/api/v2/users/{uid}/memberof"),
         &[],
         10_000,
@@ -532,7 +523,6 @@ pub fn access_report(jc: &dyn Transport, input: ReportIn) -> Result<ReportOut, P
     )?;
     let traverse = |rel: &str| {
         api::list_v2(
-            jc,
             &format!("/api/v2/users/{uid}/{rel}"),
             &[],
             10_000,
@@ -546,13 +536,12 @@ pub fn access_report(jc: &dyn Transport, input: ReportIn) -> Result<ReportOut, P
     let all_systems = if systems.is_empty() {
         vec![]
     } else {
-        api::list_v1(jc, "/api/systems", &[], 10_000, "listing systems")?.0
+        api::list_v1("/api/systems", &[], 10_000, "listing systems")?.0
     };
     let all_apps = if apps.is_empty() {
         vec![]
     } else {
         api::get(
-            jc,
             "/api/applications",
             &[("limit", "100")],
             "listing applications",
@@ -565,7 +554,7 @@ pub fn access_report(jc: &dyn Transport, input: ReportIn) -> Result<ReportOut, P
     let listed = if member_of.is_empty() {
         vec![]
     } else {
-        api::list_v2(jc, "/api/v2/usergroups", &[], 10_000, "listing user groups")?
+        api::list_v2("/api/v2/usergroups", &[], 10_000, "listing user groups")?
     };
     let mut group_names: BTreeMap<String, String> = BTreeMap::new();
     for g in &member_of {
@@ -574,7 +563,7 @@ pub fn access_report(jc: &dyn Transport, input: ReportIn) -> Result<ReportOut, P
             .iter()
             .find(|l| str_field(l, "id") == gid)
             .map(|l| str_field(l, "name"))
-            .unwrap_or_else(|| api::group_name(jc, &gid));
+            .unwrap_or_else(|| api::group_name(&gid));
         group_names.insert(gid, name);
     }
     let source_of = |name: &str| -> String {

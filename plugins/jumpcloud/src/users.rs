@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sluice_jcsim::rules;
 use sluice_plugin::PluginError;
 
-use crate::api::{self, Transport, UserRef, str_field};
+use crate::api::{self, UserRef, str_field};
 
 /// A user as actions return it: JumpCloud's systemuser object (it never holds a password).
 pub type User = Value;
@@ -19,8 +19,8 @@ pub struct UserOut {
     pub user: User,
 }
 
-pub fn get(jc: &dyn Transport, who: UserRef) -> Result<UserOut, PluginError> {
-    Ok(UserOut { user: who.get(jc)? })
+pub fn get(who: UserRef) -> Result<UserOut, PluginError> {
+    Ok(UserOut { user: who.get()? })
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -30,8 +30,8 @@ pub struct FindOut {
 }
 
 /// Like [`get`], but "no such user" is an answer, not an error.
-pub fn find(jc: &dyn Transport, who: UserRef) -> Result<FindOut, PluginError> {
-    let user = who.find(jc)?;
+pub fn find(who: UserRef) -> Result<FindOut, PluginError> {
+    let user = who.find()?;
     Ok(FindOut {
         found: user.is_some(),
         user,
@@ -63,7 +63,7 @@ pub struct ListOut {
     pub total: usize,
 }
 
-pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
+pub fn list(input: ListIn) -> Result<ListOut, PluginError> {
     let mut query = api::v1_filters(
         &input.filter,
         &[
@@ -75,7 +75,6 @@ pub fn list(jc: &dyn Transport, input: ListIn) -> Result<ListOut, PluginError> {
         query.push(("fields".into(), f.clone()));
     }
     let (users, total) = api::list_v1(
-        jc,
         "/api/systemusers",
         &query,
         input.max.unwrap_or(1000),
@@ -228,7 +227,7 @@ pub struct CreateOut {
 
 /// Resolves a manager given by id, username or email to an id; `None` when no user matches
 /// (a failed lookup is an error, so an outage is never taken for "no such user").
-fn manager_id(jc: &dyn Transport, m: &str) -> Result<Option<String>, PluginError> {
+fn manager_id(m: &str) -> Result<Option<String>, PluginError> {
     let r = if m.len() == 24 && m.bytes().all(|b| b.is_ascii_hexdigit()) {
         UserRef {
             user_id: Some(m.to_owned()),
@@ -245,7 +244,7 @@ fn manager_id(jc: &dyn Transport, m: &str) -> Result<Option<String>, PluginError
             ..Default::default()
         }
     };
-    Ok(r.find(jc)?.map(|u| str_field(&u, "_id")))
+    Ok(r.find()?.map(|u| str_field(&u, "_id")))
 }
 
 fn attributes_list(map: &BTreeMap<String, String>) -> Value {
@@ -256,7 +255,7 @@ fn attributes_list(map: &BTreeMap<String, String>) -> Value {
     )
 }
 
-pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginError> {
+pub fn create(input: CreateIn) -> Result<CreateOut, PluginError> {
     if let Some(p) = username_problem(&input.username) {
         return Err(PluginError::new("INVALID_USERNAME_FORMAT", p));
     }
@@ -317,7 +316,7 @@ pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginEr
     }
     let mut warnings = Vec::new();
     if let Some(m) = input.manager.as_deref().filter(|m| !m.trim().is_empty()) {
-        match manager_id(jc, m)? {
+        match manager_id(m)? {
             Some(id) => put("manager", json!(id)),
             None if input.skip_unknown_manager => warnings.push(format!(
                 "manager `{m}` is not a JumpCloud user: the account was created without a manager"
@@ -334,7 +333,7 @@ pub fn create(jc: &dyn Transport, input: CreateIn) -> Result<CreateOut, PluginEr
     if let Some(p) = password {
         body.insert("password".into(), json!(p));
     }
-    let r = jc.call(
+    let r = api::call(
         "POST",
         "/api/systemusers",
         &[("fullValidationDetails".into(), "password".into())],
@@ -366,7 +365,7 @@ pub struct UpdateIn {
     pub set: Map<String, Value>,
 }
 
-pub fn update(jc: &dyn Transport, input: UpdateIn) -> Result<UserOut, PluginError> {
+pub fn update(input: UpdateIn) -> Result<UserOut, PluginError> {
     if input.set.contains_key("password") {
         return Err(PluginError::invalid_input(
             "passwords are changed with `user-reset-password`, never through `set`",
@@ -375,9 +374,8 @@ pub fn update(jc: &dyn Transport, input: UpdateIn) -> Result<UserOut, PluginErro
     if input.set.is_empty() {
         return Err(PluginError::invalid_input("`set` names no field to change"));
     }
-    let id = input.user.id(jc)?;
+    let id = input.user.id()?;
     let user = api::write(
-        jc,
         "PUT",
         &format!("/api/systemusers/{id}"),
         Some(&Value::Object(input.set)),
@@ -403,15 +401,15 @@ pub struct DeleteOut {
     pub username: String,
 }
 
-pub fn delete(jc: &dyn Transport, input: DeleteIn) -> Result<DeleteOut, PluginError> {
-    let user = input.user.get(jc)?;
+pub fn delete(input: DeleteIn) -> Result<DeleteOut, PluginError> {
+    let user = input.user.get()?;
     let id = str_field(&user, "_id");
     let query = if input.cascade_manager {
         vec![("cascade_manager".to_owned(), "null".to_owned())]
     } else {
         Vec::new()
     };
-    let r = jc.call("DELETE", &format!("/api/systemusers/{id}"), &query, None)?;
+    let r = api::call("DELETE", &format!("/api/systemusers/{id}"), &query, None)?;
     if !r.ok() {
         return Err(api::error_for(&r, "deleting the user"));
     }
@@ -432,8 +430,8 @@ pub struct StateOut {
     pub changed: bool,
 }
 
-fn set_state(jc: &dyn Transport, who: &UserRef, state: &str) -> Result<StateOut, PluginError> {
-    let user = who.get(jc)?;
+fn set_state(who: &UserRef, state: &str) -> Result<StateOut, PluginError> {
+    let user = who.get()?;
     let id = str_field(&user, "_id");
     if str_field(&user, "state") == state {
         return Ok(StateOut {
@@ -444,7 +442,6 @@ fn set_state(jc: &dyn Transport, who: &UserRef, state: &str) -> Result<StateOut,
         });
     }
     let after = api::write(
-        jc,
         "PUT",
         &format!("/api/systemusers/{id}"),
         Some(&json!({"state": state})),
@@ -458,8 +455,8 @@ fn set_state(jc: &dyn Transport, who: &UserRef, state: &str) -> Result<StateOut,
     })
 }
 
-pub fn suspend(jc: &dyn Transport, who: UserRef) -> Result<StateOut, PluginError> {
-    set_state(jc, &who, "SUSPENDED")
+pub fn suspend(who: UserRef) -> Result<StateOut, PluginError> {
+    set_state(&who, "SUSPENDED")
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -484,8 +481,8 @@ pub struct ReactivateOut {
 
 /// Activates a STAGED user (`state/activate`, with the email flag) or unsuspends a
 /// SUSPENDED one (`PUT state=ACTIVATED`).
-pub fn reactivate(jc: &dyn Transport, input: ReactivateIn) -> Result<ReactivateOut, PluginError> {
-    let user = input.user.get(jc)?;
+pub fn reactivate(input: ReactivateIn) -> Result<ReactivateOut, PluginError> {
+    let user = input.user.get()?;
     let id = str_field(&user, "_id");
     let username = str_field(&user, "username");
     match str_field(&user, "state").as_str() {
@@ -501,7 +498,6 @@ pub fn reactivate(jc: &dyn Transport, input: ReactivateIn) -> Result<ReactivateO
             };
             let sent = email != Value::Bool(false);
             api::write(
-                jc,
                 "POST",
                 &format!("/api/systemusers/{id}/state/activate"),
                 Some(&json!({"email": email})),
@@ -516,7 +512,7 @@ pub fn reactivate(jc: &dyn Transport, input: ReactivateIn) -> Result<ReactivateO
             })
         }
         _ => {
-            let s = set_state(jc, &input.user, "ACTIVATED")?;
+            let s = set_state(&input.user, "ACTIVATED")?;
             Ok(ReactivateOut {
                 user_id: s.user_id,
                 username: s.username,
@@ -541,11 +537,10 @@ pub struct DeactivateOut {
 
 /// JumpCloud has no "deactivate": suspend, then remove every group membership and every
 /// direct binding, so nothing is inherited when the user is unsuspended.
-pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, PluginError> {
-    let state = set_state(jc, &who, "SUSPENDED")?;
+pub fn deactivate(who: UserRef) -> Result<DeactivateOut, PluginError> {
+    let state = set_state(&who, "SUSPENDED")?;
     let id = state.user_id.clone();
     let groups = api::list_v2(
-        jc,
         &format!("/api/v2/users/{id}/memberof"),
         &[],
         10_000,
@@ -555,7 +550,6 @@ pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, Plu
     for g in groups {
         let gid = str_field(&g, "id");
         let r = api::send(
-            jc,
             "POST",
             &format!("/api/v2/usergroups/{gid}/members"),
             Some(&api::graph_op("remove", "user", &id, None)),
@@ -569,12 +563,11 @@ pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, Plu
                 PluginError::new("GROUP_MEMBERSHIP_FAILED", e.message)
             });
         }
-        groups_removed.push(api::group_name(jc, &gid));
+        groups_removed.push(api::group_name(&gid));
     }
     let mut bindings_removed = Vec::new();
     for target in ["system", "system_group", "application"] {
         let conns = api::list_v2(
-            jc,
             &format!("/api/v2/users/{id}/associations"),
             &[("targets".into(), target.into())],
             10_000,
@@ -583,7 +576,6 @@ pub fn deactivate(jc: &dyn Transport, who: UserRef) -> Result<DeactivateOut, Plu
         for c in conns {
             let tid = str_field(&c["to"], "id");
             api::write(
-                jc,
                 "POST",
                 &format!("/api/v2/users/{id}/associations"),
                 Some(&api::graph_op("remove", target, &tid, None)),
@@ -608,11 +600,10 @@ pub struct DoneOut {
     pub done: String,
 }
 
-pub fn unlock(jc: &dyn Transport, who: UserRef) -> Result<DoneOut, PluginError> {
-    let user = who.get(jc)?;
+pub fn unlock(who: UserRef) -> Result<DoneOut, PluginError> {
+    let user = who.get()?;
     let id = str_field(&user, "_id");
     api::write(
-        jc,
         "POST",
         &format!("/api/systemusers/{id}/unlock"),
         None,
@@ -636,13 +627,12 @@ pub struct ResetPasswordIn {
     pub mode: Option<String>,
 }
 
-pub fn reset_password(jc: &dyn Transport, input: ResetPasswordIn) -> Result<DoneOut, PluginError> {
-    let user = input.user.get(jc)?;
+pub fn reset_password(input: ResetPasswordIn) -> Result<DoneOut, PluginError> {
+    let user = input.user.get()?;
     let id = str_field(&user, "_id");
     let done = match input.mode.as_deref().unwrap_or("expire") {
         "expire" => {
             api::write(
-                jc,
                 "POST",
                 &format!("/api/systemusers/{id}/expire"),
                 None,
@@ -653,7 +643,6 @@ pub fn reset_password(jc: &dyn Transport, input: ResetPasswordIn) -> Result<Done
         "generate" => {
             let pw = generate_password(16)?;
             api::write(
-                jc,
                 "PUT",
                 &format!("/api/systemusers/{id}"),
                 Some(&json!({"password": pw})),
@@ -692,8 +681,8 @@ pub struct MfaOut {
     pub mfa: Value,
 }
 
-pub fn reset_mfa(jc: &dyn Transport, input: ResetMfaIn) -> Result<MfaOut, PluginError> {
-    let user = input.user.get(jc)?;
+pub fn reset_mfa(input: ResetMfaIn) -> Result<MfaOut, PluginError> {
+    let user = input.user.get()?;
     let id = str_field(&user, "_id");
     let days = input.exclusion_days.unwrap_or(7);
     let body = if days == 0 {
@@ -702,7 +691,6 @@ pub fn reset_mfa(jc: &dyn Transport, input: ResetMfaIn) -> Result<MfaOut, Plugin
         json!({"exclusion": true, "exclusionDays": days})
     };
     let r = api::send(
-        jc,
         "POST",
         &format!("/api/systemusers/{id}/resetmfa"),
         Some(&body),
@@ -716,7 +704,6 @@ pub fn reset_mfa(jc: &dyn Transport, input: ResetMfaIn) -> Result<MfaOut, Plugin
         });
     }
     let after = api::get(
-        jc,
         &format!("/api/systemusers/{id}"),
         &[],
         "reading the user back",
@@ -758,20 +745,18 @@ pub fn ssh_key_problem(key: &str) -> Option<String> {
     })
 }
 
-pub fn add_ssh_key(jc: &dyn Transport, input: SshKeyIn) -> Result<SshKeyOut, PluginError> {
+pub fn add_ssh_key(input: SshKeyIn) -> Result<SshKeyOut, PluginError> {
     if let Some(p) = ssh_key_problem(&input.public_key) {
         return Err(PluginError::new("SSH_KEY_INVALID", p));
     }
-    let id = input.user.id(jc)?;
+    let id = input.user.id()?;
     let r = api::send(
-        jc,
         "POST",
         &format!("/api/systemusers/{id}/sshkeys"),
         Some(&json!({"name": input.name, "public_key": input.public_key.trim()})),
     )?;
     if api::already_exists(&r) {
         let keys = api::get(
-            jc,
             &format!("/api/systemusers/{id}/sshkeys"),
             &[],
             "listing keys",
@@ -825,11 +810,8 @@ pub struct AttributesOut {
     pub attributes: BTreeMap<String, String>,
 }
 
-pub fn set_attributes(
-    jc: &dyn Transport,
-    input: AttributesIn,
-) -> Result<AttributesOut, PluginError> {
-    let user = input.user.get(jc)?;
+pub fn set_attributes(input: AttributesIn) -> Result<AttributesOut, PluginError> {
+    let user = input.user.get()?;
     let id = str_field(&user, "_id");
     let mut merged: BTreeMap<String, String> = if input.replace {
         BTreeMap::new()
@@ -845,7 +827,6 @@ pub fn set_attributes(
     };
     merged.extend(input.attributes);
     let after = api::write(
-        jc,
         "PUT",
         &format!("/api/systemusers/{id}"),
         Some(&json!({"attributes": attributes_list(&merged)})),

@@ -1,50 +1,22 @@
-//! The catalogue's logic against the JumpCloud simulator's directory in-process (no HTTP, no wasm):
-//! the same handlers the simulator's server runs, so shapes and status codes are JumpCloud's.
-
-use std::cell::RefCell;
+//! The catalogue's plugins and logic on the SDK's test host (`sluice_plugin::testing`):
+//! JumpCloud calls answered by the JumpCloud simulator in process (no HTTP, no wasm), the same
+//! handlers `sluice sandbox` serves, so shapes and status codes are JumpCloud's; permissions
+//! checked as the host checks them.
 
 use serde_json::{Value, json};
-use sluice_jcsim::{Directory, Request, seed};
-use sluice_plugin::PluginError;
+use sluice_plugin::testing::TestHost;
+use sluice_plugin::testing::sluice_jcsim::scopes::SCOPES;
 
-use sluice_jumpcloud::api::{DeviceRef, GroupRef, Resp, Transport, UserRef};
+use sluice_jumpcloud::api::{DeviceRef, GroupRef, UserRef};
 use sluice_jumpcloud::*;
 
-struct Local(RefCell<Directory>);
-
-impl Local {
-    fn new() -> Local {
-        Local(RefCell::new(seed::default_directory()))
-    }
-}
-
-impl Transport for Local {
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        query: &[(String, String)],
-        body: Option<&Value>,
-    ) -> Result<Resp, PluginError> {
-        let req = Request {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            query: query.to_vec(),
-            body: body.cloned(),
-        };
-        Ok(match self.0.borrow_mut().handle(&req) {
-            Ok(r) => Resp {
-                status: r.status,
-                headers: r.headers,
-                body: r.body.map(|b| b.to_string()).unwrap_or_default(),
-            },
-            Err(e) => Resp {
-                status: e.status,
-                headers: Vec::new(),
-                body: e.body().to_string(),
-            },
-        })
-    }
+/// A test host over the simulator's default organisation granting every JumpCloud scope,
+/// for tests calling the logic directly (the plugins' own grants are tested through
+/// `host.action::<Plugin>`, which grants what each declares).
+fn catalogue_host() -> TestHost {
+    TestHost::new()
+        .name("catalogue")
+        .grants(SCOPES.iter().map(|s| format!("jumpcloud:{s}")))
 }
 
 fn user(name: &str) -> UserRef {
@@ -61,9 +33,8 @@ fn group(name: &str) -> GroupRef {
     }
 }
 
-fn create_john(jc: &Local) -> users::CreateOut {
+fn create_john() -> users::CreateOut {
     users::create(
-        jc,
         serde_json::from_value(json!({
             "username": "john.smith", "email": "john.smith@acme.example",
             "firstname": "John", "lastname": "Smith", "department": "Engineering",
@@ -77,8 +48,9 @@ fn create_john(jc: &Local) -> users::CreateOut {
 
 #[test]
 fn create_reads_back_every_attribute_and_refuses_duplicates() {
-    let jc = Local::new();
-    let out = create_john(&jc);
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    let out = create_john();
     assert!(out.password_generated && out.password_set);
     assert_eq!(out.user["unix_uid"], 5042);
     assert_eq!(out.user["unix_guid"], 5042);
@@ -86,14 +58,13 @@ fn create_reads_back_every_attribute_and_refuses_duplicates() {
     assert_eq!(out.user["manager"].as_str().unwrap().len(), 24);
     assert!(out.user.get("password").is_none());
     let again = users::create(
-        &jc,
         serde_json::from_value(json!({"username": "john.smith", "email": "x@acme.example"}))
             .unwrap(),
     )
     .unwrap_err();
     assert_eq!(again.code, "USER_ALREADY_EXISTS");
     let bad = |input: Value| {
-        users::create(&jc, serde_json::from_value(input).unwrap())
+        users::create(serde_json::from_value(input).unwrap())
             .unwrap_err()
             .code
     };
@@ -122,70 +93,52 @@ fn generated_passwords_meet_the_policy_and_differ() {
 
 #[test]
 fn lookups_state_changes_and_deactivation() {
-    let jc = Local::new();
-    create_john(&jc);
-    assert!(!users::find(&jc, user("nobody")).unwrap().found);
-    assert_eq!(
-        users::get(&jc, user("nobody")).unwrap_err().code,
-        "NOT_FOUND"
-    );
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    create_john();
+    assert!(!users::find(user("nobody")).unwrap().found);
+    assert_eq!(users::get(user("nobody")).unwrap_err().code, "NOT_FOUND");
     let by_email = UserRef {
         email: Some("john.smith@acme.example".into()),
         ..Default::default()
     };
-    assert_eq!(
-        users::get(&jc, by_email).unwrap().user["username"],
-        "john.smith"
-    );
-    let listed = users::list(
-        &jc,
-        serde_json::from_value(json!({"department": "Engineering"})).unwrap(),
-    )
-    .unwrap();
+    assert_eq!(users::get(by_email).unwrap().user["username"], "john.smith");
+    let listed =
+        users::list(serde_json::from_value(json!({"department": "Engineering"})).unwrap()).unwrap();
     assert_eq!(listed.total, 2);
     // STAGED → activate with the email flag
     let r = users::reactivate(
-        &jc,
         serde_json::from_value(json!({"username": "john.smith", "send_activation_email": false}))
             .unwrap(),
     )
     .unwrap();
     assert!(r.changed && !r.activation_email_sent && r.state == "ACTIVATED");
-    assert!(users::suspend(&jc, user("john.smith")).unwrap().changed);
-    assert!(!users::suspend(&jc, user("john.smith")).unwrap().changed);
-    let r = users::reactivate(
-        &jc,
-        serde_json::from_value(json!({"username": "john.smith"})).unwrap(),
-    )
-    .unwrap();
+    assert!(users::suspend(user("john.smith")).unwrap().changed);
+    assert!(!users::suspend(user("john.smith")).unwrap().changed);
+    let r = users::reactivate(serde_json::from_value(json!({"username": "john.smith"})).unwrap())
+        .unwrap();
     assert_eq!(r.state, "ACTIVATED");
-    groups::add_member(
-        &jc,
-        groups::MemberIn {
-            group: group("UG-Engineering"),
-            user: user("john.smith"),
-        },
-    )
+    groups::add_member(groups::MemberIn {
+        group: group("UG-Engineering"),
+        user: user("john.smith"),
+    })
     .unwrap();
-    devices::bind_user(
-        &jc,
-        devices::BindIn {
-            device: DeviceRef {
-                hostname: Some("SEA-WS-014".into()),
-                system_id: None,
-            },
-            user: user("john.smith"),
-            sudo: true,
-            without_password: false,
+    devices::bind_user(devices::BindIn {
+        device: DeviceRef {
+            hostname: Some("SEA-WS-014".into()),
+            system_id: None,
         },
-    )
+        user: user("john.smith"),
+        sudo: true,
+        without_password: false,
+    })
     .unwrap();
-    let d = users::deactivate(&jc, user("john.smith")).unwrap();
+    let d = users::deactivate(user("john.smith")).unwrap();
     assert_eq!(d.state, "SUSPENDED");
     assert_eq!(d.groups_removed, vec!["UG-Engineering"]);
     assert_eq!(d.bindings_removed.len(), 1);
     assert!(
-        devices::user_devices(&jc, user("john.smith"))
+        devices::user_devices(user("john.smith"))
             .unwrap()
             .devices
             .is_empty()
@@ -194,10 +147,10 @@ fn lookups_state_changes_and_deactivation() {
 
 #[test]
 fn credentials_mfa_keys_and_attributes() {
-    let jc = Local::new();
-    create_john(&jc);
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    create_john();
     let mfa = users::reset_mfa(
-        &jc,
         serde_json::from_value(json!({"username": "john.smith", "exclusion_days": 7})).unwrap(),
     )
     .unwrap();
@@ -205,7 +158,6 @@ fn credentials_mfa_keys_and_attributes() {
     assert!(mfa.mfa["exclusionUntil"].is_string());
     for mode in ["expire", "generate"] {
         let out = users::reset_password(
-            &jc,
             serde_json::from_value(json!({"username": "john.smith", "mode": mode})).unwrap(),
         )
         .unwrap();
@@ -216,24 +168,20 @@ fn credentials_mfa_keys_and_attributes() {
         serde_json::from_value(json!({"username": "john.smith", "name": "laptop", "public_key": k}))
             .unwrap()
     };
-    assert!(users::add_ssh_key(&jc, input(key)).unwrap().added);
-    assert!(!users::add_ssh_key(&jc, input(key)).unwrap().added);
+    assert!(users::add_ssh_key(input(key)).unwrap().added);
+    assert!(!users::add_ssh_key(input(key)).unwrap().added);
     assert_eq!(
-        users::add_ssh_key(&jc, input("ssh-dss AAAA"))
-            .unwrap_err()
-            .code,
+        users::add_ssh_key(input("ssh-dss AAAA")).unwrap_err().code,
         "SSH_KEY_INVALID"
     );
     let attrs = users::set_attributes(
-        &jc,
         serde_json::from_value(json!({"username": "john.smith", "attributes": {"badge": "42"}}))
             .unwrap(),
     )
     .unwrap();
     assert_eq!(attrs.attributes.len(), 2);
-    assert!(users::unlock(&jc, user("john.smith")).is_ok());
+    assert!(users::unlock(user("john.smith")).is_ok());
     let upd = users::update(
-        &jc,
         serde_json::from_value(
             json!({"username": "john.smith", "set": {"jobTitle": "Staff Engineer"}}),
         )
@@ -242,7 +190,6 @@ fn credentials_mfa_keys_and_attributes() {
     .unwrap();
     assert_eq!(upd.user["jobTitle"], "Staff Engineer");
     let pw = users::update(
-        &jc,
         serde_json::from_value(json!({"username": "john.smith", "set": {"password": "x"}}))
             .unwrap(),
     );
@@ -250,7 +197,6 @@ fn credentials_mfa_keys_and_attributes() {
     // jane.doe manages john.smith: deleting her needs the cascade
     let del = |cascade: bool| {
         users::delete(
-            &jc,
             serde_json::from_value(json!({"username": "jane.doe", "cascade_manager": cascade}))
                 .unwrap(),
         )
@@ -261,109 +207,77 @@ fn credentials_mfa_keys_and_attributes() {
 
 #[test]
 fn groups_membership_and_conditions() {
-    let jc = Local::new();
-    create_john(&jc);
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    create_john();
     let member = |g: &str| groups::MemberIn {
         group: group(g),
         user: user("john.smith"),
     };
-    assert!(!groups::user_in_group(&jc, member("UG-Developers")).unwrap());
-    assert!(
-        groups::add_member(&jc, member("UG-Developers"))
-            .unwrap()
-            .changed
-    );
-    assert!(
-        !groups::add_member(&jc, member("UG-Developers"))
-            .unwrap()
-            .changed
-    );
-    assert!(groups::user_in_group(&jc, member("UG-Developers")).unwrap());
+    assert!(!groups::user_in_group(member("UG-Developers")).unwrap());
+    assert!(groups::add_member(member("UG-Developers")).unwrap().changed);
+    assert!(!groups::add_member(member("UG-Developers")).unwrap().changed);
+    assert!(groups::user_in_group(member("UG-Developers")).unwrap());
     assert_eq!(
-        groups::add_member(&jc, member("UG-Nope")).unwrap_err().code,
+        groups::add_member(member("UG-Nope")).unwrap_err().code,
         "GROUP_NOT_FOUND"
     );
-    let members = groups::members(
-        &jc,
-        groups::MembersIn {
-            group: group("UG-Developers"),
-        },
-    )
+    let members = groups::members(groups::MembersIn {
+        group: group("UG-Developers"),
+    })
     .unwrap();
     assert_eq!(members.members[0].username, "john.smith");
-    let ug = groups::user_groups(&jc, user("john.smith")).unwrap();
+    let ug = groups::user_groups(user("john.smith")).unwrap();
     assert_eq!(ug.groups.len(), 1);
     assert!(
-        groups::remove_member(&jc, member("UG-Developers"))
+        groups::remove_member(member("UG-Developers"))
             .unwrap()
             .changed
     );
     assert!(
-        !groups::remove_member(&jc, member("UG-Developers"))
+        !groups::remove_member(member("UG-Developers"))
             .unwrap()
             .changed
     );
-    let created = groups::create(
-        &jc,
-        serde_json::from_value(json!({"name": "UG-New"})).unwrap(),
-    )
-    .unwrap();
+    let created =
+        groups::create(serde_json::from_value(json!({"name": "UG-New"})).unwrap()).unwrap();
     assert!(created.created);
     assert!(
-        !groups::create(
-            &jc,
-            serde_json::from_value(json!({"name": "UG-New"})).unwrap()
-        )
-        .unwrap()
-        .created
+        !groups::create(serde_json::from_value(json!({"name": "UG-New"})).unwrap())
+            .unwrap()
+            .created
     );
     assert!(
-        groups::find(
-            &jc,
-            serde_json::from_value(json!({"group_name": "UG-New"})).unwrap()
-        )
-        .unwrap()
-        .found
+        groups::find(serde_json::from_value(json!({"group_name": "UG-New"})).unwrap())
+            .unwrap()
+            .found
     );
-    let sgs = groups::list(
-        &jc,
-        serde_json::from_value(json!({"kind": "system"})).unwrap(),
-    )
-    .unwrap();
+    let sgs = groups::list(serde_json::from_value(json!({"kind": "system"})).unwrap()).unwrap();
     assert_eq!(sgs.groups.len(), 5);
-    assert!(conditions::user_exists(&jc, user("john.smith")).unwrap());
-    assert!(!conditions::user_exists(&jc, user("ghost")).unwrap());
+    assert!(conditions::user_exists(user("john.smith")).unwrap());
+    assert!(!conditions::user_exists(user("ghost")).unwrap());
 }
 
 #[test]
 fn devices_policies_and_applications() {
-    let jc = Local::new();
-    create_john(&jc);
-    let linux = devices::list(
-        &jc,
-        serde_json::from_value(json!({"os_family": "linux"})).unwrap(),
-    )
-    .unwrap();
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    create_john();
+    let linux =
+        devices::list(serde_json::from_value(json!({"os_family": "linux"})).unwrap()).unwrap();
     assert_eq!(linux.total, 10);
     let dev = |h: &str| DeviceRef {
         hostname: Some(h.into()),
         system_id: None,
     };
-    assert_eq!(
-        devices::get(&jc, dev("nope")).unwrap_err().code,
-        "NOT_FOUND"
-    );
-    let add = devices::group_add(
-        &jc,
-        devices::GroupAddIn {
-            device: dev("SEA-WS-014"),
-            group: group("SG-Mac-Laptops"),
-        },
-    )
+    assert_eq!(devices::get(dev("nope")).unwrap_err().code, "NOT_FOUND");
+    let add = devices::group_add(devices::GroupAddIn {
+        device: dev("SEA-WS-014"),
+        group: group("SG-Mac-Laptops"),
+    })
     .unwrap();
     assert!(add.changed);
     let bound = devices::policy_bind(
-        &jc,
         serde_json::from_value(
             json!({"policy_name": "macOS - Screensaver Lock", "group_name": "SG-Mac-Laptops"}),
         )
@@ -372,23 +286,19 @@ fn devices_policies_and_applications() {
     .unwrap();
     assert!(bound.changed && bound.target.starts_with("system_group:"));
     let both = devices::policy_bind(
-        &jc,
         serde_json::from_value(json!({"policy_name": "macOS - FileVault", "group_name": "SG-Mac-Laptops", "hostname": "AUS-MBP-007"}))
             .unwrap(),
     );
     assert_eq!(both.unwrap_err().code, "INVALID_INPUT");
-    groups::add_member(
-        &jc,
-        groups::MemberIn {
-            group: group("UG-Engineering"),
-            user: user("john.smith"),
-        },
-    )
+    groups::add_member(groups::MemberIn {
+        group: group("UG-Engineering"),
+        user: user("john.smith"),
+    })
     .unwrap();
-    let d = devices::user_devices(&jc, user("john.smith")).unwrap();
+    let d = devices::user_devices(user("john.smith")).unwrap();
     assert_eq!(d.devices.len(), 3);
     assert_eq!(d.devices[0].access_via, vec!["UG-Engineering"]);
-    let apps = apps::user_apps(&jc, user("john.smith")).unwrap();
+    let apps = apps::user_apps(user("john.smith")).unwrap();
     let names: Vec<_> = apps
         .applications
         .iter()
@@ -396,7 +306,6 @@ fn devices_policies_and_applications() {
         .collect();
     assert_eq!(names, ["AWS Console", "GitHub", "Jira"]);
     let b = apps::bind_group(
-        &jc,
         serde_json::from_value(
             json!({"application_name": "Slack", "group_name": "UG-Engineering"}),
         )
@@ -405,7 +314,7 @@ fn devices_policies_and_applications() {
     .unwrap();
     assert!(b.changed);
     assert_eq!(
-        apps::list(&jc, serde_json::from_value(json!({})).unwrap())
+        apps::list(serde_json::from_value(json!({})).unwrap())
             .unwrap()
             .total,
         13
@@ -414,33 +323,28 @@ fn devices_policies_and_applications() {
 
 #[test]
 fn insights_admins_and_the_generic_call() {
-    let jc = Local::new();
-    create_john(&jc);
-    users::suspend(&jc, user("john.smith")).unwrap();
-    let last = insights::last_event(
-        &jc,
-        serde_json::from_value(json!({"username": "john.smith"})).unwrap(),
-    )
-    .unwrap();
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    create_john();
+    users::suspend(user("john.smith")).unwrap();
+    let last =
+        insights::last_event(serde_json::from_value(json!({"username": "john.smith"})).unwrap())
+            .unwrap();
     assert_eq!(last.event.unwrap()["event_type"], "user_suspended");
-    let q = insights::query(
-        &jc,
-        serde_json::from_value(json!({"event_types": ["user_create"]})).unwrap(),
-    )
-    .unwrap();
+    let q =
+        insights::query(serde_json::from_value(json!({"event_types": ["user_create"]})).unwrap())
+            .unwrap();
     assert_eq!(q.count, 1);
-    let admins = admin::admins(&jc, admin::AdminsIn {}).unwrap();
+    let admins = admin::admins(admin::AdminsIn {}).unwrap();
     assert_eq!(admins.administrators.len(), 3);
     assert!(admins.administrators.iter().any(|a| a.role == "Help Desk"));
     let out = admin::call(
-        &jc,
         serde_json::from_value(json!({"method": "get", "path": "/api/systemusers", "query": {"filter": ["username:$eq:john.smith"], "limit": 1}}))
             .unwrap(),
     )
     .unwrap();
     assert_eq!(out.body["totalCount"], 1);
     let err = admin::call(
-        &jc,
         serde_json::from_value(
             json!({"method": "GET", "path": "/api/systemusers/000000000000000000000000"}),
         )
@@ -482,7 +386,8 @@ fn every_plugin_has_its_feature_and_every_feature_a_plugin() {
 
 #[test]
 fn an_unknown_manager_fails_or_is_left_out_with_a_warning() {
-    let jc = Local::new();
+    let jc = catalogue_host();
+    let _serving = jc.enter();
     let input = |skip: bool, name: &str| {
         serde_json::from_value(json!({
             "username": name, "email": format!("{name}@acme.example"),
@@ -490,10 +395,10 @@ fn an_unknown_manager_fails_or_is_left_out_with_a_warning() {
         }))
         .unwrap()
     };
-    let err = users::create(&jc, input(false, "ann.lee")).unwrap_err();
+    let err = users::create(input(false, "ann.lee")).unwrap_err();
     assert_eq!(err.code, "NOT_FOUND");
-    assert!(!users::find(&jc, user("ann.lee")).unwrap().found);
-    let out = users::create(&jc, input(true, "ann.lee")).unwrap();
+    assert!(!users::find(user("ann.lee")).unwrap().found);
+    let out = users::create(input(true, "ann.lee")).unwrap();
     assert!(out.user["manager"].is_null(), "{:#}", out.user);
     assert_eq!(
         out.warnings,
@@ -503,7 +408,6 @@ fn an_unknown_manager_fails_or_is_left_out_with_a_warning() {
     );
     // A manager who exists is set, with no warning.
     let known = users::create(
-        &jc,
         serde_json::from_value(json!({"username": "bo.li", "email": "bo.li@acme.example",
             "manager": "jane.doe", "skip_unknown_manager": true}))
         .unwrap(),
@@ -511,4 +415,89 @@ fn an_unknown_manager_fails_or_is_left_out_with_a_warning() {
     .unwrap();
     assert_eq!(known.user["manager"].as_str().unwrap().len(), 24);
     assert!(known.warnings.is_empty());
+}
+
+/// The plugins themselves, as the host runs them: each with exactly the permissions it
+/// declares, so a plugin whose logic calls beyond its manifest fails here.
+#[test]
+fn plugins_run_with_the_permissions_they_declare() {
+    let host = TestHost::new();
+    let created = host
+        .action::<UserCreate>(json!({
+            "username": "john.smith", "email": "john.smith@acme.example",
+            "firstname": "John", "lastname": "Smith", "manager": "jane.doe"
+        }))
+        .unwrap();
+    assert!(created.password_generated);
+    let member = json!({"username": "john.smith", "group_name": "UG-Engineering"});
+    assert!(!host.condition::<UserInGroup>(member.clone()).unwrap());
+    assert!(
+        host.action::<GroupAddMember>(member.clone())
+            .unwrap()
+            .changed
+    );
+    assert!(host.condition::<UserInGroup>(member).unwrap());
+    let suspended = host
+        .action::<UserSuspend>(json!({"username": "john.smith"}))
+        .unwrap();
+    assert_eq!(
+        (suspended.state.as_str(), suspended.changed),
+        ("SUSPENDED", true)
+    );
+    let report = host
+        .action_json::<UserAccessReport>(json!({"user_id": created.user["_id"]}))
+        .unwrap();
+    assert_eq!(report["user_info"]["username"], "john.smith", "{report:#}");
+    assert!(
+        report["groups"].to_string().contains("UG-Engineering"),
+        "{report:#}"
+    );
+    assert!(
+        host.calls().iter().all(|c| c.error.is_none()),
+        "{:?}",
+        host.calls()
+    );
+}
+
+/// A plugin granted less than it needs is refused before JumpCloud is reached, with the
+/// host's code and message; the directory is unchanged.
+#[test]
+fn a_plugin_granted_less_than_it_needs_is_refused() {
+    let host = TestHost::new().grants(["jumpcloud:users.readonly"]);
+    let err = host
+        .action::<UserSuspend>(json!({"username": "jane.doe"}))
+        .unwrap_err();
+    assert_eq!(err.code, "PERMISSION_DENIED");
+    assert!(
+        err.message
+            .starts_with("plugin `user-suspend` called PUT /api/systemusers/")
+            && err.message.contains("it was not granted jumpcloud:users"),
+        "{}",
+        err.message
+    );
+    let calls: Vec<String> = host.calls().iter().map(|c| c.to_string()).collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls[1].ends_with("PERMISSION_DENIED"), "{calls:?}");
+    let jane = host
+        .action::<UserGet>(json!({"username": "jane.doe"}))
+        .unwrap();
+    assert_eq!(jane.user["state"], "ACTIVATED");
+}
+
+/// Injected faults reach the plugin as JumpCloud's statuses, mapped to the catalogue's codes.
+#[test]
+fn injected_faults_map_to_the_catalogues_retryable_codes() {
+    let host = TestHost::new().faults("503=1").unwrap();
+    let err = host
+        .action::<UserGet>(json!({"username": "jane.doe"}))
+        .unwrap_err();
+    assert_eq!(
+        (err.code.as_str(), err.retryable),
+        ("JUMPCLOUD_UNAVAILABLE", true)
+    );
+    let host = TestHost::new().faults("429=1").unwrap();
+    let err = host
+        .action::<UserFind>(json!({"username": "jane.doe"}))
+        .unwrap_err();
+    assert_eq!((err.code.as_str(), err.retryable), ("API_RATE_LIMIT", true));
 }
