@@ -781,7 +781,10 @@ export interface paths {
         /** Remove an installed plugin */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Remove it even while enabled saved workflows pin it (their runs then fail) */
+                    force?: boolean;
+                };
                 header?: never;
                 path: {
                     /** @description `name@version` */
@@ -798,7 +801,7 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description A path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
+                /** @description A path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH); or an unknown or malformed query parameter (BAD_QUERY) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -817,7 +820,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Bundled with Sluice (PLUGIN_BUNDLED) */
+                /** @description Bundled with Sluice (PLUGIN_BUNDLED); or pinned by enabled saved workflows, which the message lists (PLUGIN_PINNED) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1833,6 +1836,10 @@ export interface components {
             report: components["schemas"]["FailureReport"] | null;
             /** @description How many times execution was (re)started */
             executions: number;
+            /** @description What each `uses:` text resolved to: the saved version's pins, and what the run resolved itself when it started; left out when empty */
+            pins?: {
+                [key: string]: components["schemas"]["Pin"];
+            };
         };
         RunCancelling: {
             run_id: string;
@@ -2070,6 +2077,10 @@ export interface components {
             document: components["schemas"]["WorkflowDocument"];
             /** @description The text the version was saved from (comments and all) */
             source: string;
+            /** @description What each `uses:` text resolved to when the version was saved */
+            pins: {
+                [key: string]: components["schemas"]["Pin"];
+            };
         };
         VersionList: {
             name: string;
@@ -2098,6 +2109,34 @@ export interface components {
             /** @description Answer with the run's output instead of 202 and the run id */
             respond_with_output?: boolean;
         };
+        /** @description What one `uses:` resolved to: the plugin, its version and its component's sha256 */
+        Pin: {
+            name: string;
+            version: string;
+            digest: string;
+            bundled: boolean;
+            /** @description In a run: why the run did not use the pinned component as pinned, and what it used */
+            note?: string;
+        };
+        /** @description A pin of a saved workflow's current version, with what the registry now holds */
+        PinState: {
+            /** @description The `uses:` text */
+            uses: string;
+            name: string;
+            version: string;
+            digest: string;
+            bundled: boolean;
+            note?: string;
+            /** @description A newer version of the plugin is installed or bundled, or `name@version` is now a different component; saving the workflow again pins what `uses:` resolves to then */
+            update_available: boolean;
+            /** @description What `uses:` would resolve to if the workflow were saved now, when that differs */
+            latest?: {
+                version: string;
+                digest: string;
+            };
+            /** @description Whether runs can use the pinned plugin (false once it was removed) */
+            available: boolean;
+        };
         WorkflowDetail: {
             name: string;
             version: number;
@@ -2113,6 +2152,10 @@ export interface components {
             description: string;
             run_as: components["schemas"]["Role"];
             document: components["schemas"]["WorkflowDocument"];
+            /** @description What the current version pins, one entry per `uses:` text */
+            pins: components["schemas"]["PinState"][];
+            /** @description Whether any pin has an update available */
+            update_available: boolean;
             /** @description A webhook workflow's new signing secret, shown once (when a save created it) */
             webhook_secret?: string;
         };
@@ -2184,6 +2227,8 @@ export interface components {
              * @description A schedule's next fire time
              */
             next_fire?: string | null;
+            /** @description Whether a plugin the current version pins has an update available (see `GET /api/v1/workflows/{name}`) */
+            update_available?: boolean;
             last_run: components["schemas"]["RunRow"] | null;
         };
         /** @description A custom role: a named set of JumpCloud scopes a workflow can run as (a write scope also grants its `.readonly` form). */

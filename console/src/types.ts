@@ -26,6 +26,7 @@ export type WorkflowDetail = Schemas['WorkflowDetail'];
 export type Version = Schemas['Version'];
 export type VersionList = Schemas['VersionList'];
 export type VersionDetail = Schemas['VersionDetail'];
+export type PinState = Schemas['PinState'];
 
 export type RunStatus = Schemas['RunStatus'];
 export type RunRow = Schemas['RunRow'];

@@ -147,10 +147,22 @@ async fn a_panic_inside_a_run_fails_that_run_only() {
     )
     .unwrap();
     let doomed = engine
-        .create_run(doc.clone(), Default::default(), json!({}), json!({}))
+        .create_run(
+            doc.clone(),
+            Default::default(),
+            Default::default(),
+            json!({}),
+            json!({}),
+        )
         .unwrap();
     let healthy = engine
-        .create_run(doc, Default::default(), json!({}), json!({}))
+        .create_run(
+            doc,
+            Default::default(),
+            Default::default(),
+            json!({}),
+            json!({}),
+        )
         .unwrap();
     let (a, b) = tokio::join!(
         engine.execute(&doomed.id, &PanicsOnStep),
@@ -213,6 +225,7 @@ async fn write_only_input_is_used_but_never_recorded() {
     let run = engine
         .create_run(
             doc,
+            Default::default(),
             Default::default(),
             json!({"user": "jsmith", "password": secret}),
             json!({"type": "manual"}),

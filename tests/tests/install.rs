@@ -207,7 +207,7 @@ async fn install_list_resolve_and_remove() {
             .code(),
         "PLUGIN_BUNDLED"
     );
-    f.registry.remove("hostile@0.1.0").await.unwrap();
+    f.registry.remove("hostile@0.1.0", false).await.unwrap();
     assert!(
         !blob.exists(),
         "the component file went with its last record"
@@ -258,7 +258,7 @@ async fn reinstalling_needs_replace_and_replacing_keeps_nothing_old() {
     let replaced = install(vec![], true).await.unwrap();
     assert!(replaced.grants.is_empty());
     assert_eq!(
-        f.registry.remove("hostile").await.unwrap_err().code(),
+        f.registry.remove("hostile", false).await.unwrap_err().code(),
         "PLUGIN_VERSION_REQUIRED"
     );
 }

@@ -9,7 +9,7 @@ import { GraphView } from '../graph/GraphView';
 import { navigate, setLeaveGuard, Link } from '../router';
 import { JsonField, SchemaForm } from '../SchemaForm';
 import { explain, groupByCategory, matchesSearch, needs } from '../plugins';
-import type { Graph, JsonSchema, PluginList, PluginRow, Problem, TemplateDetail, ValidationReport, Version, VersionDetail, VersionList, WorkflowDetail } from '../types';
+import type { Graph, JsonSchema, PinState, PluginList, PluginRow, Problem, TemplateDetail, ValidationReport, Version, VersionDetail, VersionList, WorkflowDetail } from '../types';
 import { ErrorBox, errorText, when } from '../util';
 import { problemRange, YamlEditor } from '../YamlEditor';
 import { DRAFT_KEY } from './NewWorkflow';
@@ -20,13 +20,29 @@ interface Loaded {
   text: string;
   stored: boolean;
   version?: number;
+  /** The saved version's plugin pins, with whether each has an update. */
+  pins?: PinState[];
+}
+
+/** "update available" when a plugin the saved version pins has a newer version or component. */
+function UpdateBadge({ pins }: { pins?: PinState[] }) {
+  const updates = (pins ?? []).filter((p) => p.update_available);
+  if (updates.length === 0) return null;
+  const title = updates
+    .map((p) => `${p.uses}: pinned ${p.name}@${p.version}${p.latest ? `, now ${p.latest.version} (sha256 ${p.latest.digest.slice(0, 12)}…)` : ''}`)
+    .join('\n');
+  return (
+    <span className="badge update" data-testid="update-available" title={`${title}\nSave the workflow again to use it.`}>
+      update available
+    </span>
+  );
 }
 
 async function load(name: string | null, template: string | null): Promise<Loaded> {
   if (name) {
     const w = await get<WorkflowDetail>(`/workflows/${enc(name)}`);
     const v = await get<VersionDetail>(`/workflows/${enc(name)}/versions/${w.version}`);
-    return { text: v.source, stored: true, version: w.version };
+    return { text: v.source, stored: true, version: w.version, pins: w.pins };
   }
   if (template) {
     const t = await get<TemplateDetail>(`/templates/${enc(template)}`);
@@ -146,7 +162,7 @@ export function BuilderPage({ name, template }: { name: string | null; template:
         flash = { ok: `Saved version ${out.version}.`, secret: out.webhook_secret };
         navigate(`/workflows/${enc(docName)}`, true);
       } else {
-        setLoaded({ ...loaded, version: out.version });
+        setLoaded({ ...loaded, version: out.version, pins: out.pins });
       }
     } catch (e) {
       if (e instanceof ApiError && (e.code === 'WORKFLOW_INVALID' || e.code === 'WORKFLOW_PARSE_ERROR')) {
@@ -188,7 +204,7 @@ export function BuilderPage({ name, template }: { name: string | null; template:
       <header className="builder-head">
         <div>
           <h1>
-            {docName || 'New workflow'} {loaded.stored && <span className="muted small">version {loaded.version}</span>}
+            {docName || 'New workflow'} {loaded.stored && <span className="muted small">version {loaded.version}</span>} {loaded.stored && <UpdateBadge pins={loaded.pins} />}
           </h1>
           <div className="small">
             {dirty ? (

@@ -81,6 +81,14 @@ export function WorkflowsPage() {
                   <Link to={`/workflows/${enc(w.name)}`} className="strong">
                     {w.name}
                   </Link>
+                  {w.update_available && (
+                    <>
+                      {' '}
+                      <span className="badge update" title="A plugin this workflow pins has a newer version or component; save the workflow again to use it">
+                        update available
+                      </span>
+                    </>
+                  )}
                   <div className="muted small">{w.description}</div>
                 </td>
                 <td>{triggerText(w)}</td>

@@ -156,13 +156,28 @@ pub(super) async fn plugin(
     })))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RemoveQuery {
+    /// Remove even while enabled saved workflows pin the plugin.
+    #[serde(default)]
+    force: bool,
+}
+
 pub(super) async fn remove_plugin(
     State(service): State<Arc<Service>>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    Query(q): Query<RemoveQuery>,
 ) -> Api<StatusCode> {
-    let record = service.registry.remove(&id).await?;
-    audit(&service, &caller, "plugin.remove", &record.id(), json!({}))?;
+    let record = service.registry.remove(&id, q.force).await?;
+    audit(
+        &service,
+        &caller,
+        "plugin.remove",
+        &record.id(),
+        json!({"force": q.force}),
+    )?;
     Ok(StatusCode::NO_CONTENT)
 }
 

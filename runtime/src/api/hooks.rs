@@ -120,6 +120,7 @@ pub(super) async fn receive(
         &fire,
         current.version.doc.clone(),
         current.subs.clone(),
+        current.version.pins.clone(),
         input,
         trigger,
     )?;

@@ -23,8 +23,16 @@ fn version_row(v: &VersionRecord) -> Value {
     json!({"version": v.version, "created_at": v.created_at, "created_by": v.created_by})
 }
 
-fn workflow_json(r: &WorkflowRecord, v: &VersionRecord) -> Value {
-    json!({
+/// What the version pins, each with whether an update is available, and whether any is.
+async fn pins_json(service: &Service, v: &VersionRecord) -> Api<(Value, bool)> {
+    let states = service.registry.pin_states(&v.pins).await?;
+    let any = states.iter().any(|p| p.update_available);
+    Ok((json!(states), any))
+}
+
+async fn workflow_json(service: &Service, r: &WorkflowRecord, v: &VersionRecord) -> Api<Value> {
+    let (pins, update_available) = pins_json(service, v).await?;
+    Ok(json!({
         "name": r.name,
         "version": r.version,
         "enabled": r.enabled,
@@ -35,7 +43,9 @@ fn workflow_json(r: &WorkflowRecord, v: &VersionRecord) -> Value {
         "description": v.doc.description,
         "run_as": v.doc.run_as.to_string(),
         "document": v.doc,
-    })
+        "pins": pins,
+        "update_available": update_available,
+    }))
 }
 
 fn body_text(body: &Bytes) -> Api<&str> {
@@ -71,6 +81,7 @@ pub(super) async fn list(State(service): State<Arc<Service>>) -> Api<Json<Value>
             };
             row["trigger_type"] = json!(kind);
             row["next_fire"] = json!(next_fire);
+            row["update_available"] = json!(pins_json(&service, &v).await?.1);
         }
         row["last_run"] = json!(
             recent
@@ -126,7 +137,9 @@ pub(super) async fn create(
         return Err(crate::service::workflows::WorkflowError::Exists(doc.name).into());
     }
     let secret = webhook_secret(&service, &doc, false)?;
-    let (record, v) = service.save_checked(doc, body_text(&body)?, None, &caller.0)?;
+    let (record, v) = service
+        .save_checked(doc, body_text(&body)?, None, &caller.0)
+        .await?;
     audit(
         &service,
         &caller,
@@ -134,7 +147,7 @@ pub(super) async fn create(
         &record.name,
         json!({"version": record.version}),
     )?;
-    let mut out = workflow_json(&record, &v);
+    let mut out = workflow_json(&service, &record, &v).await?;
     if let Some(s) = secret {
         out["webhook_secret"] = json!(s);
     }
@@ -159,7 +172,9 @@ pub(super) async fn update(
         return Err(crate::service::workflows::WorkflowError::NotFound(name).into());
     }
     let secret = webhook_secret(&service, &doc, false)?;
-    let (record, v) = service.save_checked(doc, body_text(&body)?, Some(&name), &caller.0)?;
+    let (record, v) = service
+        .save_checked(doc, body_text(&body)?, Some(&name), &caller.0)
+        .await?;
     audit(
         &service,
         &caller,
@@ -167,7 +182,7 @@ pub(super) async fn update(
         &name,
         json!({"version": record.version}),
     )?;
-    let mut out = workflow_json(&record, &v);
+    let mut out = workflow_json(&service, &record, &v).await?;
     if let Some(s) = secret {
         out["webhook_secret"] = json!(s);
     }
@@ -179,7 +194,7 @@ pub(super) async fn show(
     Path(name): Path<String>,
 ) -> Api<Json<Value>> {
     let (r, v) = service.current(&name)?;
-    Ok(Json(workflow_json(&r, &v)))
+    Ok(Json(workflow_json(&service, &r, &v).await?))
 }
 
 pub(super) async fn remove(
@@ -216,6 +231,7 @@ pub(super) async fn version(
         "created_by": v.created_by,
         "document": v.doc,
         "source": v.source,
+        "pins": v.pins,
     })))
 }
 
@@ -304,9 +320,13 @@ pub(super) async fn start_run(
     let mut trigger = crate::engine::manual_trigger(&v.doc);
     trigger["started_by"] = json!(caller.0);
     trigger["workflow_version"] = json!(v.version);
-    let run = service
-        .engine
-        .create_run(v.doc.clone(), current.subs.clone(), input, trigger)?;
+    let run = service.engine.create_run(
+        v.doc.clone(),
+        current.subs.clone(),
+        v.pins.clone(),
+        input,
+        trigger,
+    )?;
     audit(
         &service,
         &caller,

@@ -247,6 +247,7 @@ pub async fn workflow(
         let run = engine.create_run(
             doc.clone(),
             Default::default(),
+            Default::default(),
             input.clone(),
             serde_json::Value::Null,
         )?;
@@ -263,6 +264,7 @@ pub async fn workflow(
                     let t = Instant::now();
                     let run = engine.create_run(
                         doc,
+                        Default::default(),
                         Default::default(),
                         input,
                         serde_json::Value::Null,

@@ -307,7 +307,13 @@ pub(crate) async fn execute_rows(
                     },
                     Ok(input) => {
                         let name = row_name(n, Some(&input));
-                        match engine.create_run(doc.clone(), subs.clone(), input.clone(), trigger) {
+                        match engine.create_run(
+                            doc.clone(),
+                            subs.clone(),
+                            Default::default(),
+                            input.clone(),
+                            trigger,
+                        ) {
                             Err(e) => Outcome {
                                 row: n,
                                 name,

@@ -326,13 +326,17 @@ impl App {
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {
             registry: Arc::new(
-                Registry::new(host, store.clone(), data_dir.join("plugins")).on_first_use(|n| {
-                    eprintln!(
-                        "compiling {n} bundled plugin{} for first use (once per data dir and \
-                         Sluice version; this takes a few seconds)…",
-                        if n == 1 { "" } else { "s" }
-                    )
-                }),
+                Registry::new(host, store.clone(), data_dir.join("plugins"))
+                    .on_first_use(|n| {
+                        eprintln!(
+                            "compiling {n} bundled plugin{} for first use (once per data dir \
+                             and Sluice version; this takes a few seconds)…",
+                            if n == 1 { "" } else { "s" }
+                        )
+                    })
+                    .with_pin_source(Arc::new(crate::service::workflows::SavedWorkflowPins(
+                        store.clone(),
+                    ))),
             ),
             store,
             jumpcloud,

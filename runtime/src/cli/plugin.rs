@@ -116,6 +116,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                         adopt: adopt_state,
                     },
                 )
+        /// Remove it even while enabled saved workflows pin it (their runs then fail).
+        #[arg(long)]
+        force: bool,
                 .await?;
             if json {
                 return print_json(&record);
@@ -290,8 +293,8 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             }
             Ok(())
         }
-        PluginCommand::Remove { id } => {
-            let record = app.registry.remove(&id).await?;
+        PluginCommand::Remove { id, force } => {
+            let record = app.registry.remove(&id, force).await?;
             println!("Removed {}", record.id());
             Ok(())
         }

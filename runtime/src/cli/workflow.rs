@@ -308,7 +308,7 @@ pub(crate) async fn run_cmd(
     let input = prepare_input(&loaded.doc, read_input(input_json, input_file)?)?;
     let engine = engine(app);
     let trigger = manual_trigger(&loaded.doc);
-    let run = engine.create_run(loaded.doc, loaded.subs, input, trigger)?;
+    let run = engine.create_run(loaded.doc, loaded.subs, Default::default(), input, trigger)?;
     eprintln!("run {} started ({})", run.id, safe(&run.workflow));
     if let Some(notice) = app.jumpcloud.notice() {
         eprintln!("note: {notice}");

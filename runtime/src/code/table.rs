@@ -216,6 +216,10 @@ codes! {
     PluginInvalidError = "PLUGIN_INVALID_ERROR", "ERR-PLG-022", Host, http -, exit 1, retry No,
         "The plugin returned an error the host cannot pass on: a code not of the form \
          `^[A-Z][A-Z0-9_]{0,63}$`, or an error larger than the output limit. Fix the plugin.";
+    PluginPinned = "PLUGIN_PINNED", "ERR-PLG-023", Host, http 409, exit 2, retry No,
+        "Enabled saved workflows pin this plugin version (the message lists them); removing \
+         it would break their runs. Save them again after installing the version they \
+         should use, disable them, or remove with `--force`.";
 
     // STO: the store and plugin state.
     StoreError = "STORE_ERROR", "ERR-STO-001", Host, http 500, exit 1, retry No,

@@ -157,7 +157,7 @@ mod tests {
              - { id: b, uses: transform, with: { from_a: '${steps.a.output}' } }\n",
         );
         let run = engine
-            .create_run(doc, BTreeMap::new(), json!({}), json!({}))
+            .create_run(doc, BTreeMap::new(), Default::default(), json!({}), json!({}))
             .unwrap();
         let recorded = StepRecord {
             path: "a".into(),

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::broker::HostCall;
 use crate::code::Code;
+use crate::host::registry::Pins;
 use crate::host::{LogLine, StepError};
 use crate::store::StoreError;
 use crate::workflow::model::WorkflowDoc;
@@ -144,6 +145,10 @@ pub struct RunRecord {
     /// How many times execution was (re)started: 1, or more after resumption.
     #[serde(default)]
     pub executions: u32,
+    /// What each `uses:` resolved to: the saved version's pins, and what the run resolved
+    /// itself when it started (a workflow run from a file, a sub-workflow changed since).
+    #[serde(default, skip_serializing_if = "Pins::is_empty")]
+    pub pins: Pins,
 }
 
 impl RunRecord {
@@ -151,6 +156,7 @@ impl RunRecord {
     pub(super) fn queued(
         doc: WorkflowDoc,
         subworkflows: BTreeMap<String, WorkflowDoc>,
+        pins: Pins,
         input: Value,
         trigger: Value,
     ) -> RunRecord {
@@ -167,6 +173,7 @@ impl RunRecord {
             output: None,
             report: None,
             executions: 0,
+            pins,
         }
     }
 }
@@ -356,6 +363,7 @@ mod tests {
         let run = RunRecord::queued(
             doc,
             BTreeMap::new(),
+            Pins::new(),
             json!({"x": 1}),
             json!({"type": "webhook", "at": "t"}),
         );

@@ -14,6 +14,7 @@ use super::{Engine, EngineError, FailedStep, Progress, RunPage, RunQuery, RunRec
 use super::{RunStatus, RunSummary, StepRecord, lock, report};
 use crate::code::Code;
 use crate::host::StepError;
+use crate::host::registry::Pins;
 use crate::store::{RunStore, StoreError};
 use crate::workflow::model::{Trigger, WorkflowDoc};
 use crate::workflow::step::Workflow;
@@ -40,16 +41,19 @@ impl Engine {
         Ok(run)
     }
 
-    /// Records a new run (status `queued`) and returns it.
+    /// Records a new run (status `queued`) and returns it. `pins` are the saved version's
+    /// (empty for a workflow that was not saved: the run resolves its plugins when it
+    /// starts, and records them).
     pub fn create_run(
         &self,
         doc: WorkflowDoc,
         subworkflows: BTreeMap<String, WorkflowDoc>,
+        pins: Pins,
         input: Value,
         trigger: Value,
     ) -> Result<RunRecord, EngineError> {
         let (input, originals) = redacted_input(&doc, input);
-        let record = RunRecord::queued(doc, subworkflows, input, trigger);
+        let record = RunRecord::queued(doc, subworkflows, pins, input, trigger);
         if !originals.is_empty() {
             self.store
                 .sensitive_put(&record.id, &Value::Object(originals))?;
@@ -66,11 +70,12 @@ impl Engine {
         fire: &str,
         doc: WorkflowDoc,
         subworkflows: BTreeMap<String, WorkflowDoc>,
+        pins: Pins,
         input: Value,
         trigger: Value,
     ) -> Result<(RunRecord, bool), EngineError> {
         let (input, originals) = redacted_input(&doc, input);
-        let record = RunRecord::queued(doc, subworkflows, input, trigger);
+        let record = RunRecord::queued(doc, subworkflows, pins, input, trigger);
         if !originals.is_empty() {
             self.store
                 .sensitive_put(&record.id, &Value::Object(originals))?;
@@ -107,7 +112,8 @@ impl Engine {
             "from": if from_start { "start" } else { "failed_step" },
             "original_trigger": old.trigger,
         });
-        let run = self.create_run(old.doc, old.subworkflows, old.input, trigger)?;
+        // The same plugins as the run retried: its pins, and what it resolved itself.
+        let run = self.create_run(old.doc, old.subworkflows, old.pins, old.input, trigger)?;
         if !from_start {
             for rec in self.journal(id)? {
                 if rec.result.is_ok() {
@@ -252,6 +258,12 @@ impl Engine {
         let _executing = Executing { engine: self, id };
         run.status = RunStatus::Running;
         run.executions += 1;
+        // What each `uses:` resolves to, recorded before any step runs.
+        let mut specs = validate::plugin_specs(&run.doc);
+        for sub in run.subworkflows.values() {
+            specs.extend(validate::plugin_specs(sub));
+        }
+        run.pins = self.registry.pins_for_run(&run.pins, &specs).await;
         // Not flushed on its own: the first journaled step flushes it, and a crash before
         // that leaves a queued run, which resumes the same way.
         self.save(&run)?;
@@ -496,6 +508,7 @@ mod tests {
             .create_run(
                 doc(),
                 BTreeMap::new(),
+                Default::default(),
                 json!({"b": 2}),
                 json!({"type": "manual"}),
             )
@@ -520,7 +533,13 @@ mod tests {
     async fn a_queued_run_is_cancelled_at_once_and_a_finished_one_not_at_all() {
         let engine = engine();
         let run = engine
-            .create_run(doc(), BTreeMap::new(), json!({"b": 1}), json!({}))
+            .create_run(
+                doc(),
+                BTreeMap::new(),
+                Default::default(),
+                json!({"b": 1}),
+                json!({}),
+            )
             .unwrap();
         let cancelled = engine.cancel(&run.id).unwrap();
         assert_eq!(cancelled.status, RunStatus::Cancelled);
@@ -535,11 +554,25 @@ mod tests {
     async fn a_fire_gets_one_run() {
         let engine = engine();
         let (first, new) = engine
-            .create_run_once("fire-1", doc(), BTreeMap::new(), json!({}), json!({}))
+            .create_run_once(
+                "fire-1",
+                doc(),
+                BTreeMap::new(),
+                Default::default(),
+                json!({}),
+                json!({}),
+            )
             .unwrap();
         assert!(new);
         let (second, new) = engine
-            .create_run_once("fire-1", doc(), BTreeMap::new(), json!({}), json!({}))
+            .create_run_once(
+                "fire-1",
+                doc(),
+                BTreeMap::new(),
+                Default::default(),
+                json!({}),
+                json!({}),
+            )
             .unwrap();
         assert!(!new);
         assert_eq!(first.id, second.id);
@@ -553,7 +586,13 @@ mod tests {
         let ids: Vec<String> = (0..5)
             .map(|_| {
                 engine
-                    .create_run(doc(), BTreeMap::new(), json!({}), json!({}))
+                    .create_run(
+                        doc(),
+                        BTreeMap::new(),
+                        Default::default(),
+                        json!({}),
+                        json!({}),
+                    )
                     .unwrap()
                     .id
             })
@@ -621,6 +660,53 @@ mod tests {
             "{message}"
         );
         assert!(journal.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_run_records_what_it_resolved_and_a_bundled_pin_gone_runs_the_bundled_one() {
+        let engine = engine();
+        let bundled = engine.registry.find("transform").await.unwrap();
+        // Unpinned (a file run): the run records what `uses:` resolved to when it started.
+        let run = engine
+            .create_run(
+                doc(),
+                BTreeMap::new(),
+                Pins::new(),
+                json!({"b": 1}),
+                json!({}),
+            )
+            .unwrap();
+        assert!(run.pins.is_empty());
+        let done = engine.execute(&run.id, &Quiet).await.unwrap();
+        assert_eq!(done.status, RunStatus::Succeeded);
+        let pin = &engine.get(&run.id).unwrap().pins["transform"];
+        assert_eq!(
+            (pin.digest.as_str(), pin.bundled, &pin.note),
+            (bundled.digest.as_str(), true, &None)
+        );
+        // A bundled component an older Sluice pinned is not in this binary: the run uses
+        // the bundled one and says so.
+        let old = crate::host::registry::Pin {
+            name: "transform".into(),
+            version: "0.0.1".into(),
+            digest: "0".repeat(64),
+            bundled: true,
+            note: None,
+        };
+        let pins = Pins::from([("transform".to_owned(), old)]);
+        let run = engine
+            .create_run(doc(), BTreeMap::new(), pins, json!({"b": 1}), json!({}))
+            .unwrap();
+        let done = engine.execute(&run.id, &Quiet).await.unwrap();
+        assert_eq!(done.status, RunStatus::Succeeded);
+        let pin = &engine.get(&run.id).unwrap().pins["transform"];
+        assert_eq!(pin.digest, bundled.digest);
+        let note = pin.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains(&format!("transform@0.0.1 sha256:{}", "0".repeat(64)))
+                && note.contains("not part of this Sluice binary"),
+            "{note}"
+        );
     }
 
     #[test]

@@ -223,7 +223,8 @@ impl RunCtx<'_> {
         }
     }
 
-    /// The plugin a spec names, resolved once per run.
+    /// The plugin a spec names, resolved once per run: the component the run pinned when
+    /// it started (see [`RunRecord::pins`]).
     pub(super) async fn plugin(
         &self,
         spec: &str,
@@ -232,12 +233,12 @@ impl RunCtx<'_> {
         if let Some(p) = cache.get(spec) {
             return Ok(p.clone());
         }
-        let resolved = self
-            .engine
-            .registry
-            .resolve(spec)
-            .await
-            .map_err(|e| StepError::host(e.code(), e.to_string()))?;
+        let registry = &self.engine.registry;
+        let resolved = match self.run.pins.get(spec) {
+            Some(pin) => registry.resolve_pin(pin).await,
+            None => registry.resolve(spec).await,
+        }
+        .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         cache.insert(spec.to_owned(), resolved.clone());
         Ok(resolved)
     }
@@ -371,7 +372,13 @@ mod tests {
         let engine = engine();
         let doc = workflow("w", "  - { id: a, uses: transform }\n");
         let run = engine
-            .create_run(doc, BTreeMap::new(), json!({}), json!({}))
+            .create_run(
+                doc,
+                BTreeMap::new(),
+                Default::default(),
+                json!({}),
+                json!({}),
+            )
             .unwrap();
         lock(&engine.cancelled).insert(run.id.clone());
         let done = engine.execute(&run.id, &Quiet).await.unwrap();

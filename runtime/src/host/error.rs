@@ -122,6 +122,32 @@ pub enum PluginHostError {
         expected: String,
         found: String,
     },
+    /// A removal refused while enabled saved workflows pin the plugin.
+    #[error(
+        "{plugin} is pinned by the enabled workflow{}: {}; save {} again after installing \
+         the version {} should use, disable {}, or remove with --force (runs of {} then \
+         fail: the plugin is missing)",
+        if workflows.len() == 1 { "" } else { "s" },
+        workflows.join(", "),
+        if workflows.len() == 1 { "it" } else { "them" },
+        if workflows.len() == 1 { "it" } else { "they" },
+        if workflows.len() == 1 { "it" } else { "them" },
+        if workflows.len() == 1 { "it" } else { "them" }
+    )]
+    Pinned {
+        plugin: String,
+        workflows: Vec<String>,
+    },
+    /// What a workflow version pinned cannot be used any more.
+    #[error(
+        "plugin {plugin} (sha256:{digest}), pinned when the workflow was saved, cannot be \
+         used: {why}; install it again, or save the workflow again to pin what is installed"
+    )]
+    PinUnavailable {
+        plugin: String,
+        digest: String,
+        why: String,
+    },
     #[error("{0}")]
     Io(String),
     #[error(transparent)]
@@ -142,7 +168,8 @@ impl PluginHostError {
             Self::Instantiate(_) => Code::PluginInstantiationFailed,
             Self::Describe(_) => Code::PluginDescribeFailed,
             Self::GrantNotDeclared { .. } => Code::PluginGrantNotDeclared,
-            Self::NotFound(_) => Code::PluginNotFound,
+            Self::NotFound(_) | Self::PinUnavailable { .. } => Code::PluginNotFound,
+            Self::Pinned { .. } => Code::PluginPinned,
             Self::Bundled(_) | Self::BundledGrants(_) => Code::PluginBundled,
             Self::Changed { .. } => Code::PluginChanged,
             Self::AlreadyInstalled(_) => Code::PluginAlreadyInstalled,

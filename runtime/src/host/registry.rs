@@ -16,6 +16,8 @@
 //! which cannot be replaced, and records from before namespaces were tied to components
 //! keep their state under the plugin's name.
 
+mod pins;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -25,7 +27,9 @@ use tokio::sync::OnceCell;
 
 use super::{LimitOverrides, LoadedPlugin, PluginHost, PluginHostError, PluginKind, digest};
 use crate::broker::permissions::Grants;
-use crate::store::{PluginStore, StateQuota, StateScope};
+use crate::store::{PluginStore, StateQuota, StateScope, TrustStore};
+
+pub use pins::{Latest, Pin, PinSource, PinState, Pins, SavedPin, Wanted, parse_spec};
 
 /// The bundled components, embedded by the build script: (file name, bytes).
 pub static BUNDLED: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -113,6 +117,8 @@ impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")
             .field("blobs", &self.blobs)
+    /// Saved workflows' pins (see `pins.rs`); none in a registry without workflows.
+    pins: Option<Arc<dyn PinSource>>,
             .finish_non_exhaustive()
     }
 }
@@ -149,6 +155,7 @@ impl Registry {
     /// are not in the compile cache yet.
     pub fn on_first_use(mut self, notice: impl Fn(usize) + Send + Sync + 'static) -> Self {
         self.first_use = Some(Box::new(notice));
+            pins: None,
         self
     }
 
@@ -395,7 +402,8 @@ impl Registry {
             Some((n, v)) => (n, Some(v)),
             None => (spec, None),
         };
-        let wanted = |r: &PluginRecord| r.name == name && wanted.is_none_or(|v| r.version == v);
+        let wanted =
+            |r: &PluginRecord| r.name == name && wanted.is_none_or(|v| pins::matches(r, v));
         // Bundled records by reference (cloning all of them was a tenth of a short run's
         // CPU); an installed plugin wins a tie, as in `list`'s order.
         let bundled = self.bundled().await?.iter().filter(|r| wanted(r));
@@ -420,7 +428,7 @@ impl Registry {
         // again hashes nothing (hashing every bundled component per step was most of a
         // provisioning run's CPU).
         if let Some(p) = self.lock().get(&record.digest).cloned() {
-            return Ok((record, p));
+            return Ok(p);
         }
         let plugin = match Self::bundled_bytes(&record.digest) {
             Some(bytes) if record.bundled => self.load_bytes(&record.id(), bytes).await?,
@@ -437,11 +445,12 @@ impl Registry {
                 self.load_bytes(&record.id(), &bytes).await?
             }
         };
-        Ok((record, plugin))
+        Ok(plugin)
     }
 
-    /// Removes `name@version`; the component file goes when no record uses it.
-    pub async fn remove(&self, id: &str) -> Result<PluginRecord, PluginHostError> {
+    /// Removes `name@version`; the component file goes when no record uses it and no saved
+    /// workflow pins it. Refused while an enabled saved workflow pins it, unless `force`.
+    pub async fn remove(&self, id: &str, force: bool) -> Result<PluginRecord, PluginHostError> {
         let Some((name, _)) = id.split_once('@') else {
             // Suggest the version that is installed, when there is one.
             let example = match self.find(id).await {
@@ -455,6 +464,12 @@ impl Registry {
         }
         let record = self
             .installed()?
+        let plugin = self.load_record(&record).await?;
+        Ok((record, plugin))
+    }
+
+    /// The loaded plugin of a record (its component is the record's digest).
+    async fn load_record(&self, record: &PluginRecord) -> Result<LoadedPlugin, PluginHostError> {
             .into_iter()
             .find(|r| r.id() == id)
             .ok_or_else(|| PluginHostError::NotFound(id.to_owned()))?;
@@ -464,7 +479,7 @@ impl Registry {
     }
 
     fn remove_blob_if_unused(&self, digest: &str) -> Result<(), PluginHostError> {
-        if self.installed()?.iter().any(|r| r.digest == digest) {
+        if self.installed()?.iter().any(|r| r.digest == digest) || self.is_pinned(digest)? {
             return Ok(());
         }
         let path = self.blobs.join(format!("{digest}.wasm"));
@@ -497,6 +512,9 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     b.create(dir)
 }
 
+        if !force {
+            self.check_unpinned(&record)?;
+        }
 /// Writes a file readable and writable by the owner only.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut o = std::fs::OpenOptions::new();

@@ -336,11 +336,11 @@ impl Service {
                 return;
             }
         };
-        for (doc, subs) in listeners.iter() {
+        for (doc, subs, pins) in listeners.iter() {
             if doc.name == run.workflow {
                 continue;
             }
-            self.deliver_event(doc, subs, &event, Source::Internal);
+            self.deliver_event(doc, subs, pins, &event, Source::Internal);
         }
     }
 
@@ -350,6 +350,7 @@ impl Service {
         self: &Arc<Self>,
         doc: &crate::workflow::model::WorkflowDoc,
         subs: &std::collections::BTreeMap<String, crate::workflow::model::WorkflowDoc>,
+        pins: &crate::host::registry::Pins,
         event: &Value,
         source: Source,
     ) {
@@ -380,10 +381,14 @@ impl Service {
         let fire = format!("event/{}/{event_id}", doc.name);
         let trigger = json!({"type": "event", "event_type": event_type, "event_id": event_id});
         let name = doc.name.clone();
-        match self
-            .engine
-            .create_run_once(&fire, doc.clone(), subs.clone(), event.clone(), trigger)
-        {
+        match self.engine.create_run_once(
+            &fire,
+            doc.clone(),
+            subs.clone(),
+            pins.clone(),
+            event.clone(),
+            trigger,
+        ) {
             Ok((run, true)) => {
                 self.metrics.event_run();
                 self.spawn_run(run.id, name, source);

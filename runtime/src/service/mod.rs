@@ -179,7 +179,8 @@ impl Service {
         };
         let host = crate::host::PluginHost::new(crate::host::HostConfig::default(), services)
             .expect("a plugin host");
-        let registry = Registry::new(Arc::new(host), store.clone(), dir.join("plugins"));
+        let registry = Registry::new(Arc::new(host), store.clone(), dir.join("plugins"))
+            .with_pin_source(Arc::new(workflows::SavedWorkflowPins(store.clone())));
         Service::new(
             Arc::new(registry),
             store,

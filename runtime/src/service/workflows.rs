@@ -1,6 +1,11 @@
 //! Workflows the service keeps: every save is validated in full first (nothing is stored
 //! when any problem is found), each save is a new version, and a run pins the version it
 //! started with.
+//!
+//! A saved version also pins its plugins: what each `uses:` (its own and its sub-workflows')
+//! resolved to when it was saved — name, version and component digest. Its runs use those
+//! components until the workflow is saved again, and the registry keeps them (it reads
+//! the pins through [`SavedWorkflowPins`]).
 
 use std::collections::BTreeMap;
 
@@ -8,14 +13,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Service;
+use crate::host::PluginHostError;
+pub use crate::host::registry::Pins;
+use crate::host::registry::{PinSource, SavedPin};
 use crate::store::{ServiceStore, StoreError};
 use crate::workflow::model::{Trigger, WorkflowDoc, parse};
 use crate::workflow::validate::{
-    Problem, WorkflowSource, plugin_table, subworkflow_names, validate,
+    Problem, WorkflowSource, plugin_specs, plugin_table, subworkflow_names, validate,
 };
 
-/// A workflow an event starts: its document and its sub-workflows.
-pub type Listener = (WorkflowDoc, BTreeMap<String, WorkflowDoc>);
+/// A workflow an event starts: its document, its sub-workflows and its version's pins.
+pub type Listener = (WorkflowDoc, BTreeMap<String, WorkflowDoc>, Pins);
 
 /// What starting a run of a workflow needs: its record, its current version and the
 /// current versions of the sub-workflows it calls.
@@ -47,6 +55,9 @@ pub struct VersionRecord {
     pub source: String,
     pub created_at: String,
     pub created_by: String,
+    /// What each `uses:` of the workflow and its sub-workflows resolved to when saved.
+    #[serde(default)]
+    pub pins: Pins,
 }
 
 /// Why a workflow could not be saved or found.
@@ -134,8 +145,9 @@ impl Service {
     }
 
     /// Saves `doc` — parsed from `text` and validated by [`Service::check_workflow`] — as a
-    /// new workflow (`expected` None) or a new version of `expected`.
-    pub fn save_checked(
+    /// new workflow (`expected` None) or a new version of `expected`, pinning what each
+    /// `uses:` resolves to now.
+    pub async fn save_checked(
         &self,
         doc: WorkflowDoc,
         text: &str,
@@ -154,6 +166,11 @@ impl Service {
             (Some(name), None) => return Err(WorkflowError::NotFound(name.to_owned())),
             _ => {}
         }
+        let pins = self.pin_plugins(&doc).await?;
+        let previous = match &existing {
+            Some(r) => self.version(&r.name, r.version).ok(),
+            None => None,
+        };
         let at = now();
         let version = existing.as_ref().map(|r| r.version + 1).unwrap_or(1);
         let v = VersionRecord {
@@ -163,6 +180,7 @@ impl Service {
             source: text.to_owned(),
             created_at: at.clone(),
             created_by: who.to_owned(),
+            pins,
         };
         let record = WorkflowRecord {
             name: doc.name.clone(),
@@ -180,9 +198,45 @@ impl Service {
         self.store.version_put(&doc.name, version, &to_json(&v)?)?;
         self.store.workflow_put(&doc.name, &to_json(&record)?)?;
         self.workflows_changed();
+        if let Some(old) = previous {
+            self.release_pins(&old.pins);
+        }
         Ok((record, v))
     }
 
+    /// What every `uses:` of `doc` and of the sub-workflows it calls resolves to now.
+    async fn pin_plugins(&self, doc: &WorkflowDoc) -> Result<Pins, WorkflowError> {
+        let mut specs = plugin_specs(doc);
+        for sub in self.subworkflows_of(doc)?.values() {
+            specs.extend(plugin_specs(sub));
+        }
+        let mut pins = Pins::new();
+        for spec in specs {
+            match self.registry.pin(&spec).await {
+                Ok(pin) => {
+                    pins.insert(spec, pin);
+                }
+                Err(e) => {
+                    return Err(WorkflowError::Invalid(vec![Problem {
+                        file: format!("workflow {}", doc.name),
+                        location: "steps".into(),
+                        message: format!("plugin `{spec}`: {e}"),
+                    }]));
+                }
+            }
+        }
+        Ok(pins)
+    }
+
+    /// Lets the registry drop the components of `pins` that nothing pins or uses any more
+    /// (the workflow was saved again or deleted). A failure only leaves a file behind.
+    fn release_pins(&self, pins: &Pins) {
+        for pin in pins.values().filter(|p| !p.bundled) {
+            if let Err(e) = self.registry.release(&pin.digest) {
+                tracing::warn!("cannot remove the unused component {}: {e}", pin.digest);
+            }
+        }
+    }
     pub fn record(&self, name: &str) -> Result<Option<WorkflowRecord>, WorkflowError> {
         self.store.workflow_get(name)?.map(from_json).transpose()
     }
@@ -242,10 +296,12 @@ impl Service {
 
     /// Deletes a workflow and its versions; its runs stay readable.
     pub fn delete_workflow(&self, name: &str) -> Result<(), WorkflowError> {
+        let pins = self.current(name).map(|(_, v)| v.pins).unwrap_or_default();
         if !self.store.workflow_remove(name)? {
             return Err(WorkflowError::NotFound(name.to_owned()));
         }
         self.workflows_changed();
+        self.release_pins(&pins);
         Ok(())
     }
 
@@ -336,11 +392,53 @@ impl Service {
             let v = self.version(&r.name, r.version)?;
             if matches!(&v.doc.trigger, Trigger::Event { event_type: t, .. } if t == event_type) {
                 let subs = self.subworkflows_of(&v.doc)?;
-                out.push((v.doc, subs));
+                out.push((v.doc, subs, v.pins));
             }
         }
         let out = std::sync::Arc::new(out);
         cache.1.insert(event_type.to_owned(), out.clone());
+        Ok(out)
+    }
+}
+
+/// The pins of every saved workflow's current version, read from the store: what the
+/// registry keeps, and what it refuses to remove while the workflow is enabled.
+pub struct SavedWorkflowPins(pub std::sync::Arc<dyn ServiceStore>);
+
+impl std::fmt::Debug for SavedWorkflowPins {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SavedWorkflowPins").finish_non_exhaustive()
+    }
+}
+
+impl PinSource for SavedWorkflowPins {
+    fn saved_pins(&self) -> Result<Vec<SavedPin>, PluginHostError> {
+        /// The part of a version record read here.
+        #[derive(Deserialize)]
+        struct PinsOf {
+            #[serde(default)]
+            pins: Pins,
+        }
+        let corrupt = |key: &str, e: serde_json::Error| {
+            PluginHostError::Store(StoreError::Corrupt {
+                key: key.to_owned(),
+                reason: e.to_string(),
+            })
+        };
+        let mut out = Vec::new();
+        for w in self.0.workflow_list()? {
+            let w: WorkflowRecord =
+                serde_json::from_value(w).map_err(|e| corrupt("workflow", e))?;
+            let Some(v) = self.0.version_get(&w.name, w.version)? else {
+                continue;
+            };
+            let v: PinsOf = serde_json::from_value(v).map_err(|e| corrupt(&w.name, e))?;
+            out.extend(v.pins.into_values().map(|pin| SavedPin {
+                workflow: w.name.clone(),
+                enabled: w.enabled,
+                pin,
+            }));
+        }
         Ok(out)
     }
 }

@@ -138,8 +138,8 @@ fn deliver(service: &Arc<Service>, event: &Value) {
     }
     match service.event_listeners(event_type) {
         Ok(listeners) => {
-            for (doc, subs) in listeners.iter() {
-                service.deliver_event(doc, subs, event, Source::Event);
+            for (doc, subs, pins) in listeners.iter() {
+                service.deliver_event(doc, subs, pins, event, Source::Event);
             }
         }
         Err(e) => tracing::error!("event {event_type}: {e}"),

@@ -19,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::Clock;
+use crate::service::workflows::Pins;
 use crate::service::{Service, Source};
 use crate::store::ServiceStore;
 use crate::workflow::model::{Misfire, Trigger, WorkflowDoc};
@@ -245,7 +246,8 @@ pub fn fire_key(workflow: &str, at: DateTime<Utc>) -> String {
     format!("schedule/{workflow}/{}", at.to_rfc3339())
 }
 
-type Payload = Arc<WorkflowDoc>;
+/// The version's document and its plugin pins.
+type Payload = Arc<(WorkflowDoc, Pins)>;
 
 /// What the scheduler knows of a workflow version: its spec and what a fire runs.
 type Known = std::collections::HashMap<String, (u32, Spec, Payload)>;
@@ -287,7 +289,7 @@ fn specs(service: &Service, known: &mut Known) -> Vec<(String, Spec, Payload)> {
                 timezone: timezone.clone(),
                 misfire: *misfire,
             };
-            let payload = Arc::new(v.doc);
+            let payload = Arc::new((v.doc, v.pins));
             known.insert(r.name.clone(), (r.version, spec.clone(), payload.clone()));
             out.push((r.name, spec, payload));
         }
@@ -304,7 +306,7 @@ pub(crate) fn fire(
     now: DateTime<Utc>,
     payload: &Payload,
 ) {
-    let doc = &**payload;
+    let (doc, pins) = &**payload;
     // Sub-workflows at their current versions (none read for a workflow that calls none).
     let subs = match service.subworkflows_of(doc) {
         Ok(s) => s,
@@ -323,10 +325,14 @@ pub(crate) fn fire(
         }),
         _ => return,
     };
-    match service
-        .engine
-        .create_run_once(&fire_key(name, at), doc.clone(), subs, json!({}), trigger)
-    {
+    match service.engine.create_run_once(
+        &fire_key(name, at),
+        doc.clone(),
+        subs,
+        pins.clone(),
+        json!({}),
+        trigger,
+    ) {
         Ok((run, true)) => {
             service.metrics.schedule_fire(late_ms as u64 * 1000);
             service.spawn_run(run.id, name.to_owned(), Source::Trigger);
@@ -482,7 +488,7 @@ mod tests {
                     with: { fired: \"${trigger.fire_time}\" }\n";
         let doc = crate::workflow::model::parse("tick", tick).unwrap();
         let mark = clock.parks();
-        service.save_checked(doc, tick, None, "test").unwrap();
+        service.save_checked(doc, tick, None, "test").await.unwrap();
         // The save wakes the scheduler, which reloads a moment later.
         clock.parked_after(mark).await;
         clock.advance(RELOAD_DELAY).await;

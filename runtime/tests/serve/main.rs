@@ -11,6 +11,7 @@ mod common;
 mod api;
 mod connections;
 mod runs;
+mod pins;
 mod webhooks;
 
 use std::collections::BTreeSet;

@@ -33,6 +33,7 @@ use super::template;
 use crate::broker::permissions::{Role, RunAs, RunRole};
 use crate::host::PluginKind;
 use crate::host::manifest::valid_name;
+use crate::host::registry::Wanted;
 use crate::role::{IDENTITY_ROLE_VAR, RoleBook};
 
 /// What validation needs to know about one plugin.
@@ -547,6 +548,13 @@ pub async fn plugin_table(
             if table.contains_key(&spec) {
                 continue;
             }
+            let wanted = match crate::host::registry::parse_spec(&spec) {
+                Ok((name, wanted)) => (name.to_owned(), wanted),
+                Err(why) => {
+                    table.insert(spec.clone(), Err(format!("plugin {why}")));
+                    continue;
+                }
+            };
             let info = match registry.resolve(&spec).await {
                 Ok((record, loaded)) => Ok(PluginInfo {
                     id: record.id(),
@@ -554,12 +562,46 @@ pub async fn plugin_table(
                     input_schema: loaded.manifest.input_schema.clone(),
                     grants: record.grants.clone(),
                 }),
+                Err(crate::host::PluginHostError::NotFound(_)) if wanted.1 != Wanted::Newest => {
+                    Err(unknown_pin(registry, &spec, &wanted.0, &wanted.1).await)
+                }
                 Err(e) => Err(format!("plugin `{spec}`: {e}")),
             };
             table.insert(spec, info);
         }
     }
     table
+}
+
+/// Why a pinned `uses:` (`NAME@1.2.3`, `NAME@sha256:<hex>`) names nothing, with the
+/// versions there are.
+async fn unknown_pin(
+    registry: &crate::host::registry::Registry,
+    spec: &str,
+    name: &str,
+    wanted: &Wanted<'_>,
+) -> String {
+    let versions: Vec<String> = match registry.list().await {
+        Ok(all) => all
+            .into_iter()
+            .filter(|r| r.name == name)
+            .map(|r| r.version)
+            .collect(),
+        Err(e) => return format!("plugin `{spec}`: {e}"),
+    };
+    let there = if versions.is_empty() {
+        format!("no plugin `{name}` is installed or bundled")
+    } else {
+        format!("`{name}` is there as {}", versions.join(", "))
+    };
+    match wanted {
+        Wanted::Digest(_) => format!(
+            "plugin `{spec}`: no component of `{name}` has that sha256 ({there}; `sluice \
+             plugin list --json` shows each one's digest)"
+        ),
+        Wanted::Version(v) => format!("plugin `{spec}`: no version {v} of `{name}` ({there})"),
+        Wanted::Newest => format!("plugin `{spec}`: {there}"),
+    }
 }
 
 #[cfg(test)]
