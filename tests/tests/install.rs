@@ -201,7 +201,7 @@ async fn install_list_resolve_and_remove() {
 
     assert_eq!(
         f.registry
-            .remove("transform@0.1.0")
+            .remove("transform@0.1.0", false)
             .await
             .unwrap_err()
             .code(),
