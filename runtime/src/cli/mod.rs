@@ -14,6 +14,7 @@
 //! - `token.rs`: `sluice token …` (admin API tokens);
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the JumpCloud simulator, standalone) and its reset;
+//! - `scaffold/`: `sluice plugin new` (a ready plugin crate, from embedded templates);
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`;
 //! - `reference.rs`: `docs/cli.md`, generated from these definitions (tests only).
 
@@ -26,6 +27,7 @@ mod plugin;
 mod reference;
 mod role;
 mod sandbox;
+mod scaffold;
 mod secret;
 mod serve;
 mod template;

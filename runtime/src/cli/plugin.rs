@@ -1,4 +1,4 @@
-//! `sluice plugin install | list | inspect | call | remove`.
+//! `sluice plugin install | list | inspect | call | remove`, and `new` (in `scaffold/`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,6 +13,22 @@ use crate::host::{CallContext, LoadedPlugin};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {
+    /// Start a plugin: write a ready crate (typed input and output, one host call, native
+    /// tests on the SDK's test host, a README with the build, install and call commands).
+    New {
+        /// The plugin's name: lower-case letters, digits and `-`, starting with a letter.
+        name: String,
+        /// What the plugin is.
+        #[arg(long, default_value = "action", value_parser = ["action", "condition", "connector"])]
+        kind: String,
+        /// The directory to create (default: ./NAME); an existing one must be empty.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// The `sluice-plugin` SDK to depend on (`plugins/sdk` of Sluice's source); default:
+        /// the SDK of the source tree this binary was built from.
+        #[arg(long, value_name = "PATH", env = "SLUICE_SDK_PATH")]
+        sdk: Option<PathBuf>,
+    },
     /// Install a plugin component, granting some of the permissions it declares.
     Install {
         /// The component (`.wasm`, built for wasm32-wasip2).
@@ -81,6 +97,16 @@ pub(crate) enum PluginCommand {
 }
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result<(), Failure> {
+    // Scaffolding needs no data dir.
+    let cmd = match cmd {
+        PluginCommand::New {
+            name,
+            kind,
+            dir,
+            sdk,
+        } => return super::scaffold::new(&name, &kind, dir.as_deref(), sdk.as_deref()),
+        other => other,
+    };
     let app = App::open(data_dir, super::global_limits()?)?;
     match cmd {
         PluginCommand::Install {
@@ -298,6 +324,12 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             println!("Removed {}", record.id());
             Ok(())
         }
+        PluginCommand::New {
+            name,
+            kind,
+            dir,
+            sdk,
+        } => super::scaffold::new(&name, &kind, dir.as_deref(), sdk.as_deref()),
     }
 }
 
