@@ -209,12 +209,22 @@ const CATALOGUE: &[&str] = &[
     "plugins/sdk/src",
 ];
 
+/// Folders of [`CATALOGUE`] that are no plugin's code: the SDK's native test host, which
+/// runs only in plugin authors' tests (never in a component) and answers as the host does.
+const NOT_IN_COMPONENTS: &[&str] = &["plugins/sdk/src/testing"];
+
 /// The codes the catalogue's code emits: every literal a `PluginError` is made with, and
 /// every code-shaped literal (codes chosen before the error is made).
 fn catalogue_codes() -> BTreeMap<String, String> {
     let mut codes = BTreeMap::new();
     for dir in CATALOGUE {
         for path in rust_files(&root().join(dir)) {
+            if NOT_IN_COMPONENTS
+                .iter()
+                .any(|skip| path.starts_with(root().join(skip)))
+            {
+                continue;
+            }
             let text = code_part(&path);
             let rel = path
                 .strip_prefix(root())
