@@ -640,7 +640,7 @@ export interface paths {
         put?: never;
         /**
          * Install a plugin component
-         * @description The body is the component (`.wasm`). Grants must be among the permissions it declares.
+         * @description The body is the component (`.wasm`). Grants must be among the permissions it declares. A component carrying a signature that does not verify is always refused; with `require_signature`, or while the standing policy (`PUT /api/v1/trust`) is on, so is one not signed by a trusted key.
          */
         post: {
             parameters: {
@@ -655,6 +655,8 @@ export interface paths {
                     state_max_bytes?: number;
                     /** @description NAME or NAME@VERSION of an installed plugin whose state this one takes over; by default a different component starts with empty state */
                     adopt_state?: string;
+                    /** @description Refuse the component unless a trusted key signed it (wasmsign2's embedded signature; `sluice plugin sign`) */
+                    require_signature?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -676,7 +678,7 @@ export interface paths {
                         "application/json": components["schemas"]["Plugin"];
                     };
                 };
-                /** @description Not a Sluice plugin component, an invalid manifest, a grant it does not declare, or a bad query parameter; or an unknown or malformed query parameter (BAD_QUERY) */
+                /** @description Not a Sluice plugin component, a signature that does not verify (SIGNATURE_INVALID), an invalid manifest, a grant it does not declare, or a bad query parameter; or an unknown or malformed query parameter (BAD_QUERY) */
                 400: {
                     headers: {
                         [name: string]: unknown;
@@ -686,6 +688,15 @@ export interface paths {
                     };
                 };
                 401: components["responses"]["Unauthorized"];
+                /** @description Not signed by a trusted key while signatures are required: unsigned (SIGNATURE_REQUIRED), or signed by a key not trusted (SIGNATURE_UNTRUSTED); nothing was installed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description `adopt_state` names no installed plugin (PLUGIN_NOT_FOUND) */
                 404: {
                     headers: {
@@ -902,6 +913,85 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                default: components["responses"]["Error"];
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trust": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The keys trusted to sign plugins, and whether installs require such a signature
+         * @description Keys are added and removed with `sluice trust add` / `remove`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Trust"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                default: components["responses"]["Error"];
+            };
+        };
+        /**
+         * Turn the require-signatures install policy on or off
+         * @description While on, every install (API and CLI) must be signed by a trusted key; bundled plugins are part of the binary and always trusted. Audited as `trust.policy`.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TrustPolicyInput"];
+                };
+            };
+            responses: {
+                /** @description The policy as set, with the trusted keys */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Trust"];
+                    };
+                };
+                /** @description A bad body (BAD_JSON, BAD_REQUEST) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
                 default: components["responses"]["Error"];
             };
         };
@@ -1768,6 +1858,7 @@ export interface components {
             /** @description RFC 3339; empty for bundled plugins */
             installed_at: string;
             state: components["schemas"]["PluginState"];
+            signer: components["schemas"]["Signer"];
             /** @description The category lists group it under: bundled plugins Users, Groups, Devices, Applications & policies, Directory Insights, Provisioning, General or Connectors; installed plugins Installed (the list's `categories` gives the order) */
             category: string;
         };
@@ -2253,6 +2344,34 @@ export interface components {
         };
         CustomRoleList: {
             roles: components["schemas"]["CustomRole"][];
+        };
+        /** @description Who signed the component, as checked at install: `bundled` (part of the sluice binary), `trusted` (signed by the trusted key `key`), `untrusted` (the signature verifies, but its key is not trusted), `unsigned` (no signature, or installed before signatures were checked) */
+        Signer: {
+            /** @enum {string} */
+            status: "bundled" | "trusted" | "untrusted" | "unsigned";
+            /** @description The trusted key's name, as it was when the plugin was installed (trusted) */
+            key?: string;
+            /** @description The signing key's fingerprint (trusted, untrusted) */
+            fingerprint?: string;
+        };
+        /** @description A key trusted to sign plugins (`sluice trust add`) */
+        TrustedKey: {
+            name: string;
+            /** @description As `sluice plugin keygen` prints it */
+            public_key: string;
+            fingerprint: string;
+            /** @description RFC 3339 */
+            added_at: string;
+        };
+        /** @description The trusted keys and the install policy */
+        Trust: {
+            /** @description Whether every install (API and CLI) must be signed by a trusted key */
+            require_signatures: boolean;
+            keys: components["schemas"]["TrustedKey"][];
+        };
+        TrustPolicyInput: {
+            /** @description Whether every install (API and CLI) must be signed by a trusted key */
+            require_signatures: boolean;
         };
     };
     responses: {

@@ -197,6 +197,20 @@ function Install({ onInstalled }: { onInstalled: () => void }) {
   );
 }
 
+/** Who signed the component, as checked at install. */
+function signerText(s: PluginRow['signer'] | undefined): string {
+  switch (s?.status) {
+    case 'bundled':
+      return 'bundled with Sluice (trusted as the binary is)';
+    case 'trusted':
+      return `${s.key ?? ''} (trusted key ${s.fingerprint ?? ''})`;
+    case 'untrusted':
+      return `key ${s.fingerprint ?? ''}, not trusted`;
+    default:
+      return 'unsigned';
+  }
+}
+
 export function PluginPage({ id }: { id: string }) {
   const { data, error } = useLoad(() => get<PluginDetail>(`/plugins/${enc(id)}`), [id]);
   const [removeError, setRemoveError] = useState<unknown>(null);
@@ -243,6 +257,8 @@ export function PluginPage({ id }: { id: string }) {
         <dd>
           <code>{String(p.digest ?? '')}</code>
         </dd>
+        <dt>Signer</dt>
+        <dd>{signerText(p.signer)}</dd>
       </dl>
       <h2>Permissions</h2>
       <ul>

@@ -70,6 +70,10 @@ pub(super) struct InstallQuery {
     /// `NAME[@VERSION]` of an installed plugin whose state this one takes over.
     #[serde(default)]
     adopt_state: Option<String>,
+    /// Refuse the component unless a trusted key signed it (the standing policy may
+    /// require this for every install).
+    #[serde(default)]
+    require_signature: bool,
 }
 
 pub(super) async fn install_plugin(
@@ -89,8 +93,8 @@ pub(super) async fn install_plugin(
         .collect();
     let record = service
         .registry
-        .install(
-            "upload",
+        .install_with(
+            "the uploaded component",
             &body,
             &grants,
             Default::default(),
@@ -100,6 +104,7 @@ pub(super) async fn install_plugin(
                 max_bytes: q.state_max_bytes,
                 adopt: q.adopt_state,
             },
+            q.require_signature,
         )
         .await?;
     audit(
@@ -107,7 +112,8 @@ pub(super) async fn install_plugin(
         &caller,
         "plugin.install",
         &record.id(),
-        json!({"digest": record.digest, "grants": record.grants, "state": record.state}),
+        json!({"digest": record.digest, "grants": record.grants, "state": record.state,
+               "signer": record.signer}),
     )?;
     Ok((StatusCode::CREATED, Json(plugin_row(&record))).into_response())
 }

@@ -10,6 +10,7 @@
 //!   refuse in the API's error shape, the OpenAPI document, metrics, health;
 //! - `workflows.rs`: workflows (versions, enable/disable) and runs;
 //! - `admin.rs`: plugins, connectors, secrets, templates, tokens and the audit log;
+//! - `trust.rs`: the keys trusted to sign plugins and the require-signatures policy;
 //! - `hooks.rs`: signed inbound webhooks (Standard Webhooks), each message accepted once;
 //! - `documents.rs`: validation and the graph of a document, for the console's builder;
 //! - `console.rs`: the embedded web console, served at `/` by the fallback.
@@ -18,6 +19,7 @@ mod admin;
 pub mod console;
 mod documents;
 mod hooks;
+mod trust;
 mod workflows;
 
 use std::sync::Arc;
@@ -97,6 +99,7 @@ coded_errors!(
     crate::connector::ConnectorError,
     crate::role::RoleError,
     crate::secrets::SecretError,
+    crate::host::trust::TrustError,
 );
 
 impl From<crate::service::workflows::WorkflowError> for ApiError {
@@ -357,6 +360,8 @@ pub const ROUTES: &[&str] = &[
     "GET /api/v1/plugins/{id}",
     "DELETE /api/v1/plugins/{id}",
     "PUT /api/v1/plugins/{id}/grants",
+    "GET /api/v1/trust",
+    "PUT /api/v1/trust",
     "GET /api/v1/connectors",
     "POST /api/v1/connectors",
     "GET /api/v1/connectors/{name}",
@@ -417,6 +422,7 @@ pub fn router(service: Arc<Service>) -> Router {
             get(admin::plugin).delete(admin::remove_plugin),
         )
         .route("/plugins/{id}/grants", put(admin::set_plugin_grants))
+        .route("/trust", get(trust::get).put(trust::put))
         .route(
             "/connectors",
             get(admin::connectors).post(admin::add_connector),

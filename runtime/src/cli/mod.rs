@@ -12,6 +12,8 @@
 //! - `template.rs`: `sluice template …` (the template catalogue);
 //! - `serve.rs`: `sluice serve` (the service) and the note it leaves in the data dir;
 //! - `token.rs`: `sluice token …` (admin API tokens);
+//! - `trust.rs`: `sluice trust …` (keys trusted to sign plugins, the install policy) and
+//!   `sluice plugin keygen` / `sign`;
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
 //! - `sandbox.rs`: `sluice sandbox` (the JumpCloud simulator, standalone) and its reset;
 //! - `scaffold/`: `sluice plugin new` (a ready plugin crate, from embedded templates);
@@ -32,6 +34,7 @@ mod secret;
 mod serve;
 mod template;
 mod token;
+mod trust;
 mod workflow;
 
 use std::path::PathBuf;
@@ -125,6 +128,9 @@ enum Command {
     /// Admin API tokens for `sluice serve`.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Keys trusted to sign plugins, and whether installs require such a signature.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -255,7 +261,9 @@ fn error_code(error: &anyhow::Error) -> Option<Code> {
         crate::secrets::SecretError,
         crate::role::RoleError,
         crate::connector::ConnectorError,
-        crate::service::tokens::TokenError
+        crate::service::tokens::TokenError,
+        crate::host::trust::TrustError,
+        crate::host::signing::KeyError
     )
 }
 
@@ -329,6 +337,7 @@ impl App {
         Ok(App {
             registry: Arc::new(
                 Registry::new(host, store.clone(), data_dir.join("plugins"))
+                    .with_trust(store.clone())
                     .on_first_use(|n| {
                         eprintln!(
                             "compiling {n} bundled plugin{} for first use (once per data dir \
@@ -540,6 +549,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Template(cmd) => template::run(cmd),
         Command::Serve(args) => serve::run(cli.data_dir, args).await,
         Command::Token(cmd) => token::run(cli.data_dir, cmd),
+        Command::Trust(cmd) => trust::run(cli.data_dir, cmd),
     }
 }
 

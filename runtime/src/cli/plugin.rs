@@ -1,4 +1,5 @@
-//! `sluice plugin install | list | inspect | call | remove`, and `new` (in `scaffold/`).
+//! `sluice plugin install | list | inspect | call | remove`, `keygen | sign` (in
+//! `trust.rs`) and `new` (in `scaffold/`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -52,6 +53,10 @@ pub(crate) enum PluginCommand {
         /// state, even under the same name.
         #[arg(long, value_name = "PLUGIN")]
         adopt_state: Option<String>,
+        /// Refuse the component unless it is signed by a trusted key (`sluice trust list`);
+        /// `sluice trust require-signatures on` makes this the rule for every install.
+        #[arg(long)]
+        require_signature: bool,
         /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
@@ -89,15 +94,36 @@ pub(crate) enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make an Ed25519 signing key: write the secret key to a new file (owner-only) and
+    /// print the public key, as `sluice trust add` takes it.
+    Keygen {
+        /// Where to write the secret key; an existing file is never overwritten.
+        #[arg(long, value_name = "KEYFILE")]
+        out: PathBuf,
+    },
+    /// Sign a component: embed a signature (wasmsign2's format) made with a secret key.
+    Sign {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// The secret key file (`sluice plugin keygen --out`, or a PEM Ed25519 key).
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// Write the signed component here instead of replacing FILE.
+        #[arg(long, value_name = "SIGNED.wasm")]
+        out: Option<PathBuf>,
+    },
     /// Remove an installed plugin.
     Remove {
         /// NAME@VERSION.
         id: String,
+        /// Remove it even while enabled saved workflows pin it (their runs then fail).
+        #[arg(long)]
+        force: bool,
     },
 }
 
 pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result<(), Failure> {
-    // Scaffolding needs no data dir.
+    // Scaffolding, keys and signing need no data dir.
     let cmd = match cmd {
         PluginCommand::New {
             name,
@@ -105,6 +131,10 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             dir,
             sdk,
         } => return super::scaffold::new(&name, &kind, dir.as_deref(), sdk.as_deref()),
+        PluginCommand::Keygen { out } => return super::trust::keygen(&out),
+        PluginCommand::Sign { file, key, out } => {
+            return super::trust::sign(&file, &key, out.as_deref());
+        }
         other => other,
     };
     let app = App::open(data_dir, super::global_limits()?)?;
@@ -117,6 +147,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             state_max_keys,
             state_max_bytes,
             adopt_state,
+            require_signature,
             json,
         } => {
             let bytes = read_file(&file)?;
@@ -130,7 +161,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 .collect();
             let record = app
                 .registry
-                .install(
+                .install_with(
                     &file.display().to_string(),
                     &bytes,
                     &grants,
@@ -141,16 +172,15 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                         max_bytes: state_max_bytes,
                         adopt: adopt_state,
                     },
+                    require_signature,
                 )
-        /// Remove it even while enabled saved workflows pin it (their runs then fail).
-        #[arg(long)]
-        force: bool,
                 .await?;
             if json {
                 return print_json(&record);
             }
             println!("Installed {} ({} plugin)", record.id(), record.kind);
             println!("sha256 {}", record.digest);
+            println!("signer {}", safe(&record.signer.to_string()));
             print_permissions(&record);
             let q = record.state.quota;
             println!(
@@ -214,17 +244,32 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
         PluginCommand::Inspect { plugin, json } => {
             let (record, loaded) = resolve(&app, &plugin, &[]).await?;
             let m = &loaded.manifest;
+            // An installed plugin's signer was checked at install; a file's is checked now.
+            let signer = match &record {
+                Some(r) => Ok(r.signer.clone()),
+                None => app
+                    .registry
+                    .signer(&plugin, &read_file(Path::new(&plugin))?),
+            };
             if json {
                 return print_json(&json!({
                     "manifest": &**m,
                     "digest": loaded.digest,
                     "imports": &*loaded.imports,
+                    "signer": match &signer {
+                        Ok(s) => json!(s),
+                        Err(e) => json!({"status": "invalid", "reason": e.to_string()}),
+                    },
                     "installed": record,
                 }));
             }
             println!("{} ({} plugin)", m.id(), m.kind);
             println!("{}", safe(&m.description));
             println!("sha256   {}", loaded.digest);
+            match &signer {
+                Ok(s) => println!("signer   {}", safe(&s.to_string())),
+                Err(e) => println!("signer   INVALID: {}", safe(&e.to_string())),
+            }
             println!("imports  {}", safe(&loaded.imports.join(", ")));
             match &record {
                 Some(r) => print_permissions(r),
@@ -237,6 +282,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             println!("output schema:\n{}", json_text(&m.output_schema)?);
             Ok(())
         }
+        // Handled before the data dir is opened (above); the same here.
+        PluginCommand::Keygen { out } => super::trust::keygen(&out),
+        PluginCommand::Sign { file, key, out } => super::trust::sign(&file, &key, out.as_deref()),
         PluginCommand::Call {
             plugin,
             input_json,

@@ -16,6 +16,7 @@ pub const AREAS: &[(&str, &str)] = &[
     ("WFL", "Workflows and steps"),
     ("RUN", "Runs"),
     ("PLG", "Plugins and the sandbox"),
+    ("SIG", "Plugin signatures and trusted keys"),
     ("STO", "The store and plugin state"),
     ("SEC", "Secrets"),
     ("ROL", "Custom roles"),

@@ -221,6 +221,34 @@ codes! {
          it would break their runs. Save them again after installing the version they \
          should use, disable them, or remove with `--force`.";
 
+    // SIG: plugin signatures and trusted keys.
+    SignatureRequired = "SIGNATURE_REQUIRED", "ERR-SIG-001", Host, http 403, exit 2, retry No,
+        "The component is not signed, and installs require a signature by a trusted key \
+         (`--require-signature`, or `sluice trust require-signatures on`). Sign it with \
+         `sluice plugin sign`, trust the key with `sluice trust add`; nothing was installed.";
+    SignatureUntrusted = "SIGNATURE_UNTRUSTED", "ERR-SIG-002", Host, http 403, exit 2,
+        retry No,
+        "The component's signature verifies, but its key (named by fingerprint) is not \
+         trusted, and installs require a trusted signer. Trust the publisher's key with \
+         `sluice trust add NAME PUBKEY` if you trust them; nothing was installed.";
+    SignatureInvalid = "SIGNATURE_INVALID", "ERR-SIG-003", Host, http 400, exit 2, retry No,
+        "The component carries a signature that does not verify: it was changed after it was \
+         signed, or the signature is damaged (or names no key to check it with, and no \
+         trusted key signed it). Refused whatever the policy; get the component again.";
+    TrustKeyInvalid = "TRUST_KEY_INVALID", "ERR-SIG-004", Host, http 400, exit 2, retry No,
+        "A public key must be `ed25519:` and the 32-byte key in base64, as `sluice plugin \
+         keygen` prints it. Copy the key whole.";
+    TrustKeyExists = "TRUST_KEY_EXISTS", "ERR-SIG-005", Host, http 409, exit 2, retry No,
+        "A trusted key of that name exists, or the key is trusted under another name (the \
+         message names it). Remove it first, or choose another name.";
+    TrustKeyNotFound = "TRUST_KEY_NOT_FOUND", "ERR-SIG-006", Host, http 404, exit 2, retry No,
+        "No trusted key of that name. `sluice trust list` lists them.";
+    TrustNameInvalid = "TRUST_NAME_INVALID", "ERR-SIG-007", Host, http 400, exit 2, retry No,
+        "A trusted key's name must be 1 to 64 lower-case letters, digits, `.`, `-` or `_`.";
+    SigningKeyInvalid = "SIGNING_KEY_INVALID", "ERR-SIG-008", Host, http -, exit 2, retry No,
+        "The key file is not an Ed25519 secret key (`sluice plugin keygen --out` writes one; \
+         a PEM private key works too), or the file to sign is not WebAssembly.";
+
     // STO: the store and plugin state.
     StoreError = "STORE_ERROR", "ERR-STO-001", Host, http 500, exit 1, retry No,
         "The data directory's store failed to read or write. Check the disk and the data \

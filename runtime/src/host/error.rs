@@ -148,6 +148,9 @@ pub enum PluginHostError {
         digest: String,
         why: String,
     },
+    /// The component's signature is refused (see `signing.rs`).
+    #[error(transparent)]
+    Signature(#[from] super::signing::SignatureError),
     #[error("{0}")]
     Io(String),
     #[error(transparent)]
@@ -174,6 +177,7 @@ impl PluginHostError {
             Self::Changed { .. } => Code::PluginChanged,
             Self::AlreadyInstalled(_) => Code::PluginAlreadyInstalled,
             Self::NeedsVersion(_) => Code::PluginVersionRequired,
+            Self::Signature(e) => e.code(),
             Self::Io(_) => Code::IoError,
             Self::Store(e) => e.code(),
             Self::Wasm(_) => Code::WasmConfig,

@@ -27,6 +27,8 @@
 //! - `capture.rs`: the bounded step log (log import + stdout + stderr).
 //! - `limits.rs`, `manifest.rs`, `error.rs`: limits, manifest validation, errors.
 //! - `registry.rs`: installed and bundled plugins.
+//! - `signing.rs`: component signatures (wasmsign2's embedded format): keys, signing, and
+//!   checking who signed; `trust.rs`: the trusted keys and the install policy.
 //! - `category.rs`: the category each plugin is listed under.
 //! - `pool.rs`: the guest pool (the runtime guest code runs on).
 //! - `bare.rs`: wasmtime alone (no Sluice state), for the step benchmark.
@@ -44,7 +46,9 @@ pub mod manifest;
 mod outcome;
 pub mod pool;
 pub mod registry;
+pub mod signing;
 mod step_state;
+pub mod trust;
 pub mod wasm;
 
 use std::path::PathBuf;

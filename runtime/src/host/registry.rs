@@ -8,10 +8,11 @@
 //!
 //! # State identity
 //!
-//! Components are not signed, so Sluice cannot tell a new version by the same publisher
-//! from a different component reusing a name. A plugin's `state` therefore belongs to the
-//! component, not the name: an install starts a namespace named after its sha256, and
-//! only the administrator carries state over (`adopt_state`, `--adopt-state NAME@VERSION`).
+//! A signature names a key, not a plugin, so Sluice cannot tell a new version by the same
+//! publisher from a different component reusing a name. A plugin's `state` therefore
+//! belongs to the component, not the name: an install starts a namespace named after its
+//! sha256, and only the administrator carries state over (`adopt_state`,
+//! `--adopt-state NAME@VERSION`).
 //! Reinstalling the very same component (same sha256) keeps its namespace. Bundled plugins,
 //! which cannot be replaced, and records from before namespaces were tied to components
 //! keep their state under the plugin's name.
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+use super::signing::Signer;
 use super::{LimitOverrides, LoadedPlugin, PluginHost, PluginHostError, PluginKind, digest};
 use crate::broker::permissions::Grants;
 use crate::store::{PluginStore, StateQuota, StateScope, TrustStore};
@@ -55,6 +57,9 @@ pub struct PluginRecord {
     /// Where the plugin's `state` lives and how much it may hold.
     #[serde(default)]
     pub state: StateSettings,
+    /// Who signed the component, as checked at install (see `host::signing`).
+    #[serde(default)]
+    pub signer: Signer,
 }
 
 /// A plugin's state namespace and quota, fixed at install.
@@ -108,6 +113,8 @@ pub struct Registry {
     blobs: PathBuf,
     loaded: Mutex<HashMap<String, LoadedPlugin>>,
     bundled: OnceCell<Vec<PluginRecord>>,
+    /// The trusted keys and install policy (none: no key is trusted, no policy).
+    trust: Option<Arc<dyn TrustStore>>,
     /// Told once when the bundled plugins must be compiled (first use of a data dir or a
     /// new Sluice version): that takes seconds, and a silent pause looks like a hang.
     first_use: Option<Box<dyn Fn(usize) + Send + Sync>>,
@@ -147,8 +154,20 @@ impl Registry {
             blobs,
             loaded: Mutex::new(HashMap::new()),
             bundled: OnceCell::new(),
+            trust: None,
             first_use: None,
         }
+    }
+
+    /// Checks signatures at install against the trusted keys of `trust`, under its policy.
+    pub fn with_trust(mut self, trust: Arc<dyn TrustStore>) -> Self {
+        self.trust = Some(trust);
+        self
+    }
+
+    /// Who signed `bytes` under this registry's trusted keys (see `host::trust::admit`).
+    pub fn signer(&self, label: &str, bytes: &[u8]) -> Result<Signer, PluginHostError> {
+        super::trust::admit(self.trust.as_deref(), label, bytes, false)
     }
 
     /// Calls `notice` with the number of bundled plugins about to be compiled, when any
@@ -213,6 +232,7 @@ impl Registry {
                         bundled: true,
                         installed_at: String::new(),
                         state: StateSettings::default(),
+                        signer: Signer::Bundled,
                     });
                 }
                 Ok(records)
@@ -243,6 +263,25 @@ impl Registry {
         replace: bool,
         state: StateOptions,
     ) -> Result<PluginRecord, PluginHostError> {
+        self.install_with(label, bytes, grants, limits, replace, state, false)
+            .await
+    }
+
+    /// [`Self::install`], first checking the component's signature: a signature that does
+    /// not verify is refused; with `require_signature` (or the data dir's standing policy)
+    /// so is a component not signed by a trusted key. Nothing is stored on a refusal.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn install_with(
+        &self,
+        label: &str,
+        bytes: &[u8],
+        grants: &[String],
+        limits: LimitOverrides,
+        replace: bool,
+        state: StateOptions,
+        require_signature: bool,
+    ) -> Result<PluginRecord, PluginHostError> {
+        let signer = super::trust::admit(self.trust.as_deref(), label, bytes, require_signature)?;
         let plugin = self.load_bytes(label, bytes).await?;
         let m = &plugin.manifest;
         if self.bundled().await?.iter().any(|b| b.name == m.name) {
@@ -298,6 +337,7 @@ impl Registry {
             installed_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
                 .to_string(),
             state: StateSettings { namespace, quota },
+            signer,
         };
         let path = self.blobs.join(format!("{}.wasm", plugin.digest));
         // (Re)write the file unless it already holds exactly these bytes.

@@ -4,7 +4,8 @@
 //! # Layout
 //! - `mod.rs`: the traits, one per concern — [`RunStore`] (runs and their journal),
 //!   [`ServiceStore`] (saved workflows, tokens, the audit log), [`PluginStore`],
-//!   [`StateStore`] (plugins' own state), [`RoleRecords`] — and [`StoreError`]. Connectors,
+//!   [`StateStore`] (plugins' own state), [`RoleRecords`], [`TrustStore`] (keys trusted to
+//!   sign plugins, and standing settings) — and [`StoreError`]. Connectors,
 //!   secrets and the JumpCloud simulator's snapshot declare their store traits beside their
 //!   own types; the sled store implements them all.
 //! - `sled_store.rs`: [`SledStore`], every trait on one sled database.
@@ -131,6 +132,18 @@ pub trait PluginStore: Send + Sync {
     fn plugin_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError>;
     fn plugin_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
     fn plugin_remove(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// The keys trusted to sign plugins (the `trusted_keys` tree, by name) and the data dir's
+/// standing settings (the `settings` tree, by key), as JSON documents.
+pub trait TrustStore: Send + Sync {
+    /// Adds `record` under `name` unless the name is taken; returns whether it was added.
+    fn trusted_key_add(&self, name: &str, record: &serde_json::Value) -> Result<bool, StoreError>;
+    /// Every trusted key's record, by name.
+    fn trusted_key_list(&self) -> Result<Vec<serde_json::Value>, StoreError>;
+    fn trusted_key_remove(&self, name: &str) -> Result<bool, StoreError>;
+    fn setting_get(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError>;
+    fn setting_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError>;
 }
 
 /// Called with each run's id and stored JSON; returns whether to go on.

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::group_commit::{Flush, GroupCommit};
 use super::{
     PluginStore, RunStore, ServiceStore, StateNamespace, StateQuota, StateStore, StoreError,
+    TrustStore,
 };
 
 /// The embedded store: one sled database in `<data-dir>/store`.
@@ -34,6 +35,10 @@ pub struct SledStore {
     fires: sled::Tree,
     /// `at (8 bytes, big-endian) ++ fire key`: when fire keys are forgotten.
     fire_expiry: sled::Tree,
+    /// Keys trusted to sign plugins, by name.
+    trusted_keys: sled::Tree,
+    /// Standing settings of the data dir (the install policy), by key.
+    settings: sled::Tree,
 }
 
 /// sled's page cache size.
@@ -96,6 +101,8 @@ impl SledStore {
             triggers: db.open_tree("triggers").map_err(backend)?,
             fires: db.open_tree("fires").map_err(backend)?,
             fire_expiry: db.open_tree("fire_expiry").map_err(backend)?,
+            trusted_keys: db.open_tree("trusted_keys").map_err(backend)?,
+            settings: db.open_tree("settings").map_err(backend)?,
             db,
         })
     }
@@ -340,6 +347,48 @@ impl PluginStore for SledStore {
             .is_some();
         self.plugins.flush().map_err(backend)?;
         Ok(removed)
+    }
+}
+
+impl TrustStore for SledStore {
+    fn trusted_key_add(&self, name: &str, record: &serde_json::Value) -> Result<bool, StoreError> {
+        let added = self
+            .trusted_keys
+            .compare_and_swap(
+                name.as_bytes(),
+                None as Option<&[u8]>,
+                Some(encode(record)?),
+            )
+            .map_err(backend)?
+            .is_ok();
+        self.trusted_keys.flush().map_err(backend)?;
+        Ok(added)
+    }
+
+    fn trusted_key_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        collect_json(self.trusted_keys.iter())
+    }
+
+    fn trusted_key_remove(&self, name: &str) -> Result<bool, StoreError> {
+        let removed = self
+            .trusted_keys
+            .remove(name.as_bytes())
+            .map_err(backend)?
+            .is_some();
+        self.trusted_keys.flush().map_err(backend)?;
+        Ok(removed)
+    }
+
+    fn setting_get(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        get_json(&self.settings, key.as_bytes())
+    }
+
+    fn setting_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.settings
+            .insert(key.as_bytes(), encode(value)?)
+            .map_err(backend)?;
+        self.settings.flush().map_err(backend)?;
+        Ok(())
     }
 }
 
@@ -878,6 +927,36 @@ mod tests {
         assert_eq!(scan(Some("0003-c"), 10), ["0002-b", "0001-a"]);
         assert_eq!(scan(None, 2), ["0004-d", "0003-c"]);
         assert!(scan(Some("0001-a"), 10).is_empty());
+    }
+
+    #[test]
+    fn trusted_keys_are_added_once_per_name_and_settings_persist() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = SledStore::open(dir.path()).unwrap();
+            let a = serde_json::json!({"name": "a", "n": 1});
+            assert!(s.trusted_key_add("a", &a).unwrap());
+            assert!(
+                !s.trusted_key_add("a", &serde_json::json!({"n": 2}))
+                    .unwrap()
+            );
+            assert!(
+                s.trusted_key_add("b", &serde_json::json!({"n": 3}))
+                    .unwrap()
+            );
+            assert_eq!(
+                s.trusted_key_list().unwrap()[0],
+                a,
+                "the first record stays"
+            );
+            assert!(s.trusted_key_remove("b").unwrap());
+            assert!(!s.trusted_key_remove("b").unwrap());
+            assert_eq!(s.setting_get("x").unwrap(), None);
+            s.setting_put("x", &serde_json::json!(true)).unwrap();
+        }
+        let s = SledStore::open(dir.path()).unwrap();
+        assert_eq!(s.trusted_key_list().unwrap().len(), 1);
+        assert_eq!(s.setting_get("x").unwrap(), Some(serde_json::json!(true)));
     }
 
     #[test]

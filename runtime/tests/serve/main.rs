@@ -2,16 +2,18 @@
 //! Every API endpoint, token checks, validation that saves nothing, signed webhooks,
 //! Directory Insights events that fire once across restarts, the bounded queue, resumption
 //! of a killed run (at start, or held and resumed through the API), and the CLI's message
-//! while the service holds the data directory. (Schedules firing every second across a
-//! restart are the scheduler's own test, on a clock it moves: `trigger/schedule.rs`.)
+//! while the service holds the data directory, and the require-signatures policy.
+//! (Schedules firing every second across a restart are the scheduler's own test, on a
+//! clock it moves: `trigger/schedule.rs`.)
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod api;
 mod connections;
-mod runs;
 mod pins;
+mod runs;
+mod trust;
 mod webhooks;
 
 use std::collections::BTreeSet;
