@@ -201,3 +201,78 @@ fn the_javascript_plugin_is_held_to_its_grants_and_its_input_schema() {
         stderr(&out)
     );
 }
+
+/// Runs npm in `dir`, failing with what it printed.
+fn npm(dir: &std::path::Path, args: &[&str], hint: &str) {
+    let out = std::process::Command::new("npm")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("npm runs (Node 20+ and npm are needed for the JavaScript plugins)");
+    assert!(
+        out.status.success(),
+        "`npm {}` in {} failed{hint}:\n{}{}",
+        args.join(" "),
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_scaffolded_javascript_plugin_builds_installs_and_answers() {
+    // The example's packages are in npm's cache once scripts/js-plugins has run: the
+    // scaffold's lock asks for exactly those, so this needs no network.
+    user_summary_wasm();
+    let s = Sluice::new();
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("user-check");
+    let out = s.run(&[
+        "plugin",
+        "new",
+        "user-check",
+        "--lang",
+        "js",
+        "--dir",
+        plugin.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for file in [
+        "package.json",
+        "package-lock.json",
+        "README.md",
+        ".gitignore",
+        "src/plugin.js",
+        "wit/plugin.wit",
+    ] {
+        assert!(plugin.join(file).is_file(), "{file} was not written");
+    }
+    npm(
+        &plugin,
+        &["ci", "--offline", "--no-audit", "--no-fund"],
+        " (offline: run scripts/js-plugins first, which fills npm's cache)",
+    );
+    npm(&plugin, &["run", "build"], "");
+    let wasm = plugin.join("dist/user-check.wasm");
+    let installed = s.json(&[
+        "plugin",
+        "install",
+        wasm.to_str().unwrap(),
+        "--grant",
+        "jumpcloud:users.readonly",
+        "--json",
+    ]);
+    assert_eq!(installed["name"], "user-check");
+    assert_eq!(installed["kind"], "action");
+    let out = s.run(&[
+        "plugin",
+        "call",
+        "user-check",
+        "--input-json",
+        r#"{"username": "jane.doe"}"#,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["found"], true, "{answer}");
+    assert_eq!(answer["state"], "ACTIVATED", "{answer}");
+}

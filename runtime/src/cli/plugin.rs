@@ -15,13 +15,18 @@ use crate::host::{CallContext, LoadedPlugin};
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {
     /// Start a plugin: write a ready crate (typed input and output, one host call, native
-    /// tests on the SDK's test host, a README with the build, install and call commands).
+    /// tests on the SDK's test host, a README with the build, install and call commands),
+    /// or with `--lang js` a JavaScript plugin built with `jco componentize`.
     New {
         /// The plugin's name: lower-case letters, digits and `-`, starting with a letter.
         name: String,
         /// What the plugin is.
         #[arg(long, default_value = "action", value_parser = ["action", "condition", "connector"])]
         kind: String,
+        /// The language: `rust` (a crate on the `sluice-plugin` SDK) or `js` (JavaScript,
+        /// built into a component with npm and `jco componentize`).
+        #[arg(long, default_value = "rust", value_parser = ["rust", "js"])]
+        lang: String,
         /// The directory to create (default: ./NAME); an existing one must be empty.
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
@@ -128,9 +133,12 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
         PluginCommand::New {
             name,
             kind,
+            lang,
             dir,
             sdk,
-        } => return super::scaffold::new(&name, &kind, dir.as_deref(), sdk.as_deref()),
+        } => {
+            return super::scaffold::new(&name, &kind, &lang, dir.as_deref(), sdk.as_deref());
+        }
         PluginCommand::Keygen { out } => return super::trust::keygen(&out),
         PluginCommand::Sign { file, key, out } => {
             return super::trust::sign(&file, &key, out.as_deref());
@@ -375,9 +383,10 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
         PluginCommand::New {
             name,
             kind,
+            lang,
             dir,
             sdk,
-        } => super::scaffold::new(&name, &kind, dir.as_deref(), sdk.as_deref()),
+        } => super::scaffold::new(&name, &kind, &lang, dir.as_deref(), sdk.as_deref()),
     }
 }
 

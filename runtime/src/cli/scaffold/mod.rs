@@ -1,14 +1,20 @@
-//! `sluice plugin new NAME [--kind action|condition|connector] [--dir DIR] [--sdk PATH]`:
-//! writes a ready plugin crate — Cargo.toml, `src/lib.rs` with typed input and output, one
-//! host call and native tests on the SDK's test host, a README with the commands, a
-//! `.gitignore` — from templates embedded in the binary.
+//! `sluice plugin new NAME [--kind action|condition|connector] [--lang rust|js] [--dir DIR]
+//! [--sdk PATH]`: writes a ready plugin crate — Cargo.toml, `src/lib.rs` with typed input
+//! and output, one host call and native tests on the SDK's test host, a README with the
+//! commands, a `.gitignore` — from templates embedded in the binary; with `--lang js`, a
+//! JavaScript plugin (package.json and its lock, `src/plugin.js`, the WIT, a README, a
+//! `.gitignore`).
 //!
 //! # Layout
 //! - this file: the command: checking the name, the directory and the SDK, rendering,
 //!   writing (all or nothing).
 //! - `rust/`: the Rust templates, `{{placeholder}}`s filled by [`render`] (`*.tmpl`, so
-//!   no tool takes them for the runtime's source). Another language's templates go in a
-//!   folder of their own beside it, with a [`Template`] set.
+//!   no tool takes them for the runtime's source).
+//! - `js/`: the JavaScript templates (`--lang js`): package.json, `src/plugin.js` per kind,
+//!   a README and a `.gitignore`; with them go the contract (`wit/plugin.wit`) and the
+//!   example JavaScript plugin's package-lock.json (plugins/js/user-summary), so `npm ci`
+//!   installs exactly the jco and ComponentizeJS the repository builds and tests with
+//!   (offline, from npm's cache, on a machine that ran scripts/js-plugins).
 //!
 //! Until the SDK is published the crate depends on it by path: `--sdk PATH`, else
 //! `SLUICE_SDK_PATH`, else the SDK of the source tree this binary was built from, while it
@@ -30,6 +36,37 @@ const RUST_COMMON: &[Template] = &[
     ("README.md", include_str!("rust/README.md.tmpl")),
     (".gitignore", include_str!("rust/gitignore")),
 ];
+
+const JS_COMMON: &[Template] = &[
+    ("package.json", include_str!("js/package.json.tmpl")),
+    ("README.md", include_str!("js/README.md.tmpl")),
+    (".gitignore", include_str!("js/gitignore")),
+];
+
+/// The contract a JavaScript plugin is built against (`jco componentize --wit`).
+const JS_WIT: &str = include_str!("../../../../wit/plugin.wit");
+
+/// The example JavaScript plugin's lock: the scaffold's package.json asks for the same
+/// packages (a unit test keeps them in step); only the package's name differs.
+const JS_LOCK: &str = include_str!("../../../../plugins/js/user-summary/package-lock.json");
+const JS_LOCK_NAME: &str = "\"name\": \"sluice-plugin-user-summary\"";
+
+/// The language a plugin is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    Rust,
+    Js,
+}
+
+impl Lang {
+    pub(crate) fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "rust" => Some(Lang::Rust),
+            "js" => Some(Lang::Js),
+            _ => None,
+        }
+    }
+}
 
 /// The plugin kinds, with each one's `src/lib.rs` and what its README shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +99,15 @@ impl Kind {
             Kind::Action => include_str!("rust/action.rs.tmpl"),
             Kind::Condition => include_str!("rust/condition.rs.tmpl"),
             Kind::Connector => include_str!("rust/connector.rs.tmpl"),
+        }
+    }
+
+    /// The JavaScript template's `src/plugin.js`.
+    fn js(self) -> &'static str {
+        match self {
+            Kind::Action => include_str!("js/action.js.tmpl"),
+            Kind::Condition => include_str!("js/condition.js.tmpl"),
+            Kind::Connector => include_str!("js/connector.js.tmpl"),
         }
     }
 
@@ -287,10 +333,33 @@ fn files(name: &str, kind: Kind, sdk: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
+/// The files of a new JavaScript plugin: (path relative to its directory, contents).
+fn files_js(name: &str, kind: Kind) -> Vec<(PathBuf, String)> {
+    let wasm = format!("dist/{name}.wasm");
+    let mut values = vec![
+        ("name", name.to_owned()),
+        ("kind", kind.as_str().to_owned()),
+        ("description", kind.description().to_owned()),
+    ];
+    values.extend(kind.readme(name, &wasm));
+    let mut out: Vec<(PathBuf, String)> = JS_COMMON
+        .iter()
+        .map(|(path, text)| (PathBuf::from(path), render(text, &values)))
+        .collect();
+    out.push((PathBuf::from("src/plugin.js"), render(kind.js(), &values)));
+    out.push((PathBuf::from("wit/plugin.wit"), JS_WIT.to_owned()));
+    out.push((
+        PathBuf::from("package-lock.json"),
+        JS_LOCK.replace(JS_LOCK_NAME, &format!("\"name\": \"{name}\"")),
+    ));
+    out
+}
+
 /// `sluice plugin new`.
 pub(crate) fn new(
     name: &str,
     kind: &str,
+    lang: &str,
     dir: Option<&Path>,
     sdk: Option<&Path>,
 ) -> Result<(), Failure> {
@@ -302,6 +371,8 @@ pub(crate) fn new(
             "--kind `{kind}`: use action, condition or connector"
         ))
     })?;
+    let lang =
+        Lang::parse(lang).ok_or_else(|| usage(format!("--lang `{lang}`: use rust or js")))?;
     let dir = dir.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
     let existed = match std::fs::read_dir(&dir) {
         Ok(mut entries) => {
@@ -321,6 +392,34 @@ pub(crate) fn new(
             )));
         }
     };
+    if lang == Lang::Js {
+        let files: Vec<(PathBuf, Vec<u8>)> = files_js(name, kind)
+            .into_iter()
+            .map(|(p, text)| (p, text.into_bytes()))
+            .collect();
+        if let Err(e) = write_all(&dir, &files) {
+            // All or nothing, as for a Rust crate.
+            if existed {
+                for (path, _) in &files {
+                    let _ = std::fs::remove_file(dir.join(path));
+                }
+                for sub in ["src", "wit"] {
+                    let _ = std::fs::remove_dir(dir.join(sub));
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            return Err(e.into());
+        }
+        let shown = dir.display();
+        println!(
+            "Created the {} plugin `{name}` in JavaScript in {shown}.\n\n\
+             Next (Node 20+ and npm):\n  cd {shown}\n  npm ci\n  npm run build\n\n\
+             The README says how to install and call it.",
+            kind.as_str()
+        );
+        return Ok(());
+    }
     let sdk = find_sdk(sdk)?;
     let lock = workspace_lock(&sdk)
         .map(|p| std::fs::read(&p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display())))
@@ -420,6 +519,55 @@ mod tests {
             assert!(files[3].1.contains("for UserCheck {"));
             assert!(files[1].1.contains("release/user_check.wasm"));
         }
+    }
+
+    #[test]
+    fn every_kind_renders_in_javascript_with_the_example_plugin_s_packages() {
+        let example: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../../plugins/js/user-summary/package.json"
+        ))
+        .unwrap();
+        for kind in [Kind::Action, Kind::Condition, Kind::Connector] {
+            let files = files_js("user-check", kind);
+            let names: Vec<String> = files.iter().map(|(p, _)| p.display().to_string()).collect();
+            assert_eq!(
+                names,
+                [
+                    "package.json",
+                    "README.md",
+                    ".gitignore",
+                    "src/plugin.js",
+                    "wit/plugin.wit",
+                    "package-lock.json"
+                ]
+            );
+            for (path, text) in &files[..4] {
+                assert!(!text.contains("{{"), "{}: {text}", path.display());
+            }
+            let package: serde_json::Value = serde_json::from_str(&files[0].1).unwrap();
+            assert_eq!(package["name"], "user-check");
+            assert_eq!(package["devDependencies"], example["devDependencies"]);
+            let build = package["scripts"]["build"].as_str().unwrap();
+            let world = format!("--world-name {}-plugin ", kind.as_str());
+            assert!(build.contains(&world), "{build}");
+            assert!(build.contains("--out dist/user-check.wasm"), "{build}");
+            let lock: serde_json::Value = serde_json::from_str(&files[5].1).unwrap();
+            assert_eq!(lock["name"], "user-check");
+            assert_eq!(lock["packages"][""]["name"], "user-check");
+            assert_eq!(
+                lock["packages"][""]["devDependencies"],
+                example["devDependencies"]
+            );
+            let js = &files[3].1;
+            assert!(
+                js.contains(&format!("export const {} = {{", kind.as_str())),
+                "{js}"
+            );
+            assert!(js.contains("name: 'user-check',"), "{js}");
+            assert!(files[1].1.contains("dist/user-check.wasm"));
+        }
+        assert_eq!(Lang::parse("js"), Some(Lang::Js));
+        assert_eq!(Lang::parse("python"), None);
     }
 
     #[test]
