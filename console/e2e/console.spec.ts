@@ -283,6 +283,38 @@ steps:
   expect(await page.locator('pre.result b').count()).toBe(0);
 });
 
+/** The versioned test plugin (tests/plugins/versioned) the Rust tests build, if built. */
+function versionedWasm(): Buffer | null {
+  const base = join(import.meta.dirname, '..', '..', 'target', 'plugins', 'wasm32-wasip2');
+  for (const profile of ['plugin-dev', 'plugin']) {
+    const p = join(base, profile, 'versioned.wasm');
+    if (existsSync(p)) return readFileSync(p);
+  }
+  return null;
+}
+
+test('a saved workflow keeps the plugin version it pinned and shows "update available"', async ({ page }) => {
+  const v1 = versionedWasm();
+  expect(v1, 'tests/plugins/versioned is built by `cargo test` (scripts/test runs it first)').not.toBeNull();
+  // 7.7.2: the same component with its version text rewritten (the Rust tests do the same).
+  const v2 = Buffer.from(v1!);
+  let at = v2.indexOf('7.7.1');
+  expect(at).toBeGreaterThan(-1);
+  for (; at !== -1; at = v2.indexOf('7.7.1', at + 1)) v2.write('7.7.2', at);
+  expect((await api('/plugins', { method: 'POST', body: new Uint8Array(v1!) })).status).toBe(201);
+  const doc = 'version: 1\nname: pinned-echo\ntrigger: { type: manual }\nrun_as: Read Only\nsteps:\n  - id: ask\n    uses: versioned\n';
+  expect((await api('/workflows', { method: 'POST', body: doc })).status).toBe(201);
+  await signIn(page, '/workflows/pinned-echo');
+  await expect(page.getByRole('heading', { name: /pinned-echo/ })).toBeVisible();
+  await expect(page.getByTestId('update-available')).toHaveCount(0);
+  expect((await api('/plugins', { method: 'POST', body: new Uint8Array(v2) })).status).toBe(201);
+  await page.reload();
+  await expect(page.getByTestId('update-available')).toBeVisible();
+  await expect(page.getByTestId('update-available')).toHaveAttribute('title', /pinned versioned@7\.7\.1, now 7\.7\.2/);
+  await page.goto(consoleUrl('/workflows'));
+  await expect(page.getByTestId('workflow-pinned-echo')).toContainText('update available');
+});
+
 test('an interrupted run held at start: resume it from its page, and each step runs once', async ({ page }) => {
   const wasm = hostileWasm();
   expect(wasm, 'tests/plugins/hostile is built by `cargo test` (scripts/test runs it first)').not.toBeNull();
