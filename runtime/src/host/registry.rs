@@ -118,14 +118,14 @@ pub struct Registry {
     /// Told once when the bundled plugins must be compiled (first use of a data dir or a
     /// new Sluice version): that takes seconds, and a silent pause looks like a hang.
     first_use: Option<Box<dyn Fn(usize) + Send + Sync>>,
+    /// Saved workflows' pins (see `pins.rs`); none in a registry without workflows.
+    pins: Option<Arc<dyn PinSource>>,
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry")
             .field("blobs", &self.blobs)
-    /// Saved workflows' pins (see `pins.rs`); none in a registry without workflows.
-    pins: Option<Arc<dyn PinSource>>,
             .finish_non_exhaustive()
     }
 }
@@ -156,6 +156,7 @@ impl Registry {
             bundled: OnceCell::new(),
             trust: None,
             first_use: None,
+            pins: None,
         }
     }
 
@@ -174,7 +175,6 @@ impl Registry {
     /// are not in the compile cache yet.
     pub fn on_first_use(mut self, notice: impl Fn(usize) + Send + Sync + 'static) -> Self {
         self.first_use = Some(Box::new(notice));
-            pins: None,
         self
     }
 
@@ -464,6 +464,12 @@ impl Registry {
         spec: &str,
     ) -> Result<(PluginRecord, LoadedPlugin), PluginHostError> {
         let record = self.find(spec).await?;
+        let plugin = self.load_record(&record).await?;
+        Ok((record, plugin))
+    }
+
+    /// The loaded plugin of a record (its component is the record's digest).
+    async fn load_record(&self, record: &PluginRecord) -> Result<LoadedPlugin, PluginHostError> {
         // Loaded once per process, keyed by the digest checked when it was loaded: resolving
         // again hashes nothing (hashing every bundled component per step was most of a
         // provisioning run's CPU).
@@ -504,15 +510,12 @@ impl Registry {
         }
         let record = self
             .installed()?
-        let plugin = self.load_record(&record).await?;
-        Ok((record, plugin))
-    }
-
-    /// The loaded plugin of a record (its component is the record's digest).
-    async fn load_record(&self, record: &PluginRecord) -> Result<LoadedPlugin, PluginHostError> {
             .into_iter()
             .find(|r| r.id() == id)
             .ok_or_else(|| PluginHostError::NotFound(id.to_owned()))?;
+        if !force {
+            self.check_unpinned(&record)?;
+        }
         self.store.plugin_remove(id)?;
         self.remove_blob_if_unused(&record.digest)?;
         Ok(record)
@@ -552,9 +555,6 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     b.create(dir)
 }
 
-        if !force {
-            self.check_unpinned(&record)?;
-        }
 /// Writes a file readable and writable by the owner only.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut o = std::fs::OpenOptions::new();
