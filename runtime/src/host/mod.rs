@@ -26,7 +26,9 @@
 //!   `http`, `state`), each on a narrow view of the store data.
 //! - `capture.rs`: the bounded step log (log import + stdout + stderr).
 //! - `limits.rs`, `manifest.rs`, `error.rs`: limits, manifest validation, errors.
-//! - `registry.rs`: installed and bundled plugins.
+//! - `registry.rs`: installed and bundled plugins; `registry/pins.rs`: what saved workflows
+//!   and runs pin (plugin, version, component digest), the components kept for them, and
+//!   whether an update is available.
 //! - `signing.rs`: component signatures (wasmsign2's embedded format): keys, signing, and
 //!   checking who signed; `trust.rs`: the trusted keys and the install policy.
 //! - `category.rs`: the category each plugin is listed under.
