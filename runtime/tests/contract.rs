@@ -39,7 +39,10 @@ fn every_released_contract_version_installs_is_inspected_and_runs() {
         assert!(out.status.success(), "{version}: {}", stderr(&out));
 
         let inspect = s.json(&["plugin", "inspect", "contract-fixture", "--json"]);
-        assert_eq!(inspect["manifest"]["kind"], "action", "{version}: {inspect}");
+        assert_eq!(
+            inspect["manifest"]["kind"], "action",
+            "{version}: {inspect}"
+        );
         assert_eq!(inspect["manifest"]["name"], "contract-fixture");
         let bytes = std::fs::read(&wasm).unwrap();
         assert_eq!(

@@ -1,5 +1,7 @@
-//! Compiled components on disk. A compile takes 0.1–0.7 s; loading a cached artifact takes a
-//! fraction of a millisecond.
+//! Compiled components on disk. A compile takes 0.1–0.7 s; loading a cached artifact about a
+//! millisecond (`transform`'s 0.6 MB: 1.1–1.4 ms on 2 busy cores, half of it the sha256
+//! check below, most of the rest reading and copying the bytes instead of mapping the file),
+//! once per component per process.
 //!
 //! An artifact is native code that wasmtime runs without checking it (loading one is
 //! `unsafe` for that reason), so a cache file is never trusted by its name alone. Each file
