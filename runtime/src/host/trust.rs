@@ -155,7 +155,9 @@ pub fn admit(
         })
         .collect();
     let signer = signing::check(label, bytes, &trusted)?;
-    if required {
+    // What is not a component at all is the loader's to refuse, with its own reason.
+    let component = bytes.starts_with(b"\0asm\x0d\x00\x01\x00");
+    if required && component {
         match &signer {
             Signer::Unsigned => return Err(SignatureError::Required(label.to_owned()).into()),
             Signer::Untrusted { fingerprint } => {
@@ -232,6 +234,11 @@ mod tests {
         assert_eq!(
             code(admit(store, "c", &plain, true)),
             Code::SignatureRequired
+        );
+        // Not a component: left to the loader, which says what it is instead.
+        assert_eq!(
+            admit(store, "c", b"\x89PNG", true).unwrap(),
+            Signer::Unsigned
         );
         assert_eq!(
             code(admit(store, "c", &by_b, true)),
