@@ -8,8 +8,7 @@
 //! the 8-byte header, fails the check. Each signature's key id is the signer's public key
 //! in wasmsign2's raw form (`0x01` then the 32-byte key), so any Sluice can check a
 //! signature, and name its signer by fingerprint, without trusting the key; the secret key
-//! file is wasmsign2's raw form too (`0x81`, then the 64-byte Ed25519 secret key), so
-//! `wasmsign2 sign -k KEYFILE` and `wasmsign2 verify -K PUBKEY` work with the same keys.
+//! file is wasmsign2's raw form too (`0x81`, then the 64-byte Ed25519 secret key).
 
 use std::io::Cursor;
 
