@@ -258,7 +258,11 @@ async fn reinstalling_needs_replace_and_replacing_keeps_nothing_old() {
     let replaced = install(vec![], true).await.unwrap();
     assert!(replaced.grants.is_empty());
     assert_eq!(
-        f.registry.remove("hostile", false).await.unwrap_err().code(),
+        f.registry
+            .remove("hostile", false)
+            .await
+            .unwrap_err()
+            .code(),
         "PLUGIN_VERSION_REQUIRED"
     );
 }

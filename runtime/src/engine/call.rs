@@ -157,7 +157,13 @@ mod tests {
              - { id: b, uses: transform, with: { from_a: '${steps.a.output}' } }\n",
         );
         let run = engine
-            .create_run(doc, BTreeMap::new(), Default::default(), json!({}), json!({}))
+            .create_run(
+                doc,
+                BTreeMap::new(),
+                Default::default(),
+                json!({}),
+                json!({}),
+            )
             .unwrap();
         let recorded = StepRecord {
             path: "a".into(),

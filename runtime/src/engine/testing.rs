@@ -97,7 +97,13 @@ pub(super) async fn run_with(
     let subs: BTreeMap<String, WorkflowDoc> =
         subs.into_iter().map(|d| (d.name.clone(), d)).collect();
     let run = engine
-        .create_run(doc, subs, Default::default(), input, json!({"type": "manual"}))
+        .create_run(
+            doc,
+            subs,
+            Default::default(),
+            input,
+            json!({"type": "manual"}),
+        )
         .expect("run recorded");
     let done = engine
         .execute(&run.id, progress)
