@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{Sluice, stderr, workspace};
+use sha2::Digest as _;
 
 /// The cargo running the tests (the one whose toolchain built the workspace).
 fn cargo(dir: &Path, args: &[&str]) -> Command {
@@ -22,7 +23,9 @@ fn cargo(dir: &Path, args: &[&str]) -> Command {
 }
 
 fn run_cargo(dir: &Path, args: &[&str], hint: &str) {
-    let out = cargo(dir, args).output().expect("cargo runs (is it on PATH?)");
+    let out = cargo(dir, args)
+        .output()
+        .expect("cargo runs (is it on PATH?)");
     assert!(
         out.status.success(),
         "`cargo {}` in {} failed{hint}:\n{}",
@@ -69,7 +72,13 @@ fn a_new_plugin_tests_builds_installs_and_answers_offline() {
     run_cargo(&dir, &["test", "--offline"], "");
     run_cargo(
         &dir,
-        &["build", "--release", "--offline", "--target", "wasm32-wasip2"],
+        &[
+            "build",
+            "--release",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+        ],
         " (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)",
     );
     let wasm: PathBuf = workspace().join("target/scaffold/wasm32-wasip2/release/user_check.wasm");
@@ -95,7 +104,156 @@ fn a_new_plugin_tests_builds_installs_and_answers_offline() {
     let output = &out["result"]["output"];
     assert_eq!(output["found"], true, "{out:#}");
     assert_eq!(output["state"], "ACTIVATED", "{out:#}");
-    assert_eq!(output["user_id"].as_str().map(str::len), Some(24), "{out:#}");
+    assert_eq!(
+        output["user_id"].as_str().map(str::len),
+        Some(24),
+        "{out:#}"
+    );
+}
+
+/// The walk-through of docs/writing-plugins.md, step by step: a new plugin, its native
+/// tests, the component, a key, the signature, the trusted key and the standing
+/// require-signatures setting, the install, a workflow run using it, and `plugin inspect`
+/// naming the signer and the digest. A copy with one byte changed after signing is refused
+/// (exit 2) and nothing is stored. A name of its own (`user-lookup`), so its component in
+/// the shared target dir is not the one the other tests build.
+#[test]
+fn the_guide_end_to_end_a_signed_plugin_runs_in_a_workflow_and_a_tampered_one_is_refused() {
+    let s = Sluice::new();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("user-lookup");
+    let out = new_plugin(&s, &["user-lookup", "--dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    run_cargo(&dir, &["test", "--offline"], "");
+    run_cargo(
+        &dir,
+        &[
+            "build",
+            "--release",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+        ],
+        " (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)",
+    );
+    let built = workspace().join("target/scaffold/wasm32-wasip2/release/user_lookup.wasm");
+    assert!(built.is_file(), "{} was not built", built.display());
+    // The component as the publisher ships it, taken out of the shared target dir.
+    let wasm = root.path().join("user_lookup.wasm");
+    std::fs::copy(&built, &wasm).unwrap();
+    let wasm = wasm.to_str().unwrap();
+
+    // The publisher: a key, and the signed component.
+    let key = root.path().join("acme.key");
+    let out = s.run(&["plugin", "keygen", "--out", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(public.starts_with("ed25519:"), "{public}");
+    let signed = root.path().join("user_lookup.signed.wasm");
+    let signed = signed.to_str().unwrap();
+    let out = s.run(&[
+        "plugin",
+        "sign",
+        wasm,
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        signed,
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bytes = std::fs::read(signed).unwrap();
+    let digest = hex(&sha2::Sha256::digest(&bytes));
+
+    // The administrator: trust the key, require signatures from now on.
+    s.json(&["trust", "add", "acme", &public, "--json"]);
+    let v = s.json(&["trust", "require-signatures", "on", "--json"]);
+    assert_eq!(v["require_signatures"], true, "{v}");
+
+    // One byte changed after signing: refused, exit 2, nothing stored. The unsigned
+    // build is refused too, under the setting.
+    let mut tampered = bytes.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    let tampered_file = root.path().join("tampered.wasm");
+    std::fs::write(&tampered_file, &tampered).unwrap();
+    let grant = ["--grant", "jumpcloud:users.readonly"];
+    for (file, says) in [
+        (tampered_file.to_str().unwrap(), "signature does not verify"),
+        (wasm, "is not signed"),
+    ] {
+        let out = s.run(&[&["plugin", "install", file][..], &grant].concat());
+        assert_eq!(out.status.code(), Some(2), "{file}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{file}: {}", stderr(&out));
+    }
+    let list = s.json(&["plugin", "list", "--json"]);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["bundled"] == true),
+        "nothing was installed: {list:#}"
+    );
+    let stored = std::fs::read_dir(s.data.path().join("plugins")).map_or(0, |d| d.count());
+    assert_eq!(stored, 0, "no component file was kept");
+
+    // The signed component installs under the setting.
+    let out = s.run(&[&["plugin", "install", signed][..], &grant].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("signer acme (trusted key"), "{printed}");
+
+    // Used in a workflow: its output, its log line, its JumpCloud call, and the digest the
+    // run resolved `uses: user-lookup` to.
+    let flow = root.path().join("check-user.yaml");
+    std::fs::write(&flow, CHECK_USER).unwrap();
+    let out = s.run(&[
+        "run",
+        flow.to_str().unwrap(),
+        "--input-json",
+        r#"{"username": "jane.doe"}"#,
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["status"], "succeeded", "{result:#}");
+    assert_eq!(result["output"]["found"], true, "{result:#}");
+    assert_eq!(result["output"]["state"], "ACTIVATED", "{result:#}");
+    let run = s.json(&["runs", "show", result["run_id"].as_str().unwrap(), "--json"]);
+    assert_eq!(run["run"]["pins"]["user-lookup"]["digest"], digest.as_str());
+    let text = run.to_string();
+    assert!(text.contains("jane.doe: found true"), "{run:#}");
+    assert!(text.contains("/api/systemusers"), "{run:#}");
+
+    // `plugin inspect` names the signer and the digest.
+    let v = s.json(&["plugin", "inspect", "user-lookup", "--json"]);
+    assert_eq!(v["digest"], digest.as_str(), "{v:#}");
+    assert_eq!(v["signer"]["status"], "trusted", "{v:#}");
+    assert_eq!(v["signer"]["key"], "acme", "{v:#}");
+    let out = s.run(&["plugin", "inspect", "user-lookup"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("sha256   {digest}")), "{text}");
+    assert!(
+        text.contains("signer   acme (trusted key sha256:"),
+        "{text}"
+    );
+}
+
+/// The guide's workflow.
+const CHECK_USER: &str = "version: 1
+name: check-user
+trigger: {type: manual}
+run_as: Read Only
+steps:
+  - id: lookup
+    uses: user-lookup
+    with: {username: \"${input.username}\"}
+output:
+  found: \"${steps.lookup.output.found}\"
+  state: \"${steps.lookup.output.state}\"
+";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]
