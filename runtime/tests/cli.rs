@@ -392,6 +392,25 @@ fn bench_step_reports_medians() {
     assert!(["pagemap-scan", "default"].contains(&report["memory_path"].as_str().unwrap()));
 }
 
+#[test]
+fn bench_step_measures_more_calls_than_one_step_may_make() {
+    // The floor's one instance makes every iteration's host call; each call starts with
+    // the budget of a step (10,000 host calls), so more iterations than that still measure.
+    let s = Sluice::new();
+    let get = s.json(&[
+        "bench",
+        "step",
+        "--plugin",
+        "user-get",
+        "--iterations",
+        "10050",
+        "--json",
+        "--input-json",
+        r#"{"username":"jane.doe"}"#,
+    ]);
+    assert_eq!(get["reused_instance"]["iterations"], 10050, "{get}");
+}
+
 /// The hostile plugin as a different component: a custom section appended changes its
 /// bytes and sha256, not its name, version or manifest.
 fn hostile_variant(dir: &std::path::Path) -> std::path::PathBuf {

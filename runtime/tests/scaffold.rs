@@ -224,6 +224,23 @@ fn the_guide_end_to_end_a_signed_plugin_runs_in_a_workflow_and_a_tampered_one_is
     assert!(text.contains("jane.doe: found true"), "{run:#}");
     assert!(text.contains("/api/systemusers"), "{run:#}");
 
+    // Measured as the guide measures it; the plugin logs on every call, and the floor's
+    // reused instance starts each call with an empty log, as a step does.
+    let bench = s.json(&[
+        "bench",
+        "step",
+        "--plugin",
+        "user-lookup",
+        "--input-json",
+        r#"{"username": "jane.doe"}"#,
+        "--iterations",
+        "3000",
+        "--json",
+    ]);
+    for row in ["fresh_instance", "reused_instance"] {
+        assert_eq!(bench[row]["iterations"], 3000, "{bench:#}");
+    }
+
     // `plugin inspect` names the signer and the digest.
     let v = s.json(&["plugin", "inspect", "user-lookup", "--json"]);
     assert_eq!(v["digest"], digest.as_str(), "{v:#}");

@@ -257,9 +257,22 @@ impl ReusedInstance {
         })
     }
 
-    /// One call on the reused instance, with the same deadline check as a real step.
+    /// One call on the reused instance, with the same deadline check as a real step. The
+    /// log and the host-call budget start empty on each call, as a step's do: without
+    /// that, a plugin that logs or calls the host on every call would reach the log limit
+    /// or the call limit after enough iterations.
     pub async fn call(&mut self, input: &String) -> Result<serde_json::Value, StepError> {
         self.store.set_epoch_deadline(self.ticks);
+        {
+            let state = self.store.data_mut();
+            state
+                .log
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .reset();
+            state.ledger.calls.clear();
+            state.ledger.violation = None;
+        }
         let step = wit::StepInfo {
             run_id: String::new(),
             workflow: String::new(),

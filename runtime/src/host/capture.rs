@@ -122,6 +122,16 @@ impl StepLog {
         self.exceeded
     }
 
+    /// Empties the log and its count against the cap, as a fresh step starts (the
+    /// benchmark's reused instance calls this between calls).
+    pub(crate) fn reset(&mut self) {
+        self.lines.clear();
+        self.bytes = 0;
+        self.exceeded = false;
+        self.partial_stdout.clear();
+        self.partial_stderr.clear();
+    }
+
     /// The captured lines; unterminated stdout/stderr text becomes a final line.
     pub(crate) fn finish(&mut self) -> Vec<LogLine> {
         for (source, partial) in [
