@@ -35,6 +35,28 @@ fn run_cargo(dir: &Path, args: &[&str], hint: &str) {
     );
 }
 
+/// A plugin author's two commands in the crate at `dir`: its native tests, then its
+/// component, which is returned (`crate_name` with underscores).
+fn test_and_build(dir: &Path, crate_name: &str) -> PathBuf {
+    run_cargo(dir, &["test", "--offline"], "");
+    run_cargo(
+        dir,
+        &[
+            "build",
+            "--release",
+            "--offline",
+            "--target",
+            "wasm32-wasip2",
+        ],
+        " (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)",
+    );
+    let wasm = workspace().join(format!(
+        "target/scaffold/wasm32-wasip2/release/{crate_name}.wasm"
+    ));
+    assert!(wasm.is_file(), "{} was not built", wasm.display());
+    wasm
+}
+
 fn new_plugin(s: &Sluice, args: &[&str]) -> std::process::Output {
     let mut all = vec!["plugin", "new"];
     all.extend(args);
@@ -69,20 +91,7 @@ fn a_new_plugin_tests_builds_installs_and_answers_offline() {
         "the SDK of the tree the binary was built from:\n{manifest}"
     );
 
-    run_cargo(&dir, &["test", "--offline"], "");
-    run_cargo(
-        &dir,
-        &[
-            "build",
-            "--release",
-            "--offline",
-            "--target",
-            "wasm32-wasip2",
-        ],
-        " (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)",
-    );
-    let wasm: PathBuf = workspace().join("target/scaffold/wasm32-wasip2/release/user_check.wasm");
-    assert!(wasm.is_file(), "{} was not built", wasm.display());
+    let wasm = test_and_build(&dir, "user_check");
 
     let installed = s.json(&[
         "plugin",
@@ -124,20 +133,7 @@ fn the_guide_end_to_end_a_signed_plugin_runs_in_a_workflow_and_a_tampered_one_is
     let dir = root.path().join("user-lookup");
     let out = new_plugin(&s, &["user-lookup", "--dir", dir.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    run_cargo(&dir, &["test", "--offline"], "");
-    run_cargo(
-        &dir,
-        &[
-            "build",
-            "--release",
-            "--offline",
-            "--target",
-            "wasm32-wasip2",
-        ],
-        " (is the wasm32-wasip2 target installed? `rustup target add wasm32-wasip2`)",
-    );
-    let built = workspace().join("target/scaffold/wasm32-wasip2/release/user_lookup.wasm");
-    assert!(built.is_file(), "{} was not built", built.display());
+    let built = test_and_build(&dir, "user_lookup");
     // The component as the publisher ships it, taken out of the shared target dir.
     let wasm = root.path().join("user_lookup.wasm");
     std::fs::copy(&built, &wasm).unwrap();

@@ -141,6 +141,23 @@ fn bundled_digests() -> &'static [(String, &'static [u8])] {
     })
 }
 
+/// Refuses a grant the plugin `id` does not declare: nothing is granted beyond what the
+/// administrator reviewed.
+fn declared_only(id: &str, declared: &[String], grants: &[String]) -> Result<(), PluginHostError> {
+    match grants.iter().find(|g| !declared.contains(g)) {
+        None => Ok(()),
+        Some(g) => Err(PluginHostError::GrantNotDeclared {
+            plugin: id.to_owned(),
+            grant: g.clone(),
+            declared: if declared.is_empty() {
+                "nothing".into()
+            } else {
+                declared.join(", ")
+            },
+        }),
+    }
+}
+
 fn io(context: &str, path: &Path, e: std::io::Error) -> PluginHostError {
     PluginHostError::Io(format!("{context} {}: {e}", path.display()))
 }
@@ -287,19 +304,7 @@ impl Registry {
         if self.bundled().await?.iter().any(|b| b.name == m.name) {
             return Err(PluginHostError::Bundled(m.name.clone()));
         }
-        for g in grants {
-            if !m.permissions.contains(g) {
-                return Err(PluginHostError::GrantNotDeclared {
-                    plugin: m.id(),
-                    grant: g.clone(),
-                    declared: if m.permissions.is_empty() {
-                        "nothing".into()
-                    } else {
-                        m.permissions.join(", ")
-                    },
-                });
-            }
-        }
+        declared_only(&m.id(), &m.permissions, grants)?;
         let installed = self.installed()?;
         let previous = installed.iter().find(|r| r.id() == m.id()).cloned();
         if previous.is_some() && !replace {
@@ -393,19 +398,7 @@ impl Registry {
                 found: record.digest.clone(),
             });
         }
-        for g in grants {
-            if !record.permissions.contains(g) {
-                return Err(PluginHostError::GrantNotDeclared {
-                    plugin: id.to_owned(),
-                    grant: g.clone(),
-                    declared: if record.permissions.is_empty() {
-                        "nothing".into()
-                    } else {
-                        record.permissions.join(", ")
-                    },
-                });
-            }
-        }
+        declared_only(id, &record.permissions, grants)?;
         let mut granted = grants.to_vec();
         granted.sort();
         granted.dedup();
