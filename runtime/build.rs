@@ -1,6 +1,6 @@
-//! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, and every
-//! plugin of the JumpCloud catalogue `plugins/jumpcloud` and of the connector plugins
-//! `plugins/connectors`, one component each) and embeds them in the `sluice` binary; embeds
+//! Builds the bundled plugins (`plugins/transform`, `compare`, `http-request`, one component
+//! each, and the JumpCloud catalogue `plugins/jumpcloud` and the connector plugins
+//! `plugins/connectors`, one pack each) and embeds them in the `sluice` binary; embeds
 //! the web console's build too (`build_console.rs`). Without the `bundled-plugins` feature
 //! (on by default) no plugin is built, so a check of host code builds no guest.
 
@@ -20,17 +20,13 @@ fn main() {
         std::fs::write(Path::new(&out_dir).join("bundled.rs"), "&[]").expect("write bundled.rs");
         return;
     }
-    let bundled = bundled(root).unwrap_or_else(|e| {
-        eprintln!("error: {e}");
-        std::process::exit(1);
-    });
-    let crates: Vec<PluginCrate<'_>> = bundled.iter().map(PluginCrate::borrowed).collect();
+    let bundled = bundled();
+    let crates: Vec<PluginCrate<'_>> = bundled.iter().map(|(_, c)| *c).collect();
     let paths = build_for_build_script(&crates);
     let mut code = String::from("&[\n");
-    for (c, path) in crates.iter().zip(&paths) {
+    for ((file, _), path) in bundled.iter().zip(&paths) {
         code.push_str(&format!(
-            "    ({:?}, include_bytes!({:?}) as &[u8]),\n",
-            format!("{}.wasm", c.feature.unwrap_or(c.package)),
+            "    ({file:?}, include_bytes!({:?}) as &[u8]),\n",
             path.display().to_string()
         ));
     }

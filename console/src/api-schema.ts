@@ -640,12 +640,12 @@ export interface paths {
         put?: never;
         /**
          * Install a plugin component
-         * @description The body is the component (`.wasm`). Grants must be among the permissions it declares. A component carrying a signature that does not verify is always refused; with `require_signature`, or while the standing policy (`PUT /api/v1/trust`) is on, so is one not signed by a trusted key.
+         * @description The body is the component (`.wasm`). Grants must be among the permissions it declares. A component carrying a signature that does not verify is always refused; with `require_signature`, or while the standing policy (`PUT /api/v1/trust`) is on, so is one not signed by a trusted key. A pack is installed as a unit, one record per plugin.
          */
         post: {
             parameters: {
                 query?: {
-                    /** @description Comma-separated permissions to grant, each declared by the plugin */
+                    /** @description Comma-separated permissions to grant, each declared by the plugin; for a pack, `PERM` goes to each of its plugins that declares it and `PLUGIN=PERM` to that plugin alone */
                     grant?: string;
                     /** @description Replace an installed version */
                     replace?: boolean;
@@ -669,13 +669,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Installed: its record */
+                /** @description Installed: its record, or for a pack the pack and its plugins' records */
                 201: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Plugin"];
+                        "application/json": components["schemas"]["Plugin"] | components["schemas"]["PackInstalled"];
                     };
                 };
                 /** @description Not a Sluice plugin component, a signature that does not verify (SIGNATURE_INVALID), an invalid manifest, a grant it does not declare, or a bad query parameter; or an unknown or malformed query parameter (BAD_QUERY) */
@@ -706,7 +706,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description That version is installed (PLUGIN_ALREADY_INSTALLED), or a bundled plugin has the name (PLUGIN_BUNDLED) */
+                /** @description That version is installed (PLUGIN_ALREADY_INSTALLED), or a bundled plugin has the name (PLUGIN_BUNDLED); or a pack named like a plugin, or a plugin named like a pack (PLUGIN_NAME_TAKEN) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -740,14 +740,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Inspect a plugin: record and manifest */
+        /** Inspect a plugin (record and manifest) or a pack (its plugins' records) */
         get: {
             parameters: {
                 query?: never;
                 header?: never;
                 path: {
                     /**
-                     * @description `name` (its highest version) or `name@version`
+                     * @description `name` (its highest version) or `name@version`, of a plugin or of a pack
                      * @example transform
                      */
                     id: string;
@@ -756,13 +756,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Its record and manifest */
+                /** @description A plugin's record and manifest, or a pack and its plugins' records */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["PluginDetail"];
+                        "application/json": components["schemas"]["PluginDetail"] | components["schemas"]["PackInstalled"];
                     };
                 };
                 /** @description A path parameter that is not text once percent-decoded, or not a number where one is expected (BAD_PATH) */
@@ -789,7 +789,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Remove an installed plugin */
+        /** Remove an installed plugin, or an installed pack as a unit */
         delete: {
             parameters: {
                 query?: {
@@ -798,7 +798,7 @@ export interface paths {
                 };
                 header?: never;
                 path: {
-                    /** @description `name@version` */
+                    /** @description `name@version` of a plugin or of a pack */
                     id: string;
                 };
                 cookie?: never;
@@ -831,7 +831,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Bundled with Sluice (PLUGIN_BUNDLED); or pinned by enabled saved workflows, which the message lists (PLUGIN_PINNED) */
+                /** @description Bundled with Sluice (PLUGIN_BUNDLED); or pinned by enabled saved workflows, which the message lists (PLUGIN_PINNED); or a plugin of a pack, which is removed with its pack (PLUGIN_IN_PACK) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1861,6 +1861,8 @@ export interface components {
             signer: components["schemas"]["Signer"];
             /** @description The category lists group it under: bundled plugins Users, Groups, Devices, Applications & policies, Directory Insights, Provisioning, General or Connectors; installed plugins Installed (the list's `categories` gives the order) */
             category: string;
+            /** @description The pack the plugin came in; absent for a component holding one plugin */
+            pack?: components["schemas"]["Pack"];
         };
         PluginDetail: {
             plugin: components["schemas"]["Plugin"];
@@ -2372,6 +2374,18 @@ export interface components {
         TrustPolicyInput: {
             /** @description Whether every install (API and CLI) must be signed by a trusted key */
             require_signatures: boolean;
+        };
+        /** @description A pack: several plugins in one component, installed, signed and removed as a unit. */
+        Pack: {
+            name: string;
+            /** @description SemVer */
+            version: string;
+            description: string;
+        };
+        /** @description A pack: the pack, and the record of each of its plugins, each granted on its own. */
+        PackInstalled: {
+            pack: components["schemas"]["Pack"];
+            plugins: components["schemas"]["Plugin"][];
         };
     };
     responses: {

@@ -294,11 +294,40 @@ fn a_cache_dir_must_be_private() {
     );
 }
 
+/// A data dir from before the store kept components (`<data-dir>/plugins/<digest>.wasm`)
+/// still runs its installed plugin: the file moves into the store at the next open.
+#[test]
+fn a_data_dir_with_components_kept_as_files_still_runs_its_plugins() {
+    let s = Sluice::new();
+    install_hostile(&s, "state");
+    let bytes = std::fs::read(hostile_wasm()).unwrap();
+    let digest = sluice::host::digest(&bytes);
+    // The layout an older version left: the record in the store, the component a file.
+    {
+        let store = sluice::store::open(s.data.path()).unwrap();
+        assert!(store.blob_remove(&digest).unwrap(), "the store kept it");
+        store.flush().unwrap();
+    }
+    let dir = s.data.path().join("plugins");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(format!("{digest}.wasm")), &bytes).unwrap();
+
+    let input = r#"{"mode":"state","arg":{"key":"k"}}"#;
+    let out = s.run(&["plugin", "call", "hostile", "--input-json", input, "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(result["result"]["output"].is_object(), "{result}");
+    assert_eq!(result["result"]["output"]["value"], Value::Null, "{result}");
+    assert!(!dir.exists(), "the component file moved into the store");
+    let store = sluice::store::open(s.data.path()).unwrap();
+    assert_eq!(store.blob_get(&digest).unwrap(), Some(bytes));
+}
+
 #[test]
 fn a_data_dir_in_use_is_reported_plainly() {
     let s = Sluice::new();
     s.json(&["plugin", "list", "--json"]);
-    let _held = sluice::store::SledStore::open(&s.data.path().join("store")).unwrap();
+    let _held = sluice::store::open(s.data.path()).unwrap();
     let out = s.run(&["plugin", "list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -570,7 +599,7 @@ fn the_data_dir_is_private_to_its_owner() {
         let out = sluice_under_umask_022(&data, &args);
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
     }
-    for sub in ["store", "plugins", "cache"] {
+    for sub in ["store", "cache"] {
         assert!(data.join(sub).is_dir(), "{sub} was created");
     }
     let open = open_to_others(&data);

@@ -189,8 +189,11 @@ fn the_guide_end_to_end_a_signed_plugin_runs_in_a_workflow_and_a_tampered_one_is
             .all(|p| p["bundled"] == true),
         "nothing was installed: {list:#}"
     );
-    let stored = std::fs::read_dir(s.data.path().join("plugins")).map_or(0, |d| d.count());
-    assert_eq!(stored, 0, "no component file was kept");
+    let stored = sluice::store::open(s.data.path())
+        .unwrap()
+        .blob_list()
+        .unwrap();
+    assert_eq!(stored, Vec::<String>::new(), "no component was kept");
 
     // The signed component installs under the setting.
     let out = s.run(&[&["plugin", "install", signed][..], &grant].concat());

@@ -50,11 +50,10 @@ fn installed(s: &Sluice) -> Vec<Value> {
         .collect()
 }
 
-/// The component files kept in the data dir.
+/// The components kept in the data dir's store.
 fn stored_components(s: &Sluice) -> usize {
-    std::fs::read_dir(s.data.path().join("plugins"))
-        .map(|d| d.count())
-        .unwrap_or(0)
+    let store = sluice::store::open(s.data.path()).unwrap();
+    store.blob_list().unwrap().len()
 }
 
 fn install(s: &Sluice, file: &Path, extra: &[&str]) -> std::process::Output {

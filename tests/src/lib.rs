@@ -16,7 +16,7 @@ use sluice::broker::{
     BrokerError, BrokerResponse, ConnectorRequest, HttpBroker, JumpCloudBroker, JumpCloudRequest,
 };
 use sluice::host::{CallContext, HostConfig, Limits, LoadedPlugin, PluginHost, Services};
-use sluice::store::SledStore;
+use sluice::store::Store;
 
 /// The hostile test plugin's component.
 pub fn hostile_wasm() -> Vec<u8> {
@@ -66,13 +66,13 @@ impl HttpBroker for CountingBroker {
 pub struct TestHost {
     pub host: Arc<PluginHost>,
     pub broker: Arc<CountingBroker>,
-    pub store: Arc<SledStore>,
+    pub store: Arc<dyn Store>,
 }
 
 impl TestHost {
     pub fn new(limits: Limits) -> TestHost {
         let broker = Arc::new(CountingBroker::default());
-        let store = Arc::new(SledStore::temporary().expect("temporary store"));
+        let store = sluice::store::temporary().expect("temporary store");
         let services = Services {
             jumpcloud: broker.clone(),
             http: broker.clone(),
@@ -96,6 +96,8 @@ impl TestHost {
             .load("test.wasm", bytes)
             .await
             .expect("plugin loads")
+            .plugins
+            .remove(0)
     }
 }
 

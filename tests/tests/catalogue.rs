@@ -11,7 +11,6 @@ use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
 use sluice::broker::permissions::Role;
 use sluice::host::registry::BUNDLED;
 use sluice::host::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services};
-use sluice::store::SledStore;
 use sluice_jcsim::{Faults, RunningSimulator, Simulator, seed};
 use sluice_tests::ctx;
 
@@ -35,12 +34,12 @@ impl Rig {
         let services = Services {
             jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
             http: Arc::new(Unconfigured),
-            state: Arc::new(SledStore::temporary().unwrap()),
+            state: sluice::store::temporary().unwrap(),
         };
         let host = PluginHost::new(sluice_tests::cached_config(), services).unwrap();
         let mut plugins = Vec::new();
         for (file, bytes) in BUNDLED {
-            plugins.push(host.load(file, bytes).await.unwrap());
+            plugins.extend(host.load(file, bytes).await.unwrap().plugins);
         }
         Rig {
             host,
@@ -396,14 +395,17 @@ async fn errors_map_to_seed_codes_and_roles_stop_calls_in_the_host() {
         Services {
             jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
             http: Arc::new(Unconfigured),
-            state: Arc::new(SledStore::temporary().unwrap()),
+            state: sluice::store::temporary().unwrap(),
         },
     )
     .unwrap();
     let p = rig.plugin("user-get");
     let loaded = host
-        .load("user-get.wasm", p_bytes("user-get"))
+        .load("jumpcloud.wasm", p_bytes("jumpcloud"))
         .await
+        .unwrap()
+        .plugin("user-get")
+        .cloned()
         .unwrap();
     let grants: Vec<&str> = p.manifest.permissions.iter().map(String::as_str).collect();
     let out = host

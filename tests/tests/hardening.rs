@@ -139,7 +139,7 @@ impl Progress for PanicsOnStep {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_inside_a_run_fails_that_run_only() {
-    let (engine, _t, _blobs) = engine_with_hostile().await;
+    let (engine, _t) = engine_with_hostile().await;
     let doc = sluice::workflow::model::parse(
         "echo.yaml",
         "version: 1\nname: echo\ntrigger: {type: manual}\nrun_as: Read Only\nsteps:\n\
@@ -183,13 +183,12 @@ async fn a_panic_inside_a_run_fails_that_run_only() {
 }
 
 /// A registry with the hostile plugin installed (no grants) and an engine over it.
-async fn engine_with_hostile() -> (Arc<Engine>, TestHost, tempfile::TempDir) {
+async fn engine_with_hostile() -> (Arc<Engine>, TestHost) {
     let t = TestHost::new(Limits::DEFAULT);
-    let blobs = tempfile::tempdir().unwrap();
     let registry = Arc::new(Registry::new(
         t.host.clone(),
         t.store.clone(),
-        blobs.path().join("plugins"),
+        t.store.clone(),
     ));
     registry
         .install(
@@ -202,14 +201,14 @@ async fn engine_with_hostile() -> (Arc<Engine>, TestHost, tempfile::TempDir) {
         )
         .await
         .unwrap();
-    (Arc::new(Engine::new(registry, t.store.clone())), t, blobs)
+    (Arc::new(Engine::new(registry, t.store.clone())), t)
 }
 
 /// A password marked `format: password` is used by the run but appears nowhere in what
 /// the run records: its input, the steps' inputs, error messages and the report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn write_only_input_is_used_but_never_recorded() {
-    let (engine, _t, _blobs) = engine_with_hostile().await;
+    let (engine, _t) = engine_with_hostile().await;
     let secret = "S3cret!pass-123";
     let doc = sluice::workflow::model::parse(
         "secret.yaml",

@@ -5,28 +5,21 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use sluice::host::registry::{BUNDLED, PluginRecord, Registry, StateOptions};
 use sluice::host::{CallContext, LimitOverrides, Limits, PluginKind};
-use sluice::store::{PluginStore, StateQuota, StateStore};
+use sluice::store::{StateQuota, Store};
 use sluice_tests::{TestHost, bad_manifest_wasm, hostile_wasm};
 
 struct Fixture {
     registry: Registry,
-    store: Arc<sluice::store::SledStore>,
-    blobs: tempfile::TempDir,
+    store: Arc<dyn Store>,
     host: Arc<sluice::host::PluginHost>,
 }
 
 fn fixture() -> Fixture {
     let t = TestHost::new(Limits::DEFAULT);
-    let blobs = tempfile::tempdir().unwrap();
-    let registry = Registry::new(
-        t.host.clone(),
-        t.store.clone(),
-        blobs.path().join("plugins"),
-    );
+    let registry = Registry::new(t.host.clone(), t.store.clone(), t.store.clone());
     Fixture {
         registry,
         store: t.store,
-        blobs,
         host: t.host,
     }
 }
@@ -50,10 +43,11 @@ impl Fixture {
             self.store.plugin_list().unwrap().is_empty(),
             "no record was stored"
         );
-        let stored = std::fs::read_dir(self.blobs.path().join("plugins"))
-            .map(|d| d.count())
-            .unwrap_or(0);
-        assert_eq!(stored, 0, "no component was stored");
+        assert_eq!(
+            self.store.blob_list().unwrap(),
+            Vec::<String>::new(),
+            "no component was stored"
+        );
         (err.code().to_string(), err.to_string())
     }
 }
@@ -151,19 +145,16 @@ async fn install_list_resolve_and_remove() {
             StateOptions::default(),
         )
         .await
-        .unwrap();
+        .unwrap()
+        .remove(0);
     assert_eq!(
         (record.id().as_str(), record.kind),
         ("hostile@0.1.0", PluginKind::Action)
     );
     assert_eq!(record.grants, ["state"]);
     assert_eq!(record.digest, sluice::host::digest(&bytes));
-    let blob = f
-        .blobs
-        .path()
-        .join("plugins")
-        .join(format!("{}.wasm", record.digest));
-    assert!(blob.is_file());
+    let blob = record.digest.as_str();
+    assert_eq!(f.store.blob_get(blob).unwrap(), Some(bytes.clone()));
 
     let names: Vec<String> = f
         .registry
@@ -179,7 +170,15 @@ async fn install_list_resolve_and_remove() {
         names[..3],
         ["transform@0.1.0", "compare@0.1.0", "http-request@0.1.0"]
     );
-    assert_eq!(names.len(), sluice::host::registry::BUNDLED.len() + 1);
+    let bundled = f
+        .registry
+        .list()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.bundled)
+        .count();
+    assert_eq!(names.len(), bundled + 1);
     assert_eq!(names.last().map(String::as_str), Some("hostile@0.1.0"));
     let (found, loaded) = f.registry.resolve("hostile").await.unwrap();
     assert_eq!(found.limits.timeout_ms, Some(250));
@@ -188,8 +187,8 @@ async fn install_list_resolve_and_remove() {
         ["jumpcloud:users.readonly", "http:allowed", "state"]
     );
 
-    // A tampered component on disk is refused, not run.
-    std::fs::write(&blob, b"\0asm\x0d\0\x01\0").unwrap();
+    // A tampered component in the store is refused, not run.
+    f.store.blob_put(blob, b"\0asm\x0d\0\x01\0").unwrap();
     let fresh = fixture_over(&f);
     let err = fresh.resolve("hostile@0.1.0").await.unwrap_err();
     assert!(
@@ -197,7 +196,7 @@ async fn install_list_resolve_and_remove() {
             .contains("does not match its recorded sha256"),
         "{err}"
     );
-    std::fs::write(&blob, &bytes).unwrap();
+    f.store.blob_put(blob, &bytes).unwrap();
 
     assert_eq!(
         f.registry
@@ -209,8 +208,8 @@ async fn install_list_resolve_and_remove() {
     );
     f.registry.remove("hostile@0.1.0", false).await.unwrap();
     assert!(
-        !blob.exists(),
-        "the component file went with its last record"
+        !f.store.blob_exists(blob).unwrap(),
+        "the component went with its last record"
     );
     assert_eq!(
         f.registry.find("hostile").await.unwrap_err().code(),
@@ -221,11 +220,7 @@ async fn install_list_resolve_and_remove() {
 /// A second registry over the same store and blobs (a new process would build one).
 fn fixture_over(f: &Fixture) -> Registry {
     let t = TestHost::new(Limits::DEFAULT);
-    Registry::new(
-        t.host.clone(),
-        f.store.clone(),
-        f.blobs.path().join("plugins"),
-    )
+    Registry::new(t.host.clone(), f.store.clone(), f.store.clone())
 }
 
 #[tokio::test]
@@ -280,6 +275,7 @@ impl Fixture {
             )
             .await
             .unwrap()
+            .remove(0)
     }
 
     /// One step of the installed `hostile` in workflow `wf`, as the engine makes it: with

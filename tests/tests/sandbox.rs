@@ -448,7 +448,6 @@ mod associations {
     use sluice::broker::jumpcloud::{ApiKey, JumpCloudClient, JumpCloudConfig};
     use sluice::broker::permissions::Role;
     use sluice::host::{CallOutcome, Limits, LoadedPlugin, PluginHost, Services, codes};
-    use sluice::store::SledStore;
     use sluice_jcsim::directory::Edge;
     use sluice_jcsim::{Faults, RunningSimulator, Simulator, seed};
     use sluice_tests::{ctx, hostile_wasm};
@@ -473,10 +472,15 @@ mod associations {
             let services = Services {
                 jumpcloud: Arc::new(JumpCloudClient::new(cfg).unwrap()),
                 http: Arc::new(Unconfigured),
-                state: Arc::new(SledStore::temporary().unwrap()),
+                state: sluice::store::temporary().unwrap(),
             };
             let host = PluginHost::new(sluice_tests::cached_config(), services).unwrap();
-            let plugin = host.load("hostile.wasm", &hostile_wasm()).await.unwrap();
+            let plugin = host
+                .load("hostile.wasm", &hostile_wasm())
+                .await
+                .unwrap()
+                .plugins
+                .remove(0);
             Rig {
                 host,
                 plugin,

@@ -31,21 +31,45 @@ pub const BUNDLED_CRATES: &[(&str, &str)] = &[
 ];
 
 /// The catalogue crates bundled in the `sluice` binary, which declare many plugins
-/// (`sluice_plugin::components!`), each with the cargo feature that builds it alone:
-/// (package, directory).
-pub const BUNDLED_CATALOGUES: &[(&str, &str)] = &[
-    ("sluice-jumpcloud", "plugins/jumpcloud"),
-    ("sluice-connectors", "plugins/connectors"),
+/// (`sluice_plugin::components!`): each is bundled as one pack (its cargo feature
+/// [`PACK`]), and each of its plugins also has the cargo feature that builds it alone:
+/// (package, directory, the pack's name).
+pub const BUNDLED_CATALOGUES: &[(&str, &str, &str)] = &[
+    ("sluice-jumpcloud", "plugins/jumpcloud", "jumpcloud"),
+    ("sluice-connectors", "plugins/connectors", "connectors"),
 ];
 
-/// The plugins bundled in the `sluice` binary, in the order it embeds them: the single
-/// crates, then every plugin of each catalogue. Owned names: see [`PluginCrate::borrowed`].
-pub fn bundled(workspace_root: &Path) -> Result<Vec<(String, String, Option<String>)>, BuildError> {
+/// The cargo feature of a catalogue crate that builds all its plugins as one pack.
+pub const PACK: &str = "pack";
+
+/// The components bundled in the `sluice` binary, in the order it embeds them: the single
+/// crates, then one pack per catalogue; each with the file name it is embedded under.
+pub fn bundled() -> Vec<(String, PluginCrate<'static>)> {
+    let singles = BUNDLED_CRATES
+        .iter()
+        .map(|(p, d)| (format!("{p}.wasm"), PluginCrate::single(p, d)));
+    let packs = BUNDLED_CATALOGUES.iter().map(|(package, dir, pack)| {
+        let c = PluginCrate {
+            package,
+            dir,
+            feature: Some(PACK),
+        };
+        (format!("{pack}.wasm"), c)
+    });
+    singles.chain(packs).collect()
+}
+
+/// The bundled plugins as they were built before packs, one component per plugin: the
+/// single crates, then every plugin of each catalogue (for measuring one way against the
+/// other, `bench-guests`). Owned names: see [`PluginCrate::borrowed`].
+pub fn one_component_per_plugin(
+    workspace_root: &Path,
+) -> Result<Vec<(String, String, Option<String>)>, BuildError> {
     let mut out: Vec<(String, String, Option<String>)> = BUNDLED_CRATES
         .iter()
         .map(|(p, d)| ((*p).to_owned(), (*d).to_owned(), None))
         .collect();
-    for (package, dir) in BUNDLED_CATALOGUES {
+    for (package, dir, _) in BUNDLED_CATALOGUES {
         for plugin in catalogue_plugins(workspace_root, dir)? {
             out.push(((*package).to_owned(), (*dir).to_owned(), Some(plugin.name)));
         }
@@ -111,7 +135,7 @@ pub fn catalogue_plugins(workspace_root: &Path, dir: &str) -> Result<Vec<Plugin>
             .into_iter()
             .flatten()
             .filter_map(|v| v.as_str()?.strip_prefix("sluice-plugin/"))
-            .next();
+            .find(|kind| *kind != "pack");
         if let Some(kind) = kind {
             out.push(Plugin {
                 name: name.clone(),
@@ -217,6 +241,7 @@ pub fn build_plugins(
     }
     let mut out = vec![PathBuf::new(); crates.len()];
     let mut catalogue = Vec::new();
+    let mut packs = Vec::new();
     for (i, c) in crates.iter().enumerate() {
         // The component is made of `src` and the manifest; tests and docs do not rebuild it.
         for part in ["src", "Cargo.toml"] {
@@ -227,7 +252,14 @@ pub fn build_plugins(
         }
         match c.feature {
             None => out[i] = build.single(c)?,
+            Some(PACK) => packs.push(i),
             Some(_) => catalogue.push(i),
+        }
+    }
+    if !packs.is_empty() {
+        let members: Vec<PluginCrate<'_>> = packs.iter().map(|&i| crates[i]).collect();
+        for (i, path) in packs.iter().zip(build.packs(&members)?) {
+            out[*i] = path;
         }
     }
     if !catalogue.is_empty() {
@@ -302,6 +334,20 @@ impl Build<'_> {
         cmd.args(["-p", c.package]);
         self.run(cmd, c.package)?;
         self.output(c.package)
+    }
+
+    /// Catalogue crates as packs (their feature [`PACK`]), in one cargo run: the SDK is
+    /// compiled once, with only its `pack` world.
+    fn packs(&self, crates: &[PluginCrate<'_>]) -> Result<Vec<PathBuf>, BuildError> {
+        let mut cmd = self.cargo();
+        for c in crates {
+            cmd.args(["-p", c.package])
+                .arg("--features")
+                .arg(format!("{}/{PACK}", c.package));
+        }
+        let names: Vec<&str> = crates.iter().map(|c| c.package).collect();
+        self.run(cmd, &names.join(", "))?;
+        crates.iter().map(|c| self.output(c.package)).collect()
     }
 
     /// The plugins of catalogue crates, in one cargo run per plugin kind through the

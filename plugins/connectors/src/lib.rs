@@ -163,10 +163,11 @@ connector!(
     email::send
 );
 
-// Each plugin is one component: `--features jira` builds one alone; the build of the
-// bundled plugins builds all four at once through `export_plugin!`.
+// `--features pack` builds all four as one component, the pack `connectors` (what Sluice
+// bundles); `--features jira` builds one alone (see `export_plugin!`).
 sluice_plugin::components! {
     crate = sluice_connectors;
+    pack = "connectors", "External App Connector plugins: Jira issues, Slack messages, signed webhooks and email, each through a connector an administrator defined.";
     connector Jira = "jira",
     connector SlackWebhook = "slack-webhook",
     connector Webhook = "webhook",

@@ -355,10 +355,12 @@ condition!(
     groups::user_in_group
 );
 
-// Each plugin is one component: `--features user-get` builds one alone; the build of the
-// bundled plugins builds them all at once through `export_plugin!`.
+// One declaration for both ways of building: `--features pack` builds the whole catalogue as
+// one component, the pack `jumpcloud` (what Sluice bundles); `--features user-get` builds one
+// plugin alone (see `export_plugin!`).
 sluice_plugin::components! {
     crate = sluice_jumpcloud;
+    pack = "jumpcloud", "The JumpCloud catalogue: users, groups, devices, policies, applications, administrators, Directory Insights and the steps of new-user provisioning.";
     action UserGet = "user-get",
     action UserFind = "user-find",
     action UserList = "user-list",

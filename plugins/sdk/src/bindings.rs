@@ -21,11 +21,11 @@ pub mod action {
         world: "action-plugin",
         path: "wit",
         with: {
-            "sluice:plugin/types@0.1.0": crate::bindings::platform::sluice::plugin::types,
-            "sluice:plugin/log@0.1.0": crate::bindings::platform::sluice::plugin::log,
-            "sluice:plugin/jumpcloud@0.1.0": crate::bindings::platform::sluice::plugin::jumpcloud,
-            "sluice:plugin/http@0.1.0": crate::bindings::platform::sluice::plugin::http,
-            "sluice:plugin/state@0.1.0": crate::bindings::platform::sluice::plugin::state,
+            "sluice:plugin/types@0.2.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.2.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.2.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.2.0": crate::bindings::platform::sluice::plugin::state,
         },
         pub_export_macro: true,
         export_macro_name: "export_action_world",
@@ -40,11 +40,11 @@ pub mod condition {
         world: "condition-plugin",
         path: "wit",
         with: {
-            "sluice:plugin/types@0.1.0": crate::bindings::platform::sluice::plugin::types,
-            "sluice:plugin/log@0.1.0": crate::bindings::platform::sluice::plugin::log,
-            "sluice:plugin/jumpcloud@0.1.0": crate::bindings::platform::sluice::plugin::jumpcloud,
-            "sluice:plugin/http@0.1.0": crate::bindings::platform::sluice::plugin::http,
-            "sluice:plugin/state@0.1.0": crate::bindings::platform::sluice::plugin::state,
+            "sluice:plugin/types@0.2.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.2.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.2.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.2.0": crate::bindings::platform::sluice::plugin::state,
         },
         pub_export_macro: true,
         export_macro_name: "export_condition_world",
@@ -59,17 +59,45 @@ pub mod connector {
         world: "connector-plugin",
         path: "wit",
         with: {
-            "sluice:plugin/types@0.1.0": crate::bindings::platform::sluice::plugin::types,
-            "sluice:plugin/log@0.1.0": crate::bindings::platform::sluice::plugin::log,
-            "sluice:plugin/jumpcloud@0.1.0": crate::bindings::platform::sluice::plugin::jumpcloud,
-            "sluice:plugin/http@0.1.0": crate::bindings::platform::sluice::plugin::http,
-            "sluice:plugin/state@0.1.0": crate::bindings::platform::sluice::plugin::state,
+            "sluice:plugin/types@0.2.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.2.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.2.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.2.0": crate::bindings::platform::sluice::plugin::state,
         },
         pub_export_macro: true,
         export_macro_name: "export_connector_world",
         default_bindings_module: "::sluice_plugin::__private::connector",
         runtime_path: "::sluice_plugin::__private::wit_bindgen::rt",
     });
+}
+
+#[cfg(feature = "pack")]
+pub mod pack {
+    wit_bindgen::generate!({
+        world: "pack-plugin",
+        path: "wit",
+        with: {
+            "sluice:plugin/types@0.2.0": crate::bindings::platform::sluice::plugin::types,
+            "sluice:plugin/log@0.2.0": crate::bindings::platform::sluice::plugin::log,
+            "sluice:plugin/jumpcloud@0.2.0": crate::bindings::platform::sluice::plugin::jumpcloud,
+            "sluice:plugin/http@0.2.0": crate::bindings::platform::sluice::plugin::http,
+            "sluice:plugin/state@0.2.0": crate::bindings::platform::sluice::plugin::state,
+        },
+        pub_export_macro: true,
+        export_macro_name: "export_pack_world",
+        default_bindings_module: "::sluice_plugin::__private::pack",
+        runtime_path: "::sluice_plugin::__private::wit_bindgen::rt",
+    });
+}
+
+/// What a pack answers for a plugin it does not hold (the host never asks: it calls only
+/// the plugins the pack described, each by its kind).
+pub fn not_in_pack(kind: &str, plugin: &str) -> types::PluginError {
+    to_wit_error(crate::PluginError::new(
+        "PLUGIN_NOT_IN_PACK",
+        format!("this pack has no {kind} plugin `{plugin}`"),
+    ))
 }
 
 /// Plain-Rust manifest to its WIT form (schemas as JSON text).
@@ -267,6 +295,22 @@ macro_rules! export_connector {
 /// ```
 #[macro_export]
 macro_rules! components {
+    // With a pack: the crate's cargo feature `pack` (enabling `sluice-plugin/pack`) builds
+    // all its plugins as one component, the pack `$pack` (see [`export_pack!`]).
+    (
+        crate = $krate:ident;
+        pack = $pack:tt, $description:tt;
+        $($kind:ident $plugin:ident = $name:tt),* $(,)?
+    ) => {
+        $crate::components!(crate = $krate; $($kind $plugin = $name),*);
+        #[cfg(feature = "pack")]
+        $crate::export_pack! {
+            name = $pack,
+            description = $description,
+            version = env!("CARGO_PKG_VERSION");
+            $($kind $plugin = $name),*
+        }
+    };
     // `$name:tt`, not `literal`: a captured literal could not be matched again by the
     // generated `export_plugin!`.
     (crate = $krate:ident; $($kind:ident $plugin:ident = $name:tt),* $(,)?) => {
@@ -305,4 +349,126 @@ macro_rules! __export_kind {
     (connector, $plugin:ty, $name:expr, $version:expr) => {
         $crate::export_connector!($plugin, name = $name, version = $version);
     };
+}
+
+/// Exports several plugins of this crate as one component, a pack: installed, signed,
+/// pinned and removed as a unit, while each plugin keeps its own name, kind, schemas and
+/// declared permissions (the host grants and checks them per plugin, per call). Workflows
+/// use the plugins by their own names.
+///
+/// ```ignore
+/// sluice_plugin::export_pack! {
+///     name = "okta",
+///     description = "Okta user lifecycle: suspend, unsuspend, and whether a user is active.",
+///     version = env!("CARGO_PKG_VERSION");
+///     action UserSuspend = "okta-user-suspend",
+///     action UserUnsuspend = "okta-user-unsuspend",
+///     condition UserActive = "okta-user-active",
+/// }
+/// ```
+///
+/// Enable the SDK's `pack` feature (not a kind feature). Each plugin's version is the
+/// pack's.
+#[cfg(feature = "pack")]
+#[macro_export]
+macro_rules! export_pack {
+    (
+        name = $pack:expr,
+        description = $description:expr,
+        version = $version:expr;
+        $($kind:ident $plugin:ty = $name:expr),+ $(,)?
+    ) => {
+        // Only a wasm build exports the world, as for one plugin.
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            use $crate::__private::pack::exports::sluice::plugin::pack as wit_pack;
+            use $crate::__private::types::{PluginError as WitError, StepInfo};
+            struct SluicePackExport;
+            impl wit_pack::Guest for SluicePackExport {
+                fn describe() -> wit_pack::PackManifest {
+                    wit_pack::PackManifest {
+                        name: ::std::string::String::from($pack),
+                        version: ::std::string::String::from($version),
+                        description: ::std::string::String::from($description),
+                        plugins: ::std::vec![$(
+                            $crate::__private::to_wit_manifest(
+                                $crate::__pack_manifest!($kind, $plugin, $name, $version)
+                            )
+                        ),+],
+                    }
+                }
+                fn run(
+                    plugin: ::std::string::String,
+                    step: StepInfo,
+                    input: ::std::string::String,
+                ) -> ::std::result::Result<::std::string::String, WitError> {
+                    let step = $crate::__private::from_wit_step(step);
+                    $($crate::__pack_arm!(run, $kind, $plugin, $name, plugin, step, input);)+
+                    Err($crate::__private::not_in_pack("action", &plugin))
+                }
+                fn evaluate(
+                    plugin: ::std::string::String,
+                    step: StepInfo,
+                    input: ::std::string::String,
+                ) -> ::std::result::Result<bool, WitError> {
+                    let step = $crate::__private::from_wit_step(step);
+                    $($crate::__pack_arm!(evaluate, $kind, $plugin, $name, plugin, step, input);)+
+                    Err($crate::__private::not_in_pack("condition", &plugin))
+                }
+                fn invoke(
+                    plugin: ::std::string::String,
+                    step: StepInfo,
+                    input: ::std::string::String,
+                ) -> ::std::result::Result<::std::string::String, WitError> {
+                    let step = $crate::__private::from_wit_step(step);
+                    $($crate::__pack_arm!(invoke, $kind, $plugin, $name, plugin, step, input);)+
+                    Err($crate::__private::not_in_pack("connector", &plugin))
+                }
+            }
+            $crate::__private::pack::export_pack_world!(
+                SluicePackExport with_types_in $crate::__private::pack
+            );
+        };
+    };
+}
+
+/// The manifest of a pack's plugin, by its kind's name; for [`export_pack!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pack_manifest {
+    (action, $plugin:ty, $name:expr, $version:expr) => {
+        $crate::action_manifest::<$plugin>($name, $version)
+    };
+    (condition, $plugin:ty, $name:expr, $version:expr) => {
+        $crate::condition_manifest::<$plugin>($name, $version)
+    };
+    (connector, $plugin:ty, $name:expr, $version:expr) => {
+        $crate::connector_manifest::<$plugin>($name, $version)
+    };
+}
+
+/// One plugin's arm of a pack's `run`, `evaluate` or `invoke`: answers when the call names
+/// it and the function is its kind's; for [`export_pack!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pack_arm {
+    (run, action, $plugin:ty, $name:expr, $called:ident, $step:ident, $input:ident) => {
+        if $called == $name {
+            return $crate::run_action::<$plugin>(&$step, &$input)
+                .map_err($crate::__private::to_wit_error);
+        }
+    };
+    (evaluate, condition, $plugin:ty, $name:expr, $called:ident, $step:ident, $input:ident) => {
+        if $called == $name {
+            return $crate::run_condition::<$plugin>(&$step, &$input)
+                .map_err($crate::__private::to_wit_error);
+        }
+    };
+    (invoke, connector, $plugin:ty, $name:expr, $called:ident, $step:ident, $input:ident) => {
+        if $called == $name {
+            return $crate::run_connector::<$plugin>(&$step, &$input)
+                .map_err($crate::__private::to_wit_error);
+        }
+    };
+    ($function:ident, $kind:ident, $($rest:tt)*) => {};
 }

@@ -26,7 +26,8 @@
 //! ```
 //!
 //! Enable the crate feature matching the plugin's kind (`action`, `condition` or
-//! `connector`) so the component targets exactly that world.
+//! `connector`) so the component targets exactly that world — or `pack`, and
+//! [`export_pack!`] exports several plugins of the crate as one component (a pack).
 //!
 //! # Layout
 //! - this file: the plugin traits, [`Manifest`] derivation and the JSON glue

@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 
 use super::{ApiError, Caller, Path, Query, audit, object_body, page_limit};
 use crate::code::Code;
-use crate::connector::{self, ConnectorDef, ConnectorStore as _};
+use crate::connector::{self, ConnectorDef};
 use crate::host::category;
 use crate::host::registry::PluginRecord;
 use crate::role::{self, RoleStore as _};
-use crate::secrets::{self, SecretStore as _};
+use crate::secrets;
 use crate::service::{Service, tokens};
 
 type Api<T> = Result<T, ApiError>;
@@ -91,7 +91,7 @@ pub(super) async fn install_plugin(
         .filter(|g| !g.is_empty())
         .map(str::to_owned)
         .collect();
-    let record = service
+    let records = service
         .registry
         .install_with(
             "the uploaded component",
@@ -107,15 +107,27 @@ pub(super) async fn install_plugin(
             q.require_signature,
         )
         .await?;
-    audit(
-        &service,
-        &caller,
-        "plugin.install",
-        &record.id(),
-        json!({"digest": record.digest, "grants": record.grants, "state": record.state,
-               "signer": record.signer}),
-    )?;
-    Ok((StatusCode::CREATED, Json(plugin_row(&record))).into_response())
+    for record in &records {
+        audit(
+            &service,
+            &caller,
+            "plugin.install",
+            &record.id(),
+            json!({"digest": record.digest, "grants": record.grants, "state": record.state,
+                   "signer": record.signer, "pack": record.pack}),
+        )?;
+    }
+    // One plugin: its row, as before packs. A pack: the pack and a row per plugin.
+    let body = match (
+        records.first().and_then(|r| r.pack.as_ref()),
+        records.as_slice(),
+    ) {
+        (None, [one]) => plugin_row(one),
+        (pack, _) => {
+            json!({"pack": pack, "plugins": records.iter().map(plugin_row).collect::<Vec<_>>()})
+        }
+    };
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -155,6 +167,11 @@ pub(super) async fn plugin(
     State(service): State<Arc<Service>>,
     Path(id): Path<String>,
 ) -> Api<Json<Value>> {
+    // Plugins and packs share names: a pack's name shows the pack and its plugins.
+    if let Some((pack, members)) = service.registry.find_pack(&id).await? {
+        let rows: Vec<Value> = members.iter().map(plugin_row).collect();
+        return Ok(Json(json!({ "pack": pack, "plugins": rows })));
+    }
     let (record, loaded) = service.registry.resolve(&id).await?;
     Ok(Json(json!({
         "plugin": plugin_row(&record),
@@ -176,14 +193,20 @@ pub(super) async fn remove_plugin(
     Path(id): Path<String>,
     Query(q): Query<RemoveQuery>,
 ) -> Api<StatusCode> {
-    let record = service.registry.remove(&id, q.force).await?;
-    audit(
-        &service,
-        &caller,
-        "plugin.remove",
-        &record.id(),
-        json!({"force": q.force}),
-    )?;
+    // A pack by `NAME@VERSION` is removed as a unit; its plugins are not removed alone.
+    let removed = match service.registry.find_pack(&id).await? {
+        Some(_) => service.registry.remove_pack(&id, q.force).await?.1,
+        None => vec![service.registry.remove(&id, q.force).await?],
+    };
+    for record in &removed {
+        audit(
+            &service,
+            &caller,
+            "plugin.remove",
+            &record.id(),
+            json!({"force": q.force, "pack": record.pack}),
+        )?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -498,7 +521,6 @@ pub(super) async fn audit_log(
     State(service): State<Arc<Service>>,
     Query(q): Query<AuditQuery>,
 ) -> Api<Json<Value>> {
-    use crate::store::ServiceStore as _;
     let limit = page_limit(q.limit, 100, 10_000)?;
     Ok(Json(json!({ "entries": service.store.audit_list(limit)? })))
 }

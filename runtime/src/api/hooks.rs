@@ -18,7 +18,6 @@ use super::{ApiError, Path, header_str, json_body};
 use crate::code::Code;
 use crate::engine::RunStatus;
 use crate::service::Service;
-use crate::store::ServiceStore as _;
 use crate::trigger::webhook::{self, Rejection};
 use crate::workflow::model::Trigger;
 

@@ -109,7 +109,6 @@ fn webhook_secret(service: &Service, doc: &WorkflowDoc, rotate: bool) -> Api<Opt
         return Ok(None);
     }
     let name = crate::trigger::webhook::secret_name(&doc.name);
-    use crate::secrets::SecretStore as _;
     if !rotate && service.store.secret_get(&name)?.is_some() {
         return Ok(None);
     }
@@ -203,7 +202,6 @@ pub(super) async fn remove(
     Path(name): Path<String>,
 ) -> Api<StatusCode> {
     service.delete_workflow(&name)?;
-    use crate::secrets::SecretStore as _;
     service
         .store
         .secret_remove(&crate::trigger::webhook::secret_name(&name))?;

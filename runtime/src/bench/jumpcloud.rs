@@ -17,7 +17,6 @@ use crate::broker::token::{ServiceAccountConfig, default_token_url};
 use crate::broker::{JumpCloudBroker, JumpCloudRequest, Unconfigured};
 use crate::host::registry::BUNDLED;
 use crate::host::{CallContext, HostConfig, Limits, PluginHost, Services};
-use crate::store::SledStore;
 use sluice_jcsim::oauth::ServiceAccount;
 use sluice_jcsim::{Faults, Simulator, seed};
 
@@ -165,20 +164,25 @@ pub async fn run(
             Services {
                 jumpcloud: broker,
                 http: Arc::new(Unconfigured),
-                state: Arc::new(SledStore::temporary().map_err(|e| e.to_string())?),
+                state: crate::store::temporary().map_err(|e| e.to_string())?,
             },
         )
         .map_err(|e| e.to_string())?,
     );
     let bytes = BUNDLED
         .iter()
-        .find(|(f, _)| *f == "user-get.wasm")
+        .find(|(f, _)| *f == "jumpcloud.wasm")
         .map(|(_, b)| *b)
-        .ok_or("user-get is not bundled")?;
+        .ok_or("the JumpCloud catalogue is not bundled")?;
+    let catalogue = host
+        .load("jumpcloud.wasm", bytes)
+        .await
+        .map_err(|e| e.to_string())?;
     let plugin = Arc::new(
-        host.load("user-get.wasm", bytes)
-            .await
-            .map_err(|e| e.to_string())?,
+        catalogue
+            .plugin("user-get")
+            .cloned()
+            .ok_or("user-get is not in the JumpCloud catalogue")?,
     );
     let ctx = Arc::new(CallContext {
         run_id: "bench".into(),

@@ -178,6 +178,56 @@ async fn step_here(
     })
 }
 
+/// Fresh steps of two plugins on one input, side by side: warmed alike, then timed in
+/// alternating rounds so a noisy neighbour slows both alike (`sluice bench step --against`).
+pub async fn fresh_side_by_side(
+    host: Arc<PluginHost>,
+    plugins: [(LoadedPlugin, Grants); 2],
+    input: String,
+    iterations: usize,
+) -> Result<[Summary; 2], StepError> {
+    let pool = host.clone();
+    pool.guests()
+        .run(async move {
+            let ctx = |grants: Grants| CallContext {
+                run_id: "bench".into(),
+                workflow: "bench".into(),
+                step_id: "step".into(),
+                attempt: 1,
+                grants: Arc::new(grants),
+                role: None,
+                limits: host.limits(),
+            };
+            let [(a, ga), (b, gb)] = plugins;
+            let both = [(a, ctx(ga)), (b, ctx(gb))];
+            for (p, c) in &both {
+                for _ in 0..(iterations / 10).clamp(10, 1000) {
+                    host.call(p, c, &input).await.result?;
+                }
+            }
+            let rounds = ROUNDS.min(iterations);
+            let mut times = [
+                Vec::with_capacity(iterations),
+                Vec::with_capacity(iterations),
+            ];
+            for round in 0..rounds {
+                let n = iterations / rounds + usize::from(round < iterations % rounds);
+                for ((p, c), t) in both.iter().zip(times.iter_mut()) {
+                    for _ in 0..n {
+                        let started = Instant::now();
+                        let outcome = host.call(p, c, &input).await;
+                        t.push(started.elapsed());
+                        outcome.result?;
+                    }
+                }
+            }
+            let [ta, tb] = times;
+            Ok([Summary::of(ta), Summary::of(tb)])
+        })
+        .await
+        .map_err(|e| StepError::host(crate::host::codes::INTERNAL_ERROR, e.to_string()))?
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

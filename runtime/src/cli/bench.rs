@@ -7,8 +7,8 @@ use clap::Subcommand;
 use super::{App, Failure, print_json, read_input, table, usage};
 use crate::bench::{self, Summary};
 use crate::broker::permissions::Grants;
-use crate::host::WasmSettings;
 use crate::host::registry::BUNDLED;
+use crate::host::{LoadedPlugin, WasmSettings};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
@@ -117,6 +117,12 @@ pub(crate) enum BenchCommand {
         /// Measure wasmtime's default memory reset instead of the PAGEMAP_SCAN fast path.
         #[arg(long)]
         no_fast_path: bool,
+        /// Another plugin (NAME[@VERSION] or a `.wasm` file; a pack's plugin: the same
+        /// name) whose fresh step is measured side by side with `--plugin`'s, in
+        /// alternating rounds on the same input: e.g. a plugin of a pack against the same
+        /// plugin built alone.
+        #[arg(long, value_name = "PLUGIN")]
+        against: Option<String>,
         /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
@@ -217,6 +223,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         iterations,
         input_json,
         no_fast_path,
+        against,
         json,
     } = cmd
     else {
@@ -228,30 +235,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         ..WasmSettings::default()
     };
     let app = App::open_with(data_dir, super::global_limits()?, engine)?;
-    let (bytes, grants) = if super::plugin::is_file_spec(&plugin) {
-        let bytes =
-            std::fs::read(&plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
-        (bytes, Grants::default())
-    } else {
-        let record = app.registry.find(&plugin).await?;
-        let bytes = if record.bundled {
-            BUNDLED
-                .iter()
-                .map(|(_, b)| b.to_vec())
-                .find(|b| crate::host::digest(b) == record.digest)
-                .ok_or_else(|| {
-                    usage(format!(
-                        "bundled plugin {plugin} is missing from this build"
-                    ))
-                })?
-        } else {
-            let path = app.registry_blob(&record.digest);
-            std::fs::read(&path)
-                .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
-        };
-        (bytes, record.grants())
-    };
-    let loaded = app.registry.load_bytes(&plugin, &bytes).await?;
+    let (bytes, grants, loaded) = target(&app, &plugin).await?;
     let default_input = if loaded.manifest.name == "compare" {
         SAMPLE_COMPARE
     } else {
@@ -259,6 +243,15 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
     };
     let input =
         read_input(input_json.as_deref(), None)?.unwrap_or_else(|| default_input.to_owned());
+    if let Some(other) = against {
+        let (other_bytes, other_grants, other) = target(&app, &other).await?;
+        let host = app.registry.host().clone();
+        let pair = [
+            (loaded, grants, bytes.len()),
+            (other, other_grants, other_bytes.len()),
+        ];
+        return side_by_side(host, pair, input, iterations, json).await;
+    }
     let report = bench::step(
         app.registry.host().clone(),
         loaded,
@@ -272,8 +265,96 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         code: 1,
         error: anyhow::anyhow!("the benchmarked call failed: {e}"),
     })?;
+    print_step(&report, json)
+}
+
+/// The component `spec` names (a file, or a bundled or installed plugin), with the grants
+/// its calls get and the plugin loaded from it.
+async fn target(app: &App, spec: &str) -> Result<(Vec<u8>, Grants, LoadedPlugin), Failure> {
+    let plugin = spec;
+    let (bytes, grants, member) = if super::plugin::is_file_spec(plugin) {
+        let bytes =
+            std::fs::read(plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
+        (bytes, Grants::default(), None)
+    } else {
+        let record = app.registry.find(plugin).await?;
+        let bytes = if record.bundled {
+            BUNDLED
+                .iter()
+                .map(|(_, b)| b.to_vec())
+                .find(|b| crate::host::digest(b) == record.digest)
+                .ok_or_else(|| {
+                    usage(format!(
+                        "bundled plugin {plugin} is missing from this build"
+                    ))
+                })?
+        } else {
+            app.store.blob_get(&record.digest)?.ok_or_else(|| {
+                usage(format!(
+                    "the component of {} is missing from the store; reinstall the plugin",
+                    record.id()
+                ))
+            })?
+        };
+        let member = record.pack.as_ref().map(|_| record.name.clone());
+        (bytes, record.grants(), member)
+    };
+    let loaded = app
+        .registry
+        .load_bytes(plugin, &bytes, member.as_deref())
+        .await?;
+    Ok((bytes, grants, loaded))
+}
+
+/// `bench step --against`: both plugins' fresh steps, side by side.
+async fn side_by_side(
+    host: std::sync::Arc<crate::host::PluginHost>,
+    pair: [(LoadedPlugin, Grants, usize); 2],
+    input: String,
+    iterations: usize,
+    json: bool,
+) -> Result<(), Failure> {
+    let [(a, ga, a_bytes), (b, gb, b_bytes)] = pair;
+    let what = |p: &LoadedPlugin, bytes: usize| {
+        let component = match &p.pack {
+            Some(pack) => format!("pack {}", pack.id()),
+            None => "one plugin".to_owned(),
+        };
+        (p.manifest.id(), component, bytes)
+    };
+    let rows = [what(&a, a_bytes), what(&b, b_bytes)];
+    let [sa, sb] = bench::fresh_side_by_side(host, [(a, ga), (b, gb)], input, iterations)
+        .await
+        .map_err(|e| Failure {
+            code: 1,
+            error: anyhow::anyhow!("the benchmarked call failed: {e}"),
+        })?;
     if json {
-        return print_json(&report);
+        let row = |(id, component, bytes): &(String, String, usize), s: &Summary| serde_json::json!({"plugin": id, "component": component, "bytes": bytes, "fresh": s});
+        return print_json(&serde_json::json!({
+            "rows": [row(&rows[0], &sa), row(&rows[1], &sb)],
+            "ratio": sb.median_us / sa.median_us.max(0.001),
+        }));
+    }
+    println!("sandboxed step (fresh instance + call), the two in alternating rounds");
+    let mut t = table(["plugin", "component", "size", "median", "p99", "ratio"]);
+    for ((id, component, bytes), s) in rows.iter().zip([&sa, &sb]) {
+        t.add_row(vec![
+            id.clone(),
+            component.clone(),
+            format!("{:.1} KiB", *bytes as f64 / 1024.0),
+            format!("{:.1} µs", s.median_us),
+            format!("{:.1} µs", s.p99_us),
+            format!("{:.2}", s.median_us / sa.median_us.max(0.001)),
+        ]);
+    }
+    println!("{t}");
+    Ok(())
+}
+
+fn print_step(report: &bench::StepReport, json: bool) -> Result<(), Failure> {
+    if json {
+        return print_json(report);
     }
     println!(
         "plugin        {} ({} bytes of input)",
@@ -353,7 +434,7 @@ async fn workflow(
     };
     // Runs go to a throwaway store on disk, so the benchmark leaves no history behind.
     let scratch = tempfile::Builder::new().prefix("sluice-bench-").tempdir()?;
-    let store = std::sync::Arc::new(crate::store::SledStore::open(scratch.path())?);
+    let store = crate::store::open(scratch.path())?;
     let engine = std::sync::Arc::new(crate::engine::Engine::new(app.registry.clone(), store));
     let report = bench::workflow(engine, doc, input, runs, concurrency).await?;
     if json {
@@ -441,7 +522,6 @@ async fn jumpcloud(
 /// `sluice bench provision`: everything in a temporary data dir (its runs do not join the
 /// admin's), one warm-up user first so component compilation is not timed.
 async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(), Failure> {
-    use crate::store::RunStore as _;
     use serde_json::{Value, json};
     let dir = tempfile::tempdir()?;
     let wf = dir.path().join("provision-user.yaml");

@@ -7,10 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{App, Failure, print_json, table, usage};
-use crate::connector::{
-    self, Auth, ConnectorDef, ConnectorStore, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS,
-};
-use crate::secrets::{self, SecretStore};
+use crate::connector::{self, Auth, ConnectorDef, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS};
+use crate::secrets;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ConnectorCommand {

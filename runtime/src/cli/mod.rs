@@ -51,7 +51,7 @@ use crate::host::{
     HostConfig, LimitOverrides, Limits, PluginHost, PluginHostError, Services, WasmSettings,
 };
 use crate::jumpcloud::embedded::JumpCloudTarget;
-use crate::store::SledStore;
+use crate::store::Store;
 
 /// Sluice: JumpCloud automation with sandboxed WebAssembly plugins.
 #[derive(Debug, Parser)]
@@ -277,7 +277,7 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 /// What every command needs: the store, the plugin host and the registry.
 pub(crate) struct App {
     pub(crate) registry: Arc<Registry>,
-    pub(crate) store: Arc<SledStore>,
+    pub(crate) store: Arc<dyn Store>,
     pub(crate) jumpcloud: JumpCloudTarget,
     pub(crate) data_dir: PathBuf,
 }
@@ -309,7 +309,7 @@ impl App {
 
     fn assemble(
         data_dir: PathBuf,
-        store: Arc<SledStore>,
+        store: Arc<dyn Store>,
         jumpcloud: JumpCloudTarget,
         limits: Limits,
         wasm: WasmSettings,
@@ -336,7 +336,7 @@ impl App {
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {
             registry: Arc::new(
-                Registry::new(host, store.clone(), data_dir.join("plugins"))
+                Registry::new(host, store.clone(), store.clone())
                     .with_trust(store.clone())
                     .on_first_use(|n| {
                         eprintln!(
@@ -358,7 +358,7 @@ impl App {
     /// Resolves the data directory and opens its store.
     pub(crate) fn open_store(
         data_dir: Option<PathBuf>,
-    ) -> anyhow::Result<(PathBuf, Arc<SledStore>)> {
+    ) -> anyhow::Result<(PathBuf, Arc<dyn Store>)> {
         let data_dir = match data_dir {
             Some(d) => d,
             None => directories::ProjectDirs::from("", "", "sluice")
@@ -366,8 +366,9 @@ impl App {
                 .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR")?,
         };
         private_data_dir(&data_dir)?;
-        let store = match SledStore::open(&data_dir.join("store")) {
-            Ok(s) => Arc::new(s),
+        // The one place the store is chosen (`store::open`).
+        let store = match crate::store::open(&data_dir) {
+            Ok(s) => s,
             Err(crate::store::StoreError::Locked(_))
                 if serve::running_service(&data_dir).is_some() =>
             {
@@ -376,11 +377,6 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         Ok((data_dir, store))
-    }
-
-    /// Where an installed component with this digest is kept.
-    pub(crate) fn registry_blob(&self, digest: &str) -> PathBuf {
-        self.data_dir.join("plugins").join(format!("{digest}.wasm"))
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{App, Failure, LimitArgs, json_text, print_json, read_input, table, usage};
 use crate::broker::permissions::Grants;
 use crate::host::registry::{PluginRecord, StateOptions};
-use crate::host::{CallContext, LoadedPlugin};
+use crate::host::{CallContext, LoadedPlugin, PackInfo};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PluginCommand {
@@ -39,7 +39,9 @@ pub(crate) enum PluginCommand {
     Install {
         /// The component (`.wasm`, built for wasm32-wasip2).
         file: PathBuf,
-        /// A permission to grant (repeatable); must be one the plugin declares.
+        /// A permission to grant (repeatable); must be one the plugin declares. For a
+        /// pack: `PERM` goes to each of its plugins that declares it, `PLUGIN=PERM` to that
+        /// plugin alone.
         #[arg(long = "grant", value_name = "PERM")]
         grants: Vec<String>,
         #[command(flatten)]
@@ -93,6 +95,9 @@ pub(crate) enum PluginCommand {
         /// For a `.wasm` file: a permission to grant for this call (repeatable).
         #[arg(long = "grant", value_name = "PERM")]
         grants: Vec<String>,
+        /// For a `.wasm` file holding a pack: which of its plugins to call.
+        #[arg(long, value_name = "NAME")]
+        member: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
         /// Print JSON (for scripts) instead of text.
@@ -167,7 +172,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 .into_iter()
                 .filter(|r| !r.bundled)
                 .collect();
-            let record = app
+            let records = app
                 .registry
                 .install_with(
                     &file.display().to_string(),
@@ -183,6 +188,12 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                     require_signature,
                 )
                 .await?;
+            if let Some(pack) = records.first().and_then(|r| r.pack.clone()) {
+                return print_pack_installed(&pack, &records, json);
+            }
+            let Some(record) = records.into_iter().next() else {
+                return Err(usage("the component holds no plugin"));
+            };
             if json {
                 return print_json(&record);
             }
@@ -230,13 +241,13 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             }
             let mut t = table(["plugin", "kind", "source", "granted", "description"]);
             for r in &records {
+                let source = if r.bundled { "bundled" } else { "installed" };
                 t.add_row(vec![
                     r.id(),
                     r.kind.to_string(),
-                    if r.bundled {
-                        "bundled".into()
-                    } else {
-                        "installed".into()
+                    match &r.pack {
+                        Some(p) => format!("{source}, pack {}", p.id()),
+                        None => source.into(),
                     },
                     if r.grants.is_empty() {
                         "-".into()
@@ -250,7 +261,10 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             Ok(())
         }
         PluginCommand::Inspect { plugin, json } => {
-            let (record, loaded) = resolve(&app, &plugin, &[]).await?;
+            if let Some(shown) = inspect_pack(&app, &plugin, json).await? {
+                return shown;
+            }
+            let (record, loaded) = resolve(&app, &plugin, &[], None).await?;
             let m = &loaded.manifest;
             // An installed plugin's signer was checked at install; a file's is checked now.
             let signer = match &record {
@@ -298,12 +312,13 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             input_json,
             input,
             grants,
+            member,
             limits,
             json,
         } => {
             let input = read_input(input_json.as_deref(), input.as_ref())?
                 .ok_or_else(|| usage("give the input with --input-json JSON or --input FILE"))?;
-            let (record, loaded) = resolve(&app, &plugin, &grants).await?;
+            let (record, loaded) = resolve(&app, &plugin, &grants, member.as_deref()).await?;
             if let Some(notice) = app.jumpcloud.notice()
                 && loaded
                     .manifest
@@ -376,6 +391,18 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
             Ok(())
         }
         PluginCommand::Remove { id, force } => {
+            let is_pack = app.registry.find_pack(&id).await?.is_some();
+            if is_pack && !app.registry.list().await?.iter().any(|r| r.id() == id) {
+                let (pack, members) = app.registry.remove_pack(&id, force).await?;
+                let names: Vec<&str> = members.iter().map(|r| r.name.as_str()).collect();
+                println!(
+                    "Removed pack {} ({} plugins: {})",
+                    pack.id(),
+                    names.len(),
+                    names.join(", ")
+                );
+                return Ok(());
+            }
             let record = app.registry.remove(&id, force).await?;
             println!("Removed {}", record.id());
             Ok(())
@@ -414,16 +441,18 @@ pub(crate) fn safe(text: &str) -> String {
         .collect()
 }
 
-/// A `.wasm` path is loaded directly (no record); anything else is looked up.
+/// A `.wasm` path is loaded directly (no record; `member` picks a pack's plugin); anything
+/// else is looked up.
 async fn resolve(
     app: &App,
     spec: &str,
     grants: &[String],
+    member: Option<&str>,
 ) -> Result<(Option<PluginRecord>, LoadedPlugin), Failure> {
     let path = Path::new(spec);
     if is_file_spec(spec) {
         let bytes = read_file(path)?;
-        let loaded = app.registry.load_bytes(spec, &bytes).await?;
+        let loaded = app.registry.load_bytes(spec, &bytes, member).await?;
         if let Some(g) = grants
             .iter()
             .find(|g| !loaded.manifest.permissions.contains(g))
@@ -439,6 +468,12 @@ async fn resolve(
     if !grants.is_empty() {
         return Err(usage(
             "--grant applies to a .wasm file; installed plugins keep the grants given at install",
+        ));
+    }
+    if member.is_some() {
+        return Err(usage(
+            "--member applies to a .wasm file holding a pack; name an installed pack's plugin \
+             by its own name",
         ));
     }
     let (record, loaded) = app.registry.resolve(spec).await?;
@@ -470,4 +505,126 @@ fn print_permissions(r: &PluginRecord) {
         ]);
     }
     println!("{t}");
+}
+
+/// What `plugin install` says about a pack: its plugins, each with its own grants.
+fn print_pack_installed(
+    pack: &PackInfo,
+    records: &[PluginRecord],
+    json: bool,
+) -> Result<(), Failure> {
+    if json {
+        return print_json(&json!({"pack": pack, "plugins": records}));
+    }
+    let Some(first) = records.first() else {
+        return Err(usage("the pack holds no plugin"));
+    };
+    println!("Installed pack {} ({} plugins)", pack.id(), records.len());
+    println!("sha256 {}", first.digest);
+    println!("signer {}", safe(&first.signer.to_string()));
+    print_pack_plugins(records);
+    Ok(())
+}
+
+/// A pack's plugins: kind, and each one's declared and granted permissions (a pack's
+/// plugins are granted one by one: `--grant PLUGIN=PERM`, or `--grant PERM` for every
+/// plugin that declares it).
+fn print_pack_plugins(records: &[PluginRecord]) {
+    let mut t = table(["plugin", "kind", "declares", "granted"]);
+    for r in records {
+        t.add_row(vec![
+            r.id(),
+            r.kind.to_string(),
+            list_or_none(&r.permissions),
+            if r.bundled || !r.grants.is_empty() {
+                list_or_none(&r.grants)
+            } else {
+                "-".into()
+            },
+        ]);
+    }
+    println!("{t}");
+}
+
+/// `plugin inspect` of a pack — an installed or bundled one by name, or a `.wasm` file
+/// holding one: the pack and each of its plugins. `None` when `spec` is not a pack.
+async fn inspect_pack(
+    app: &App,
+    spec: &str,
+    json: bool,
+) -> Result<Option<Result<(), Failure>>, Failure> {
+    let (pack, records, manifests, digest, imports, signer) = if is_file_spec(spec) {
+        let bytes = read_file(Path::new(spec))?;
+        let c = app.registry.load_component(spec, &bytes).await?;
+        let Some(pack) = c.pack.as_deref().cloned() else {
+            return Ok(None);
+        };
+        let signer = app.registry.signer(spec, &bytes);
+        let manifests: Vec<_> = c.plugins.iter().map(|p| (*p.manifest).clone()).collect();
+        (
+            pack,
+            None,
+            manifests,
+            c.digest.clone(),
+            c.imports.to_vec(),
+            signer,
+        )
+    } else {
+        let Some((pack, records)) = app.registry.find_pack(spec).await? else {
+            return Ok(None);
+        };
+        if records.iter().any(|r| r.id() == spec) {
+            return Ok(None);
+        }
+        let Some(first) = records.first() else {
+            return Ok(None);
+        };
+        let (_, loaded) = app.registry.resolve(&first.id()).await?;
+        let c = &loaded;
+        let mut manifests = Vec::new();
+        for r in &records {
+            manifests.push((*app.registry.resolve(&r.id()).await?.1.manifest).clone());
+        }
+        let signer = Ok(first.signer.clone());
+        let (digest, imports) = (c.digest.clone(), c.imports.to_vec());
+        (pack, Some(records), manifests, digest, imports, signer)
+    };
+    if json {
+        return Ok(Some(print_json(&json!({
+            "pack": pack,
+            "digest": digest,
+            "imports": imports,
+            "signer": match &signer {
+                Ok(s) => json!(s),
+                Err(e) => json!({"status": "invalid", "reason": e.to_string()}),
+            },
+            "plugins": manifests,
+            "installed": records,
+        }))));
+    }
+    println!("pack {} ({} plugins)", pack.id(), manifests.len());
+    println!("{}", safe(&pack.description));
+    println!("sha256   {digest}");
+    match &signer {
+        Ok(s) => println!("signer   {}", safe(&s.to_string())),
+        Err(e) => println!("signer   INVALID: {}", safe(&e.to_string())),
+    }
+    println!("imports  {}", safe(&imports.join(", ")));
+    match &records {
+        Some(records) => print_pack_plugins(records),
+        None => {
+            let mut t = table(["plugin", "kind", "declares"]);
+            for m in &manifests {
+                t.add_row(vec![
+                    m.id(),
+                    m.kind.to_string(),
+                    list_or_none(&m.permissions),
+                ]);
+            }
+            println!("{t}");
+            println!("(not installed: `sluice plugin install` grants permissions)");
+        }
+    }
+    println!("(`sluice plugin inspect PLUGIN` shows one plugin's schemas)");
+    Ok(Some(Ok(())))
 }

@@ -62,7 +62,7 @@ fn read_file(path: &PathBuf) -> Result<RoleInput, Failure> {
 }
 
 fn audit(
-    store: &crate::store::SledStore,
+    store: &dyn crate::store::Store,
     action: &str,
     def: &str,
     detail: serde_json::Value,
@@ -103,7 +103,7 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: RoleCommand) -> Result<(), Fai
             let def = role::define(input).map_err(failure)?;
             role::save(&*store, &def, replace).map_err(failure)?;
             audit(
-                &store,
+                &*store,
                 "role.save",
                 &def.name,
                 serde_json::json!({"scopes": def.scopes, "replace": replace}),
@@ -147,7 +147,7 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: RoleCommand) -> Result<(), Fai
         }
         RoleCommand::Remove { name } => {
             role::remove(&*store, &name).map_err(failure)?;
-            audit(&store, "role.remove", &name, serde_json::json!({}))?;
+            audit(&*store, "role.remove", &name, serde_json::json!({}))?;
             eprintln!("removed role `{name}`");
             Ok(())
         }

@@ -56,7 +56,7 @@ enum SandboxCommand {
 /// The embedded sandbox kept in the data dir (not served; for reading or resetting it).
 fn embedded(
     data_dir: Option<PathBuf>,
-) -> Result<(PathBuf, Arc<crate::store::SledStore>, Simulator), Failure> {
+) -> Result<(PathBuf, Arc<dyn crate::store::Store>, Simulator), Failure> {
     let (dir, store) = App::open_store(data_dir)?;
     let snapshots: Arc<dyn SnapshotStore> = store.clone();
     let simulator = Simulator::new(

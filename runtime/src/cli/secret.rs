@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::{App, Failure, usage};
 use crate::jumpcloud::embedded::JumpCloudTarget;
-use crate::secrets::{self, KEY_VAR, SecretKey, SecretStore};
-use crate::store::SledStore;
+use crate::secrets::{self, KEY_VAR, SecretKey};
+use crate::store::Store;
 
 /// The secret holding the JumpCloud API key.
 pub(crate) const JUMPCLOUD_API_KEY: &str = "jumpcloud.api_key";
@@ -106,7 +106,7 @@ pub(crate) fn run(data_dir: Option<PathBuf>, cmd: SecretCommand) -> Result<(), F
 /// The JumpCloud this runtime talks to: `SLUICE_JUMPCLOUD_*` from the environment, with the
 /// API key or the service account's client id and secrets, and the organisation id,
 /// falling back to the sealed secrets; else the embedded sandbox.
-pub(crate) fn jumpcloud_target(store: &Arc<SledStore>) -> Result<JumpCloudTarget, Failure> {
+pub(crate) fn jumpcloud_target(store: &Arc<dyn Store>) -> Result<JumpCloudTarget, Failure> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
     let stored = |var: &str, name: &str| -> Result<Option<String>, Failure> {
         if let Some(v) = env(var) {

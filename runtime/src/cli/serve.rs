@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use super::{App, Failure, global_limits, usage};
 use crate::service::{Service, ServiceConfig};
-use crate::store::ServiceStore as _;
 
 /// The file `sluice serve` keeps in the data directory while it runs.
 pub(crate) const SERVICE_FILE: &str = "service.json";

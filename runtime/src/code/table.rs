@@ -220,6 +220,21 @@ codes! {
         "Enabled saved workflows pin this plugin version (the message lists them); removing \
          it would break their runs. Save them again after installing the version they \
          should use, disable them, or remove with `--force`.";
+    PluginInPack = "PLUGIN_IN_PACK", "ERR-PLG-024", Host, http 409, exit 2, retry No,
+        "The plugin came in a pack, which is installed, signed and removed as a unit. Remove \
+         the pack (`sluice plugin remove PACK@VERSION`), or install a version of the pack \
+         without the plugin.";
+    PluginNameTaken = "PLUGIN_NAME_TAKEN", "ERR-PLG-025", Host, http 409, exit 2, retry No,
+        "Plugins and packs share one set of names, and this name is taken: a pack named like \
+         an installed or bundled plugin, or a plugin named like a pack. Rename the pack or \
+         the plugin; nothing was installed.";
+    PluginIsPack = "PLUGIN_IS_PACK", "ERR-PLG-026", Host, http 400, exit 2, retry No,
+        "The file holds a pack (several plugins) where one plugin is needed. Name one of its \
+         plugins (`--member NAME`), or install the pack and use its plugins by name.";
+    PluginNotInPack = "PLUGIN_NOT_IN_PACK", "ERR-PLG-027", Catalogue, http -, exit 1, retry No,
+        "A pack built with the SDK was asked to call a plugin it does not hold, or with the \
+         wrong kind. The host calls only the plugins a pack described, each by its kind, so \
+         this comes from calling the component by hand; name one of its plugins.";
 
     // SIG: plugin signatures and trusted keys.
     SignatureRequired = "SIGNATURE_REQUIRED", "ERR-SIG-001", Host, http 403, exit 2, retry No,

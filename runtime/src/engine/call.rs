@@ -13,7 +13,6 @@ use super::{Attempt, StepRecord, retry};
 use crate::broker::permissions::Grants;
 use crate::code::Code;
 use crate::host::{CallContext, StepError};
-use crate::store::RunStore;
 use crate::workflow::model::Durability;
 use crate::workflow::redact;
 use crate::workflow::step::Common;
@@ -136,7 +135,6 @@ mod tests {
 
     use crate::engine::testing::{by_path, engine, run, workflow};
     use crate::engine::{Progress, RunStatus, StepRecord};
-    use crate::store::RunStore;
 
     /// Counts finished steps, replayed or not.
     #[derive(Default)]

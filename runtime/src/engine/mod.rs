@@ -63,7 +63,7 @@ pub use self::retry::retry_delay;
 pub use self::runs::manual_trigger;
 pub use self::walk::truthy;
 use crate::host::registry::Registry;
-use crate::store::SledStore;
+use crate::store::Store;
 
 /// Observes a run's progress (the CLI prints it; tests count it).
 pub trait Progress: Send + Sync {
@@ -80,7 +80,7 @@ impl Progress for Quiet {}
 /// Runs workflows.
 pub struct Engine {
     registry: Arc<Registry>,
-    store: Arc<SledStore>,
+    store: Arc<dyn Store>,
     /// Runs executing in this process, and those asked to stop.
     executing: std::sync::Mutex<std::collections::HashSet<String>>,
     cancelled: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -93,7 +93,7 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    pub fn new(registry: Arc<Registry>, store: Arc<SledStore>) -> Self {
+    pub fn new(registry: Arc<Registry>, store: Arc<dyn Store>) -> Self {
         Self {
             registry,
             store,
@@ -106,7 +106,7 @@ impl Engine {
         lock(&self.cancelled).contains(id)
     }
 
-    pub fn store(&self) -> &Arc<SledStore> {
+    pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 

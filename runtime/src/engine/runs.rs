@@ -15,7 +15,7 @@ use super::{RunStatus, RunSummary, StepRecord, lock, report};
 use crate::code::Code;
 use crate::host::StepError;
 use crate::host::registry::Pins;
-use crate::store::{RunStore, StoreError};
+use crate::store::StoreError;
 use crate::workflow::model::{Trigger, WorkflowDoc};
 use crate::workflow::step::Workflow;
 use crate::workflow::validate::{self, Problem};

@@ -15,7 +15,7 @@ use crate::broker::{
 };
 use crate::host::registry::Registry;
 use crate::host::{HostConfig, PluginHost, Services};
-use crate::store::SledStore;
+use crate::store;
 use crate::workflow::model::{WorkflowDoc, parse};
 
 /// Answers connector calls from their path (see the module doc).
@@ -48,10 +48,10 @@ impl HttpBroker for PathBroker {
 
 /// The registry the tests share: loading the bundled plugins once is most of its cost.
 fn registry() -> Arc<Registry> {
-    static SHARED: OnceLock<(Arc<Registry>, tempfile::TempDir)> = OnceLock::new();
+    static SHARED: OnceLock<Arc<Registry>> = OnceLock::new();
     SHARED
         .get_or_init(|| {
-            let store = Arc::new(SledStore::temporary().expect("temporary store"));
+            let store = store::temporary().expect("temporary store");
             let jumpcloud: Arc<dyn JumpCloudBroker> = Arc::new(Unconfigured);
             let services = Services {
                 jumpcloud,
@@ -64,18 +64,14 @@ fn registry() -> Arc<Registry> {
                 ..HostConfig::default()
             };
             let host = Arc::new(PluginHost::new(config, services).expect("plugin host"));
-            let blobs = tempfile::tempdir().expect("temporary directory");
-            let registry = Registry::new(host, store, blobs.path().join("plugins"));
-            (Arc::new(registry), blobs)
+            Arc::new(Registry::new(host, store.clone(), store))
         })
-        .0
         .clone()
 }
 
 /// A new engine over a store of its own.
 pub(super) fn engine() -> Engine {
-    let store = Arc::new(SledStore::temporary().expect("temporary store"));
-    Engine::new(registry(), store)
+    Engine::new(registry(), store::temporary().expect("temporary store"))
 }
 
 /// A manual workflow named `name` with these steps (YAML, indented as list items).

@@ -12,9 +12,11 @@ use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::{action, condition, connector, sluice::plugin::types as wit};
+use super::bindings::sluice::plugin::types as wit;
+use super::manifest::PluginKind;
 use super::wasm::ticks;
-use super::{KindPre, Limits};
+use super::world::Pre;
+use super::{Limits, LoadedPlugin};
 
 /// The whole store data of a bare call.
 struct Bare {
@@ -31,16 +33,13 @@ impl WasiView for Bare {
     }
 }
 
-enum Pre {
-    Action(action::ActionPluginPre<Bare>),
-    Condition(condition::ConditionPluginPre<Bare>),
-    Connector(connector::ConnectorPluginPre<Bare>),
-}
-
 /// A plugin linked for bare calls.
 pub struct BareRunner {
     engine: Engine,
-    pre: Pre,
+    pre: Pre<Bare>,
+    /// The plugin's kind and name (a pack's call names the plugin).
+    kind: PluginKind,
+    name: String,
     ticks: u64,
     timeout: std::time::Duration,
 }
@@ -54,14 +53,10 @@ impl std::fmt::Debug for BareRunner {
 impl BareRunner {
     pub(super) fn new(
         engine: &Engine,
-        kind: &KindPre,
+        plugin: &LoadedPlugin,
         limits: Limits,
     ) -> Result<Self, wasmtime::Error> {
-        let component: &Component = match kind {
-            KindPre::Action(p) => p.instance_pre().component(),
-            KindPre::Condition(p) => p.instance_pre().component(),
-            KindPre::Connector(p) => p.instance_pre().component(),
-        };
+        let component: &Component = plugin.pre.component();
         let mut linker = Linker::<Bare>::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         // Only the Sluice interfaces become traps; WASI imports of any 0.2.x version resolve
@@ -86,18 +81,12 @@ impl BareRunner {
             }
         }
         let instance_pre = linker.instantiate_pre(component)?;
-        let pre = match kind {
-            KindPre::Action(_) => Pre::Action(action::ActionPluginPre::new(instance_pre)?),
-            KindPre::Condition(_) => {
-                Pre::Condition(condition::ConditionPluginPre::new(instance_pre)?)
-            }
-            KindPre::Connector(_) => {
-                Pre::Connector(connector::ConnectorPluginPre::new(instance_pre)?)
-            }
-        };
+        let pre = Pre::new(plugin.pre.world(), instance_pre)?;
         Ok(Self {
             engine: engine.clone(),
             pre,
+            kind: plugin.manifest.kind,
+            name: plugin.manifest.name.clone(),
             ticks: ticks(limits.timeout),
             timeout: limits.timeout,
         })
@@ -130,27 +119,9 @@ impl BareRunner {
         };
         let failed = |e: wasmtime::Error| format!("{e:#}");
         let refused = |e: wit::PluginError| format!("{}: {}", e.code, e.message);
-        match &self.pre {
-            Pre::Action(p) => {
-                let i = p.instantiate_async(&mut store).await.map_err(failed)?;
-                let out = i.sluice_plugin_action().call_run(&mut store, &step, input);
-                out.await.map_err(failed)?.map_err(refused)?;
-            }
-            Pre::Condition(p) => {
-                let i = p.instantiate_async(&mut store).await.map_err(failed)?;
-                let out = i
-                    .sluice_plugin_condition()
-                    .call_evaluate(&mut store, &step, input);
-                out.await.map_err(failed)?.map_err(refused)?;
-            }
-            Pre::Connector(p) => {
-                let i = p.instantiate_async(&mut store).await.map_err(failed)?;
-                let out = i
-                    .sluice_plugin_connector()
-                    .call_invoke(&mut store, &step, input);
-                out.await.map_err(failed)?.map_err(refused)?;
-            }
-        }
+        let i = self.pre.instantiate(&mut store).await.map_err(failed)?;
+        let out = i.call(&mut store, self.kind, &self.name, &step, input);
+        out.await.map_err(failed)?.map_err(refused)?;
         Ok(())
     }
 }

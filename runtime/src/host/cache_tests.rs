@@ -13,7 +13,6 @@ use crate::host::registry::BUNDLED;
 use crate::host::{
     CallContext, HostConfig, LoadedPlugin, PluginHost, PluginKind, Services, digest,
 };
-use crate::store::SledStore;
 
 fn bundled(file: &str) -> &'static [u8] {
     BUNDLED
@@ -27,7 +26,7 @@ fn host(dir: &Path) -> PluginHost {
     let services = Services {
         jumpcloud: Arc::new(Unconfigured),
         http: Arc::new(Unconfigured),
-        state: Arc::new(SledStore::temporary().expect("temporary store")),
+        state: crate::store::temporary().expect("temporary store"),
     };
     let config = HostConfig {
         cache_dir: Some(dir.to_path_buf()),
@@ -42,7 +41,11 @@ fn cache_file(host: &PluginHost, bytes: &[u8]) -> PathBuf {
 }
 
 async fn load(host: &PluginHost, bytes: &[u8]) -> LoadedPlugin {
-    host.load("test", bytes).await.expect("loads")
+    host.load("test", bytes)
+        .await
+        .expect("loads")
+        .plugins
+        .remove(0)
 }
 
 /// transform echoes its input: the loaded code is transform's and runs.

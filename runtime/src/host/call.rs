@@ -8,14 +8,12 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Engine, Store, UpdateDeadline};
 
-use super::bindings;
 use super::bindings::sluice::plugin::types as wit;
 use super::outcome::{classify, from_plugin_error, parse_output, timeout_error};
 use super::step_state::{Services, StepState};
 use super::wasm::ticks;
-use super::{
-    CallContext, CallOutcome, KindPre, Limits, LoadedPlugin, PluginHostError, StepError, codes,
-};
+use super::world::{Described, Instance, Output, Pre};
+use super::{CallContext, CallOutcome, Limits, LoadedPlugin, PluginHostError, StepError, codes};
 use crate::broker::permissions::Grants;
 
 /// What a call needs, owned, so a call can move to the guest pool.
@@ -68,9 +66,9 @@ impl Runner {
 
     pub(super) async fn describe(
         &self,
-        pre: &KindPre,
+        pre: &Pre<StepState>,
         limits: Limits,
-    ) -> Result<wit::Manifest, PluginHostError> {
+    ) -> Result<Described, PluginHostError> {
         let ctx = CallContext {
             run_id: String::new(),
             workflow: String::new(),
@@ -82,29 +80,8 @@ impl Runner {
         };
         let mut store = self.new_store(Arc::from("describe"), &ctx);
         let fut = async {
-            match pre {
-                KindPre::Action(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_action()
-                        .call_describe(&mut store)
-                        .await
-                }
-                KindPre::Condition(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_condition()
-                        .call_describe(&mut store)
-                        .await
-                }
-                KindPre::Connector(p) => {
-                    p.instantiate_async(&mut store)
-                        .await?
-                        .sluice_plugin_connector()
-                        .call_describe(&mut store)
-                        .await
-                }
-            }
+            let instance = pre.instantiate(&mut store).await?;
+            instance.describe(&mut store).await
         };
         let timeout = limits.timeout.min(self.timeout_ceiling);
         match tokio::time::timeout(timeout, fut).await {
@@ -154,7 +131,13 @@ impl Runner {
             attempt: ctx.attempt,
         };
         let input = input.to_owned();
-        let fut = invoke(&plugin.pre, &mut store, &step, &input);
+        let fut = async {
+            let instance = plugin.pre.instantiate(&mut store).await?;
+            let kind = plugin.manifest.kind;
+            instance
+                .call(&mut store, kind, &plugin.name, &step, &input)
+                .await
+        };
         let raw = tokio::time::timeout(limits.timeout, fut).await;
         let result = match raw {
             Err(_) => Err(timeout_error(&plugin.name, limits.timeout)),
@@ -175,52 +158,11 @@ impl Runner {
     }
 }
 
-enum Output {
-    Json(String),
-    Bool(bool),
-}
-
-async fn invoke(
-    pre: &KindPre,
-    store: &mut Store<StepState>,
-    step: &wit::StepInfo,
-    input: &String,
-) -> wasmtime::Result<Result<Output, wit::PluginError>> {
-    Ok(match pre {
-        KindPre::Action(p) => {
-            let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_action()
-                .call_run(&mut *store, step, input)
-                .await?
-                .map(Output::Json)
-        }
-        KindPre::Condition(p) => {
-            let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_condition()
-                .call_evaluate(&mut *store, step, input)
-                .await?
-                .map(Output::Bool)
-        }
-        KindPre::Connector(p) => {
-            let i = p.instantiate_async(&mut *store).await?;
-            i.sluice_plugin_connector()
-                .call_invoke(&mut *store, step, input)
-                .await?
-                .map(Output::Json)
-        }
-    })
-}
-
-enum Instance {
-    Action(bindings::action::ActionPlugin),
-    Condition(bindings::condition::ConditionPlugin),
-    Connector(bindings::connector::ConnectorPlugin),
-}
-
 /// See [`super::PluginHost::reused_instance`].
 pub struct ReusedInstance {
     store: Store<StepState>,
     instance: Instance,
+    plugin: LoadedPlugin,
     ticks: u64,
 }
 
@@ -238,21 +180,15 @@ impl ReusedInstance {
         ctx: &CallContext,
     ) -> Result<Self, StepError> {
         let mut store = runner.new_store(plugin.name.clone(), ctx);
-        let instance = match &plugin.pre {
-            KindPre::Action(p) => p.instantiate_async(&mut store).await.map(Instance::Action),
-            KindPre::Condition(p) => p
-                .instantiate_async(&mut store)
-                .await
-                .map(Instance::Condition),
-            KindPre::Connector(p) => p
-                .instantiate_async(&mut store)
-                .await
-                .map(Instance::Connector),
-        }
-        .map_err(|e| classify(e, &mut store))?;
+        let instance = plugin
+            .pre
+            .instantiate(&mut store)
+            .await
+            .map_err(|e| classify(e, &mut store))?;
         Ok(ReusedInstance {
             store,
             instance,
+            plugin: plugin.clone(),
             ticks: ticks(ctx.limits.timeout),
         })
     }
@@ -280,23 +216,11 @@ impl ReusedInstance {
             attempt: 1,
         };
         let store = &mut self.store;
-        let r = match &self.instance {
-            Instance::Action(i) => i
-                .sluice_plugin_action()
-                .call_run(&mut *store, &step, input)
-                .await
-                .map(|r| r.map(Output::Json)),
-            Instance::Condition(i) => i
-                .sluice_plugin_condition()
-                .call_evaluate(&mut *store, &step, input)
-                .await
-                .map(|r| r.map(Output::Bool)),
-            Instance::Connector(i) => i
-                .sluice_plugin_connector()
-                .call_invoke(&mut *store, &step, input)
-                .await
-                .map(|r| r.map(Output::Json)),
-        };
+        let (kind, name) = (self.plugin.manifest.kind, &self.plugin.name);
+        let r = self
+            .instance
+            .call(&mut *store, kind, name, &step, input)
+            .await;
         match r {
             Err(e) => Err(classify(e, store)),
             Ok(Err(e)) => Err(from_plugin_error("bench", e, Limits::DEFAULT)),

@@ -148,6 +148,35 @@ pub enum PluginHostError {
         digest: String,
         why: String,
     },
+    /// A file holding a pack where one plugin is needed.
+    #[error(
+        "{component} is a pack; name one of its plugins ({}) with --member, or install it \
+         and use the plugins by name",
+        plugins.join(", ")
+    )]
+    IsPack {
+        component: String,
+        plugins: Vec<String>,
+    },
+    #[error("{component} holds no plugin `{plugin}` (its plugins: {})", plugins.join(", "))]
+    NotInPack {
+        component: String,
+        plugin: String,
+        plugins: Vec<String>,
+    },
+    /// A pack's plugin given alone where the pack is a unit (removal).
+    #[error(
+        "plugin {plugin} is part of pack {pack}, which is installed and removed as a unit; \
+         remove the pack (`sluice plugin remove {pack}`), or install a version of it without \
+         the plugin"
+    )]
+    InPack { plugin: String, pack: String },
+    /// Plugins and packs share one set of names.
+    #[error(
+        "the name `{name}` is taken by {by}: plugins and packs share names, so rename one \
+         of them"
+    )]
+    NameTaken { name: String, by: String },
     /// The component's signature is refused (see `signing.rs`).
     #[error(transparent)]
     Signature(#[from] super::signing::SignatureError),
@@ -171,7 +200,12 @@ impl PluginHostError {
             Self::Instantiate(_) => Code::PluginInstantiationFailed,
             Self::Describe(_) => Code::PluginDescribeFailed,
             Self::GrantNotDeclared { .. } => Code::PluginGrantNotDeclared,
-            Self::NotFound(_) | Self::PinUnavailable { .. } => Code::PluginNotFound,
+            Self::NotFound(_) | Self::PinUnavailable { .. } | Self::NotInPack { .. } => {
+                Code::PluginNotFound
+            }
+            Self::IsPack { .. } => Code::PluginIsPack,
+            Self::InPack { .. } => Code::PluginInPack,
+            Self::NameTaken { .. } => Code::PluginNameTaken,
             Self::Pinned { .. } => Code::PluginPinned,
             Self::Bundled(_) | Self::BundledGrants(_) => Code::PluginBundled,
             Self::Changed { .. } => Code::PluginChanged,

@@ -15,17 +15,6 @@ pub enum PluginKind {
     Connector,
 }
 
-impl PluginKind {
-    /// The interface the component exports for this kind.
-    pub fn export_name(self) -> &'static str {
-        match self {
-            PluginKind::Action => "sluice:plugin/action@0.1.0",
-            PluginKind::Condition => "sluice:plugin/condition@0.1.0",
-            PluginKind::Connector => "sluice:plugin/connector@0.1.0",
-        }
-    }
-}
-
 impl std::fmt::Display for PluginKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
@@ -73,9 +62,109 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with('-')
 }
 
+/// A pack's own description: what is installed, inspected and removed as a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+}
+
+impl PackInfo {
+    /// `name@version`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.name, self.version)
+    }
+}
+
+/// The most plugins one pack may hold: a bound on what one install writes.
+pub const MAX_PACK_PLUGINS: usize = 256;
+
 /// Validates what `describe()` returned for a component exporting `world`.
 pub(crate) fn validate(m: wit::Manifest, world: PluginKind) -> Result<Manifest, Vec<String>> {
     let mut errors = Vec::new();
+    let manifest = check(m, &mut errors);
+    if manifest.kind != world {
+        let kind = manifest.kind;
+        errors.push(format!(
+            "kind `{kind}` does not match the exported world `{world}`"
+        ));
+    }
+    if errors.is_empty() {
+        Ok(manifest)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Validates what a pack's `describe()` returned: the pack's name, version and
+/// description, and each of its plugins as [`validate`] does one (any kind); names must be
+/// unique and differ from the pack's. Every problem is reported, each plugin's prefixed
+/// with its name.
+pub(crate) fn validate_pack(
+    p: super::world::WitPackManifest,
+) -> Result<(PackInfo, Vec<Manifest>), Vec<String>> {
+    let mut errors = Vec::new();
+    if !valid_name(&p.name) {
+        errors.push(format!(
+            "pack name `{}`: use lower-case letters, digits and `-` (at most 64)",
+            p.name
+        ));
+    }
+    if let Err(e) = semver::Version::parse(&p.version) {
+        errors.push(format!("pack version `{}`: not SemVer ({e})", p.version));
+    }
+    description(&p.description, "pack description", &mut errors);
+    if p.plugins.is_empty() {
+        errors.push("the pack holds no plugin".into());
+    } else if p.plugins.len() > MAX_PACK_PLUGINS {
+        errors.push(format!(
+            "the pack holds {} plugins; at most {MAX_PACK_PLUGINS}",
+            p.plugins.len()
+        ));
+        return Err(errors);
+    }
+    let mut plugins = Vec::with_capacity(p.plugins.len());
+    for m in p.plugins {
+        let label = m.name.chars().take(64).collect::<String>();
+        let mut own = Vec::new();
+        let manifest = check(m, &mut own);
+        if manifest.name == p.name {
+            own.push("has the pack's own name; a plugin and its pack need different names".into());
+        }
+        if plugins.iter().any(|q: &Manifest| q.name == manifest.name) {
+            own.push("appears more than once in the pack".into());
+        }
+        errors.extend(own.into_iter().map(|e| format!("plugin `{label}`: {e}")));
+        plugins.push(manifest);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let pack = PackInfo {
+        name: p.name,
+        version: p.version,
+        description: p.description,
+    };
+    Ok((pack, plugins))
+}
+
+fn description(text: &str, field: &str, errors: &mut Vec<String>) {
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(format!(
+            "{field} contains control characters (terminal escapes are refused)"
+        ));
+    }
+    if text.trim().is_empty() {
+        errors.push(format!("{field} is empty"));
+    } else if text.len() > 2000 {
+        errors.push(format!("{field} is longer than 2000 bytes"));
+    }
+}
+
+/// Checks one plugin's manifest (everything but its kind against a world), adding each
+/// problem to `errors`.
+fn check(m: wit::Manifest, errors: &mut Vec<String>) -> Manifest {
     if !valid_name(&m.name) {
         errors.push(format!(
             "name `{}`: use lower-case letters, digits and `-` (at most 64)",
@@ -85,21 +174,7 @@ pub(crate) fn validate(m: wit::Manifest, world: PluginKind) -> Result<Manifest, 
     if let Err(e) = semver::Version::parse(&m.version) {
         errors.push(format!("version `{}`: not SemVer ({e})", m.version));
     }
-    let kind = kind_of(m.kind);
-    if kind != world {
-        errors.push(format!(
-            "kind `{kind}` does not match the exported world `{world}`"
-        ));
-    }
-    if m.description.chars().any(|c| c.is_control() && c != '\n') {
-        errors
-            .push("description contains control characters (terminal escapes are refused)".into());
-    }
-    if m.description.trim().is_empty() {
-        errors.push("description is empty".into());
-    } else if m.description.len() > 2000 {
-        errors.push("description is longer than 2000 bytes".into());
-    }
+    description(&m.description, "description", errors);
     let mut schema = |field: &str, text: &str| -> serde_json::Value {
         match serde_json::from_str::<serde_json::Value>(text) {
             Err(e) => {
@@ -121,18 +196,15 @@ pub(crate) fn validate(m: wit::Manifest, world: PluginKind) -> Result<Manifest, 
             errors.push(format!("permission {e}"));
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Manifest {
+    Manifest {
         name: m.name,
         version: m.version,
-        kind,
+        kind: kind_of(m.kind),
         description: m.description,
         input_schema,
         output_schema,
         permissions: m.permissions,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -179,5 +251,60 @@ mod tests {
                 .iter()
                 .any(|e| e.starts_with("output-schema: not a valid JSON Schema"))
         );
+    }
+
+    fn pack(plugins: Vec<wit::Manifest>) -> crate::host::world::WitPackManifest {
+        crate::host::world::WitPackManifest {
+            name: "okta".into(),
+            version: "2.0.0".into(),
+            description: "Okta actions.".into(),
+            plugins,
+        }
+    }
+
+    #[test]
+    fn a_pack_keeps_each_plugins_own_kind_and_permissions() {
+        let mut check = wit_manifest();
+        check.name = "user-exists".into();
+        check.kind = wit::PluginKind::Condition;
+        check.permissions = vec!["jumpcloud:users.readonly".into()];
+        let (info, plugins) = validate_pack(pack(vec![wit_manifest(), check])).unwrap();
+        assert_eq!(info.id(), "okta@2.0.0");
+        assert_eq!(plugins[0].kind, PluginKind::Action);
+        assert_eq!(plugins[1].kind, PluginKind::Condition);
+        assert_eq!(plugins[1].permissions, ["jumpcloud:users.readonly"]);
+    }
+
+    #[test]
+    fn every_problem_of_a_pack_is_reported_with_its_plugin() {
+        let mut bad = wit_manifest();
+        bad.permissions = vec!["fs:root".into()];
+        let mut named_like_pack = wit_manifest();
+        named_like_pack.name = "okta".into();
+        let mut p = pack(vec![wit_manifest(), wit_manifest(), bad, named_like_pack]);
+        p.version = "two".into();
+        let errors = validate_pack(p).unwrap_err();
+        assert!(errors[0].starts_with("pack version `two`"), "{errors:#?}");
+        let twice = "plugin `user-create`: appears more than once in the pack";
+        assert!(errors.iter().any(|e| e == twice), "{errors:#?}");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("plugin `user-create`: permission")),
+            "{errors:#?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("plugin `okta`: has the pack's own name")),
+            "{errors:#?}"
+        );
+        assert!(
+            validate_pack(pack(Vec::new()))
+                .unwrap_err()
+                .contains(&"the pack holds no plugin".to_owned())
+        );
+        let many = vec![wit_manifest(); MAX_PACK_PLUGINS + 1];
+        assert!(validate_pack(pack(many)).unwrap_err()[0].contains("at most 256"));
     }
 }

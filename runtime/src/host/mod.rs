@@ -13,9 +13,12 @@
 //! any other thread is handed to it.
 //!
 //! # Layout
-//! - `mod.rs`: [`PluginHost`]: loading a component (world, linking, manifest) and handing
-//!   calls to the guest pool.
-//! - `bindings.rs`: `bindgen!` only; its types stay inside this module.
+//! - `mod.rs`: [`PluginHost`]: loading a component (world, linking, manifest — a pack's
+//!   with each of its plugins') and handing calls to the guest pool.
+//! - `bindings.rs`: `bindgen!` only, for every contract version the host links (0.2.0 and
+//!   0.1.0); its types stay inside this module.
+//! - `world.rs`: which world a component targets (one plugin of a kind, or a pack; any
+//!   supported version) and calling it the same way whatever it is.
 //! - `wasm.rs`: the `wasmtime::Engine` configuration, pool sizing, the fast memory path,
 //!   the epoch ticker ("engine" alone means the run engine, `crate::engine`).
 //! - `cache.rs`: compiled components on disk.
@@ -52,6 +55,7 @@ pub mod signing;
 mod step_state;
 pub mod trust;
 pub mod wasm;
+mod world;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,12 +64,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 
 pub use self::bare::BareRunner;
-use self::bindings::action::ActionPluginPre;
-use self::bindings::condition::ConditionPluginPre;
-use self::bindings::connector::ConnectorPluginPre;
 pub use self::cache::CacheOutcome;
 use self::cache::ComponentCache;
 pub use self::call::ReusedInstance;
@@ -73,13 +74,14 @@ use self::call::Runner;
 pub use self::capture::{LogLevel, LogLine, LogSource};
 pub use self::error::{ErrorSource, PluginHostError, StepError, codes};
 pub use self::limits::{LimitOverrides, Limits};
-pub use self::manifest::{Manifest, PluginKind};
+pub use self::manifest::{Manifest, PackInfo, PluginKind};
 pub use self::outcome::valid_error_code;
 use self::pool::GuestPool;
 pub use self::step_state::Services;
 use self::step_state::StepState;
 use self::wasm::{EpochTicker, build_wasmtime};
 pub use self::wasm::{MemoryPath, WasmSettings};
+use self::world::{Described, Pre, World};
 use crate::broker::HostCall;
 use crate::broker::permissions::{Grants, RunRole};
 
@@ -110,15 +112,8 @@ impl Default for HostConfig {
     }
 }
 
-/// The world-specific pre-instantiated form of a plugin.
-#[derive(Clone)]
-enum KindPre {
-    Action(ActionPluginPre<StepState>),
-    Condition(ConditionPluginPre<StepState>),
-    Connector(ConnectorPluginPre<StepState>),
-}
-
-/// A compiled, linked plugin ready to be instantiated; cheap to clone.
+/// A compiled, linked plugin ready to be instantiated; cheap to clone. A plugin of a pack
+/// shares its pack's component (digest, imports, compiled code) with its siblings.
 #[derive(Clone)]
 pub struct LoadedPlugin {
     pub manifest: Arc<Manifest>,
@@ -128,8 +123,40 @@ pub struct LoadedPlugin {
     pub imports: Arc<Vec<String>>,
     /// Whether the compiled form came from the disk cache.
     pub cache: CacheOutcome,
+    /// The pack the plugin belongs to; `None` for a component holding one plugin.
+    pub pack: Option<Arc<PackInfo>>,
     name: Arc<str>,
-    pre: KindPre,
+    pre: Pre<StepState>,
+}
+
+/// A compiled, linked component: one plugin, or a pack's plugins in its order.
+#[derive(Debug, Clone)]
+pub struct LoadedComponent {
+    /// sha256 of the component, hex.
+    pub digest: String,
+    pub imports: Arc<Vec<String>>,
+    pub cache: CacheOutcome,
+    /// What the pack says about itself; `None` for one plugin.
+    pub pack: Option<Arc<PackInfo>>,
+    /// Never empty.
+    pub plugins: Vec<LoadedPlugin>,
+}
+
+impl LoadedComponent {
+    /// The plugin named `name`.
+    pub fn plugin(&self, name: &str) -> Option<&LoadedPlugin> {
+        self.plugins.iter().find(|p| p.manifest.name == name)
+    }
+
+    /// What the component is, for messages: `plugin user-get@1.0.0` or
+    /// `pack okta@2.0.0 (20 plugins)`.
+    pub fn describe(&self) -> String {
+        match (&self.pack, self.plugins.first()) {
+            (Some(p), _) => format!("pack {} ({} plugins)", p.id(), self.plugins.len()),
+            (None, Some(p)) => format!("plugin {}", p.manifest.id()),
+            (None, None) => "an empty component".into(),
+        }
+    }
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -249,18 +276,30 @@ impl PluginHost {
         self.config.limits
     }
 
-    /// Compiles (or loads from cache), checks the world, links, and reads the manifest.
-    /// `label` names the source in error messages.
-    pub async fn load(&self, label: &str, bytes: &[u8]) -> Result<LoadedPlugin, PluginHostError> {
+    /// Compiles (or loads from cache), checks the world, links, and reads the manifest —
+    /// a pack's, with each of its plugins'. `label` names the source in error messages.
+    pub async fn load(
+        &self,
+        label: &str,
+        bytes: &[u8],
+    ) -> Result<LoadedComponent, PluginHostError> {
         check_header(label, bytes)?;
         let digest = digest(bytes);
         let (component, cache) = self.cache.load(&self.engine, &digest, bytes)?;
-        let kind = self.world_of(label, &component)?;
-        let imports = component
-            .component_type()
-            .imports(&self.engine)
-            .map(|(name, _)| name.to_owned())
-            .collect::<Vec<_>>();
+        let ty = component.component_type();
+        let exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_owned())
+            .collect();
+        let world = world::world_of(&exports).map_err(|reason| PluginHostError::UnknownWorld {
+            name: label.to_owned(),
+            reason,
+        })?;
+        let imports = Arc::new(
+            ty.imports(&self.engine)
+                .map(|(name, _)| name.to_owned())
+                .collect::<Vec<_>>(),
+        );
         let instance_pre =
             self.linker
                 .instantiate_pre(&component)
@@ -268,70 +307,52 @@ impl PluginHost {
                     name: label.to_owned(),
                     reason: format!("it imports something Sluice does not provide: {e:#}"),
                 })?;
-        let bad = |e: wasmtime::Error| PluginHostError::UnknownWorld {
+        let pre = Pre::new(world, instance_pre).map_err(|e| PluginHostError::UnknownWorld {
             name: label.to_owned(),
             reason: format!("{e:#}"),
-        };
-        let pre = match kind {
-            PluginKind::Action => KindPre::Action(ActionPluginPre::new(instance_pre).map_err(bad)?),
-            PluginKind::Condition => {
-                KindPre::Condition(ConditionPluginPre::new(instance_pre).map_err(bad)?)
-            }
-            PluginKind::Connector => {
-                KindPre::Connector(ConnectorPluginPre::new(instance_pre).map_err(bad)?)
-            }
-        };
-        let raw = {
+        })?;
+        let described = {
             let (runner, limits, pre) = (self.runner.clone(), self.config.limits, pre.clone());
             self.guests
                 .run(async move { runner.describe(&pre, limits).await })
                 .await
                 .map_err(|e| PluginHostError::Describe(e.to_string()))??
         };
-        let manifest = manifest::validate(raw, kind).map_err(PluginHostError::InvalidManifest)?;
-        Ok(LoadedPlugin {
-            name: Arc::from(manifest.name.as_str()),
-            manifest: Arc::new(manifest),
-            digest,
-            imports: Arc::new(imports),
-            cache,
-            pre,
-        })
-    }
-
-    fn world_of(&self, label: &str, component: &Component) -> Result<PluginKind, PluginHostError> {
-        let exports: Vec<String> = component
-            .component_type()
-            .exports(&self.engine)
-            .map(|(name, _)| name.to_owned())
+        let (pack, manifests) = match (described, world) {
+            (Described::One(raw), World::Single(kind, _)) => {
+                let m = manifest::validate(raw, kind).map_err(PluginHostError::InvalidManifest)?;
+                (None, vec![m])
+            }
+            (Described::Pack(raw), World::Pack) => {
+                let (pack, plugins) =
+                    manifest::validate_pack(raw).map_err(PluginHostError::InvalidManifest)?;
+                (Some(Arc::new(pack)), plugins)
+            }
+            _ => {
+                return Err(PluginHostError::Describe(
+                    "describe() answered in another world's form".into(),
+                ));
+            }
+        };
+        let plugins = manifests
+            .into_iter()
+            .map(|m| LoadedPlugin {
+                name: Arc::from(m.name.as_str()),
+                manifest: Arc::new(m),
+                digest: digest.clone(),
+                imports: imports.clone(),
+                cache,
+                pack: pack.clone(),
+                pre: pre.clone(),
+            })
             .collect();
-        let kinds: Vec<PluginKind> = [
-            PluginKind::Action,
-            PluginKind::Condition,
-            PluginKind::Connector,
-        ]
-        .into_iter()
-        .filter(|k| exports.iter().any(|e| e == k.export_name()))
-        .collect();
-        match kinds.as_slice() {
-            [one] => Ok(*one),
-            [] => Err(PluginHostError::UnknownWorld {
-                name: label.to_owned(),
-                reason: format!(
-                    "it exports none of sluice:plugin/action, condition or connector @0.1.0 \
-                     (its exports: {})",
-                    if exports.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        exports.join(", ")
-                    }
-                ),
-            }),
-            _ => Err(PluginHostError::UnknownWorld {
-                name: label.to_owned(),
-                reason: "it exports more than one plugin interface; a plugin has one kind".into(),
-            }),
-        }
+        Ok(LoadedComponent {
+            digest,
+            imports,
+            cache,
+            pack,
+            plugins,
+        })
     }
 
     /// Runs one call on a fresh instance, on the guest pool. Never panics and never fails
@@ -395,7 +416,7 @@ impl PluginHost {
     /// `plugin` linked for bare calls (`sluice bench step`): the engine's own cost of a
     /// fresh instance and call, without anything Sluice adds.
     pub fn bare_runner(&self, plugin: &LoadedPlugin) -> Result<BareRunner, PluginHostError> {
-        BareRunner::new(&self.engine, &plugin.pre, self.config.limits)
+        BareRunner::new(&self.engine, plugin, self.config.limits)
             .map_err(|e| PluginHostError::Wasm(format!("{e:#}")))
     }
     /// A long-lived instance for measuring the per-call floor (`sluice bench step`): every

@@ -177,43 +177,44 @@ pub fn admit(
 mod tests {
     use super::*;
     use crate::host::signing::SecretKey;
-    use crate::store::SledStore;
 
     #[test]
     fn keys_are_added_listed_and_removed_and_bad_requests_change_nothing() {
-        let s = SledStore::temporary().unwrap();
+        let s = crate::store::temporary().unwrap();
+        let s: &dyn TrustStore = &*s;
         let (a, b) = (
             SecretKey::generate().unwrap(),
             SecretKey::generate().unwrap(),
         );
-        let added = add(&s, "acme", &a.public().to_text()).unwrap();
+        let added = add(s, "acme", &a.public().to_text()).unwrap();
         assert_eq!(added.fingerprint, a.public().fingerprint());
         let code = |r: Result<TrustedKey, TrustError>| r.unwrap_err().code();
         assert_eq!(
-            code(add(&s, "acme", &b.public().to_text())),
+            code(add(s, "acme", &b.public().to_text())),
             Code::TrustKeyExists
         );
         assert_eq!(
-            code(add(&s, "other", &a.public().to_text())),
+            code(add(s, "other", &a.public().to_text())),
             Code::TrustKeyExists
         );
         assert_eq!(
-            code(add(&s, "Bad Name", &b.public().to_text())),
+            code(add(s, "Bad Name", &b.public().to_text())),
             Code::TrustNameInvalid
         );
-        assert_eq!(code(add(&s, "beta", "ed25519:nope")), Code::TrustKeyInvalid);
-        assert_eq!(list(&s).unwrap(), vec![added.clone()]);
-        add(&s, "beta", &b.public().to_text()).unwrap();
-        let names: Vec<String> = list(&s).unwrap().into_iter().map(|k| k.name).collect();
+        assert_eq!(code(add(s, "beta", "ed25519:nope")), Code::TrustKeyInvalid);
+        assert_eq!(list(s).unwrap(), vec![added.clone()]);
+        add(s, "beta", &b.public().to_text()).unwrap();
+        let names: Vec<String> = list(s).unwrap().into_iter().map(|k| k.name).collect();
         assert_eq!(names, ["acme", "beta"]);
-        assert_eq!(remove(&s, "acme").unwrap(), added);
-        assert_eq!(code(remove(&s, "acme")), Code::TrustKeyNotFound);
-        assert_eq!(list(&s).unwrap().len(), 1);
+        assert_eq!(remove(s, "acme").unwrap(), added);
+        assert_eq!(code(remove(s, "acme")), Code::TrustKeyNotFound);
+        assert_eq!(list(s).unwrap().len(), 1);
     }
 
     #[test]
     fn the_policy_refuses_unsigned_and_untrusted_components_and_a_bad_signature_always() {
-        let s = SledStore::temporary().unwrap();
+        let s = crate::store::temporary().unwrap();
+        let s: &dyn TrustStore = &*s;
         let (a, b) = (
             SecretKey::generate().unwrap(),
             SecretKey::generate().unwrap(),
@@ -221,11 +222,11 @@ mod tests {
         let plain = b"\0asm\x0d\x00\x01\x00\x00\x05\x04note".to_vec();
         let by_a = a.sign("c", &plain).unwrap();
         let by_b = b.sign("c", &plain).unwrap();
-        add(&s, "acme", &a.public().to_text()).unwrap();
-        let store: Option<&dyn TrustStore> = Some(&s);
+        add(s, "acme", &a.public().to_text()).unwrap();
+        let store: Option<&dyn TrustStore> = Some(s);
         let code = |r: Result<Signer, PluginHostError>| r.unwrap_err().code();
 
-        assert!(!requires_signatures(&s).unwrap());
+        assert!(!requires_signatures(s).unwrap());
         assert_eq!(admit(store, "c", &plain, false).unwrap(), Signer::Unsigned);
         assert!(matches!(
             admit(store, "c", &by_b, false).unwrap(),
@@ -250,13 +251,13 @@ mod tests {
         ));
 
         // The standing setting does what the flag does.
-        set_requires_signatures(&s, true).unwrap();
-        assert!(requires_signatures(&s).unwrap());
+        set_requires_signatures(s, true).unwrap();
+        assert!(requires_signatures(s).unwrap());
         assert_eq!(
             code(admit(store, "c", &plain, false)),
             Code::SignatureRequired
         );
-        set_requires_signatures(&s, false).unwrap();
+        set_requires_signatures(s, false).unwrap();
         assert_eq!(admit(store, "c", &plain, false).unwrap(), Signer::Unsigned);
 
         let mut tampered = by_a.clone();

@@ -205,7 +205,11 @@ impl<T: crate::store::RoleRecords + ?Sized> RoleStore for T {
 
 /// Saves a checked definition; an existing role of that name is replaced only with
 /// `replace`.
-pub fn save(store: &dyn RoleStore, def: &RoleDef, replace: bool) -> Result<(), RoleError> {
+pub fn save(
+    store: &(impl RoleStore + ?Sized),
+    def: &RoleDef,
+    replace: bool,
+) -> Result<(), RoleError> {
     if !replace && store.role_get(&def.name)?.is_some() {
         return Err(RoleError::Exists(def.name.clone()));
     }
@@ -214,7 +218,7 @@ pub fn save(store: &dyn RoleStore, def: &RoleDef, replace: bool) -> Result<(), R
 
 /// The saved workflows whose current version runs as `name`.
 pub fn used_by(
-    store: &dyn crate::store::ServiceStore,
+    store: &(impl crate::store::ServiceStore + ?Sized),
     name: &str,
 ) -> Result<Vec<String>, RoleError> {
     let mut out = Vec::new();
@@ -239,7 +243,7 @@ pub fn used_by(
 /// Deletes a custom role, unless a saved workflow runs as it (nothing is changed then).
 pub fn remove<S>(store: &S, name: &str) -> Result<(), RoleError>
 where
-    S: RoleStore + crate::store::ServiceStore,
+    S: RoleStore + crate::store::ServiceStore + ?Sized,
 {
     if store.role_get(name)?.is_none() {
         return Err(RoleError::NotFound(name.chars().take(80).collect()));
@@ -268,7 +272,7 @@ pub struct RoleBook {
 
 impl RoleBook {
     /// The custom roles in `store`, and the identity's role from the environment.
-    pub fn load(store: &dyn RoleStore) -> Result<RoleBook, RoleError> {
+    pub fn load(store: &(impl RoleStore + ?Sized)) -> Result<RoleBook, RoleError> {
         let mut book = RoleBook::from_defs(&store.role_list()?);
         book.identity = std::env::var(IDENTITY_ROLE_VAR)
             .ok()
@@ -313,7 +317,7 @@ impl RoleBook {
 }
 
 /// The role of a run, resolved from the store when it starts.
-pub fn run_role(store: &dyn RoleStore, run_as: &RunAs) -> Result<RunRole, RoleError> {
+pub fn run_role(store: &(impl RoleStore + ?Sized), run_as: &RunAs) -> Result<RunRole, RoleError> {
     Ok(match run_as {
         RunAs::Predefined(r) => RunRole::Predefined(*r),
         RunAs::Custom(name) => match store.role_get(name)? {

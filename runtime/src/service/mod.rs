@@ -23,7 +23,7 @@ use crate::broker::JumpCloudBroker;
 use crate::engine::Engine;
 use crate::host::registry::Registry;
 use crate::secrets::SecretKey;
-use crate::store::SledStore;
+use crate::store::Store;
 
 pub use executor::{Refused, Source};
 pub use metrics::Metrics;
@@ -89,7 +89,7 @@ impl Default for ServiceConfig {
 pub struct Service {
     pub engine: Arc<Engine>,
     pub registry: Arc<Registry>,
-    pub store: Arc<SledStore>,
+    pub store: Arc<dyn Store>,
     /// The JumpCloud the poller reads Directory Insights from (the runtime's broker).
     pub jumpcloud: Arc<dyn JumpCloudBroker>,
     /// The administrator's key, for webhook signing secrets, connector credentials and
@@ -128,7 +128,7 @@ impl std::fmt::Debug for Service {
 impl Service {
     pub fn new(
         registry: Arc<Registry>,
-        store: Arc<SledStore>,
+        store: Arc<dyn Store>,
         jumpcloud: Arc<dyn JumpCloudBroker>,
         secret_key: Option<SecretKey>,
         config: ServiceConfig,
@@ -168,10 +168,10 @@ impl Service {
 
 #[cfg(test)]
 impl Service {
-    /// A service for tests: a temporary store, the bundled plugins (blobs under `dir`), no
-    /// JumpCloud and no connectors, the default limits.
-    pub(crate) fn for_tests(dir: &std::path::Path) -> Arc<Service> {
-        let store = Arc::new(SledStore::temporary().expect("a temporary store"));
+    /// A service for tests: a temporary store, the bundled plugins, no JumpCloud and no
+    /// connectors, the default limits.
+    pub(crate) fn for_tests() -> Arc<Service> {
+        let store = crate::store::temporary().expect("a temporary store");
         let services = crate::host::Services {
             jumpcloud: Arc::new(crate::broker::Unconfigured),
             http: Arc::new(crate::broker::Unconfigured),
@@ -179,7 +179,7 @@ impl Service {
         };
         let host = crate::host::PluginHost::new(crate::host::HostConfig::default(), services)
             .expect("a plugin host");
-        let registry = Registry::new(Arc::new(host), store.clone(), dir.join("plugins"))
+        let registry = Registry::new(Arc::new(host), store.clone(), store.clone())
             .with_pin_source(Arc::new(workflows::SavedWorkflowPins(store.clone())));
         Service::new(
             Arc::new(registry),

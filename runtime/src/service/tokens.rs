@@ -115,16 +115,16 @@ pub fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SledStore;
 
     #[test]
     fn tokens_are_kept_hashed_and_revocable() {
-        let store = SledStore::temporary().unwrap();
-        let (token, record) = create(&store, "ci").unwrap();
+        let store = crate::store::temporary().unwrap();
+        let store: &dyn ServiceStore = &*store;
+        let (token, record) = create(store, "ci").unwrap();
         assert!(token.starts_with(PREFIX) && token.len() == PREFIX.len() + 64);
-        assert_eq!(authenticate(&store, &token).unwrap().as_deref(), Some("ci"));
-        assert_eq!(authenticate(&store, "slk_nope").unwrap(), None);
-        assert_eq!(authenticate(&store, &token[1..]).unwrap(), None);
+        assert_eq!(authenticate(store, &token).unwrap().as_deref(), Some("ci"));
+        assert_eq!(authenticate(store, "slk_nope").unwrap(), None);
+        assert_eq!(authenticate(store, &token[1..]).unwrap(), None);
         let stored = store.token_list().unwrap();
         assert!(
             !serde_json::to_string(&stored)
@@ -132,13 +132,13 @@ mod tests {
                 .contains(&token[8..])
         );
         assert!(record["hint"].as_str().unwrap().len() < 12);
-        assert!(matches!(create(&store, "ci"), Err(TokenError::Exists(_))));
+        assert!(matches!(create(store, "ci"), Err(TokenError::Exists(_))));
         assert!(matches!(
-            create(&store, "Bad Name"),
+            create(store, "Bad Name"),
             Err(TokenError::BadName(_))
         ));
-        revoke(&store, "ci").unwrap();
-        assert_eq!(authenticate(&store, &token).unwrap(), None);
-        assert!(matches!(revoke(&store, "ci"), Err(TokenError::NotFound(_))));
+        revoke(store, "ci").unwrap();
+        assert_eq!(authenticate(store, &token).unwrap(), None);
+        assert!(matches!(revoke(store, "ci"), Err(TokenError::NotFound(_))));
     }
 }

@@ -1,20 +1,75 @@
-//! Persistent state behind small traits. [`SledStore`] (embedded, the default) is the only
-//! implementation and the only code that names sled.
+//! Persistent state behind small traits, gathered in one object-safe [`Store`]: the
+//! runtime holds an `Arc<dyn Store>` and never names a backend. [`SledStore`] (embedded,
+//! the default) is the only implementation and the only code that names sled; [`open`]
+//! is where a backend is chosen.
 //!
 //! # Layout
 //! - `mod.rs`: the traits, one per concern — [`RunStore`] (runs and their journal),
-//!   [`ServiceStore`] (saved workflows, tokens, the audit log), [`PluginStore`],
+//!   [`ServiceStore`] (saved workflows, tokens, the audit log), [`PluginStore`] (installed
+//!   plugins' records), [`BlobStore`] (installed plugins' component bytes, by sha256),
 //!   [`StateStore`] (plugins' own state), [`RoleRecords`], [`TrustStore`] (keys trusted to
 //!   sign plugins, and standing settings) — and [`StoreError`]. Connectors,
 //!   secrets and the JumpCloud simulator's snapshot declare their store traits beside their
-//!   own types; the sled store implements them all.
-//! - `sled_store.rs`: [`SledStore`], every trait on one sled database.
+//!   own types. [`Store`] is all of them plus durability (`flush`, group `commit`,
+//!   `commit_soon`); every backend implements it. [`open`] and [`temporary`] make one.
+//! - `open.rs`: [`open`] (the data dir's store; the one place a backend is chosen) and
+//!   the one-time move of components kept as files by older versions
+//!   (`<data-dir>/plugins/<digest>.wasm`) into the store.
+//! - `sled_store.rs`: [`SledStore`], every trait on one sled database (tests in
+//!   `sled_tests.rs`).
 //! - `group_commit.rs`: batching journal writes into one flush for many waiting runs.
 
 mod group_commit;
+mod open;
 mod sled_store;
 
+pub use open::{open, temporary};
 pub use sled_store::SledStore;
+
+/// A commit in progress: resolves once every write made before it was asked for is
+/// durable.
+pub type Commit<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
+/// Everything the runtime keeps, as one object: each table's trait, and durability. The
+/// runtime holds an `Arc<dyn Store>`, so a backend is chosen once, at [`open`]; an
+/// `Arc<dyn Store>` coerces to any one of its traits for code that needs only that.
+pub trait Store:
+    RunStore
+    + ServiceStore
+    + PluginStore
+    + BlobStore
+    + StateStore
+    + TrustStore
+    + RoleRecords
+    + crate::connector::ConnectorStore
+    + crate::secrets::SecretStore
+    + sluice_jcsim::SnapshotStore
+    + Send
+    + Sync
+{
+    /// Makes every write so far durable, now, on this thread.
+    fn flush(&self) -> Result<(), StoreError>;
+    /// Makes every write made so far durable. Concurrent callers share flushes (group
+    /// commit), so many runs waiting at once cost about one flush.
+    fn commit(&self) -> Commit<'_>;
+    /// Asks for every write made so far to be made durable, without waiting for it.
+    fn commit_soon(&self);
+}
+
+/// Installed plugins' components (WebAssembly bytes), by their sha256 in hex: kept in the
+/// store, not beside it, so every process sharing a store can run what one installed.
+/// Writes are durable when they return.
+pub trait BlobStore: Send + Sync {
+    /// Keeps `bytes` under `digest` (replacing what was there).
+    fn blob_put(&self, digest: &str, bytes: &[u8]) -> Result<(), StoreError>;
+    fn blob_get(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn blob_exists(&self, digest: &str) -> Result<bool, StoreError>;
+    /// Removes the component; returns whether there was one.
+    fn blob_remove(&self, digest: &str) -> Result<bool, StoreError>;
+    /// The digests of every kept component.
+    fn blob_list(&self) -> Result<Vec<String>, StoreError>;
+}
 
 /// The custom roles table (the `roles` tree), by name: each record is the role module's
 /// definition as JSON bytes (the role module reads and writes them typed, through

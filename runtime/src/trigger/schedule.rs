@@ -394,7 +394,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SledStore;
+    use crate::store::Store;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -409,7 +409,7 @@ mod tests {
     }
 
     /// Fires through fire keys in the store, as the service does; returns the fire times.
-    fn tick(s: &mut Schedules<()>, store: &SledStore, now: DateTime<Utc>) -> Vec<String> {
+    fn tick(s: &mut Schedules<()>, store: &dyn Store, now: DateTime<Utc>) -> Vec<String> {
         let mut fired = Vec::new();
         s.tick(now, |name, t, _| {
             let key = fire_key(name, t);
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn a_per_second_schedule_fires_every_second_and_a_restart_loses_and_doubles_nothing() {
-        let store = Arc::new(SledStore::temporary().unwrap());
+        let store = crate::store::temporary().unwrap();
         let t0 = at("2026-11-23T10:00:00.300Z");
         let mut s: Schedules<()> = Schedules::new(store.clone());
         s.sync(vec![("tick".into(), every_second(), ())], t0);
@@ -431,7 +431,7 @@ mod tests {
         let mut all = Vec::new();
         for i in 1..=5 {
             let now = t0 + chrono::Duration::seconds(i);
-            let fired = tick(&mut s, &store, now);
+            let fired = tick(&mut s, &*store, now);
             assert_eq!(fired.len(), 1, "one fire per second, at {now}");
             all.extend(fired);
         }
@@ -441,15 +441,14 @@ mod tests {
         let mut s: Schedules<()> = Schedules::new(store.clone());
         let restart = at("2026-11-23T10:00:08.500Z");
         s.sync(vec![("tick".into(), every_second(), ())], restart);
-        all.extend(tick(&mut s, &store, restart));
-        all.extend(tick(&mut s, &store, at("2026-11-23T10:00:09.010Z")));
+        all.extend(tick(&mut s, &*store, restart));
+        all.extend(tick(&mut s, &*store, at("2026-11-23T10:00:09.010Z")));
         let expected: Vec<String> = (1..=9).map(|i| format!("10:00:0{i}")).collect();
         assert_eq!(all, expected);
     }
 
     /// The fire times of `workflow`'s runs in the store, in seconds since the epoch, sorted.
     fn fire_times(service: &Service, workflow: &str) -> Vec<i64> {
-        use crate::store::RunStore as _;
         let mut times = Vec::new();
         service
             .store
@@ -471,8 +470,7 @@ mod tests {
     /// stopped (a restart) catches up and doubles nothing.
     #[tokio::test]
     async fn the_scheduler_task_fires_a_per_second_schedule_and_a_restart_loses_and_doubles_none() {
-        let dir = tempfile::tempdir().unwrap();
-        let service = Service::for_tests(dir.path());
+        let service = Service::for_tests();
         let clock = crate::trigger::ManualClock::new(at("2026-11-23T10:00:00.300Z"));
         let start = |clock: &Arc<crate::trigger::ManualClock>| {
             let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -537,12 +535,12 @@ mod tests {
 
     #[test]
     fn a_crash_between_the_fire_and_its_progress_does_not_double_the_fire() {
-        let store = Arc::new(SledStore::temporary().unwrap());
+        let store = crate::store::temporary().unwrap();
         let t0 = at("2026-11-23T10:00:00.300Z");
         let mut s: Schedules<()> = Schedules::new(store.clone());
         s.sync(vec![("tick".into(), every_second(), ())], t0);
         assert_eq!(
-            tick(&mut s, &store, at("2026-11-23T10:00:02.100Z")).len(),
+            tick(&mut s, &*store, at("2026-11-23T10:00:02.100Z")).len(),
             2
         );
         // Progress rolled back to before those fires (the crash came before it was saved).
@@ -555,12 +553,12 @@ mod tests {
         let mut s: Schedules<()> = Schedules::new(store.clone());
         let now = at("2026-11-23T10:00:03.100Z");
         s.sync(vec![("tick".into(), every_second(), ())], now);
-        assert_eq!(tick(&mut s, &store, now), vec!["10:00:03"]);
+        assert_eq!(tick(&mut s, &*store, now), vec!["10:00:03"]);
     }
 
     #[test]
     fn fires_missed_beyond_the_grace_follow_the_misfire_policy() {
-        let store = Arc::new(SledStore::temporary().unwrap());
+        let store = crate::store::temporary().unwrap();
         let hourly = |misfire| Spec {
             cron: "0 0 * * * *".into(),
             timezone: "Europe/Paris".into(),
@@ -575,14 +573,14 @@ mod tests {
             s.sync(vec![(name.into(), hourly(policy), ())], t0);
             // Down from 08:30 to 12:20: the 09:00 ... 12:00 fires are all over a minute late.
             let now = at("2026-11-23T12:20:00Z");
-            assert_eq!(tick(&mut s, &store, now), expected, "{name}");
+            assert_eq!(tick(&mut s, &*store, now), expected, "{name}");
             assert_eq!(s.next_wake(), Some(at("2026-11-23T13:00:00Z")));
         }
     }
 
     #[test]
     fn schedules_follow_their_timezone_and_changes() {
-        let store = Arc::new(SledStore::temporary().unwrap());
+        let store = crate::store::temporary().unwrap();
         let mut s: Schedules<()> = Schedules::new(store.clone());
         let nine_paris = Spec {
             cron: "0 0 9 * * *".into(),

@@ -160,11 +160,10 @@ pub fn generate_secret() -> Result<String, String> {
 /// tolerance: their messages are refused as stale from then on, so keeping them would
 /// only grow the store.
 pub async fn forget_expired(
-    store: std::sync::Arc<crate::store::SledStore>,
+    store: std::sync::Arc<dyn crate::store::ServiceStore>,
     every: std::time::Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    use crate::store::ServiceStore as _;
     loop {
         let now = u64::try_from(unix_now()).unwrap_or_default();
         match store.fires_forget(now) {
@@ -282,8 +281,7 @@ mod tests {
 
     #[test]
     fn a_message_id_is_remembered_until_forgotten_then_can_start_a_run_again() {
-        use crate::store::ServiceStore as _;
-        let store = crate::store::SledStore::temporary().unwrap();
+        let store = crate::store::temporary().unwrap();
         let fire = fire_key("greet", "msg_1");
         let record = serde_json::json!({});
         assert_eq!(store.run_put_once(&fire, "r1", &record).unwrap(), None);

@@ -1,17 +1,17 @@
-//! Measures building the bundled plugins both ways, side by side in one run: one cargo run
-//! per component (how they were built before catalogues were built in one run per kind)
-//! and [`sluice_plugin_build::build_plugins`]. Each way builds into a fresh target
-//! directory of its own (dependencies included), then again after a catalogue source file
-//! changed, as in everyday work. Prints a table (`--json` for JSON).
+//! Measures building the bundled plugins both ways, side by side in one run: one component
+//! per plugin (how they were built before packs: the single crates, and every catalogue
+//! plugin through one cargo run per plugin kind) and what Sluice bundles now (the single
+//! crates, and one pack per catalogue). Each way builds into a fresh target directory of
+//! its own (dependencies included), then again after a catalogue source file changed, as
+//! in everyday work. Prints a table (`--json` for JSON).
 //!
 //! `cargo run --release --locked -p sluice-plugin-build --bin bench-guests`
 //! (`SLUICE_PLUGIN_PROFILE=plugin` for the release components).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Instant;
 
-use sluice_plugin_build::{PluginCrate, TARGET, build_plugins, bundled, profile};
+use sluice_plugin_build::{PluginCrate, build_plugins, bundled, one_component_per_plugin, profile};
 
 fn main() {
     let json = std::env::args().any(|a| a == "--json");
@@ -19,108 +19,72 @@ fn main() {
         .join("../..")
         .canonicalize()
         .expect("the workspace root");
-    let entries = bundled(&root).unwrap_or_else(|e| fail(&e.to_string()));
-    let crates: Vec<PluginCrate<'_>> = entries.iter().map(PluginCrate::borrowed).collect();
+    let entries = one_component_per_plugin(&root).unwrap_or_else(|e| fail(&e.to_string()));
+    let per_plugin: Vec<PluginCrate<'_>> = entries.iter().map(PluginCrate::borrowed).collect();
+    let packs: Vec<PluginCrate<'_>> = bundled().into_iter().map(|(_, c)| c).collect();
     let scratch = root.join("target/tmp/bench-guests");
     let touched = root.join("plugins/jumpcloud/src/users.rs");
     let mut rows = Vec::new();
-    for (way, runs) in [
-        ("one cargo run per component", crates.len()),
-        ("one run per kind", 0),
+    for (way, dir, crates) in [
+        ("one component per plugin", "per-plugin", &per_plugin),
+        ("one pack per catalogue", "packs", &packs),
     ] {
-        let dir = scratch.join(if runs > 0 {
-            "per-component"
-        } else {
-            "per-kind"
-        });
+        let dir = scratch.join(dir);
         let _ = std::fs::remove_dir_all(&dir);
+        // SAFETY: single-threaded; the builder reads it during the calls below only.
+        unsafe { std::env::set_var("SLUICE_PLUGIN_TARGET_DIR", &dir) };
         let mut times = Vec::new();
+        let mut bytes = 0;
         for _ in ["fresh", "after an edit"] {
             let started = Instant::now();
-            if runs > 0 {
-                per_component(&root, &dir, &crates);
-            } else {
-                // SAFETY: single-threaded; the builder reads it for this call only.
-                unsafe { std::env::set_var("SLUICE_PLUGIN_TARGET_DIR", &dir) };
-                build_plugins(&root, &crates).unwrap_or_else(|e| fail(&e.to_string()));
-            }
+            let paths = build_plugins(&root, crates).unwrap_or_else(|e| fail(&e.to_string()));
             times.push(started.elapsed().as_secs_f64());
+            bytes = paths
+                .iter()
+                .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+                .sum::<u64>();
             touch(&touched);
         }
-        rows.push((way, if runs > 0 { runs } else { kinds(&crates) }, times));
+        rows.push((way, crates.len(), bytes, times));
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    let base = &rows[0].2;
+    let base = &rows[0].3;
     if json {
         let rows: Vec<String> = rows
             .iter()
-            .map(|(way, runs, t)| {
+            .map(|(way, n, bytes, t)| {
                 format!(
-                    "{{\"way\":{way:?},\"cargo_runs\":{runs},\"fresh_s\":{:.1},\"after_edit_s\":{:.1}}}",
+                    "{{\"way\":{way:?},\"components\":{n},\"bytes\":{bytes},\"fresh_s\":{:.1},\"after_edit_s\":{:.1}}}",
                     t[0], t[1]
                 )
             })
             .collect();
         println!(
-            "{{\"profile\":{:?},\"components\":{},\"rows\":[{}]}}",
+            "{{\"profile\":{:?},\"rows\":[{}]}}",
             profile(),
-            crates.len(),
             rows.join(",")
         );
         return;
     }
     println!(
-        "{} components, profile {}, each way in a fresh target directory",
-        crates.len(),
+        "profile {}, each way in a fresh target directory",
         profile()
     );
     println!(
-        "{:<30} {:>10} {:>10} {:>8} {:>14} {:>8}",
-        "way", "cargo runs", "fresh s", "ratio", "after edit s", "ratio"
+        "{:<26} {:>10} {:>10} {:>9} {:>7} {:>13} {:>7}",
+        "way", "components", "MiB", "fresh s", "ratio", "after edit s", "ratio"
     );
-    for (way, runs, t) in &rows {
+    for (way, n, bytes, t) in &rows {
         println!(
-            "{:<30} {:>10} {:>10.1} {:>8.2} {:>14.1} {:>8.2}",
+            "{:<26} {:>10} {:>10.1} {:>9.1} {:>7.2} {:>13.1} {:>7.2}",
             way,
-            runs,
+            n,
+            *bytes as f64 / (1 << 20) as f64,
             t[0],
             t[0] / base[0],
             t[1],
             t[1] / base[1]
         );
-    }
-}
-
-/// How many cargo runs `build_plugins` makes: one per single crate, one per plugin kind.
-fn kinds(crates: &[PluginCrate<'_>]) -> usize {
-    let singles = crates.iter().filter(|c| c.feature.is_none()).count();
-    let catalogue = crates.iter().any(|c| c.feature.is_some());
-    singles + if catalogue { 3 } else { 0 }
-}
-
-/// The way before: `cargo build -p PACKAGE [--features PLUGIN]`, once per component.
-fn per_component(root: &Path, dir: &PathBuf, crates: &[PluginCrate<'_>]) {
-    for c in crates {
-        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cmd.current_dir(root)
-            .args([
-                "build",
-                "--profile",
-                &profile(),
-                "--target",
-                TARGET,
-                "-p",
-                c.package,
-            ])
-            .arg("--target-dir")
-            .arg(dir);
-        if let Some(f) = c.feature {
-            cmd.args(["--features", f]);
-        }
-        let out = cmd.output().unwrap_or_else(|e| fail(&e.to_string()));
-        if !out.status.success() {
-            fail(&String::from_utf8_lossy(&out.stderr));
-        }
     }
 }
 

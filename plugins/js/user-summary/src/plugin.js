@@ -14,8 +14,8 @@
 // - `run` returns the output (JSON text) for `ok`, and throws a `plugin-error` record for
 //   `err`; an import whose result is `err` throws an error whose `payload` is the record.
 
-import { call } from 'sluice:plugin/jumpcloud@0.1.0';
-import { write } from 'sluice:plugin/log@0.1.0';
+import { call } from 'sluice:plugin/jumpcloud@0.2.0';
+import { write } from 'sluice:plugin/log@0.2.0';
 
 const NAME = 'user-summary';
 const VERSION = '0.1.0';

@@ -14,6 +14,7 @@ use super::{CallLedger, MAX_TARGET, broker_error, plugin_error, truncate};
 use crate::broker::permissions::Grants;
 use crate::broker::{CallKind, ConnectorRequest, HttpBroker};
 use crate::host::bindings::sluice::plugin::{http, types};
+use crate::host::bindings::v0_1::sluice::plugin::http as v0_1;
 use crate::host::step_state::StepState;
 
 /// What the `http` import sees of the store: the call ledger (budget and record), the
@@ -31,12 +32,40 @@ impl HasData for Http {
     type Data<'a> = HttpView<'a>;
 }
 
-pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
-    http::add_to_linker::<StepState, Http>(linker, |s| HttpView {
+fn view(s: &mut StepState) -> HttpView<'_> {
+    HttpView {
         ledger: &mut s.ledger,
         grants: &s.grants,
         broker: s.services.http.as_ref(),
-    })
+    }
+}
+
+pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
+    http::add_to_linker::<StepState, Http>(linker, view)?;
+    v0_1::add_to_linker::<StepState, Http>(linker, view)
+}
+
+/// 0.1.0's `http`: the same request and response.
+impl v0_1::Host for HttpView<'_> {
+    async fn send(
+        &mut self,
+        req: v0_1::Request,
+    ) -> WasmResult<Result<v0_1::Response, types::PluginError>> {
+        let req = http::Request {
+            connector: req.connector,
+            method: req.method,
+            path: req.path,
+            headers: req.headers,
+            query: req.query,
+            body: req.body,
+        };
+        let r = http::Host::send(self, req).await?;
+        Ok(r.map(|r| v0_1::Response {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }))
+    }
 }
 
 /// Why a connector request is malformed, if it is: the host refuses absolute URLs, paths

@@ -14,6 +14,7 @@ use sluice_jcsim::permissions::check_jumpcloud;
 use crate::broker::permissions::{Grants, RunRole};
 use crate::broker::{CallKind, JumpCloudBroker, JumpCloudRequest};
 use crate::host::bindings::sluice::plugin::{jumpcloud, types};
+use crate::host::bindings::v0_1::sluice::plugin::jumpcloud as v0_1;
 use crate::host::step_state::StepState;
 
 /// What the `jumpcloud` import sees of the store: the call ledger (budget and record),
@@ -32,13 +33,39 @@ impl HasData for JumpCloud {
     type Data<'a> = JumpCloudView<'a>;
 }
 
-pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
-    jumpcloud::add_to_linker::<StepState, JumpCloud>(linker, |s| JumpCloudView {
+fn view(s: &mut StepState) -> JumpCloudView<'_> {
+    JumpCloudView {
         ledger: &mut s.ledger,
         grants: &s.grants,
         role: s.role.as_ref(),
         broker: s.services.jumpcloud.as_ref(),
-    })
+    }
+}
+
+pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
+    jumpcloud::add_to_linker::<StepState, JumpCloud>(linker, view)?;
+    v0_1::add_to_linker::<StepState, JumpCloud>(linker, view)
+}
+
+/// 0.1.0's `jumpcloud`: the same request and response.
+impl v0_1::Host for JumpCloudView<'_> {
+    async fn call(
+        &mut self,
+        req: v0_1::Request,
+    ) -> WasmResult<Result<v0_1::Response, types::PluginError>> {
+        let req = jumpcloud::Request {
+            method: req.method,
+            path: req.path,
+            query: req.query,
+            body: req.body,
+        };
+        let r = jumpcloud::Host::call(self, req).await?;
+        Ok(r.map(|r| v0_1::Response {
+            status: r.status,
+            headers: r.headers,
+            body: r.body,
+        }))
+    }
 }
 
 impl jumpcloud::Host for JumpCloudView<'_> {

@@ -9,6 +9,7 @@ use wasmtime::Result as WasmResult;
 use wasmtime::component::{HasData, Linker};
 
 use crate::host::bindings::sluice::plugin::log;
+use crate::host::bindings::v0_1::sluice::plugin::log as v0_1;
 use crate::host::capture::{LogLevel, StepLog};
 use crate::host::step_state::StepState;
 
@@ -26,7 +27,22 @@ impl HasData for Log {
 }
 
 pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
-    log::add_to_linker::<StepState, Log>(linker, |s| LogView { log: &s.log })
+    log::add_to_linker::<StepState, Log>(linker, |s| LogView { log: &s.log })?;
+    v0_1::add_to_linker::<StepState, Log>(linker, |s| LogView { log: &s.log })
+}
+
+/// 0.1.0's `log`, the same function.
+impl v0_1::Host for LogView<'_> {
+    async fn write(&mut self, level: v0_1::Level, message: String) -> WasmResult<()> {
+        let level = match level {
+            v0_1::Level::Trace => log::Level::Trace,
+            v0_1::Level::Debug => log::Level::Debug,
+            v0_1::Level::Info => log::Level::Info,
+            v0_1::Level::Warn => log::Level::Warn,
+            v0_1::Level::Error => log::Level::Error,
+        };
+        log::Host::write(self, level, message).await
+    }
 }
 
 impl log::Host for LogView<'_> {

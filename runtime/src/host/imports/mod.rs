@@ -35,9 +35,14 @@ pub const MAX_HOST_CALLS: usize = 10_000;
 /// Longest path or connector target accepted (and recorded).
 pub const MAX_TARGET: usize = 2048;
 
-/// Links every `sluice:plugin` interface, each on its own view of the store data.
+/// Links every `sluice:plugin` interface, each on its own view of the store data, under
+/// the names of every contract version the host supports (the current one and 0.1.0: see
+/// `host::bindings`); a version's functions are the current ones.
 pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
     types::add_to_linker::<StepState, Types>(linker, |_| Types)?;
+    // 0.1.0's `types` shares the current one's records (see `host::bindings`): its
+    // instance only has to exist under its own name, as `types::add_to_linker` makes it.
+    linker.instance("sluice:plugin/types@0.1.0")?;
     log::add_to_linker(linker)?;
     jumpcloud::add_to_linker(linker)?;
     http::add_to_linker(linker)?;

@@ -14,6 +14,7 @@ use crate::broker::CallKind;
 use crate::broker::permissions::Grants;
 use crate::code::Code;
 use crate::host::bindings::sluice::plugin::{state, types};
+use crate::host::bindings::v0_1::sluice::plugin::state as v0_1;
 use crate::host::step_state::StepState;
 use crate::store::{StateNamespace, StateQuota, StateStore, StoreError};
 
@@ -38,14 +39,38 @@ impl HasData for State {
     type Data<'a> = StateView<'a>;
 }
 
-pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
-    state::add_to_linker::<StepState, State>(linker, |s| StateView {
+fn view(s: &mut StepState) -> StateView<'_> {
+    StateView {
         ledger: &mut s.ledger,
         grants: &s.grants,
         namespace: &s.namespace,
         quota: s.quota,
         store: s.services.state.as_ref(),
-    })
+    }
+}
+
+pub(super) fn add_to_linker(linker: &mut Linker<StepState>) -> WasmResult<()> {
+    state::add_to_linker::<StepState, State>(linker, view)?;
+    v0_1::add_to_linker::<StepState, State>(linker, view)
+}
+
+/// 0.1.0's `state`: the same three functions.
+impl v0_1::Host for StateView<'_> {
+    async fn get(&mut self, key: String) -> WasmResult<Result<Option<String>, types::PluginError>> {
+        state::Host::get(self, key).await
+    }
+
+    async fn set(
+        &mut self,
+        key: String,
+        value: String,
+    ) -> WasmResult<Result<(), types::PluginError>> {
+        state::Host::set(self, key, value).await
+    }
+
+    async fn delete(&mut self, key: String) -> WasmResult<Result<(), types::PluginError>> {
+        state::Host::delete(self, key).await
+    }
 }
 
 impl StateView<'_> {

@@ -1,0 +1,777 @@
+//! The store traits on the PostgreSQL tables (`migrations/`), with the embedded store's
+//! semantics.
+
+use tokio_postgres::Row;
+
+use super::{PgStore, params, pg_error, pool_error};
+use crate::store::{
+    BlobStore, Commit, PluginStore, RoleRecords, RunStore, RunVisitor, ServiceStore,
+    StateNamespace, StateQuota, StateStore, Store, StoreError, TrustStore,
+};
+
+/// The statements of a table of documents under one text key.
+struct Doc {
+    put: &'static str,
+    /// Inserts unless the key is taken.
+    add: &'static str,
+    get: &'static str,
+    list: &'static str,
+    remove: &'static str,
+}
+
+macro_rules! doc {
+    ($table:literal, $key:literal, $value:literal) => {
+        Doc {
+            put: concat!(
+                "INSERT INTO ",
+                $table,
+                " (",
+                $key,
+                ", ",
+                $value,
+                ") VALUES ($1, $2) ",
+                "ON CONFLICT (",
+                $key,
+                ") DO UPDATE SET ",
+                $value,
+                " = EXCLUDED.",
+                $value
+            ),
+            add: concat!(
+                "INSERT INTO ",
+                $table,
+                " (",
+                $key,
+                ", ",
+                $value,
+                ") VALUES ($1, $2) ",
+                "ON CONFLICT (",
+                $key,
+                ") DO NOTHING"
+            ),
+            get: concat!(
+                "SELECT ", $value, " FROM ", $table, " WHERE ", $key, " = $1"
+            ),
+            list: concat!(
+                "SELECT ",
+                $key,
+                ", ",
+                $value,
+                " FROM ",
+                $table,
+                " ORDER BY ",
+                $key
+            ),
+            remove: concat!("DELETE FROM ", $table, " WHERE ", $key, " = $1"),
+        }
+    };
+}
+
+const RUNS: Doc = doc!("runs", "id", "record");
+const RUN_INPUTS: Doc = doc!("run_inputs", "run", "input");
+const WORKFLOWS: Doc = doc!("workflows", "name", "record");
+const TOKENS: Doc = doc!("tokens", "hash", "record");
+const TRIGGERS: Doc = doc!("triggers", "key", "value");
+const PLUGINS: Doc = doc!("plugins", "id", "record");
+const BLOBS: Doc = doc!("blobs", "digest", "bytes");
+const TRUSTED_KEYS: Doc = doc!("trusted_keys", "name", "record");
+const SETTINGS: Doc = doc!("settings", "key", "value");
+const SECRETS: Doc = doc!("secrets", "name", "sealed");
+const CONNECTORS: Doc = doc!("connectors", "name", "def");
+const ROLES: Doc = doc!("roles", "name", "record");
+
+/// Runs read per query by [`RunStore::run_scan`].
+const SCAN_PAGE: i64 = 64;
+
+fn bytes_at(row: &Row, i: usize) -> Result<Vec<u8>, StoreError> {
+    row.try_get(i).map_err(pg_error)
+}
+
+fn text_at(row: &Row, i: usize) -> Result<String, StoreError> {
+    row.try_get(i).map_err(pg_error)
+}
+
+fn decode(key: &str, bytes: &[u8]) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn encode(record: &serde_json::Value) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(record).map_err(|e| StoreError::Backend(e.to_string()))
+}
+
+impl PgStore {
+    fn doc_put(&self, t: &Doc, key: &str, value: Vec<u8>) -> Result<(), StoreError> {
+        self.exec(t.put, params![key.to_owned(), value]).map(drop)
+    }
+
+    fn doc_add(&self, t: &Doc, key: &str, value: Vec<u8>) -> Result<bool, StoreError> {
+        Ok(self.exec(t.add, params![key.to_owned(), value])? == 1)
+    }
+
+    fn doc_get(&self, t: &Doc, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.opt(t.get, params![key.to_owned()])?
+            .map(|row| bytes_at(&row, 0))
+            .transpose()
+    }
+
+    fn doc_json(&self, t: &Doc, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_get(t, key)?.map(|b| decode(key, &b)).transpose()
+    }
+
+    /// Every key and value, by key.
+    fn doc_list(&self, t: &Doc) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.rows(t.list, params![])?
+            .iter()
+            .map(|row| Ok((text_at(row, 0)?, bytes_at(row, 1)?)))
+            .collect()
+    }
+
+    fn doc_list_json(&self, t: &Doc) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.doc_list(t)?
+            .iter()
+            .map(|(k, v)| decode(k, v))
+            .collect()
+    }
+
+    fn doc_remove(&self, t: &Doc, key: &str) -> Result<bool, StoreError> {
+        Ok(self.exec(t.remove, params![key.to_owned()])? > 0)
+    }
+}
+
+impl Store for PgStore {
+    /// Every statement is committed when its call returns: nothing is pending.
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn commit(&self) -> Commit<'_> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn commit_soon(&self) {}
+}
+
+impl BlobStore for PgStore {
+    fn blob_put(&self, digest: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.doc_put(&BLOBS, digest, bytes.to_vec())
+    }
+
+    fn blob_get(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.doc_get(&BLOBS, digest)
+    }
+
+    fn blob_exists(&self, digest: &str) -> Result<bool, StoreError> {
+        let row = self.opt(
+            "SELECT 1 FROM blobs WHERE digest = $1",
+            params![digest.to_owned()],
+        )?;
+        Ok(row.is_some())
+    }
+
+    fn blob_remove(&self, digest: &str) -> Result<bool, StoreError> {
+        self.doc_remove(&BLOBS, digest)
+    }
+
+    fn blob_list(&self) -> Result<Vec<String>, StoreError> {
+        self.rows("SELECT digest FROM blobs ORDER BY digest", params![])?
+            .iter()
+            .map(|row| text_at(row, 0))
+            .collect()
+    }
+}
+
+impl PluginStore for PgStore {
+    fn plugin_put(&self, id: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        self.doc_put(&PLUGINS, id, encode(record)?)
+    }
+
+    fn plugin_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&PLUGINS, id)
+    }
+
+    fn plugin_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.doc_list_json(&PLUGINS)
+    }
+
+    fn plugin_remove(&self, id: &str) -> Result<bool, StoreError> {
+        self.doc_remove(&PLUGINS, id)
+    }
+}
+
+impl TrustStore for PgStore {
+    fn trusted_key_add(&self, name: &str, record: &serde_json::Value) -> Result<bool, StoreError> {
+        self.doc_add(&TRUSTED_KEYS, name, encode(record)?)
+    }
+
+    fn trusted_key_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.doc_list_json(&TRUSTED_KEYS)
+    }
+
+    fn trusted_key_remove(&self, name: &str) -> Result<bool, StoreError> {
+        self.doc_remove(&TRUSTED_KEYS, name)
+    }
+
+    fn setting_get(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&SETTINGS, key)
+    }
+
+    fn setting_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.doc_put(&SETTINGS, key, encode(value)?)
+    }
+}
+
+impl RoleRecords for PgStore {
+    fn role_record_put(&self, name: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.doc_put(&ROLES, name, record.to_vec())
+    }
+
+    fn role_record_get(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.doc_get(&ROLES, name)
+    }
+
+    fn role_record_list(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self.doc_list(&ROLES)?.into_iter().map(|(_, v)| v).collect())
+    }
+
+    fn role_record_remove(&self, name: &str) -> Result<bool, StoreError> {
+        self.doc_remove(&ROLES, name)
+    }
+}
+
+impl crate::secrets::SecretStore for PgStore {
+    fn secret_put(&self, name: &str, sealed: &[u8]) -> Result<(), crate::secrets::SecretError> {
+        self.doc_put(&SECRETS, name, sealed.to_vec())
+            .map_err(secret_error)
+    }
+
+    fn secret_get(&self, name: &str) -> Result<Option<Vec<u8>>, crate::secrets::SecretError> {
+        self.doc_get(&SECRETS, name).map_err(secret_error)
+    }
+
+    fn secret_names(&self) -> Result<Vec<String>, crate::secrets::SecretError> {
+        self.rows("SELECT name FROM secrets ORDER BY name", params![])
+            .and_then(|rows| rows.iter().map(|row| text_at(row, 0)).collect())
+            .map_err(secret_error)
+    }
+
+    fn secret_remove(&self, name: &str) -> Result<bool, crate::secrets::SecretError> {
+        self.doc_remove(&SECRETS, name).map_err(secret_error)
+    }
+}
+
+fn secret_error(e: StoreError) -> crate::secrets::SecretError {
+    crate::secrets::SecretError::Store(e.to_string())
+}
+
+fn connector_error(e: impl std::fmt::Display) -> crate::connector::ConnectorError {
+    crate::connector::ConnectorError::Store(e.to_string())
+}
+
+impl crate::connector::ConnectorStore for PgStore {
+    fn connector_put(
+        &self,
+        def: &crate::connector::ConnectorDef,
+    ) -> Result<(), crate::connector::ConnectorError> {
+        let bytes = serde_json::to_vec(def).map_err(connector_error)?;
+        self.doc_put(&CONNECTORS, &def.name, bytes)
+            .map_err(connector_error)
+    }
+
+    fn connector_get(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::connector::ConnectorDef>, crate::connector::ConnectorError> {
+        let Some(bytes) = self.doc_get(&CONNECTORS, name).map_err(connector_error)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| connector_error(format!("connector `{name}`: {e}")))
+    }
+
+    fn connector_list(
+        &self,
+    ) -> Result<Vec<crate::connector::ConnectorDef>, crate::connector::ConnectorError> {
+        self.doc_list(&CONNECTORS)
+            .map_err(connector_error)?
+            .iter()
+            .map(|(name, bytes)| {
+                serde_json::from_slice(bytes)
+                    .map_err(|e| connector_error(format!("connector `{name}`: {e}")))
+            })
+            .collect()
+    }
+
+    fn connector_remove(&self, name: &str) -> Result<bool, crate::connector::ConnectorError> {
+        self.doc_remove(&CONNECTORS, name).map_err(connector_error)
+    }
+}
+
+impl RunStore for PgStore {
+    fn run_put(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.doc_put(&RUNS, id, record.to_vec())
+    }
+
+    fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&RUNS, id)
+    }
+
+    fn run_scan(&self, after: Option<&str>, visit: &mut RunVisitor<'_>) -> Result<(), StoreError> {
+        // Run ids start with a zero-padded timestamp: descending id order is newest first.
+        // Read a page at a time, so no more than a page of runs is held at once.
+        let mut after = after.map(str::to_owned);
+        loop {
+            let rows = match after.take() {
+                None => self.rows(
+                    "SELECT id, record FROM runs ORDER BY id DESC LIMIT $1",
+                    params![SCAN_PAGE],
+                )?,
+                Some(a) => self.rows(
+                    "SELECT id, record FROM runs WHERE id < $1 ORDER BY id DESC LIMIT $2",
+                    params![a, SCAN_PAGE],
+                )?,
+            };
+            let full = rows.len() as i64 == SCAN_PAGE;
+            for row in &rows {
+                let id = text_at(row, 0)?;
+                if !visit(&id, &bytes_at(row, 1)?)? {
+                    return Ok(());
+                }
+                after = Some(id);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    fn journal_put(&self, run: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO journal (run, record) VALUES ($1, $2)",
+            params![run.to_owned(), record.to_vec()],
+        )
+        .map(drop)
+    }
+
+    fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.rows(
+            "SELECT record FROM journal WHERE run = $1 ORDER BY seq",
+            params![run.to_owned()],
+        )?
+        .iter()
+        .map(|row| decode(run, &bytes_at(row, 0)?))
+        .collect()
+    }
+
+    fn sensitive_put(&self, run: &str, values: &serde_json::Value) -> Result<(), StoreError> {
+        self.doc_put(&RUN_INPUTS, run, encode(values)?)
+    }
+
+    fn sensitive_get(&self, run: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&RUN_INPUTS, run)
+    }
+
+    fn sensitive_remove(&self, run: &str) -> Result<(), StoreError> {
+        self.doc_remove(&RUN_INPUTS, run).map(drop)
+    }
+}
+
+impl ServiceStore for PgStore {
+    fn workflow_put(&self, name: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        self.doc_put(&WORKFLOWS, name, encode(record)?)
+    }
+
+    fn workflow_get(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&WORKFLOWS, name)
+    }
+
+    fn workflow_list(&self) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.doc_list_json(&WORKFLOWS)
+    }
+
+    fn workflow_remove(&self, name: &str) -> Result<bool, StoreError> {
+        let name = name.to_owned();
+        self.block(move |pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let tx = client.transaction().await.map_err(pg_error)?;
+            let removed = tx
+                .execute("DELETE FROM workflows WHERE name = $1", &[&name])
+                .await
+                .map_err(pg_error)?;
+            tx.execute("DELETE FROM workflow_versions WHERE name = $1", &[&name])
+                .await
+                .map_err(pg_error)?;
+            tx.commit().await.map_err(pg_error)?;
+            Ok(removed > 0)
+        })
+    }
+
+    fn version_put(
+        &self,
+        name: &str,
+        version: u32,
+        record: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO workflow_versions (name, version, record) VALUES ($1, $2, $3) \
+             ON CONFLICT (name, version) DO UPDATE SET record = EXCLUDED.record",
+            params![name.to_owned(), i64::from(version), encode(record)?],
+        )
+        .map(drop)
+    }
+
+    fn version_get(
+        &self,
+        name: &str,
+        version: u32,
+    ) -> Result<Option<serde_json::Value>, StoreError> {
+        self.opt(
+            "SELECT record FROM workflow_versions WHERE name = $1 AND version = $2",
+            params![name.to_owned(), i64::from(version)],
+        )?
+        .map(|row| decode(name, &bytes_at(&row, 0)?))
+        .transpose()
+    }
+
+    fn version_list(&self, name: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.rows(
+            "SELECT record FROM workflow_versions WHERE name = $1 ORDER BY version",
+            params![name.to_owned()],
+        )?
+        .iter()
+        .map(|row| decode(name, &bytes_at(row, 0)?))
+        .collect()
+    }
+
+    fn token_put(&self, hash: &str, record: &serde_json::Value) -> Result<(), StoreError> {
+        self.doc_put(&TOKENS, hash, encode(record)?)
+    }
+
+    fn token_get(&self, hash: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&TOKENS, hash)
+    }
+
+    fn token_list(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        self.doc_list(&TOKENS)?
+            .into_iter()
+            .map(|(k, v)| {
+                let record = decode(&k, &v)?;
+                Ok((k, record))
+            })
+            .collect()
+    }
+
+    fn token_remove(&self, hash: &str) -> Result<bool, StoreError> {
+        self.doc_remove(&TOKENS, hash)
+    }
+
+    fn audit_append(&self, entry: &serde_json::Value) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO audit (entry) VALUES ($1)",
+            params![encode(entry)?],
+        )
+        .map(drop)
+    }
+
+    fn audit_list(&self, limit: usize) -> Result<Vec<serde_json::Value>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.rows(
+            "SELECT entry FROM audit ORDER BY seq DESC LIMIT $1",
+            params![limit],
+        )?
+        .iter()
+        .map(|row| decode("audit", &bytes_at(row, 0)?))
+        .collect()
+    }
+
+    fn trigger_get(&self, key: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.doc_json(&TRIGGERS, key)
+    }
+
+    fn trigger_put(&self, key: &str, value: &serde_json::Value) -> Result<(), StoreError> {
+        self.doc_put(&TRIGGERS, key, encode(value)?)
+    }
+
+    fn run_put_once(
+        &self,
+        fire: &str,
+        id: &str,
+        record: &serde_json::Value,
+    ) -> Result<Option<String>, StoreError> {
+        let (fire, id, bytes) = (fire.to_owned(), id.to_owned(), encode(record)?);
+        self.block(move |pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let tx = client.transaction().await.map_err(pg_error)?;
+            // A concurrent insert of the same fire waits for the other transaction; if that
+            // one commits, this one inserts nothing and reads its run below.
+            let inserted = tx
+                .execute(
+                    "INSERT INTO fires (fire, run) VALUES ($1, $2) ON CONFLICT (fire) DO NOTHING",
+                    &[&fire, &id],
+                )
+                .await
+                .map_err(pg_error)?;
+            if inserted == 0 {
+                let row = tx
+                    .query_one("SELECT run FROM fires WHERE fire = $1", &[&fire])
+                    .await
+                    .map_err(pg_error)?;
+                return Ok(Some(row.try_get(0).map_err(pg_error)?));
+            }
+            tx.execute(
+                "INSERT INTO runs (id, record) VALUES ($1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+                &[&id, &bytes],
+            )
+            .await
+            .map_err(pg_error)?;
+            tx.commit().await.map_err(pg_error)?;
+            Ok(None)
+        })
+    }
+
+    fn fire_expires(&self, fire: &str, at: u64) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO fire_expiry (at, fire) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            params![seconds(at), fire.to_owned()],
+        )
+        .map(drop)
+    }
+
+    fn fires_forget(&self, now: u64) -> Result<usize, StoreError> {
+        let row = self.one(
+            "WITH due AS (DELETE FROM fire_expiry WHERE at <= $1 RETURNING fire), \
+                  gone AS (DELETE FROM fires WHERE fire IN (SELECT fire FROM due)) \
+             SELECT count(*) FROM due",
+            params![seconds(now)],
+        )?;
+        let n: i64 = row.try_get(0).map_err(pg_error)?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+}
+
+/// Unix seconds as PostgreSQL's bigint (past its range: its largest value).
+fn seconds(at: u64) -> i64 {
+    i64::try_from(at).unwrap_or(i64::MAX)
+}
+
+impl StateStore for PgStore {
+    fn state_get(&self, ns: &StateNamespace, key: &str) -> Result<Option<String>, StoreError> {
+        let row = self.opt(
+            "SELECT value FROM state WHERE workflow = $1 AND owner = $2 AND key = $3",
+            params![
+                ns.workflow.as_bytes().to_vec(),
+                ns.owner.as_bytes().to_vec(),
+                key.as_bytes().to_vec()
+            ],
+        )?;
+        let Some(row) = row else { return Ok(None) };
+        String::from_utf8(bytes_at(&row, 0)?)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                key: format!("{}/{}/{key}", ns.workflow, ns.owner),
+                reason: e.to_string(),
+            })
+    }
+
+    fn state_set(
+        &self,
+        ns: &StateNamespace,
+        key: &str,
+        value: &str,
+        quota: StateQuota,
+    ) -> Result<(), StoreError> {
+        let workflow = ns.workflow.as_bytes().to_vec();
+        let owner = ns.owner.as_bytes().to_vec();
+        let (key, value) = (key.as_bytes().to_vec(), value.as_bytes().to_vec());
+        self.block(move |pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let tx = client.transaction().await.map_err(pg_error)?;
+            // The owner's usage row, locked: writers of one owner take turns.
+            let (keys, bytes) = lock_usage(&tx, &owner).await?;
+            let old = tx
+                .query_opt(
+                    "SELECT octet_length(value) FROM state \
+                     WHERE workflow = $1 AND owner = $2 AND key = $3",
+                    &[&workflow, &owner, &key],
+                )
+                .await
+                .map_err(pg_error)?
+                .map(|row| row.try_get::<_, i32>(0).map_err(pg_error))
+                .transpose()?;
+            let new_len = value.len() as u64;
+            let (after_keys, after_bytes) = match old {
+                Some(old) => (keys, (bytes + new_len).saturating_sub(old.max(0) as u64)),
+                None => (keys + 1, bytes + key.len() as u64 + new_len),
+            };
+            let grows_keys = after_keys > keys && after_keys > quota.max_keys;
+            let grows_bytes = after_bytes > bytes && after_bytes > quota.max_bytes;
+            if grows_keys || grows_bytes {
+                // Dropping the transaction rolls it back: nothing is written.
+                return Err(StoreError::Quota {
+                    keys: after_keys,
+                    bytes: after_bytes,
+                    max_keys: quota.max_keys,
+                    max_bytes: quota.max_bytes,
+                });
+            }
+            tx.execute(
+                "INSERT INTO state (workflow, owner, key, value) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (workflow, owner, key) DO UPDATE SET value = EXCLUDED.value",
+                &[&workflow, &owner, &key, &value],
+            )
+            .await
+            .map_err(pg_error)?;
+            set_usage(&tx, &owner, after_keys, after_bytes).await?;
+            tx.commit().await.map_err(pg_error)
+        })
+    }
+
+    fn state_delete(&self, ns: &StateNamespace, key: &str) -> Result<(), StoreError> {
+        let workflow = ns.workflow.as_bytes().to_vec();
+        let owner = ns.owner.as_bytes().to_vec();
+        let key = key.as_bytes().to_vec();
+        self.block(move |pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let tx = client.transaction().await.map_err(pg_error)?;
+            let (keys, bytes) = lock_usage(&tx, &owner).await?;
+            let removed = tx
+                .query_opt(
+                    "DELETE FROM state WHERE workflow = $1 AND owner = $2 AND key = $3 \
+                     RETURNING octet_length(value)",
+                    &[&workflow, &owner, &key],
+                )
+                .await
+                .map_err(pg_error)?;
+            if let Some(row) = removed {
+                let old: i32 = row.try_get(0).map_err(pg_error)?;
+                let freed = key.len() as u64 + old.max(0) as u64;
+                set_usage(
+                    &tx,
+                    &owner,
+                    keys.saturating_sub(1),
+                    bytes.saturating_sub(freed),
+                )
+                .await?;
+            }
+            tx.commit().await.map_err(pg_error)
+        })
+    }
+
+    fn state_usage(&self, owner: &str) -> Result<(u64, u64), StoreError> {
+        let row = self.opt(
+            "SELECT keys, bytes FROM state_usage WHERE owner = $1",
+            params![owner.as_bytes().to_vec()],
+        )?;
+        let Some(row) = row else { return Ok((0, 0)) };
+        let keys: i64 = row.try_get(0).map_err(pg_error)?;
+        let bytes: i64 = row.try_get(1).map_err(pg_error)?;
+        Ok((keys.max(0) as u64, bytes.max(0) as u64))
+    }
+}
+
+/// The owner's key count and bytes, its row made if missing and locked until the
+/// transaction ends.
+async fn lock_usage(
+    tx: &deadpool_postgres::Transaction<'_>,
+    owner: &[u8],
+) -> Result<(u64, u64), StoreError> {
+    tx.execute(
+        "INSERT INTO state_usage (owner, keys, bytes) VALUES ($1, 0, 0) \
+         ON CONFLICT (owner) DO NOTHING",
+        &[&owner],
+    )
+    .await
+    .map_err(pg_error)?;
+    let row = tx
+        .query_one(
+            "SELECT keys, bytes FROM state_usage WHERE owner = $1 FOR UPDATE",
+            &[&owner],
+        )
+        .await
+        .map_err(pg_error)?;
+    let keys: i64 = row.try_get(0).map_err(pg_error)?;
+    let bytes: i64 = row.try_get(1).map_err(pg_error)?;
+    Ok((keys.max(0) as u64, bytes.max(0) as u64))
+}
+
+async fn set_usage(
+    tx: &deadpool_postgres::Transaction<'_>,
+    owner: &[u8],
+    keys: u64,
+    bytes: u64,
+) -> Result<(), StoreError> {
+    let (keys, bytes) = (seconds(keys), seconds(bytes));
+    tx.execute(
+        "UPDATE state_usage SET keys = $2, bytes = $3 WHERE owner = $1",
+        &[&owner, &keys, &bytes],
+    )
+    .await
+    .map_err(pg_error)
+    .map(drop)
+}
+
+/// The simulator's snapshot is one row; logged changes are rows in write order.
+impl sluice_jcsim::SnapshotStore for PgStore {
+    fn load(&self) -> Result<sluice_jcsim::Persistent, String> {
+        self.block(|pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            // One snapshot of the database for both reads.
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(pg_error)?;
+            let snapshot = tx
+                .query_opt("SELECT snapshot FROM simulator_snapshot WHERE id = 1", &[])
+                .await
+                .map_err(pg_error)?
+                .map(|row| bytes_at(&row, 0))
+                .transpose()?;
+            let changes = tx
+                .query("SELECT change FROM simulator_log ORDER BY seq", &[])
+                .await
+                .map_err(pg_error)?
+                .iter()
+                .map(|row| bytes_at(row, 0))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit().await.map_err(pg_error)?;
+            Ok((snapshot, changes))
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    fn save(&self, snapshot: &[u8]) -> Result<(), String> {
+        let snapshot = snapshot.to_vec();
+        self.block(move |pool| async move {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let tx = client.transaction().await.map_err(pg_error)?;
+            tx.execute("DELETE FROM simulator_log", &[])
+                .await
+                .map_err(pg_error)?;
+            tx.execute(
+                "INSERT INTO simulator_snapshot (id, snapshot) VALUES (1, $1) \
+                 ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot",
+                &[&snapshot],
+            )
+            .await
+            .map_err(pg_error)?;
+            tx.commit().await.map_err(pg_error)
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    fn append(&self, change: &[u8]) -> Result<(), String> {
+        self.exec(
+            "INSERT INTO simulator_log (change) VALUES ($1)",
+            params![change.to_vec()],
+        )
+        .map(drop)
+        .map_err(|e| e.to_string())
+    }
+}
