@@ -28,7 +28,7 @@
 //! | [`role`] | custom roles (definitions, checks, resolving `run_as`) | `broker`, `store`, `code` |
 //! | [`jumpcloud`] | which JumpCloud a runtime talks to, and the wiring that starts the JumpCloud simulator (the `sluice-jcsim` crate) in process | `broker`, `connector`, `code` |
 //! | [`broker`] | the broker traits behind the JumpCloud and HTTP imports, the JumpCloud and connector clients, the permission model (grants, run-as roles; JumpCloud's scope table is `sluice_jcsim::scopes`) | `store`, `connector`, `secrets`, `code` |
-//! | [`store`] | persistent state: one small trait per table, all of them in one object-safe `Store` the runtime holds as `Arc<dyn Store>`, `store::open` (where a backend is chosen), and the sled implementation | `connector`, `secrets`, `code` |
+//! | [`store`] | persistent state: one small trait per table, all of them in one object-safe `Store` the runtime holds as `Arc<dyn Store>`, `store::open` (where a backend is chosen), and the sled and PostgreSQL implementations | `connector`, `secrets`, `code` |
 //! | [`connector`] | External App Connector definitions (the client is in `broker`) | `code` |
 //! | [`secrets`] | secrets sealed at rest under the administrator's key | `code` |
 //! | [`code`] | the one table of error codes (string, number, HTTP status, exit code, retry, explanation) behind `docs/errors.md` | — |

@@ -488,7 +488,7 @@ pub(super) fn the_state_quota_counts_keys_and_bytes_across_workflows(s: &dyn Sto
     assert_eq!(s.state_usage("o").unwrap(), (2, 17));
     s.state_set(&w1, "c", "x", quota).unwrap();
     let err = s.state_set(&w2, "d", "x", quota).unwrap_err();
-    assert_eq!(err.code(), "STATE_QUOTA", "{err}");
+    assert_eq!(err.code(), crate::code::Code::StateQuota, "{err}");
     assert_eq!(s.state_get(&w2, "d").unwrap(), None, "nothing written");
     assert_eq!(s.state_usage("o").unwrap(), (3, 19), "nor counted");
     // Existing keys may still change; deleting frees room.
@@ -510,7 +510,7 @@ pub(super) fn the_state_quota_counts_keys_and_bytes_across_workflows(s: &dyn Sto
     };
     s.state_set(&w2, "e", "small", lower).unwrap();
     let err = s.state_set(&w2, "e", "larger!", lower).unwrap_err();
-    assert_eq!(err.code(), "STATE_QUOTA");
+    assert_eq!(err.code(), crate::code::Code::StateQuota);
     assert_eq!(s.state_get(&w2, "e").unwrap().as_deref(), Some("small"));
     // Multi-byte characters count in bytes.
     let owner = ns("w", "utf8");

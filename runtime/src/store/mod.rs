@@ -1,7 +1,7 @@
 //! Persistent state behind small traits, gathered in one object-safe [`Store`]: the
 //! runtime holds an `Arc<dyn Store>` and never names a backend. [`SledStore`] (embedded,
-//! the default) is the only implementation and the only code that names sled; [`open`]
-//! is where a backend is chosen.
+//! the default) and [`PgStore`] (PostgreSQL, for several processes sharing one database)
+//! implement it, and only they name their backends; [`open`] is where a backend is chosen.
 //!
 //! # Layout
 //! - `mod.rs`: the traits, one per concern — [`RunStore`] (runs and their journal),
@@ -17,13 +17,20 @@
 //!   (`<data-dir>/plugins/<digest>.wasm`) into the store.
 //! - `sled_store.rs`: [`SledStore`], every trait on one sled database (tests in
 //!   `sled_tests.rs`).
+//! - `postgres/`: [`PgStore`], every trait on PostgreSQL tables: versioned migrations
+//!   embedded in the binary, applied at open.
+//! - `conformance.rs` (tests): every trait's contract, run against both backends.
 //! - `group_commit.rs`: batching journal writes into one flush for many waiting runs.
 
+#[cfg(test)]
+mod conformance;
 mod group_commit;
 mod open;
+mod postgres;
 mod sled_store;
 
 pub use open::{open, temporary};
+pub use postgres::PgStore;
 pub use sled_store::SledStore;
 
 /// A commit in progress: resolves once every write made before it was asked for is

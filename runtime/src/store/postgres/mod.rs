@@ -4,7 +4,8 @@
 //! # Layout
 //! - `mod.rs`: opening (the pool, the store's own runtime, migrations) and the helpers that
 //!   run one query from the synchronous traits.
-//! - `tables.rs`: the traits on the tables of `migrations/`.
+//! - `tables.rs`: the traits on the tables of `migrations/`; `state.rs`: plugins' state
+//!   (with its quota counters) and the simulator's snapshot.
 //! - `migrations/NNNN_*.sql`: the schema, one file per version, embedded in the binary.
 //!
 //! # Client
@@ -19,6 +20,7 @@
 //! inside a tokio runtime or not (tokio's own `block_on` panics inside a runtime). The
 //! connections live on the store's runtime, so they keep working whoever calls.
 
+mod state;
 mod tables;
 #[cfg(test)]
 mod tests;

@@ -152,7 +152,7 @@ fn an_unreachable_or_invalid_database_is_a_clear_backend_error() {
         err.to_string().contains("no_such_table\" does not exist"),
         "{err}"
     );
-    assert_eq!(err.code(), "STORE_ERROR");
+    assert_eq!(err.code(), crate::code::Code::StoreError);
     let err = PgStore::open("postgres://user:secret@host:notaport/db").unwrap_err();
     assert!(err.to_string().contains("URL is not valid"), "{err}");
     assert!(err.to_string().contains("port"), "{err}");
