@@ -283,6 +283,111 @@ steps:
   expect(await page.locator('pre.result b').count()).toBe(0);
 });
 
+/** The test pack the Rust test suite builds (tests/plugins/sample-pack, the pack `acme`), if built. */
+function samplePackWasm(): string | null {
+  const base = join(import.meta.dirname, '..', '..', 'target', 'plugins', 'wasm32-wasip2');
+  for (const profile of ['plugin-dev', 'plugin']) {
+    const p = join(base, profile, 'sample_pack.wasm');
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+type Row = { name: string; version: string; grants: string[]; permissions: string[]; pack?: { name: string; version: string } };
+
+test('install a pack with a per-plugin review, grant one plugin, list it by pack, remove it as a unit', async ({ page }) => {
+  const wasm = samplePackWasm();
+  expect(wasm, 'tests/plugins/sample-pack is built by `cargo test` (scripts/test runs it first)').not.toBeNull();
+  await signIn(page, '/plugins');
+  const calls: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/plugins') && ['POST', 'PUT', 'DELETE'].includes(r.method())) calls.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
+  const upload = async () => {
+    await page.getByLabel('Plugin component (.wasm)').setInputFiles(wasm!);
+    await page.getByRole('button', { name: 'Review permissions…' }).click();
+    const review = page.getByTestId('permission-review');
+    await expect(review).toContainText('Pack acme@');
+    return review;
+  };
+
+  // Cancelling the review removes the whole pack.
+  let review = await upload();
+  const pack = (await api<{ pack: { name: string; version: string }; plugins: Row[] }>('/plugins/acme')).body;
+  const id = `acme@${pack.pack.version}`;
+  expect(pack.plugins.map((p) => p.name).sort()).toEqual(['acme-email-in-domain', 'acme-user-email', 'acme-user-probe']);
+  await review.getByRole('button', { name: 'Cancel (remove the pack)' }).click();
+  await expect(review).toBeHidden();
+  expect(calls).toEqual(['POST /api/v1/plugins', `DELETE /api/v1/plugins/${encodeURIComponent(id)}`]);
+  for (const name of ['acme', 'acme-user-email', 'acme-user-probe', 'acme-email-in-domain']) expect((await api(`/plugins/${name}`)).status).toBe(404);
+
+  // Each plugin is reviewed with what it declares; nothing is granted before the review is confirmed.
+  calls.length = 0;
+  review = await upload();
+  await expect(review.getByTestId('review-acme-user-email')).toContainText('jumpcloud:users.readonly');
+  await expect(review.getByTestId('review-acme-user-email')).toContainText('read JumpCloud users');
+  await expect(review.getByTestId('review-acme-user-probe')).toContainText('It declares none.');
+  await expect(review.getByTestId('review-acme-email-in-domain')).toContainText('(condition)');
+  await expect(review.getByRole('checkbox')).toHaveCount(1);
+  await expect(review.getByRole('checkbox')).toBeChecked();
+  await shot(page, 'pack-review');
+  for (const p of (await api<{ plugins: Row[] }>('/plugins/acme')).body.plugins) expect(p.grants).toEqual([]);
+  await review.getByRole('button', { name: 'Grant 1 and install' }).click();
+  await expect(page.locator('.notice')).toHaveText(/^Installed pack acme@\S+: .*acme-user-email granted jumpcloud:users\.readonly.*\.$/);
+  await expect(page.locator('.notice')).toContainText('acme-user-probe granted nothing');
+  await expect(page.locator('.notice')).toContainText('acme-email-in-domain granted nothing');
+  // One upload, then one grants PUT per plugin.
+  expect(calls[0]).toBe('POST /api/v1/plugins');
+  expect(calls.slice(1).sort()).toEqual(['acme-email-in-domain', 'acme-user-email', 'acme-user-probe'].map((n) => `PUT /api/v1/plugins/${encodeURIComponent(`${n}@${pack.pack.version}`)}/grants`));
+  const grants = Object.fromEntries((await api<{ plugins: Row[] }>('/plugins/acme')).body.plugins.map((p) => [p.name, p.grants]));
+  expect(grants).toEqual({ 'acme-user-email': ['jumpcloud:users.readonly'], 'acme-user-probe': [], 'acme-email-in-domain': [] });
+
+  // The list shows each plugin with its pack.
+  const installedRows = page.getByTestId('category-Installed');
+  for (const name of ['acme-user-email', 'acme-user-probe', 'acme-email-in-domain']) {
+    await expect(installedRows.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) })).toContainText(`pack ${id}`);
+  }
+  await expect(installedRows.getByRole('row').filter({ has: page.getByRole('link', { name: 'acme-user-email', exact: true }) })).toContainText('jumpcloud:users.readonly / jumpcloud:users.readonly');
+  await shot(page, 'pack-list');
+
+  // A plugin of a pack is not removed alone: its page offers removing the pack, naming all its plugins.
+  expect((await api<{ error: { code: string } }>(`/plugins/${encodeURIComponent(`acme-user-probe@${pack.pack.version}`)}`, { method: 'DELETE' })).body.error.code).toBe('PLUGIN_IN_PACK');
+  await installedRows.getByRole('link', { name: 'acme-user-probe', exact: true }).click();
+  await expect(page.getByText('Part of a pack: removed with it.')).toBeVisible();
+  let asked = '';
+  page.once('dialog', (d) => {
+    asked = d.message();
+    void d.dismiss();
+  });
+  await page.getByRole('button', { name: `Remove pack ${id}` }).click();
+  await expect.poll(() => asked).toContain(`Remove the pack ${id} and all its plugins`);
+  for (const name of ['acme-user-email', 'acme-user-probe', 'acme-email-in-domain']) expect(asked).toContain(name);
+  expect((await api('/plugins/acme')).status).toBe(200);
+  page.once('dialog', (d) => void d.accept());
+  await page.getByRole('button', { name: `Remove pack ${id}` }).click();
+  await expect(page.getByRole('heading', { name: 'Plugins', exact: true })).toBeVisible();
+  await expect.poll(async () => (await api('/plugins/acme')).status).toBe(404);
+  for (const name of ['acme-user-email', 'acme-user-probe', 'acme-email-in-domain']) expect((await api(`/plugins/${name}`)).status).toBe(404);
+  expect(calls.at(-1)).toBe(`DELETE /api/v1/plugins/${encodeURIComponent(id)}`);
+});
+
+test('bundled packs are listed by pack and offer no removal', async ({ page }) => {
+  const list = (await api<{ plugins: Row[] }>('/plugins')).body.plugins;
+  const userGet = list.find((p) => p.name === 'user-get')!;
+  expect(userGet.pack?.name).toBe('jumpcloud');
+  await signIn(page, '/plugins');
+  const label = `pack jumpcloud@${userGet.pack!.version}`;
+  await expect(page.getByTestId('plugins').getByRole('row').filter({ has: page.getByRole('link', { name: 'user-get', exact: true }) })).toContainText(label);
+  await page.getByRole('link', { name: label }).first().click();
+  await expect(page.getByRole('heading', { name: /^Pack jumpcloud/ })).toBeVisible();
+  await expect(page.getByTestId('pack-plugins')).toContainText('user-get');
+  await expect(page.getByText('Bundled with Sluice.')).toBeVisible();
+  await expect(page.getByRole('button', { name: /Remove/ })).toHaveCount(0);
+  await page.getByTestId('pack-plugins').getByRole('link', { name: 'user-get', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Input schema' })).toBeVisible();
+  await expect(page.getByRole('button', { name: /Remove/ })).toHaveCount(0);
+});
+
 /** The versioned test plugin (tests/plugins/versioned) the Rust tests build, if built. */
 function versionedWasm(): Buffer | null {
   const base = join(import.meta.dirname, '..', '..', 'target', 'plugins', 'wasm32-wasip2');

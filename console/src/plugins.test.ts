@@ -1,6 +1,6 @@
 // Grouping plugins by category, searching them, and permissions in words.
 import { describe, expect, it } from 'vitest';
-import { explain, groupByCategory, matchesSearch, needs, UNCATEGORISED, type Listed } from './plugins';
+import { explain, grantedText, groupByCategory, installed, matchesSearch, needs, packId, UNCATEGORISED, type Listed } from './plugins';
 
 const p = (name: string, category?: string, extra: Partial<Listed> = {}): Listed => ({ name, kind: 'action', category, ...extra });
 
@@ -55,5 +55,34 @@ describe('permissions in words', () => {
   it('says what a plugin needs, or that it needs nothing', () => {
     expect(needs(p('a', 'Users', { permissions: ['jumpcloud:users', 'state'] }))).toBe('jumpcloud:users, state');
     expect(needs(p('b'))).toBe('no permissions');
+  });
+});
+
+describe('packs', () => {
+  const pack = { name: 'acme', version: '0.1.0', description: 'Acme user tools' };
+  const email = { name: 'acme-user-email', version: '0.1.0', grants: ['jumpcloud:users.readonly'] };
+  const probe = { name: 'acme-user-probe', version: '0.1.0', grants: [] };
+
+  it('names a pack as the API takes it', () => {
+    expect(packId(pack)).toBe('acme@0.1.0');
+  });
+
+  it('reads an install answer as one plugin or as a pack and its plugins', () => {
+    expect(installed({ name: 'hostile', version: '1.0.0', kind: 'action' })).toEqual({ pack: null, plugins: [{ name: 'hostile', version: '1.0.0', kind: 'action' }] });
+    expect(installed({ pack, plugins: [email, probe] })).toEqual({ pack, plugins: [email, probe] });
+    // A plugin record that names its pack is still one plugin.
+    expect(installed({ ...email, pack })).toEqual({ pack: null, plugins: [{ ...email, pack }] });
+  });
+
+  it('refuses an answer that is neither', () => {
+    for (const bad of [null, 'x', 42, {}, { plugins: [email] }, { pack: { name: 'acme' }, plugins: [] }, { pack, plugins: 'no' }, { name: 7 }]) {
+      expect(() => installed(bad)).toThrow('neither a plugin nor a pack');
+    }
+  });
+
+  it('says what was granted to which plugin', () => {
+    expect(grantedText([email, probe], pack)).toBe('Installed pack acme@0.1.0: acme-user-email granted jumpcloud:users.readonly; acme-user-probe granted nothing.');
+    expect(grantedText([{ name: 'hostile', version: '1.0.0', grants: ['state', 'http:allowed'] }])).toBe('Installed hostile@1.0.0, granted: state, http:allowed.');
+    expect(grantedText([{ name: 'hostile', version: '1.0.0' }])).toBe('Installed hostile@1.0.0, granted: nothing.');
   });
 });

@@ -68,3 +68,38 @@ export function needs(p: Listed): string {
   const perms = p.permissions ?? [];
   return perms.length ? perms.join(', ') : 'no permissions';
 }
+
+/** A pack as the service names it: several plugins in one component. */
+export interface PackRef {
+  name: string;
+  version: string;
+  description: string;
+}
+
+/** A pack's id, `name@version`, as the API takes it to inspect or remove the pack. */
+export function packId(pack: PackRef): string {
+  return `${pack.name}@${pack.version}`;
+}
+
+/**
+ * What an install answered, as the review shows it: the plugins installed (one, or each of
+ * a pack's) and the pack when it was one. Anything else is refused rather than guessed at.
+ */
+export function installed<T extends { name: string }>(answer: unknown): { pack: PackRef | null; plugins: T[] } {
+  if (answer && typeof answer === 'object') {
+    const a = answer as { pack?: unknown; plugins?: unknown; name?: unknown };
+    if (Array.isArray(a.plugins) && a.pack && typeof a.pack === 'object') {
+      const pack = a.pack as PackRef;
+      if (typeof pack.name === 'string' && typeof pack.version === 'string') return { pack, plugins: a.plugins as T[] };
+    }
+    if (typeof a.name === 'string' && !('plugins' in a)) return { pack: null, plugins: [answer as T] };
+  }
+  throw new Error('the service answered the install with neither a plugin nor a pack');
+}
+
+/** What was granted to which plugin, in one sentence. */
+export function grantedText(results: readonly { name: string; version: string; grants?: string[] }[], pack: PackRef | null = null): string {
+  const what = (p: { grants?: string[] }) => (p.grants ?? []).join(', ') || 'nothing';
+  if (pack) return `Installed pack ${packId(pack)}: ${results.map((p) => `${p.name} granted ${what(p)}`).join('; ')}.`;
+  return results.map((p) => `Installed ${p.name}@${p.version}, granted: ${what(p)}.`).join(' ');
+}

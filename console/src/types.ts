@@ -50,6 +50,8 @@ export type TemplateDetail = Schemas['TemplateDetail'];
 export type PluginRow = Schemas['Plugin'];
 export type PluginList = Schemas['PluginList'];
 export type PluginDetail = Schemas['PluginDetail'];
+export type Pack = Schemas['Pack'];
+export type PackInstalled = Schemas['PackInstalled'];
 
 export type ConnectorRow = Schemas['Connector'];
 export type ConnectorList = Schemas['ConnectorList'];
