@@ -303,3 +303,110 @@ output:
         "the condition of the pack answered true"
     );
 }
+
+#[test]
+fn a_signed_pack_installs_under_the_signature_policy_and_a_tampered_one_does_not() {
+    let s = Sluice::new();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("acme.key");
+    let out = s.run(&["plugin", "keygen", "--out", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let public = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let signed = dir.path().join("acme.signed.wasm");
+    let out = s.run(&[
+        "plugin",
+        "sign",
+        sample_pack().to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        signed.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    s.json(&["trust", "add", "acme-publisher", &public, "--json"]);
+
+    // One changed byte in the signed pack: refused, nothing installed.
+    let mut bytes = std::fs::read(&signed).unwrap();
+    let at = bytes.len() - 40;
+    bytes[at] ^= 0x01;
+    let tampered = dir.path().join("acme.tampered.wasm");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let out = s.run(&[
+        "plugin",
+        "install",
+        tampered.to_str().unwrap(),
+        "--require-signature",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(acme(&ids(&s)).is_empty(), "nothing installed");
+
+    // The signed pack: every plugin of it carries the signer.
+    let out = s.run(&[
+        "plugin",
+        "install",
+        signed.to_str().unwrap(),
+        "--require-signature",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("signer acme-publisher"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let pack = s.json(&["plugin", "inspect", "acme", "--json"]);
+    assert_eq!(pack["signer"]["key"], "acme-publisher", "{pack}");
+    for record in pack["installed"].as_array().unwrap() {
+        assert_eq!(record["signer"]["key"], "acme-publisher", "{record}");
+    }
+}
+
+#[test]
+fn bench_step_measures_a_pack_plugin_side_by_side_with_another() {
+    let s = Sluice::new();
+    let wasm = sample_pack();
+    let out = s.run(&["plugin", "install", wasm.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let input = r#"{"email":"jane.doe@acme.example","domain":"acme.example"}"#;
+    let failed = s.run(&[
+        "bench",
+        "step",
+        "--plugin",
+        "acme-email-in-domain",
+        "--against",
+        "compare",
+        "--input-json",
+        input,
+        "--iterations",
+        "20",
+    ]);
+    // `compare` refuses this input: the benchmark says the call failed, it measures nothing.
+    assert_eq!(failed.status.code(), Some(1), "{}", stderr(&failed));
+    assert!(
+        stderr(&failed).contains("the benchmarked call failed"),
+        "{}",
+        stderr(&failed)
+    );
+    let report = s.json(&[
+        "bench",
+        "step",
+        "--plugin",
+        "acme-email-in-domain",
+        "--against",
+        "acme-email-in-domain",
+        "--input-json",
+        input,
+        "--iterations",
+        "20",
+        "--json",
+    ]);
+    let rows = report["rows"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        assert_eq!(row["component"], "pack acme@0.1.0", "{row}");
+        assert_eq!(row["fresh"]["iterations"], 20, "{row}");
+        assert!(row["fresh"]["median_us"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    assert!(report["ratio"].as_f64().unwrap() > 0.0, "{report}");
+}

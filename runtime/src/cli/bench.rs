@@ -123,6 +123,10 @@ pub(crate) enum BenchCommand {
         /// plugin built alone.
         #[arg(long, value_name = "PLUGIN")]
         against: Option<String>,
+        /// For a `.wasm` file: a permission to grant its calls (repeatable; it must declare
+        /// it). Bundled and installed plugins have their own grants.
+        #[arg(long = "grant", value_name = "PERM")]
+        grants: Vec<String>,
         /// Print JSON (for scripts) instead of text.
         #[arg(long)]
         json: bool,
@@ -224,6 +228,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         input_json,
         no_fast_path,
         against,
+        grants: file_grants,
         json,
     } = cmd
     else {
@@ -235,7 +240,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
         ..WasmSettings::default()
     };
     let app = App::open_with(data_dir, super::global_limits()?, engine)?;
-    let (bytes, grants, loaded) = target(&app, &plugin).await?;
+    let (bytes, grants, loaded) = target(&app, &plugin, &file_grants).await?;
     let default_input = if loaded.manifest.name == "compare" {
         SAMPLE_COMPARE
     } else {
@@ -244,7 +249,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
     let input =
         read_input(input_json.as_deref(), None)?.unwrap_or_else(|| default_input.to_owned());
     if let Some(other) = against {
-        let (other_bytes, other_grants, other) = target(&app, &other).await?;
+        let (other_bytes, other_grants, other) = target(&app, &other, &file_grants).await?;
         let host = app.registry.host().clone();
         let pair = [
             (loaded, grants, bytes.len()),
@@ -269,13 +274,20 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
 }
 
 /// The component `spec` names (a file, or a bundled or installed plugin), with the grants
-/// its calls get and the plugin loaded from it.
-async fn target(app: &App, spec: &str) -> Result<(Vec<u8>, Grants, LoadedPlugin), Failure> {
+/// its calls get (a file: those of `file_grants` it declares) and the plugin loaded from it.
+async fn target(
+    app: &App,
+    spec: &str,
+    file_grants: &[String],
+) -> Result<(Vec<u8>, Grants, LoadedPlugin), Failure> {
     let plugin = spec;
     let (bytes, grants, member) = if super::plugin::is_file_spec(plugin) {
         let bytes =
             std::fs::read(plugin).map_err(|e| usage(format!("cannot read {plugin}: {e}")))?;
-        (bytes, Grants::default(), None)
+        let loaded = app.registry.load_bytes(plugin, &bytes, None).await?;
+        let declared = &loaded.manifest.permissions;
+        let grants = file_grants.iter().filter(|g| declared.contains(g)).cloned();
+        return Ok((bytes, Grants::new(grants), loaded));
     } else {
         let record = app.registry.find(plugin).await?;
         let bytes = if record.bundled {

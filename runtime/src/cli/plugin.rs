@@ -293,6 +293,13 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: PluginCommand) -> Result
                 Err(e) => println!("signer   INVALID: {}", safe(&e.to_string())),
             }
             println!("imports  {}", safe(&loaded.imports.join(", ")));
+            if let Some(pack) = &loaded.pack {
+                println!(
+                    "pack     {} (installed and removed with it; `sluice plugin inspect {}`)",
+                    pack.id(),
+                    pack.name
+                );
+            }
             match &record {
                 Some(r) => print_permissions(r),
                 None => {
