@@ -109,7 +109,7 @@ fn the_javascript_plugin_installs_and_describes_itself() {
         .map(|i| i.as_str().unwrap())
         .collect();
     assert!(
-        imports.contains(&"sluice:plugin/jumpcloud@0.1.0"),
+        imports.contains(&"sluice:plugin/jumpcloud@0.2.0"),
         "{imports:?}"
     );
     assert!(

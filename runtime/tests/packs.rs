@@ -282,6 +282,7 @@ steps:
         uses: transform
         with: { text: "outside" }
 output:
+  found: "${steps.find.output.found}"
   email: "${steps.email.output.email}"
   branch: "${steps.inside.output.text}"
 "#,
@@ -298,6 +299,9 @@ output:
         serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", stderr(&out)));
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["output"]["email"], "jane.doe@acme.example", "{run}");
+    // `user-find` itself answered (the catalogue pack's plugins share one component and one
+    // digest; its first plugin, `user-get`, has no `found`).
+    assert_eq!(run["output"]["found"], true, "{run}");
     assert_eq!(
         run["output"]["branch"], "inside",
         "the condition of the pack answered true"

@@ -250,7 +250,7 @@ async fn reinstalling_needs_replace_and_replacing_keeps_nothing_old() {
         ["state"],
         "unchanged"
     );
-    let replaced = install(vec![], true).await.unwrap();
+    let replaced = install(vec![], true).await.unwrap().remove(0);
     assert!(replaced.grants.is_empty());
     assert_eq!(
         f.registry

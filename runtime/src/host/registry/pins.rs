@@ -159,7 +159,11 @@ impl Registry {
     ) -> Result<(PluginRecord, Option<String>), PluginHostError> {
         if pin.bundled {
             let bundled = self.bundled().await?;
-            if let Some(r) = bundled.iter().find(|r| r.digest == pin.digest) {
+            // By name too: the plugins of a pack share one digest.
+            if let Some(r) = bundled
+                .iter()
+                .find(|r| r.digest == pin.digest && r.name == pin.name)
+            {
                 return Ok((r.clone(), None));
             }
             let now = bundled
@@ -197,6 +201,11 @@ impl Registry {
         // when loaded) and in its own state namespace unless the record's was adopted.
         if record.state.namespace == format!("sha256:{}", record.digest) {
             record.state.namespace = format!("sha256:{}", pin.digest);
+        }
+        // A pack's plugin: its namespace names the plugin within the component.
+        let in_pack = |digest: &str| format!("sha256:{digest}/{}", record.name);
+        if record.state.namespace == in_pack(&record.digest) {
+            record.state.namespace = in_pack(&pin.digest);
         }
         let note = format!(
             "{} is now the component sha256:{}; used the pinned sha256:{}",
