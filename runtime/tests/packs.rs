@@ -22,6 +22,20 @@ fn sample_pack() -> PathBuf {
         .remove(0)
 }
 
+/// Installs the sample pack, granting `jumpcloud:users.readonly` (to the plugin declaring it).
+fn install_acme(s: &Sluice) -> PathBuf {
+    let wasm = sample_pack();
+    let out = s.run(&[
+        "plugin",
+        "install",
+        wasm.to_str().unwrap(),
+        "--grant",
+        "jumpcloud:users.readonly",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    wasm
+}
+
 fn ids(s: &Sluice) -> Vec<String> {
     s.json(&["plugin", "list", "--json"])
         .as_array()
@@ -180,15 +194,7 @@ fn a_pack_is_inspected_installed_listed_and_removed_as_a_unit() {
 #[test]
 fn a_pack_plugin_is_refused_a_scope_its_sibling_declared_and_was_granted() {
     let s = Sluice::new();
-    let wasm = sample_pack();
-    let out = s.run(&[
-        "plugin",
-        "install",
-        wasm.to_str().unwrap(),
-        "--grant",
-        "jumpcloud:users.readonly",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let wasm = install_acme(&s);
     let id = jane(&s);
     let input = json!({ "user_id": id }).to_string();
     let call = |plugin: &str| {
@@ -238,15 +244,7 @@ fn a_pack_plugin_is_refused_a_scope_its_sibling_declared_and_was_granted() {
 #[test]
 fn a_workflow_uses_plugins_from_two_packs() {
     let s = Sluice::new();
-    let wasm = sample_pack();
-    let out = s.run(&[
-        "plugin",
-        "install",
-        wasm.to_str().unwrap(),
-        "--grant",
-        "jumpcloud:users.readonly",
-    ]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    install_acme(&s);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("email-check.yaml");
     std::fs::write(

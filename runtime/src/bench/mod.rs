@@ -96,15 +96,7 @@ async fn step_here(
     input: &str,
     iterations: usize,
 ) -> Result<StepReport, StepError> {
-    let ctx = CallContext {
-        run_id: "bench".into(),
-        workflow: "bench".into(),
-        step_id: "step".into(),
-        attempt: 1,
-        grants: Arc::new(grants),
-        role: None,
-        limits: host.limits(),
-    };
+    let ctx = bench_context(host, grants);
     let owned = input.to_owned();
     let mut instance = host.reused_instance(plugin, &ctx).await?;
     // A plugin whose call needs a Sluice import cannot be measured bare; nor one the bare
@@ -178,6 +170,19 @@ async fn step_here(
     })
 }
 
+/// The context of a benchmarked call: the host's limits, no run-as role.
+fn bench_context(host: &PluginHost, grants: Grants) -> CallContext {
+    CallContext {
+        run_id: "bench".into(),
+        workflow: "bench".into(),
+        step_id: "step".into(),
+        attempt: 1,
+        grants: Arc::new(grants),
+        role: None,
+        limits: host.limits(),
+    }
+}
+
 /// Fresh steps of two plugins on one input, side by side: warmed alike, then timed in
 /// alternating rounds so a noisy neighbour slows both alike (`sluice bench step --against`).
 pub async fn fresh_side_by_side(
@@ -189,17 +194,8 @@ pub async fn fresh_side_by_side(
     let pool = host.clone();
     pool.guests()
         .run(async move {
-            let ctx = |grants: Grants| CallContext {
-                run_id: "bench".into(),
-                workflow: "bench".into(),
-                step_id: "step".into(),
-                attempt: 1,
-                grants: Arc::new(grants),
-                role: None,
-                limits: host.limits(),
-            };
             let [(a, ga), (b, gb)] = plugins;
-            let both = [(a, ctx(ga)), (b, ctx(gb))];
+            let both = [(a, bench_context(&host, ga)), (b, bench_context(&host, gb))];
             for (p, c) in &both {
                 for _ in 0..(iterations / 10).clamp(10, 1000) {
                     host.call(p, c, &input).await.result?;

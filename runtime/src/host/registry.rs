@@ -151,15 +151,7 @@ fn bundled_digests() -> &'static [(String, &'static [u8])] {
 fn declared_only(id: &str, declared: &[String], grants: &[String]) -> Result<(), PluginHostError> {
     match grants.iter().find(|g| !declared.contains(g)) {
         None => Ok(()),
-        Some(g) => Err(PluginHostError::GrantNotDeclared {
-            plugin: id.to_owned(),
-            grant: g.clone(),
-            declared: if declared.is_empty() {
-                "nothing".into()
-            } else {
-                declared.join(", ")
-            },
-        }),
+        Some(g) => Err(not_declared(id.to_owned(), g, declared)),
     }
 }
 
