@@ -166,7 +166,7 @@ impl Service {
         extra: &[&str],
     ) -> Result<Service, String> {
         let token = {
-            let store = crate::store::open(data_dir).map_err(|e| e.to_string())?;
+            let store = crate::store::open(data_dir, None).map_err(|e| e.to_string())?;
             let (token, _) =
                 crate::service::tokens::create(&*store, "bench").map_err(|e| e.to_string())?;
             store.flush().map_err(|e| e.to_string())?;

@@ -446,7 +446,7 @@ async fn workflow(
     };
     // Runs go to a throwaway store on disk, so the benchmark leaves no history behind.
     let scratch = tempfile::Builder::new().prefix("sluice-bench-").tempdir()?;
-    let store = crate::store::open(scratch.path())?;
+    let store = crate::store::open(scratch.path(), None)?;
     let engine = std::sync::Arc::new(crate::engine::Engine::new(app.registry.clone(), store));
     let report = bench::workflow(engine, doc, input, runs, concurrency).await?;
     if json {

@@ -63,8 +63,32 @@ pub struct Cli {
     #[arg(long, global = true, env = "SLUICE_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
+    /// Keep the store in this PostgreSQL database (`postgres://user:password@host/db`)
+    /// instead of the data dir, so several `sluice serve` nodes share it (docs/cluster.md).
+    /// The data dir still holds the compiled-component cache.
+    #[arg(
+        long,
+        global = true,
+        env = "SLUICE_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    database: Option<String>,
+
     #[command(subcommand)]
     command: Command,
+}
+
+/// The `--database` of this invocation, set once at start (every command opens its store
+/// through [`App::open_store`], which reads it).
+static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// The PostgreSQL database this invocation keeps its store in, if any.
+pub(crate) fn database() -> Option<&'static str> {
+    DATABASE
+        .get()
+        .and_then(|d| d.as_deref())
+        .filter(|d| !d.trim().is_empty())
 }
 
 #[derive(Debug, Subcommand)]
@@ -367,7 +391,7 @@ impl App {
         };
         private_data_dir(&data_dir)?;
         // The one place the store is chosen (`store::open`).
-        let store = match crate::store::open(&data_dir) {
+        let store = match crate::store::open(&data_dir, database()) {
             Ok(s) => s,
             Err(crate::store::StoreError::Locked(_))
                 if serve::running_service(&data_dir).is_some() =>
@@ -475,6 +499,7 @@ fn private_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = DATABASE.set(cli.database.clone());
     // Output piped into `head` and the like should end the command quietly when the reader
     // goes away, as with other Unix tools, not with a panic from `println!`. SIGPIPE stays
     // ignored (a connection reset by a peer must stay an error, not kill a run); a failed

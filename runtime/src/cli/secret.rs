@@ -154,6 +154,7 @@ pub(crate) fn jumpcloud_target(store: &Arc<dyn Store>) -> Result<JumpCloudTarget
             },
         },
         store.clone(),
+        super::database().is_some(),
     )
     .map_err(usage)
 }

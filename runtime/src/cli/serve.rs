@@ -137,6 +137,9 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         return Err(usage("--max-connections must be between 1 and 1000000"));
     }
     let app = App::open(data_dir, global_limits()?)?;
+    if let Some(why) = app.jumpcloud.refusal {
+        return Err(usage(format!("cannot serve: {why}")));
+    }
     let key = crate::secrets::SecretKey::from_env(|k| std::env::var(k).ok())
         .map_err(|e| usage(e.to_string()))?;
     let config = ServiceConfig {

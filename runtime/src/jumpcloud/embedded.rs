@@ -27,6 +27,8 @@ pub struct JumpCloudTarget {
     simulator_key: Option<ApiKey>,
     /// Whether the simulator's directory is kept in the data dir.
     persistent: bool,
+    /// Why no JumpCloud may be used (set instead of starting the embedded simulator).
+    pub refusal: Option<&'static str>,
 }
 
 impl std::fmt::Debug for JumpCloudTarget {
@@ -95,9 +97,14 @@ impl JumpCloudTarget {
 
 /// Connects to the configured JumpCloud, or starts the embedded simulator over `snapshots`.
 /// Must be called inside a tokio runtime (the simulator serves from a task).
+///
+/// With `shared` (the store is a database several processes share) the embedded simulator
+/// is not started: each process would have a directory of its own. The target then
+/// refuses every call, and says why ([`JumpCloudTarget::refusal`]).
 pub fn connect(
     env: impl Fn(&str) -> Option<String>,
     snapshots: Arc<dyn SnapshotStore>,
+    shared: bool,
 ) -> Result<JumpCloudTarget, String> {
     if let Some(cfg) = JumpCloudConfig::from_env(&env)? {
         let description = format!("{}, as {}", cfg.base_url, cfg.credentials.identity());
@@ -107,9 +114,41 @@ pub fn connect(
             description,
             simulator_key: None,
             persistent: false,
+            refusal: None,
+        });
+    }
+    if shared {
+        return Ok(JumpCloudTarget {
+            broker: Arc::new(Refusing(SHARED_STORE_NO_JUMPCLOUD)),
+            simulator: None,
+            description: "none configured".into(),
+            simulator_key: None,
+            persistent: false,
+            refusal: Some(SHARED_STORE_NO_JUMPCLOUD),
         });
     }
     simulator(Some(snapshots))
+}
+
+/// Why a runtime on a shared database has no JumpCloud when none is configured.
+const SHARED_STORE_NO_JUMPCLOUD: &str = "no JumpCloud is configured, and with a database     (--database / SLUICE_DATABASE_URL) the embedded sandbox is not used: every process would     have a directory of its own. Configure a real organisation (SLUICE_JUMPCLOUD_API_KEY, or     a service account), or point every node at one standalone sandbox: run `sluice sandbox`     and set SLUICE_JUMPCLOUD_URL to its URL and SLUICE_JUMPCLOUD_API_KEY to its key";
+
+/// The broker of a runtime with no JumpCloud it may use: every call fails with `why`.
+#[derive(Debug)]
+struct Refusing(&'static str);
+
+#[async_trait::async_trait]
+impl JumpCloudBroker for Refusing {
+    async fn call(
+        &self,
+        _req: crate::broker::JumpCloudRequest,
+    ) -> Result<crate::broker::BrokerResponse, crate::broker::BrokerError> {
+        Err(crate::broker::BrokerError {
+            code: crate::code::Code::JumpcloudNotConfigured.into(),
+            message: self.0.to_owned(),
+            retryable: false,
+        })
+    }
 }
 
 /// Starts a simulator organisation (the default seed) on a loopback port: kept in
@@ -135,5 +174,6 @@ pub fn simulator(snapshots: Option<Arc<dyn SnapshotStore>>) -> Result<JumpCloudT
         simulator: Some(running),
         simulator_key: Some(ApiKey::new(key)),
         persistent,
+        refusal: None,
     })
 }

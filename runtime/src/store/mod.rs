@@ -29,7 +29,7 @@ mod open;
 mod postgres;
 mod sled_store;
 
-pub use open::{open, temporary};
+pub use open::{open, open_database, temporary};
 pub use postgres::PgStore;
 pub use sled_store::SledStore;
 

@@ -5,20 +5,30 @@ use std::sync::Arc;
 
 use super::{SledStore, Store, StoreError};
 
-/// Opens (or creates) the store of `data_dir`: the sled database in `<data-dir>/store`.
-/// A store held by another process gives [`StoreError::Locked`].
+/// Opens (or creates) the store: the PostgreSQL database at `database` when given
+/// (`--database` / `SLUICE_DATABASE_URL`), else the sled database in `<data-dir>/store`. A
+/// sled store held by another process gives [`StoreError::Locked`].
 ///
-/// This is the one place a backend is chosen. A database URL (a `--database` option) is
-/// to be passed here and opened instead of sled; everything above works on the returned
-/// `Arc<dyn Store>` whichever backend is behind it. The data dir itself stays in use
-/// either way: it holds the compiled-component cache, which is per machine.
+/// This is the one place a backend is chosen; everything above works on the returned
+/// `Arc<dyn Store>` whichever backend is behind it. The data dir stays in use either way:
+/// it holds the compiled-component cache, which is per machine.
 ///
 /// Components that older versions kept as files (`<data-dir>/plugins/<digest>.wasm`) are
 /// moved into the store on the way (see [`adopt_component_files`]).
-pub fn open(data_dir: &Path) -> Result<Arc<dyn Store>, StoreError> {
-    let store: Arc<dyn Store> = Arc::new(SledStore::open(&data_dir.join("store"))?);
+pub fn open(data_dir: &Path, database: Option<&str>) -> Result<Arc<dyn Store>, StoreError> {
+    let store = match database {
+        Some(url) => open_database(url)?,
+        None => Arc::new(SledStore::open(&data_dir.join("store"))?) as Arc<dyn Store>,
+    };
     adopt_component_files(data_dir, &*store)?;
     Ok(store)
+}
+
+/// Opens the PostgreSQL database at `url` (`postgres://user:password@host:port/db`),
+/// bringing its schema up to date. `?options=-csearch_path%3DNAME` keeps the tables in the
+/// schema NAME (created when missing), so several installations can share one database.
+pub fn open_database(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(super::PgStore::open(url)?))
 }
 
 /// A throwaway in-memory store (tests, benchmarks).
@@ -107,7 +117,7 @@ mod tests {
         std::fs::write(dir.join(format!("{B}.wasm")), b"component b").unwrap();
         std::fs::write(dir.join(format!("{B}.tmp")), b"half written").unwrap();
         {
-            let store = open(data.path()).unwrap();
+            let store = open(data.path(), None).unwrap();
             assert_eq!(
                 store.blob_get(A).unwrap().as_deref(),
                 Some(&b"component a"[..])
@@ -119,7 +129,7 @@ mod tests {
             assert!(!dir.exists(), "the old directory is gone");
         }
         // Kept across a reopen, and nothing is moved again.
-        let store = open(data.path()).unwrap();
+        let store = open(data.path(), None).unwrap();
         let mut kept = store.blob_list().unwrap();
         kept.sort();
         assert_eq!(kept, [B, A]);

@@ -123,6 +123,23 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
     StoreError::Backend(format!("cannot reach PostgreSQL: {}", with_causes(&e)))
 }
 
+/// The schema a URL's `options` put first on the search path (`-c search_path=NAME` or
+/// `--search_path=NAME`), checked as [`check_schema`] does.
+fn url_schema(config: &tokio_postgres::Config) -> Result<Option<String>, StoreError> {
+    let Some(options) = config.get_options() else {
+        return Ok(None);
+    };
+    let Some((_, rest)) = options.split_once("search_path=") else {
+        return Ok(None);
+    };
+    let first = rest
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    check_schema(first)?;
+    Ok(Some(first.to_owned()))
+}
+
 /// Rejects schema names that would need quoting.
 fn check_schema(schema: &str) -> Result<(), StoreError> {
     let ok = !schema.is_empty()
@@ -162,6 +179,13 @@ impl PgStore {
                 with_causes(&e)
             ))
         })?;
+        // A schema named in the URL (`?options=-csearch_path%3Dname`) is made when missing,
+        // as one passed here is.
+        let from_url = match schema {
+            Some(_) => None,
+            None => url_schema(&config)?,
+        };
+        let schema = schema.or(from_url.as_deref());
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
