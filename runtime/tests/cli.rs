@@ -304,7 +304,7 @@ fn a_data_dir_with_components_kept_as_files_still_runs_its_plugins() {
     let digest = sluice::host::digest(&bytes);
     // The layout an older version left: the record in the store, the component a file.
     {
-        let store = sluice::store::open(s.data.path()).unwrap();
+        let store = sluice::store::open(s.data.path(), None).unwrap();
         assert!(store.blob_remove(&digest).unwrap(), "the store kept it");
         store.flush().unwrap();
     }
@@ -319,7 +319,7 @@ fn a_data_dir_with_components_kept_as_files_still_runs_its_plugins() {
     assert!(result["result"]["output"].is_object(), "{result}");
     assert_eq!(result["result"]["output"]["value"], Value::Null, "{result}");
     assert!(!dir.exists(), "the component file moved into the store");
-    let store = sluice::store::open(s.data.path()).unwrap();
+    let store = sluice::store::open(s.data.path(), None).unwrap();
     assert_eq!(store.blob_get(&digest).unwrap(), Some(bytes));
 }
 
@@ -327,7 +327,7 @@ fn a_data_dir_with_components_kept_as_files_still_runs_its_plugins() {
 fn a_data_dir_in_use_is_reported_plainly() {
     let s = Sluice::new();
     s.json(&["plugin", "list", "--json"]);
-    let _held = sluice::store::open(s.data.path()).unwrap();
+    let _held = sluice::store::open(s.data.path(), None).unwrap();
     let out = s.run(&["plugin", "list"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -189,7 +189,7 @@ fn the_guide_end_to_end_a_signed_plugin_runs_in_a_workflow_and_a_tampered_one_is
             .all(|p| p["bundled"] == true),
         "nothing was installed: {list:#}"
     );
-    let stored = sluice::store::open(s.data.path())
+    let stored = sluice::store::open(s.data.path(), None)
         .unwrap()
         .blob_list()
         .unwrap();

@@ -52,7 +52,7 @@ fn installed(s: &Sluice) -> Vec<Value> {
 
 /// The components kept in the data dir's store.
 fn stored_components(s: &Sluice) -> usize {
-    let store = sluice::store::open(s.data.path()).unwrap();
+    let store = sluice::store::open(s.data.path(), None).unwrap();
     store.blob_list().unwrap().len()
 }
 

@@ -28,6 +28,10 @@ use sluice_plugin::{PluginError, Step};
 /// Declares an action plugin type that runs `$f` over the host transport.
 macro_rules! action {
     ($name:ident, $desc:literal, [$($perm:literal),*], $input:ty, $output:ty, $f:expr) => {
+        action!($name, $desc, [$($perm),*], $input, $output, step |_step: &Step, input| $f(input));
+    };
+    // `$f` takes the step too (what it does on a repeated attempt).
+    ($name:ident, $desc:literal, [$($perm:literal),*], $input:ty, $output:ty, step $f:expr) => {
         #[doc = $desc]
         #[derive(Debug)]
         pub struct $name;
@@ -36,8 +40,8 @@ macro_rules! action {
             type Output = $output;
             const DESCRIPTION: &'static str = $desc;
             const PERMISSIONS: &'static [&'static str] = &[$(concat!("jumpcloud:", $perm)),*];
-            fn run(_step: &Step, input: $input) -> Result<$output, PluginError> {
-                $f(input)
+            fn run(step: &Step, input: $input) -> Result<$output, PluginError> {
+                $f(step, input)
             }
         }
     };
@@ -90,7 +94,7 @@ action!(
     ["users", "systems"],
     users::CreateIn,
     users::CreateOut,
-    users::create
+    step users::create_step
 );
 action!(
     UserUpdate,

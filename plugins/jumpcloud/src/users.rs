@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sluice_jcsim::rules;
-use sluice_plugin::PluginError;
+use sluice_plugin::{PluginError, Step};
 
 use crate::api::{self, UserRef, str_field};
 
@@ -253,6 +253,38 @@ fn attributes_list(map: &BTreeMap<String, String>) -> Value {
             .map(|(k, v)| json!({"name": k, "value": v}))
             .collect(),
     )
+}
+
+/// [`create`] as a step: on a repeated attempt (a retry, or a resumed run whose earlier
+/// execution may have sent the create before it stopped), an "already exists" answer for
+/// the same username and email is this step's own earlier effect, and the account is taken
+/// as created, with a warning, rather than failing the run.
+pub fn create_step(step: &Step, input: CreateIn) -> Result<CreateOut, PluginError> {
+    let (username, email) = (input.username.clone(), input.email.clone());
+    match create(input) {
+        Err(e) if e.code == "USER_ALREADY_EXISTS" && step.attempt > 1 => {
+            let who = UserRef {
+                username: Some(username.clone()),
+                ..UserRef::default()
+            };
+            match who.find()? {
+                Some(user) if str_field(&user, "email").eq_ignore_ascii_case(&email) => {
+                    Ok(CreateOut {
+                        user,
+                        password_generated: false,
+                        password_set: false,
+                        warnings: vec![format!(
+                            "`{username}` already existed with this email: an earlier attempt \
+                             of this step created it (attempt {} of the step)",
+                            step.attempt
+                        )],
+                    })
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 pub fn create(input: CreateIn) -> Result<CreateOut, PluginError> {

@@ -47,6 +47,41 @@ fn create_john() -> users::CreateOut {
 }
 
 #[test]
+fn a_repeated_create_takes_its_own_earlier_account_and_nothing_else() {
+    let jc = catalogue_host();
+    let _serving = jc.enter();
+    create_john();
+    let step = |attempt| sluice_plugin::Step {
+        run_id: "r1".into(),
+        workflow: "provision".into(),
+        step_id: "user_creation".into(),
+        attempt,
+    };
+    let again = |attempt, email: &str| {
+        users::create_step(
+            &step(attempt),
+            serde_json::from_value(json!({"username": "john.smith", "email": email})).unwrap(),
+        )
+    };
+    // A first attempt meeting the account: a real duplicate.
+    let first = again(1, "john.smith@acme.example").unwrap_err();
+    assert_eq!(first.code, "USER_ALREADY_EXISTS");
+    // A repeated attempt (a retry, or a run resumed on another node) meeting the account
+    // it created: taken as created, said in a warning.
+    let taken = again(2, "John.Smith@acme.example").unwrap();
+    assert_eq!(taken.user["username"], "john.smith");
+    assert!(!taken.password_set && !taken.password_generated);
+    assert!(
+        taken.warnings[0].contains("earlier attempt"),
+        "{:?}",
+        taken.warnings
+    );
+    // Another person's account under that username is still a duplicate.
+    let other = again(3, "someone.else@acme.example").unwrap_err();
+    assert_eq!(other.code, "USER_ALREADY_EXISTS");
+}
+
+#[test]
 fn create_reads_back_every_attribute_and_refuses_duplicates() {
     let jc = catalogue_host();
     let _serving = jc.enter();

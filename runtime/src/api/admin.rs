@@ -517,6 +517,22 @@ pub(super) struct AuditQuery {
     limit: Option<usize>,
 }
 
+/// The nodes sharing the store (this one alone on sled): which are alive, which leads, how
+/// many unfinished runs each holds.
+pub(super) async fn nodes(State(service): State<Arc<Service>>) -> Api<Json<Value>> {
+    let nodes = service.cluster.nodes()?;
+    Ok(Json(json!({
+        "node": service.cluster.node(),
+        "shared": service.cluster.shared(),
+        "lease_seconds": if service.cluster.shared() {
+            json!(service.cluster.lease().as_secs_f64())
+        } else {
+            Value::Null
+        },
+        "nodes": nodes,
+    })))
+}
+
 pub(super) async fn audit_log(
     State(service): State<Arc<Service>>,
     Query(q): Query<AuditQuery>,

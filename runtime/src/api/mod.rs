@@ -184,6 +184,10 @@ async fn metrics(State(service): State<Arc<Service>>) -> Response {
         service.exec.queued(),
         service.exec.running(),
         service.started.elapsed().as_secs_f64(),
+        crate::service::metrics::NodeGauges {
+            node: service.cluster.node(),
+            leader: service.leading(),
+        },
     );
     (
         [(
@@ -195,22 +199,31 @@ async fn metrics(State(service): State<Arc<Service>>) -> Response {
         .into_response()
 }
 
+/// Whether this node takes work: 503 while it shuts down or cannot reach the database
+/// its store is in (a load balancer sends requests elsewhere meanwhile).
 async fn health(State(service): State<Arc<Service>>) -> Response {
-    let status = if service.exec.accepting() {
-        StatusCode::OK
+    let database = if service.cluster.shared() {
+        Some(service.cluster.ping())
     } else {
-        StatusCode::SERVICE_UNAVAILABLE
+        None
     };
-    (
-        status,
-        axum::Json(json!({
-            "status": if status == StatusCode::OK { "ok" } else { "shutting_down" },
-            "version": env!("CARGO_PKG_VERSION"),
-            "queued": service.exec.queued(),
-            "running": service.exec.running(),
-        })),
-    )
-        .into_response()
+    let (status, word) = match (&database, service.exec.accepting()) {
+        (_, false) => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
+        (Some(Err(_)), _) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable"),
+        _ => (StatusCode::OK, "ok"),
+    };
+    let mut body = json!({
+        "status": word,
+        "version": env!("CARGO_PKG_VERSION"),
+        "node": service.cluster.node(),
+        "leader": service.leading(),
+        "queued": service.exec.queued(),
+        "running": service.exec.running(),
+    });
+    if let Some(Err(e)) = database {
+        body["error"] = json!(e.to_string());
+    }
+    (status, axum::Json(body)).into_response()
 }
 
 /// A request body's JSON, or a 400 naming the problem.
@@ -337,6 +350,7 @@ where
 pub const ROUTES: &[&str] = &[
     "GET /healthz",
     "GET /metrics",
+    "GET /api/v1/nodes",
     "POST /hooks/{workflow}",
     "GET /api/v1/openapi.json",
     "GET /api/v1/workflows",
@@ -443,6 +457,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/tokens", get(admin::tokens).post(admin::create_token))
         .route("/tokens/{name}", delete(admin::revoke_token))
         .route("/audit", get(admin::audit_log))
+        .route("/nodes", get(admin::nodes))
         .route("/validate", post(documents::validate))
         .route("/graph", post(documents::graph))
         .route_layer(axum::middleware::from_fn_with_state(

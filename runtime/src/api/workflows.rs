@@ -293,6 +293,10 @@ pub(crate) fn refused(r: Refused) -> ApiError {
     match r {
         Refused::QueueFull => ApiError::new(Code::QueueFull, "the run queue is full; retry later"),
         Refused::ShuttingDown => ApiError::new(Code::ShuttingDown, "the service is shutting down"),
+        Refused::Unavailable => ApiError::new(
+            Code::StoreUnavailable,
+            "the database cannot be reached; nothing was started; retry",
+        ),
     }
 }
 
@@ -394,7 +398,7 @@ pub(super) async fn cancel(
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Api<Json<Value>> {
-    let run = service.engine.cancel(&id)?;
+    let run = service.cancel(&id)?;
     audit(&service, &caller, "run.cancel", &id, json!({}))?;
     Ok(Json(
         json!({"run_id": run.id, "status": "cancelling", "note": "a run executing stops before its next step"}),

@@ -15,6 +15,7 @@
 //! - `trust.rs`: `sluice trust …` (keys trusted to sign plugins, the install policy) and
 //!   `sluice plugin keygen` / `sign`;
 //! - `secret.rs`: `sluice secret …` (secrets sealed under `SLUICE_SECRET_KEY`);
+//! - `store.rs`: `sluice store copy` (the data dir's store into PostgreSQL);
 //! - `sandbox.rs`: `sluice sandbox` (the JumpCloud simulator, standalone) and its reset;
 //! - `scaffold/`: `sluice plugin new` (a ready plugin crate, from embedded templates);
 //! - `workflow.rs`: `sluice validate`, `run` and `runs …`;
@@ -32,6 +33,7 @@ mod sandbox;
 mod scaffold;
 mod secret;
 mod serve;
+mod store;
 mod template;
 mod token;
 mod trust;
@@ -155,6 +157,9 @@ enum Command {
     /// Keys trusted to sign plugins, and whether installs require such a signature.
     #[command(subcommand)]
     Trust(trust::TrustCommand),
+    /// The store itself: copy the data dir's into PostgreSQL.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 /// Limits given on the command line (`--timeout-ms`, `--memory-mb`, ...).
@@ -383,12 +388,7 @@ impl App {
     pub(crate) fn open_store(
         data_dir: Option<PathBuf>,
     ) -> anyhow::Result<(PathBuf, Arc<dyn Store>)> {
-        let data_dir = match data_dir {
-            Some(d) => d,
-            None => directories::ProjectDirs::from("", "", "sluice")
-                .map(|p| p.data_dir().to_path_buf())
-                .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR")?,
-        };
+        let data_dir = data_dir_path(data_dir)?;
         private_data_dir(&data_dir)?;
         // The one place the store is chosen (`store::open`).
         let store = match crate::store::open(&data_dir, database()) {
@@ -401,6 +401,16 @@ impl App {
             Err(e) => return Err(e.into()),
         };
         Ok((data_dir, store))
+    }
+}
+
+/// The data directory: `--data-dir` (or `SLUICE_DATA_DIR`), else the default.
+pub(crate) fn data_dir_path(data_dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match data_dir {
+        Some(d) => Ok(d),
+        None => directories::ProjectDirs::from("", "", "sluice")
+            .map(|p| p.data_dir().to_path_buf())
+            .context("cannot find a home directory; pass --data-dir or set SLUICE_DATA_DIR"),
     }
 }
 
@@ -571,6 +581,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Serve(args) => serve::run(cli.data_dir, args).await,
         Command::Token(cmd) => token::run(cli.data_dir, cmd),
         Command::Trust(cmd) => trust::run(cli.data_dir, cmd),
+        Command::Store(cmd) => store::run(cli.data_dir, cmd),
     }
 }
 

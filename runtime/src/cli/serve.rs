@@ -63,6 +63,15 @@ pub(crate) struct ServeArgs {
     /// administrator to resume or cancel each (`POST /api/v1/runs/ID/resume`, the console).
     #[arg(long)]
     no_resume: bool,
+    /// This node's id among nodes sharing a database (default: the host name and process
+    /// id). Shown by `GET /api/v1/nodes`, `/healthz` and `/metrics`.
+    #[arg(long, value_name = "ID")]
+    node_id: Option<String>,
+    /// With a database: how long this node's leases on its runs and on the leader's role
+    /// last unless renewed (renewed every third of it), so how soon other nodes take over
+    /// when it dies.
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    lease: Duration,
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -133,6 +142,24 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
             return Err(usage(format!("{flag} must be between 1s and 24h")));
         }
     }
+    if args.lease < Duration::from_secs(1) || args.lease > Duration::from_secs(3600) {
+        return Err(usage("--lease must be between 1s and 1h"));
+    }
+    let node_id = match args.node_id {
+        Some(id) => {
+            let ok = (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+            if !ok {
+                return Err(usage(
+                    "--node-id must be 1 to 64 letters, digits, `-`, `_`, `.` or `:`",
+                ));
+            }
+            id
+        }
+        None => crate::store::cluster::default_node_id(),
+    };
     if !(1..=1_000_000).contains(&args.max_connections) {
         return Err(usage("--max-connections must be between 1 and 1000000"));
     }
@@ -157,6 +184,8 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         idle_timeout: args.idle_timeout,
         max_connections: args.max_connections,
         resume_at_start: !args.no_resume,
+        node_id,
+        lease: args.lease,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

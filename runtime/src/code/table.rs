@@ -282,6 +282,18 @@ codes! {
     StateUnavailable = "STATE_UNAVAILABLE", "ERR-STO-006", Host, http -, exit 1, retry Yes,
         "The plugin's state could not be read or written just now. Retry; check the store if \
          it persists.";
+    StoreUnavailable = "STORE_UNAVAILABLE", "ERR-STO-007", Host, http 503, exit 1, retry Yes,
+        "The PostgreSQL database the store is kept in cannot be reached (it is down, \
+         restarting, or the network to it is). The request was not completed; retry. Runs pause and go \
+         on from their journal once it is back.";
+    StoreNotEmpty = "STORE_NOT_EMPTY", "ERR-STO-008", Host, http -, exit 2, retry No,
+        "`sluice store copy` copies only into a database that holds no records yet, so \
+         nothing is mixed or overwritten; nothing was copied. Name a new database, or a new \
+         schema of one (`?options=-csearch_path%3DNAME` in the URL).";
+    StoreCopyMismatch = "STORE_COPY_MISMATCH", "ERR-STO-009", Host, http -, exit 1, retry No,
+        "After `sluice store copy`, a table does not hold as many records in the database as \
+         in the data dir (the printed table shows which). The message says whether the \
+         destination kept what was written; if it did, drop it and copy again.";
 
     // SEC: secrets.
     SecretKeyMissing = "SECRET_KEY_MISSING", "ERR-SEC-001", Host, http 400, exit 2, retry No,

@@ -66,7 +66,10 @@ impl RunCtx<'_> {
                 run_id: self.run.id.clone(),
                 workflow: self.run.workflow.clone(),
                 step_id: s.id.clone(),
-                attempt,
+                // A step of a resumed run may have been started by the execution that
+                // stopped (a crash, or a node that died): it is told it is not the first
+                // attempt, so a plugin with effects can recognise its own earlier one.
+                attempt: attempt + u32::from(self.run.executions > 1),
                 grants: grants.clone(),
                 role: Some(self.role.clone()),
                 limits,

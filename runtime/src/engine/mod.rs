@@ -84,6 +84,9 @@ pub struct Engine {
     /// Runs executing in this process, and those asked to stop.
     executing: std::sync::Mutex<std::collections::HashSet<String>>,
     cancelled: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Runs this process stops executing without recording an end: another node took
+    /// them over (this one lost its lease), and that node finishes them.
+    abandoned: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,11 +102,28 @@ impl Engine {
             store,
             executing: Default::default(),
             cancelled: Default::default(),
+            abandoned: Default::default(),
         }
     }
 
     fn is_cancelled(&self, id: &str) -> bool {
         lock(&self.cancelled).contains(id)
+    }
+
+    /// Whether the run is executing in this process.
+    pub fn is_executing(&self, id: &str) -> bool {
+        lock(&self.executing).contains(id)
+    }
+
+    /// Stops executing a run before its next step, recording nothing more: another node
+    /// holds it now (this one lost its lease) and goes on from its journal. The step in
+    /// flight finishes and is journaled, as at a crash. Nothing happens to a run that is
+    /// not executing here.
+    pub fn abandon(&self, id: &str) {
+        if lock(&self.executing).contains(id) {
+            lock(&self.abandoned).insert(id.to_owned());
+            lock(&self.cancelled).insert(id.to_owned());
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

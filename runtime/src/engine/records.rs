@@ -217,6 +217,9 @@ pub enum EngineError {
     Active(String),
     #[error("corrupt run record: {0}")]
     Corrupt(String),
+    /// Execution here stopped: another node took the run over.
+    #[error("run {0} was taken over by another node, which finishes it")]
+    Abandoned(String),
     #[error("run {0} has not finished; cancel it or wait before retrying")]
     NotFinished(String),
     #[error(
@@ -232,7 +235,7 @@ impl EngineError {
             EngineError::Store(e) => e.code(),
             EngineError::NoSuchRun(_) => Code::RunNotFound,
             EngineError::Finished(_) => Code::RunFinished,
-            EngineError::Active(_) => Code::RunActive,
+            EngineError::Active(_) | EngineError::Abandoned(_) => Code::RunActive,
             EngineError::Corrupt(_) => Code::StoreCorrupt,
             EngineError::NotFinished(_) => Code::RunNotFinished,
             EngineError::InputNotKept(_) => Code::RunInputNotKept,

@@ -319,6 +319,10 @@ impl Engine {
                 Err(Stop)
             }
         };
+        if lock(&self.abandoned).contains(id) {
+            // Another node holds the run now and records its end.
+            return Err(EngineError::Abandoned(id.to_owned()));
+        }
         let failures = ctx.failures.lock().await.clone();
         let completed = ctx.completed.lock().await.clone();
         let mut done = run.clone();
@@ -434,6 +438,7 @@ impl Drop for Executing<'_> {
     fn drop(&mut self) {
         lock(&self.engine.executing).remove(self.id);
         lock(&self.engine.cancelled).remove(self.id);
+        lock(&self.engine.abandoned).remove(self.id);
     }
 }
 

@@ -32,6 +32,12 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    if let Ok(addr) = listener.local_addr() {
+        service.set_url(&format!("http://{addr}"));
+    }
+    // This node's place among nodes sharing a database: leases, take-over, the leader's
+    // role (alone, it leads and holds everything).
+    let cluster = tokio::spawn(service.clone().keep_alive(stop_rx.clone()));
     let scheduler = tokio::spawn(schedule::run(
         service.clone(),
         Arc::new(SystemClock),
@@ -81,8 +87,13 @@ pub async fn serve(
     let _ = forgetter.await;
     let drained = service.drain(service.config.shutdown_grace).await;
     if !drained {
-        tracing::warn!("runs still executing after the shutdown grace; they resume at next start");
+        tracing::warn!(
+            "runs still executing after the shutdown grace; they resume at next start (or, \
+             sharing a database, on another node)"
+        );
     }
+    let _ = cluster.await;
+    service.leave_cluster();
     // The HTTP server stops accepting at once; answers in flight get a moment to finish.
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     service.store.flush().ok();

@@ -14,6 +14,14 @@ use tokio::sync::{Notify, Semaphore, oneshot};
 
 use super::{Service, ServiceConfig};
 use crate::engine::{RunRecord, RunStatus};
+use crate::store::cluster::{Claim, Slot};
+
+/// How often a run waiting for the database (to claim it) tries again.
+const CLUSTER_RETRY: Duration = Duration::from_secs(1);
+/// How often a run waiting for one of its workflow's slots across the cluster looks again.
+const SLOT_RETRY: Duration = Duration::from_millis(200);
+/// How long the cluster's queue fill is trusted before it is counted again.
+const FILL_RECOUNT: Duration = Duration::from_millis(250);
 use crate::workflow::model::Trigger;
 
 /// Where a run came from; decides which limits apply.
@@ -46,6 +54,8 @@ pub(crate) struct ExecState {
     per_workflow_limit: usize,
     event_limit: usize,
     capacity: usize,
+    /// On a shared database: the cluster's unfinished runs as last counted, and when.
+    cluster_fill: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
 
 impl ExecState {
@@ -63,6 +73,7 @@ impl ExecState {
             per_workflow_limit: config.per_workflow_concurrency.max(1),
             event_limit: config.event_runs_per_workflow.max(1),
             capacity: config.queue_capacity.max(1),
+            cluster_fill: Default::default(),
         }
     }
 
@@ -85,7 +96,7 @@ impl ExecState {
         self.running.load(Ordering::SeqCst)
     }
 
-    fn active(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+    pub(super) fn active(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
         self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -108,6 +119,8 @@ pub enum Refused {
     QueueFull,
     /// The service is shutting down (HTTP 503).
     ShuttingDown,
+    /// The database the nodes share cannot be reached (HTTP 503).
+    Unavailable,
 }
 
 /// A place in the queue, taken before the run is recorded; given back if it never starts.
@@ -138,7 +151,7 @@ impl Service {
             return Err(Refused::ShuttingDown);
         }
         let prev = self.exec.pending.fetch_add(1, Ordering::SeqCst);
-        if prev >= self.exec.capacity {
+        if prev >= self.exec.capacity || self.cluster_full()? {
             self.exec.pending.fetch_sub(1, Ordering::SeqCst);
             self.metrics.refused();
             return Err(Refused::QueueFull);
@@ -147,6 +160,34 @@ impl Service {
             service: self,
             used: false,
         })
+    }
+
+    /// Whether the cluster's queue is full: its unfinished runs, counted at most every
+    /// [`FILL_RECOUNT`] (a burst between counts may overshoot the capacity by what the
+    /// nodes admit in that time). Always false for a store one process holds.
+    fn cluster_full(&self) -> Result<bool, Refused> {
+        if !self.cluster.shared() {
+            return Ok(false);
+        }
+        let mut fill = self
+            .exec
+            .cluster_fill
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let count = match *fill {
+            Some((at, n)) if at.elapsed() < FILL_RECOUNT => n,
+            _ => {
+                let n = self.cluster.unfinished().map_err(|e| {
+                    tracing::warn!("cannot count the cluster's queue: {e}");
+                    Refused::Unavailable
+                })?;
+                *fill = Some((std::time::Instant::now(), n));
+                n
+            }
+        };
+        // Admitted here since the count: counted once they are recorded.
+        *fill = fill.map(|(at, n)| (at, n + 1));
+        Ok(count >= self.exec.capacity as u64)
     }
 
     /// Starts an admitted run.
@@ -190,6 +231,18 @@ impl Service {
             return Err(crate::engine::EngineError::Active(id.to_owned()).into());
         }
         drop(active);
+        // On a shared database: not while another live node holds it.
+        match self.cluster.claim(id, &run.workflow) {
+            Ok(Claim::Mine) => {}
+            Ok(Claim::Held(_)) => {
+                self.exec.active().remove(id);
+                return Err(crate::engine::EngineError::Active(id.to_owned()).into());
+            }
+            Err(e) => {
+                self.exec.active().remove(id);
+                return Err(crate::engine::EngineError::from(e).into());
+            }
+        }
         if let Err(e) = record(&run) {
             self.exec.active().remove(id);
             return Err(e);
@@ -250,6 +303,9 @@ impl Service {
     }
 
     async fn execute(self: &Arc<Self>, id: &str, workflow: &str, source: Source) {
+        if self.cluster.shared() && !self.hold(id, workflow).await {
+            return;
+        }
         let _event = match source {
             Source::Event => semaphore(
                 &self.exec.per_workflow_events,
@@ -270,6 +326,9 @@ impl Service {
         .await
         .ok();
         let _global = self.exec.global.clone().acquire_owned().await.ok();
+        if self.cluster.shared() && !self.cluster_slot(id, workflow).await {
+            return;
+        }
         if !self.exec.accepting() {
             // Shutting down: the run stays queued and starts with the next service.
             return;
@@ -280,6 +339,14 @@ impl Service {
         self.exec.idle.notify_waiters();
         let record = match result {
             Ok(r) => r,
+            // Another node holds it now and finishes it.
+            Err(crate::engine::EngineError::Abandoned(_)) => return,
+            // The database is unreachable: the lease lapses, and whichever node takes the
+            // run over (this one too) goes on from its journal once the database is back.
+            Err(crate::engine::EngineError::Store(e)) if self.cluster.shared() => {
+                tracing::warn!("run {id} paused: {e}");
+                return;
+            }
             Err(e) => {
                 // A run cancelled while it waited for a slot is already finished.
                 if !matches!(e, crate::engine::EngineError::Finished(_)) {
@@ -291,6 +358,12 @@ impl Service {
                 }
             }
         };
+        if record.status.is_finished()
+            && let Err(e) = self.cluster.release(id)
+        {
+            // It lapses instead; the node that takes it finds it finished and releases it.
+            tracing::warn!("run {id}: cannot release its lease: {e}");
+        }
         self.metrics.run_finished(record.status);
         let waiters = self
             .exec
@@ -305,6 +378,68 @@ impl Service {
         if source != Source::Internal && record.status.is_finished() {
             self.internal_event(&record);
         }
+    }
+
+    /// Claims a run before it executes here (a shared database): true once this node
+    /// holds it; false when another live node does, or the service stops first. While the
+    /// database cannot be reached it waits and tries again: the run pauses, nothing is lost.
+    async fn hold(&self, id: &str, workflow: &str) -> bool {
+        loop {
+            match self.cluster.claim(id, workflow) {
+                Ok(Claim::Mine) => return true,
+                Ok(Claim::Held(node)) => {
+                    tracing::debug!("run {id} is held by node {node}");
+                    return false;
+                }
+                Err(e) => tracing::warn!("run {id} waits for the database: {e}"),
+            }
+            if !self.exec.accepting() {
+                return false;
+            }
+            tokio::time::sleep(CLUSTER_RETRY).await;
+        }
+    }
+
+    /// Waits for one of the workflow's execution slots across the cluster (its
+    /// per-workflow concurrency counts every node's runs); false if the service stops or
+    /// another node took the run over meanwhile.
+    async fn cluster_slot(&self, id: &str, workflow: &str) -> bool {
+        loop {
+            match self
+                .cluster
+                .slot(id, workflow, self.exec.per_workflow_limit)
+            {
+                Ok(Slot::Taken) => return true,
+                Ok(Slot::NotHeld) => return false,
+                Ok(Slot::Full) => {}
+                Err(e) => tracing::warn!("run {id} waits for the database: {e}"),
+            }
+            if !self.exec.accepting() {
+                return false;
+            }
+            tokio::time::sleep(SLOT_RETRY).await;
+        }
+    }
+
+    /// Cancels a run: at once when it is not executing anywhere, before its next step when
+    /// it executes here; one executing on another node is cancelled by that node within a
+    /// third of the lease (its renewal carries the request).
+    pub fn cancel(&self, id: &str) -> Result<RunRecord, crate::engine::EngineError> {
+        let run = self.engine.get(id)?;
+        if run.status.is_finished() {
+            return Err(crate::engine::EngineError::Finished(id.to_owned()));
+        }
+        if self.cluster.shared() && !self.engine.is_executing(id) {
+            if let Some(node) = self.cluster.request_cancel(id)? {
+                tracing::info!("run {id}: cancel passed to node {node}");
+                return Ok(run);
+            }
+        }
+        let run = self.engine.cancel(id)?;
+        if run.status.is_finished() || self.engine.get(id)?.status.is_finished() {
+            let _ = self.cluster.release(id);
+        }
+        Ok(run)
     }
 
     /// Fires `run.succeeded` or `run.failed` (failed or partially completed) for workflows

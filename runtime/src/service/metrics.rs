@@ -74,6 +74,15 @@ pub struct Metrics {
     event_runs: AtomicU64,
     poll_errors: AtomicU64,
     webhook_rejected: AtomicU64,
+    runs_taken_over: AtomicU64,
+    leader_changes: AtomicU64,
+}
+
+/// Who is speaking at `/metrics`: the node, and whether it leads.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeGauges<'a> {
+    pub node: &'a str,
+    pub leader: bool,
 }
 
 fn inc(c: &AtomicU64) {
@@ -111,9 +120,21 @@ impl Metrics {
     pub(crate) fn webhook_rejected(&self) {
         inc(&self.webhook_rejected);
     }
+    pub(crate) fn taken_over(&self) {
+        inc(&self.runs_taken_over);
+    }
+    pub(crate) fn leader_changed(&self, _leads: bool) {
+        inc(&self.leader_changes);
+    }
 
     /// The Prometheus text exposition, with the executor's gauges.
-    pub fn render(&self, queued: usize, running: usize, uptime_s: f64) -> String {
+    pub fn render(
+        &self,
+        queued: usize,
+        running: usize,
+        uptime_s: f64,
+        node: NodeGauges<'_>,
+    ) -> String {
         let mut out = String::with_capacity(4096);
         let counter = |out: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(
@@ -124,6 +145,19 @@ impl Metrics {
         let gauge = |out: &mut String, name: &str, help: &str, v: String| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         };
+        // Node ids are letters, digits and `-_.:` (checked at start): no label escaping.
+        let _ = writeln!(
+            out,
+            "# HELP sluice_node_info This node's id.\n# TYPE sluice_node_info gauge\n\
+             sluice_node_info{{node=\"{}\"}} 1",
+            node.node
+        );
+        gauge(
+            &mut out,
+            "sluice_leader",
+            "1 while this node runs the scheduler and the event poller (always, alone).",
+            u8::from(node.leader).to_string(),
+        );
         gauge(
             &mut out,
             "sluice_uptime_seconds",
@@ -252,6 +286,18 @@ impl Metrics {
             "sluice_webhook_rejected_total",
             "Webhook calls refused (bad signature, unknown workflow, stale or replayed message).",
             self.webhook_rejected.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "sluice_runs_taken_over_total",
+            "Runs this node took over from nodes that stopped renewing their leases.",
+            self.runs_taken_over.load(Ordering::Relaxed),
+        );
+        counter(
+            &mut out,
+            "sluice_leader_changes_total",
+            "Times this node gained or lost the leader's role.",
+            self.leader_changes.load(Ordering::Relaxed),
         );
         out
     }

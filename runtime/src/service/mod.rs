@@ -8,9 +8,12 @@
 //! - `workflows.rs`: stored, versioned workflows, validated on every save;
 //! - `executor.rs`: runs under the concurrency limits and the bounded queue; internal
 //!   `run.succeeded` / `run.failed` events;
+//! - `cluster.rs`: this node among nodes sharing a database (leases, take-over, the
+//!   leader's role);
 //! - `tokens.rs`: admin API tokens (stored hashed) and the audit log;
 //! - `metrics.rs`: the counters and histograms behind `/metrics`.
 
+mod cluster;
 pub mod executor;
 pub mod metrics;
 pub mod tokens;
@@ -23,7 +26,7 @@ use crate::broker::JumpCloudBroker;
 use crate::engine::Engine;
 use crate::host::registry::Registry;
 use crate::secrets::SecretKey;
-use crate::store::Store;
+use crate::store::{Cluster, NodeInfo, Store};
 
 pub use executor::{Refused, Source};
 pub use metrics::Metrics;
@@ -62,6 +65,12 @@ pub struct ServiceConfig {
     /// Resume the runs left unfinished by the last process when the service starts; when
     /// off they are held until an administrator resumes (or cancels) each one.
     pub resume_at_start: bool,
+    /// This node's id among the nodes sharing a database.
+    pub node_id: String,
+    /// How long a node's leases on its runs (and the leader's role) last unless renewed:
+    /// how long a dead node's runs wait before another node takes them over. Renewed every
+    /// third of it.
+    pub lease: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -81,6 +90,8 @@ impl Default for ServiceConfig {
             idle_timeout: Duration::from_secs(60),
             max_connections: 512,
             resume_at_start: true,
+            node_id: crate::store::cluster::default_node_id(),
+            lease: Duration::from_secs(15),
         }
     }
 }
@@ -97,6 +108,13 @@ pub struct Service {
     pub secret_key: Option<SecretKey>,
     pub config: ServiceConfig,
     pub metrics: Arc<Metrics>,
+    /// The nodes sharing the store (one, on sled).
+    pub cluster: Arc<dyn Cluster>,
+    /// This node, as the others see it (its URL is set when it listens).
+    pub(crate) node: std::sync::Mutex<NodeInfo>,
+    /// Whether this node holds the leader's role, and a wake-up when that changes.
+    pub(crate) leading: std::sync::atomic::AtomicBool,
+    pub(crate) lead_change: tokio::sync::Notify,
     pub(crate) exec: executor::ExecState,
     /// Woken when a workflow is saved, enabled, disabled or deleted (schedules reload).
     pub(crate) changed: tokio::sync::Notify,
@@ -134,7 +152,19 @@ impl Service {
         config: ServiceConfig,
     ) -> Arc<Service> {
         let engine = Arc::new(Engine::new(registry.clone(), store.clone()));
+        let cluster = store.cluster(&config.node_id, config.lease);
+        let node = NodeInfo {
+            id: config.node_id.clone(),
+            url: String::new(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+        };
         Arc::new(Service {
+            // A node alone leads from the start; on a shared database it waits to be elected.
+            leading: std::sync::atomic::AtomicBool::new(!cluster.shared()),
+            lead_change: tokio::sync::Notify::new(),
+            cluster,
+            node: std::sync::Mutex::new(node),
             exec: executor::ExecState::new(&config),
             engine,
             registry,
@@ -151,18 +181,40 @@ impl Service {
         })
     }
 
-    /// Resumes every run left unfinished by a crash or a shutdown. Returns how many.
+    /// Resumes every run left unfinished by a crash or a shutdown. Returns how many. On a
+    /// shared database, a run another live node holds is its own (it is not resumed here),
+    /// and a run nobody holds (one recorded by a command, or copied in) is claimed.
     pub fn resume_unfinished(self: &Arc<Self>) -> Result<usize, crate::engine::EngineError> {
         let runs = self.engine.unfinished()?;
+        let mut resumed = 0;
         for r in &runs {
             let source = if r.trigger["type"] == "event" {
                 Source::Event
             } else {
                 Source::Trigger
             };
+            if self.cluster.shared()
+                && !matches!(
+                    self.cluster.claim(&r.id, &r.workflow)?,
+                    crate::store::cluster::Claim::Mine
+                )
+            {
+                continue;
+            }
             self.spawn_run(r.id.clone(), r.workflow.clone(), source);
+            resumed += 1;
         }
-        Ok(runs.len())
+        Ok(resumed)
+    }
+
+    /// This node as the others see it.
+    pub fn node(&self) -> NodeInfo {
+        self.node.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Sets the URL this node's API answers at (once it listens).
+    pub(crate) fn set_url(&self, url: &str) {
+        self.node.lock().unwrap_or_else(|p| p.into_inner()).url = url.to_owned();
     }
 }
 

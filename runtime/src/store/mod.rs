@@ -20,15 +20,24 @@
 //! - `postgres/`: [`PgStore`], every trait on PostgreSQL tables: versioned migrations
 //!   embedded in the binary, applied at open.
 //! - `conformance.rs` (tests): every trait's contract, run against both backends.
+//! - `cluster.rs`: [`Cluster`], what nodes sharing a store agree on (live nodes, run
+//!   leases, the leader, limits across nodes), and [`cluster::SingleNode`] for a store one
+//!   process holds.
 //! - `group_commit.rs`: batching journal writes into one flush for many waiting runs.
+//! - `copy.rs`: [`copy::copy`], every record of one store into another (`sluice store
+//!   copy`), through [`copy::Export`] (`sled_copy.rs`, `postgres/copy.rs`) and
+//!   [`copy::Import`] (`postgres/copy.rs`).
 
+pub mod cluster;
 #[cfg(test)]
 mod conformance;
+pub mod copy;
 mod group_commit;
 mod open;
 mod postgres;
 mod sled_store;
 
+pub use cluster::{Cluster, NodeInfo, NodeStatus};
 pub use open::{open, open_database, temporary};
 pub use postgres::PgStore;
 pub use sled_store::SledStore;
@@ -62,6 +71,9 @@ pub trait Store:
     fn commit(&self) -> Commit<'_>;
     /// Asks for every write made so far to be made durable, without waiting for it.
     fn commit_soon(&self);
+    /// This process as node `node` of the processes sharing the store, with leases of
+    /// `lease` ([`Cluster`]; a store one process holds is a cluster of one).
+    fn cluster(&self, node: &str, lease: std::time::Duration) -> std::sync::Arc<dyn Cluster>;
 }
 
 /// Installed plugins' components (WebAssembly bytes), by their sha256 in hex: kept in the
@@ -98,6 +110,9 @@ pub enum StoreError {
     Locked(String),
     #[error("store error: {0}")]
     Backend(String),
+    /// The database cannot be reached; nothing was done (retry once it is back).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("corrupt record under {key}: {reason}")]
     Corrupt { key: String, reason: String },
     /// A state write that would take its namespace past its quota; nothing was written.
@@ -120,6 +135,7 @@ impl StoreError {
         match self {
             StoreError::Locked(_) => Code::StoreLocked,
             StoreError::Backend(_) => Code::StoreError,
+            StoreError::Unavailable(_) => Code::StoreUnavailable,
             StoreError::Corrupt { .. } => Code::StoreCorrupt,
             StoreError::Quota { .. } => Code::StateQuota,
         }

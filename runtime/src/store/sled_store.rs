@@ -128,6 +128,15 @@ impl Store for SledStore {
     fn commit_soon(&self) {
         self.commits.commit_soon(&self.db);
     }
+
+    /// One process holds a sled store: a cluster of one.
+    fn cluster(
+        &self,
+        node: &str,
+        _lease: std::time::Duration,
+    ) -> std::sync::Arc<dyn super::Cluster> {
+        std::sync::Arc::new(super::cluster::SingleNode::new(node))
+    }
 }
 
 impl Flush for sled::Db {
@@ -849,6 +858,9 @@ impl sluice_jcsim::SnapshotStore for SledStore {
 
 const SIMULATOR_SNAPSHOT: &[u8] = b"directory";
 const SIMULATOR_LOG: &[u8] = b"log/";
+
+#[path = "sled_copy.rs"]
+mod copy;
 
 #[cfg(test)]
 #[path = "sled_tests.rs"]

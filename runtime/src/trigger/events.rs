@@ -151,6 +151,21 @@ pub async fn run(service: Arc<Service>, mut stop: tokio::sync::watch::Receiver<b
     let catchup = chrono::Duration::from_std(service.config.event_catchup)
         .unwrap_or(chrono::Duration::hours(1));
     loop {
+        // Among nodes sharing a database only the leader polls (the cursor is shared, and
+        // each event's runs are recorded under fire keys, so a change of leader neither
+        // skips nor doubles an event).
+        if !service.leading() {
+            let elected = service.leadership_changed();
+            tokio::pin!(elected);
+            elected.as_mut().enable();
+            if !service.leading() {
+                tokio::select! {
+                    _ = &mut elected => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                continue;
+            }
+        }
         let result = poll_once(
             &*service.store,
             &*service.jumpcloud,

@@ -359,6 +359,25 @@ pub async fn run(
     // set back does not hold a reload: one further off than the delay is due.)
     let mut reload_at = Some(clock.now());
     loop {
+        // Among nodes sharing a database only the leader fires. A node that is not (or no
+        // longer) the leader forgets its schedules and waits; once elected it reloads them
+        // from their persisted progress, so the fires due since the last leader's last one
+        // run (within the grace) and none twice (each fire has one run, by its fire key).
+        if !service.leading() {
+            let elected = service.leadership_changed();
+            tokio::pin!(elected);
+            elected.as_mut().enable();
+            if !service.leading() {
+                schedules = Schedules::new(service.store.clone());
+                known.clear();
+                reload_at = Some(clock.now());
+                tokio::select! {
+                    _ = &mut elected => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+                continue;
+            }
+        }
         let changed = service.changed.notified();
         tokio::pin!(changed);
         changed.as_mut().enable();
@@ -386,6 +405,7 @@ pub async fn run(
             _ = &mut changed, if reload_at.is_none() => {
                 reload_at = Some(clock.now() + reload_delay);
             }
+            _ = service.leadership_changed() => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }

@@ -6,6 +6,8 @@
 //!   run one query from the synchronous traits.
 //! - `tables.rs`: the traits on the tables of `migrations/`; `state.rs`: plugins' state
 //!   (with its quota counters) and the simulator's snapshot.
+//! - `cluster.rs`: [`Cluster`](crate::store::Cluster) on the `nodes`, `run_leases` and
+//!   `leaders` tables: several nodes on one database.
 //! - `migrations/NNNN_*.sql`: the schema, one file per version, embedded in the binary.
 //!
 //! # Client
@@ -20,6 +22,10 @@
 //! inside a tokio runtime or not (tokio's own `block_on` panics inside a runtime). The
 //! connections live on the store's runtime, so they keep working whoever calls.
 
+mod cluster;
+#[cfg(test)]
+mod cluster_tests;
+mod copy;
 mod state;
 mod tables;
 #[cfg(test)]
@@ -36,7 +42,10 @@ use super::StoreError;
 
 /// The schema versions, oldest first: each file is applied once, in one transaction with
 /// its row in `schema_version`.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_tables.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_tables.sql")),
+    (2, include_str!("migrations/0002_cluster.sql")),
+];
 
 /// The advisory lock held while migrating, so processes starting at once migrate one at a
 /// time (`"sluice.sc"` as a number).
@@ -110,7 +119,7 @@ fn with_causes(e: &dyn std::error::Error) -> String {
 pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
     let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
     if e.is_closed() || io {
-        StoreError::Backend(format!(
+        StoreError::Unavailable(format!(
             "lost the connection to PostgreSQL: {}",
             with_causes(&e)
         ))
@@ -120,7 +129,7 @@ pub(super) fn pg_error(e: tokio_postgres::Error) -> StoreError {
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Backend(format!("cannot reach PostgreSQL: {}", with_causes(&e)))
+    StoreError::Unavailable(format!("cannot reach PostgreSQL: {}", with_causes(&e)))
 }
 
 /// The schema a URL's `options` put first on the search path (`-c search_path=NAME` or

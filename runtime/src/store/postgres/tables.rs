@@ -152,6 +152,14 @@ impl Store for PgStore {
     }
 
     fn commit_soon(&self) {}
+
+    fn cluster(
+        &self,
+        node: &str,
+        lease: std::time::Duration,
+    ) -> std::sync::Arc<dyn crate::store::Cluster> {
+        std::sync::Arc::new(super::cluster::PgCluster::new(self.clone(), node, lease))
+    }
 }
 
 impl BlobStore for PgStore {

@@ -18,14 +18,14 @@ fn url() -> String {
 }
 
 /// A fresh schema's name; [`Schema`] drops it at the end.
-struct Schema(String);
+pub(super) struct Schema(pub(super) String);
 
 impl Schema {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Schema(format!("test_{:016x}", fastrand::u64(..)))
     }
 
-    fn open(&self) -> Result<PgStore, StoreError> {
+    pub(super) fn open(&self) -> Result<PgStore, StoreError> {
         PgStore::open_in_schema(&url(), &self.0)
     }
 }
@@ -134,11 +134,12 @@ fn the_quota_holds_across_processes() {
 }
 
 #[test]
-fn an_unreachable_or_invalid_database_is_a_clear_backend_error() {
-    // Nothing listens on port 1.
+fn an_unreachable_or_invalid_database_is_a_clear_error() {
+    // Nothing listens on port 1: unavailable (HTTP 503, retryable), not a failure.
     let err = PgStore::open("postgres://sluice@127.0.0.1:1/postgres").unwrap_err();
+    assert_eq!(err.code(), crate::code::Code::StoreUnavailable);
     assert!(
-        matches!(&err, StoreError::Backend(m)
+        matches!(&err, StoreError::Unavailable(m)
             if m.contains("cannot reach PostgreSQL") && m.contains("refused")),
         "{err}"
     );
@@ -239,7 +240,7 @@ impl Proxy {
 }
 
 #[test]
-fn a_lost_database_is_a_backend_error_and_the_store_recovers_when_it_is_back() {
+fn a_lost_database_is_unavailable_and_the_store_recovers_when_it_is_back() {
     let schema = Schema::new();
     let mut proxy = Proxy::new();
     let s = PgStore::open_in_schema(&proxy.url(), &schema.0).unwrap();
@@ -249,7 +250,7 @@ fn a_lost_database_is_a_backend_error_and_the_store_recovers_when_it_is_back() {
     for _ in 0..3 {
         let err = s.run_get("0001-a").unwrap_err();
         assert!(
-            matches!(&err, StoreError::Backend(m) if m.contains("PostgreSQL")),
+            matches!(&err, StoreError::Unavailable(m) if m.contains("PostgreSQL")),
             "{err}"
         );
         assert!(s.run_put("0002-b", b"{}").is_err(), "nothing is written");
