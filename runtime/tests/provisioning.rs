@@ -11,10 +11,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 
-use common::{Sluice, stderr};
+use common::{SandboxProcess, Sluice, stderr};
 use serde_json::{Value, json};
 
 const WORKFLOW: &str = "examples/provision-user.yaml";
@@ -522,73 +521,6 @@ const KEY: &str = "sk-live-5d2e8a1f3b7c4e6a9d0b1c2e3f4a5b6c";
 /// Seals the connector credential of the fault tests.
 const SECRET_KEY: &str = "3f1e5d7c9b2a4c6e8f0a1b3c5d7e9f1a2b3c4d5e6f708192a3b4c5d6e7f80912";
 
-/// A `sluice sandbox` child process; killed on drop.
-struct SandboxProcess {
-    child: Child,
-    url: String,
-    /// Kept open: the sandbox prints more and must not meet a closed pipe.
-    _banner: BufReader<std::process::ChildStdout>,
-}
-
-impl SandboxProcess {
-    fn start(faults: &str) -> SandboxProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "sandbox",
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                KEY,
-                "--faults",
-                faults,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sandbox starts");
-        let mut first = String::new();
-        let mut banner = BufReader::new(child.stdout.take().unwrap());
-        banner.read_line(&mut first).unwrap();
-        let url = first
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|u| u.starts_with("http://"))
-            .unwrap_or_else(|| panic!("unexpected sandbox banner: {first}"))
-            .to_owned();
-        SandboxProcess {
-            child,
-            url,
-            _banner: banner,
-        }
-    }
-
-    /// The sandbox's mail outbox.
-    fn mail(&self) -> Vec<Value> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let r = reqwest::Client::new()
-                .get(format!("{}/sandbox/mail", self.url))
-                .header("x-api-key", KEY)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200);
-            serde_json::from_str(&r.text().await.unwrap()).unwrap()
-        })
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// `sluice ARGS` against the sandbox `sb` as the configured JumpCloud, the client's retries
 /// set to `retries`.
 fn against(s: &Sluice, sb: &SandboxProcess, retries: u32, args: &[&str]) -> Output {
@@ -624,10 +556,10 @@ fn provisioning_through_jumpcloud_faults_succeeds_and_creates_each_user_once() {
     // One in five JumpCloud answers is a 429 or a 503. The client retries only twice here
     // (four times by default), so faults outlast it often enough that the steps' own
     // retries are what the runs ride on.
-    let jumpcloud = SandboxProcess::start("429=0.1,503=0.1,retry-after=0");
+    let jumpcloud = SandboxProcess::start(KEY, "429=0.1,503=0.1,retry-after=0");
     // The notifications go to a second sandbox's outbox, without faults: a mail service is
     // not JumpCloud.
-    let mail = SandboxProcess::start("latency=0ms");
+    let mail = SandboxProcess::start(KEY, "latency=0ms");
     let s = Sluice::new();
     let out = s
         .cmd(&[
@@ -740,7 +672,7 @@ fn provisioning_through_jumpcloud_faults_succeeds_and_creates_each_user_once() {
 
 #[test]
 fn an_outage_at_the_duplicate_check_says_to_retry_later() {
-    let down = SandboxProcess::start("503=1");
+    let down = SandboxProcess::start(KEY, "503=1");
     let s = Sluice::new();
     let mut input = john();
     input["username"] = json!("outage.user");

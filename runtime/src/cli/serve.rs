@@ -70,7 +70,7 @@ pub(crate) struct ServeArgs {
     /// With a database: how long this node's leases on its runs and on the leader's role
     /// last unless renewed (renewed every third of it), so how soon other nodes take over
     /// when it dies.
-    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     lease: Duration,
 }
 

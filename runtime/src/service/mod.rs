@@ -91,7 +91,7 @@ impl Default for ServiceConfig {
             max_connections: 512,
             resume_at_start: true,
             node_id: crate::store::cluster::default_node_id(),
-            lease: Duration::from_secs(15),
+            lease: Duration::from_secs(10),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 use sluice_plugin_build::{PluginCrate, build_plugins};
@@ -122,8 +122,6 @@ pub fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
 /// and kills it (SIGKILL) in the middle of its slow step, after two counted side effects.
 /// Returns the interrupted run's id.
 pub fn kill_crash_run_midway(s: &Sluice) -> String {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
     use std::time::{Duration, Instant};
 
     install_hostile(s, "state");
@@ -162,4 +160,148 @@ pub fn serve_url(child: &mut Child) -> String {
         .strip_prefix("sluice serve listening on ")
         .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
         .to_owned()
+}
+
+/// A `sluice sandbox` child process; killed on drop.
+pub struct SandboxProcess {
+    child: Child,
+    pub url: String,
+    key: String,
+    /// Kept open: the sandbox prints more and must not meet a closed pipe.
+    _banner: BufReader<std::process::ChildStdout>,
+}
+
+impl SandboxProcess {
+    /// Serves a sandbox on a free port with API key `key` and the faults `faults`.
+    pub fn start(key: &str, faults: &str) -> SandboxProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "sandbox",
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                key,
+                "--faults",
+                faults,
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sandbox starts");
+        let mut first = String::new();
+        let mut banner = BufReader::new(child.stdout.take().unwrap());
+        banner.read_line(&mut first).unwrap();
+        let url = first
+            .trim()
+            .rsplit(' ')
+            .next()
+            .filter(|u| u.starts_with("http://"))
+            .unwrap_or_else(|| panic!("unexpected sandbox banner: {first}"))
+            .to_owned();
+        SandboxProcess {
+            child,
+            url,
+            key: key.to_owned(),
+            _banner: banner,
+        }
+    }
+
+    /// The sandbox's mail outbox.
+    pub fn mail(&self) -> Vec<Value> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .get(format!("{}/sandbox/mail", self.url))
+                .header("x-api-key", &self.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            serde_json::from_str(&r.text().await.unwrap()).unwrap()
+        })
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP proxy to a database that a test can cut (its port closed and every connection
+/// through it dropped, as when the database's host goes away) and restore on the same port.
+pub struct TcpProxy {
+    rt: tokio::runtime::Runtime,
+    port: u16,
+    target: String,
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// The `host:port` of a `postgres://user@host:port/db?…` URL.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or(rest)
+}
+
+impl TcpProxy {
+    /// A proxy to the host and port of the database URL `url`.
+    pub fn to_url(url: &str) -> TcpProxy {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = TcpProxy {
+            port: listener.local_addr().unwrap().port(),
+            rt,
+            target: authority(url).to_owned(),
+            task: Default::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    /// `url` with its host and port replaced by the proxy's.
+    pub fn url_for(&self, url: &str) -> String {
+        url.replacen(authority(url), &format!("127.0.0.1:{}", self.port), 1)
+    }
+
+    fn serve(&self, listener: std::net::TcpListener) {
+        listener.set_nonblocking(true).unwrap();
+        let target = self.target.clone();
+        let _enter = self.rt.enter();
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        let task = self.rt.spawn(async move {
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                let target = target.clone();
+                connections.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        *self.task.lock().unwrap() = Some(task);
+    }
+
+    /// Closes the port and drops every connection through it.
+    pub fn cut(&self) {
+        if let Some(task) = self.task.lock().unwrap().take() {
+            task.abort();
+            let _ = self.rt.block_on(task);
+        }
+    }
+
+    /// Listens again on the same port.
+    pub fn restore(&self) {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port)).unwrap();
+        self.serve(listener);
+    }
 }
