@@ -400,8 +400,6 @@ fn the_leader_killed_while_a_schedule_fires_every_second_loses_and_doubles_no_fi
         .collect();
     let workflow = "version: 1\nname: tick\ntrigger: { type: schedule, cron: \"* * * * * *\" }\n\
                     run_as: Read Only\nsteps:\n  - id: t\n    uses: transform\n    with: { at: \"${trigger.fire_time}\" }\n";
-    let (status, v) = nodes[0].api.post("/api/v1/workflows", workflow);
-    assert_eq!(status, 201, "{v}");
     let leader = |nodes: &[Node], skip: Option<usize>| -> Option<usize> {
         let asker = nodes.iter().enumerate().find(|(k, _)| Some(*k) != skip)?.1;
         let (_, v) = asker.api.get("/api/v1/nodes");
@@ -419,6 +417,10 @@ fn the_leader_killed_while_a_schedule_fires_every_second_loses_and_doubles_no_fi
         first.is_some()
     });
     let first = first.unwrap();
+    // Saved through another node: the leader learns of it through the database.
+    let other = (first + 1) % nodes.len();
+    let (status, v) = nodes[other].api.post("/api/v1/workflows", workflow);
+    assert_eq!(status, 201, "{v}");
     std::thread::sleep(Duration::from_secs(4));
     nodes[first].kill();
     let mut second = None;

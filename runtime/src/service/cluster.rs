@@ -2,15 +2,16 @@
 //! runs' leases every third of the lease, stops the runs another node took from it, passes
 //! on cancels asked through other nodes, takes over the runs of nodes that stopped
 //! renewing, and takes or keeps the leader's role (the scheduler and the Directory
-//! Insights poller run on the leader only). On a store one process holds, the node is
-//! always the leader and nothing else happens.
+//! Insights poller run on the leader only), and follows workflow changes made through
+//! other nodes. On a store one process holds, the node is always the leader and nothing
+//! else happens.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::{Service, Source};
-use crate::store::cluster::LEADER;
+use crate::store::cluster::{LEADER, WORKFLOWS};
 
 /// The longest wait between two looks for runs to take over.
 const LONGEST_SCAN: Duration = Duration::from_secs(1);
@@ -37,13 +38,17 @@ impl Service {
         let beat = lease / 3;
         let scan = (lease / 10).clamp(Duration::from_millis(100), LONGEST_SCAN);
         let mut next_beat = tokio::time::Instant::now();
+        let mut workflows = None;
         loop {
             if tokio::time::Instant::now() >= next_beat {
                 self.beat();
                 next_beat = tokio::time::Instant::now() + beat;
             }
-            if self.cluster.shared() && self.exec.accepting() {
-                self.take_over();
+            if self.cluster.shared() {
+                self.follow_changes(&mut workflows);
+                if self.exec.accepting() {
+                    self.take_over();
+                }
             }
             let wait = if self.cluster.shared() {
                 scan
@@ -104,6 +109,20 @@ impl Service {
             }
             self.metrics.leader_changed(leads);
             self.lead_change.notify_waiters();
+        }
+    }
+
+    /// Drops what this node cached about workflows when another node changed one (the
+    /// scheduler reloads, listeners and startable workflows are read again).
+    fn follow_changes(&self, seen: &mut Option<u64>) {
+        match self.cluster.generation(WORKFLOWS) {
+            Ok(now) => {
+                if seen.is_some_and(|s| s != now) {
+                    self.local_workflows_changed();
+                }
+                *seen = Some(now);
+            }
+            Err(e) => tracing::debug!("cannot look for workflow changes: {e}"),
         }
     }
 

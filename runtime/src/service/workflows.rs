@@ -329,8 +329,17 @@ impl Service {
         Ok(subs)
     }
 
-    /// Tells the scheduler to reload and drops the cached event listeners.
+    /// Tells the scheduler to reload and drops the cached event listeners, here and (on a
+    /// shared database) on every other node, within a second.
     fn workflows_changed(&self) {
+        self.local_workflows_changed();
+        if let Err(e) = self.cluster.bump(crate::store::cluster::WORKFLOWS) {
+            tracing::warn!("cannot tell the other nodes that workflows changed: {e}");
+        }
+    }
+
+    /// [`Self::workflows_changed`] in this process only.
+    pub(crate) fn local_workflows_changed(&self) {
         self.generation
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.changed.notify_waiters();

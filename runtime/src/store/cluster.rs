@@ -14,6 +14,9 @@ use super::StoreError;
 /// Insights poller and the forgetting of expired webhook message ids.
 pub const LEADER: &str = "leader";
 
+/// The change counter of saved workflows ([`Cluster::generation`]).
+pub const WORKFLOWS: &str = "workflows";
+
 /// Who this node is, as other nodes see it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeInfo {
@@ -111,6 +114,10 @@ pub trait Cluster: Send + Sync {
     /// Leaves: gives up its roles, and the leases of the runs it still holds, so other
     /// nodes take them at once (a graceful shutdown).
     fn leave(&self) -> Result<(), StoreError>;
+    /// Tells every node that what `name` counts has changed (`workflows`).
+    fn bump(&self, name: &str) -> Result<(), StoreError>;
+    /// How many changes `name` has seen: a node that sees it move drops what it cached.
+    fn generation(&self, name: &str) -> Result<u64, StoreError>;
     /// Whether the store answers (a shared database may not).
     fn ping(&self) -> Result<(), StoreError>;
     /// Unfinished runs across the cluster (the queue's fill).
@@ -192,6 +199,14 @@ impl Cluster for SingleNode {
 
     fn leave(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    fn bump(&self, _name: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn generation(&self, _name: &str) -> Result<u64, StoreError> {
+        Ok(0)
     }
 
     fn ping(&self) -> Result<(), StoreError> {

@@ -243,6 +243,26 @@ impl Cluster for PgCluster {
         })
     }
 
+    fn bump(&self, name: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO generations (name, n) VALUES ($1, 1)
+             ON CONFLICT (name) DO UPDATE SET n = generations.n + 1",
+            params![name.to_owned()],
+        )?;
+        Ok(())
+    }
+
+    fn generation(&self, name: &str) -> Result<u64, StoreError> {
+        let row = self.store.opt(
+            "SELECT n FROM generations WHERE name = $1",
+            params![name.to_owned()],
+        )?;
+        Ok(match row {
+            Some(r) => r.try_get::<_, i64>(0).map_err(pg_error)?.max(0) as u64,
+            None => 0,
+        })
+    }
+
     fn ping(&self) -> Result<(), StoreError> {
         self.store.one("SELECT 1", params![]).map(|_| ())
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::tests::Schema;
 use crate::store::Store;
-use crate::store::cluster::{Claim, Cluster, LEADER, NodeInfo, Slot};
+use crate::store::cluster::{Claim, Cluster, LEADER, NodeInfo, Slot, WORKFLOWS};
 
 /// A short lease, so lapses happen within a test.
 const LEASE: Duration = Duration::from_millis(600);
@@ -213,5 +213,18 @@ fn a_workflows_slots_are_counted_across_nodes() {
         Slot::Taken,
         "a release frees a slot"
     );
+    drop(schema);
+}
+
+#[test]
+fn a_change_counted_through_one_node_is_seen_by_the_others() {
+    let schema = Schema::new();
+    let store = schema.open().unwrap();
+    let (a, b) = (node(&store, "a"), node(&store, "b"));
+    assert_eq!(b.generation(WORKFLOWS).unwrap(), 0);
+    a.bump(WORKFLOWS).unwrap();
+    a.bump(WORKFLOWS).unwrap();
+    assert_eq!(b.generation(WORKFLOWS).unwrap(), 2);
+    assert_eq!(b.generation("other").unwrap(), 0);
     drop(schema);
 }

@@ -25,6 +25,10 @@ CREATE INDEX run_leases_expiry ON run_leases (expires_at);
 CREATE INDEX run_leases_node ON run_leases (node);
 CREATE INDEX run_leases_slots ON run_leases (workflow) WHERE executing;
 
+-- Counters of changes every node must see (`workflows`: a workflow was saved, enabled,
+-- disabled or deleted): nodes poll them and drop what they cached.
+CREATE TABLE generations (name text COLLATE "C" PRIMARY KEY, n bigint NOT NULL);
+
 -- Elected roles: the node holding a row until it expires holds the role.
 CREATE TABLE leaders (
     role text COLLATE "C" PRIMARY KEY,
