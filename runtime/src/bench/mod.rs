@@ -3,9 +3,11 @@
 //! `step` times, for one plugin and one input: a fresh instance + call (what every real
 //! step pays), the same call on a reused instance (the floor), and loading the compiled
 //! component from the disk cache. Reported as medians and p99 over many iterations, since
-//! shared machines are noisy. `serve` measures the service over HTTP, `isolation` the
-//! service while plugins spin, `jumpcloud` the broker.
+//! shared machines are noisy. `serve` measures the service over HTTP, `cluster` nodes on
+//! PostgreSQL beside one on sled, `isolation` the service while plugins spin, `jumpcloud`
+//! the broker.
 
+pub mod cluster;
 pub mod isolation;
 pub mod jumpcloud;
 pub mod serve;

@@ -165,21 +165,42 @@ impl Service {
         data_dir: &Path,
         extra: &[&str],
     ) -> Result<Service, String> {
+        Self::start_on(exe, data_dir, None, extra, &[]).await
+    }
+
+    /// [`Self::start`] on the PostgreSQL database `database` when given (its own token, as
+    /// several nodes may share it), with `env` set for the process (over the defaults: a
+    /// `SLUICE_SECRET_KEY` given there is the one used).
+    pub(super) async fn start_on(
+        exe: &Path,
+        data_dir: &Path,
+        database: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<Service, String> {
         let token = {
-            let store = crate::store::open(data_dir, None).map_err(|e| e.to_string())?;
+            let store = crate::store::open(data_dir, database).map_err(|e| e.to_string())?;
+            let name = format!("bench-{:08x}", fastrand::u32(..));
             let (token, _) =
-                crate::service::tokens::create(&*store, "bench").map_err(|e| e.to_string())?;
+                crate::service::tokens::create(&*store, &name).map_err(|e| e.to_string())?;
             store.flush().map_err(|e| e.to_string())?;
             token
         };
         let key = crate::secrets::SecretKey::generate_hex().map_err(|e| e.to_string())?;
         let started = Instant::now();
-        let mut child = std::process::Command::new(exe)
+        let mut command = std::process::Command::new(exe);
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
             .env("SLUICE_DATA_DIR", data_dir)
             .env("SLUICE_SECRET_KEY", &key)
-            .env_remove("SLUICE_JUMPCLOUD_API_KEY")
+            .env_remove("SLUICE_DATABASE_URL")
+            .env_remove("SLUICE_JUMPCLOUD_API_KEY");
+        if let Some(db) = database {
+            command.env("SLUICE_DATABASE_URL", db);
+        }
+        let mut child = command
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -309,25 +330,44 @@ async fn webhook(
     requests: usize,
     concurrency: usize,
 ) -> Result<Throughput, String> {
+    webhook_across(&[client], name, secret, requests, concurrency).await
+}
+
+/// [`webhook`] with the connections spread round-robin over several services (nodes).
+pub(super) async fn webhook_across(
+    clients: &[&Client],
+    name: &str,
+    secret: &str,
+    requests: usize,
+    concurrency: usize,
+) -> Result<Throughput, String> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     const BODY: &[u8] = br#"{"n": 0}"#;
-    let addr = client
-        .base
-        .strip_prefix("http://")
-        .ok_or("the service's address is not http://")?
-        .to_owned();
-    // What every request shares; the message headers follow, then the body.
-    let head = Arc::new(format!(
-        "POST /hooks/{name} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
-         content-length: {}\r\n",
-        BODY.len()
-    ));
+    let mut heads = Vec::new();
+    for client in clients {
+        let addr = client
+            .base
+            .strip_prefix("http://")
+            .ok_or("the service's address is not http://")?
+            .to_owned();
+        // What every request shares; the message headers follow, then the body.
+        let head = format!(
+            "POST /hooks/{name} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n\
+             content-length: {}\r\n",
+            BODY.len()
+        );
+        heads.push((addr, Arc::new(head)));
+    }
+    if heads.is_empty() {
+        return Err("no service to send webhooks to".into());
+    }
     let (secret, round) = (Arc::new(secret.to_owned()), fastrand::u64(..));
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
-    for _ in 0..concurrency.max(1) {
-        let (addr, head, secret, next) = (addr.clone(), head.clone(), secret.clone(), next.clone());
+    for k in 0..concurrency.max(1) {
+        let (addr, head) = heads[k % heads.len()].clone();
+        let (secret, next) = (secret.clone(), next.clone());
         workers.push(tokio::task::spawn_blocking(move || {
             let mut results: Vec<(Duration, bool)> = Vec::new();
             let mut wire = Wire::connect(&addr).map_err(|e| format!("cannot connect: {e}"))?;

@@ -80,6 +80,34 @@ pub(crate) enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Nodes on the PostgreSQL database given with `--database` beside one node on sled,
+    /// side by side in alternating rounds: a webhook-triggered 10-step workflow with the
+    /// clients spread over 1 to `--nodes` nodes, the engine alone on each store, claiming
+    /// and taking over run leases, and how soon a killed node's runs are taken over. Every
+    /// measurement on the database uses a schema of its own, dropped after.
+    Cluster {
+        /// Up to this many nodes on the database (1 to 8).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=8))]
+        nodes: u64,
+        /// Webhook requests per measurement.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        requests: u64,
+        /// Concurrent webhook clients, spread over the nodes.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        concurrency: u64,
+        /// Rounds of every measurement (the figures are medians over them).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=100))]
+        rounds: u64,
+        /// Runs per engine-only measurement.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        workflow_runs: u64,
+        /// The nodes' `--lease` for the take-over figure.
+        #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+        lease: std::time::Duration,
+        /// Print JSON (for scripts) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// How the service answers while plugins spin: `/healthz`, `GET /api/v1/workflows`
     /// and a signed webhook, idle and with many CPU-bound plugin steps running at once
     /// (a `sluice serve` process on a throwaway data dir), and how late each spinning step
@@ -162,6 +190,37 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, cmd: BenchCommand) -> Result<
             schedule_window: window,
         };
         return serve(&opts, json).await;
+    }
+    if let BenchCommand::Cluster {
+        nodes,
+        requests,
+        concurrency,
+        rounds,
+        workflow_runs,
+        lease,
+        json,
+    } = cmd
+    {
+        let Some(database) = super::database() else {
+            return Err(usage(
+                "bench cluster needs a PostgreSQL database: --database URL (or \
+                 SLUICE_DATABASE_URL); it makes schemas of its own there and drops them",
+            ));
+        };
+        if lease < std::time::Duration::from_secs(1) || lease > std::time::Duration::from_secs(600)
+        {
+            return Err(usage("--lease must be between 1s and 10m"));
+        }
+        let opts = crate::bench::cluster::ClusterOptions {
+            database: database.to_owned(),
+            nodes: nodes as usize,
+            requests: requests as usize,
+            concurrency: concurrency as usize,
+            rounds: rounds as usize,
+            workflow_runs: workflow_runs as usize,
+            lease,
+        };
+        return cluster(data_dir, &opts, json).await;
     }
     if let BenchCommand::Isolation {
         plugin,
@@ -444,9 +503,17 @@ async fn workflow(
         Some(text) => serde_json::from_str(&text)?,
         None => serde_json::json!({"n": 0}),
     };
-    // Runs go to a throwaway store on disk, so the benchmark leaves no history behind.
+    // Runs go to a throwaway store (on disk, or in a schema of their own in the database
+    // given), so the benchmark leaves no history behind.
     let scratch = tempfile::Builder::new().prefix("sluice-bench-").tempdir()?;
-    let store = crate::store::open(scratch.path(), None)?;
+    let database = match super::database() {
+        Some(url) => Some(crate::store::scratch_database(url)?),
+        None => None,
+    };
+    let store = match &database {
+        Some(db) => db.store(),
+        None => crate::store::open(scratch.path(), None)?,
+    };
     let engine = std::sync::Arc::new(crate::engine::Engine::new(app.registry.clone(), store));
     let report = bench::workflow(engine, doc, input, runs, concurrency).await?;
     if json {
@@ -617,6 +684,79 @@ async fn provision(users: usize, concurrency: usize, json_out: bool) -> Result<(
             error: anyhow::anyhow!("only {created} of {users} users were provisioned"),
         });
     }
+    Ok(())
+}
+
+async fn cluster(
+    data_dir: Option<PathBuf>,
+    opts: &crate::bench::cluster::ClusterOptions,
+    json: bool,
+) -> Result<(), Failure> {
+    // The engine-only figure runs the bundled plugins of this data dir's registry; its
+    // runs go to scratch stores.
+    let app = App::open_with_store(data_dir, None, super::global_limits()?)?;
+    let exe = std::env::current_exe()?;
+    eprintln!(
+        "measuring nodes on PostgreSQL beside sled ({} rounds; a few minutes)…",
+        opts.rounds
+    );
+    let r = crate::bench::cluster::cluster(&exe, app.registry.clone(), opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("bench cluster: {e}"))?;
+    if json {
+        return print_json(&r);
+    }
+    println!(
+        "webhook-triggered 10-step workflow, {} requests from {} clients spread over the \
+         nodes; medians of {} rounds",
+        opts.requests, opts.concurrency, r.rounds
+    );
+    let mut t = table([
+        "store", "nodes", "runs/s", "p50", "p99", "failed", "vs sled",
+    ]);
+    for w in &r.webhook {
+        t.add_row(vec![
+            w.store.to_owned(),
+            w.nodes.to_string(),
+            format!("{:.0}", w.runs_per_second),
+            format!("{:.2} ms", w.p50_ms),
+            format!("{:.2} ms", w.p99_ms),
+            w.failed.to_string(),
+            format!("{:.2}", w.ratio_to_sled),
+        ]);
+    }
+    println!("{t}");
+    println!(
+        "the engine alone, {} runs, 16 in flight",
+        opts.workflow_runs
+    );
+    let mut t = table(["store", "runs/s", "p50", "vs sled"]);
+    for w in &r.workflow {
+        t.add_row(vec![
+            w.store.to_owned(),
+            format!("{:.0}", w.runs_per_second),
+            format!("{:.2} ms", w.p50_ms),
+            format!("{:.2}", w.ratio_to_sled),
+        ]);
+    }
+    println!("{t}");
+    let ms = |us: f64| format!("{:.2} ms", us / 1000.0);
+    let mut t = table(["run lease", "p50", "p99"]);
+    for (label, s) in [
+        ("claim", &r.claim),
+        ("release", &r.release),
+        ("take over 64 lapsed", &r.take_over_64),
+    ] {
+        t.add_row(vec![label.to_owned(), ms(s.median_us), ms(s.p99_us)]);
+    }
+    println!("{t}");
+    let shown: Vec<String> = r.takeover_s.iter().map(|s| format!("{s:.1} s")).collect();
+    println!(
+        "take-over after kill -9 (lease {:.0} s): {}; every run finished: {}",
+        r.lease_s,
+        shown.join(", "),
+        r.takeover_all_finished.iter().all(|a| *a)
+    );
     Ok(())
 }
 

@@ -326,6 +326,19 @@ impl App {
         Self::assemble(data_dir, store, jumpcloud, limits, wasm)
     }
 
+    /// An app on the store `database` names (the data dir's when `None`), whatever
+    /// `--database` says: `bench cluster` runs the registry of the data dir while it
+    /// measures the database.
+    pub(crate) fn open_with_store(
+        data_dir: Option<PathBuf>,
+        database: Option<&str>,
+        limits: Limits,
+    ) -> Result<App, Failure> {
+        let (data_dir, store) = Self::open_store_on(data_dir, database)?;
+        let jumpcloud = secret::jumpcloud_target(&store)?;
+        Self::assemble(data_dir, store, jumpcloud, limits, WasmSettings::default())
+    }
+
     /// An app whose JumpCloud is a fresh in-memory JumpCloud simulator, whatever is configured.
     pub(crate) fn open_throwaway_simulator(
         data_dir: Option<PathBuf>,
@@ -384,14 +397,21 @@ impl App {
         })
     }
 
-    /// Resolves the data directory and opens its store.
+    /// Resolves the data directory and opens its store (the `--database` one when given).
     pub(crate) fn open_store(
         data_dir: Option<PathBuf>,
+    ) -> anyhow::Result<(PathBuf, Arc<dyn Store>)> {
+        Self::open_store_on(data_dir, database())
+    }
+
+    fn open_store_on(
+        data_dir: Option<PathBuf>,
+        database: Option<&str>,
     ) -> anyhow::Result<(PathBuf, Arc<dyn Store>)> {
         let data_dir = data_dir_path(data_dir)?;
         private_data_dir(&data_dir)?;
         // The one place the store is chosen (`store::open`).
-        let store = match crate::store::open(&data_dir, database()) {
+        let store = match crate::store::open(&data_dir, database) {
             Ok(s) => s,
             Err(crate::store::StoreError::Locked(_))
                 if serve::running_service(&data_dir).is_some() =>

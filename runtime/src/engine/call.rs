@@ -50,7 +50,7 @@ impl RunCtx<'_> {
             // Write-ahead for effects: everything journaled so far (this run's and any
             // other's) is on disk before a plugin that can reach the outside runs.
             store
-                .commit()
+                .commit_run(&self.run.id)
                 .await
                 .map_err(|e| StepError::host(e.code(), e.to_string()))?;
         }

@@ -58,7 +58,8 @@ impl Engine {
             self.store
                 .sensitive_put(&record.id, &Value::Object(originals))?;
         }
-        self.save(&record)?;
+        let v = serde_json::to_vec(&record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        self.store.run_create(&record.id, &v)?;
         Ok(record)
     }
 
@@ -241,7 +242,7 @@ impl Engine {
         run.finished_at = Some(now());
         self.save(&run)?;
         self.store.sensitive_remove(id)?;
-        self.store.commit().await?;
+        self.store.commit_run(id).await?;
         Ok(run)
     }
 
@@ -410,7 +411,7 @@ impl Engine {
             // The run is over: its write-only values are not kept beyond it.
             self.store.sensitive_remove(id)?;
         }
-        self.store.commit().await?;
+        self.store.commit_run(id).await?;
         Ok(done)
     }
 

@@ -19,7 +19,7 @@ use crate::store::cluster::{Claim, Slot};
 /// How often a run waiting for the database (to claim it) tries again.
 const CLUSTER_RETRY: Duration = Duration::from_secs(1);
 /// How often a run waiting for one of its workflow's slots across the cluster looks again.
-const SLOT_RETRY: Duration = Duration::from_millis(200);
+const SLOT_RETRY: Duration = Duration::from_millis(20);
 /// How long the cluster's queue fill is trusted before it is counted again.
 const FILL_RECOUNT: Duration = Duration::from_millis(250);
 use crate::workflow::model::Trigger;
@@ -429,11 +429,12 @@ impl Service {
         if run.status.is_finished() {
             return Err(crate::engine::EngineError::Finished(id.to_owned()));
         }
-        if self.cluster.shared() && !self.engine.is_executing(id) {
-            if let Some(node) = self.cluster.request_cancel(id)? {
-                tracing::info!("run {id}: cancel passed to node {node}");
-                return Ok(run);
-            }
+        if self.cluster.shared()
+            && !self.engine.is_executing(id)
+            && let Some(node) = self.cluster.request_cancel(id)?
+        {
+            tracing::info!("run {id}: cancel passed to node {node}");
+            return Ok(run);
         }
         let run = self.engine.cancel(id)?;
         if run.status.is_finished() || self.engine.get(id)?.status.is_finished() {

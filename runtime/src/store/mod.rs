@@ -38,7 +38,7 @@ mod postgres;
 mod sled_store;
 
 pub use cluster::{Cluster, NodeInfo, NodeStatus};
-pub use open::{open, open_database, temporary};
+pub use open::{Scratch, open, open_database, scratch_database, temporary};
 pub use postgres::PgStore;
 pub use sled_store::SledStore;
 
@@ -69,6 +69,13 @@ pub trait Store:
     /// Makes every write made so far durable. Concurrent callers share flushes (group
     /// commit), so many runs waiting at once cost about one flush.
     fn commit(&self) -> Commit<'_>;
+    /// [`Self::commit`] for a run: it also fails when one of the run's own writes was
+    /// lost earlier (a backend that writes behind, as PostgreSQL's does, learns of a lost
+    /// write after the call that made it returned).
+    fn commit_run<'a>(&'a self, run: &'a str) -> Commit<'a> {
+        let _ = run;
+        self.commit()
+    }
     /// Asks for every write made so far to be made durable, without waiting for it.
     fn commit_soon(&self);
     /// This process as node `node` of the processes sharing the store, with leases of
@@ -236,6 +243,12 @@ pub trait RunStore: Send + Sync {
     /// Writes a run record, given as its JSON text (callers serialise their own types
     /// straight to bytes, without building a `Value` first).
     fn run_put(&self, id: &str, record: &[u8]) -> Result<(), StoreError>;
+    /// Writes a new run's first record: as [`Self::run_put`], but readable by every process
+    /// sharing the store when it returns (a run accepted through one node is read through
+    /// another at once).
+    fn run_create(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.run_put(id, record)
+    }
     fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Visits runs newest first, beginning after the run `after` (exclusive), until `visit`
     /// returns `false`. Records come as their stored JSON bytes and are read one at a time,

@@ -31,6 +31,42 @@ pub fn open_database(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(super::PgStore::open(url)?))
 }
 
+/// A throwaway store in a fresh schema of the PostgreSQL database at `url` (benchmarks):
+/// its URL (for other processes), and the store, whose schema goes when [`Scratch`] is
+/// dropped.
+pub fn scratch_database(url: &str) -> Result<Scratch, StoreError> {
+    let schema = format!("sluice_scratch_{:016x}", fastrand::u64(..));
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let store = super::PgStore::open_in_schema(url, &schema)?;
+    Ok(Scratch {
+        url: scoped,
+        store: Arc::new(store),
+    })
+}
+
+/// A store in a schema of its own, dropped with it.
+#[derive(Debug)]
+pub struct Scratch {
+    /// The database URL with the schema in its options.
+    pub url: String,
+    store: Arc<super::PgStore>,
+}
+
+impl Scratch {
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Err(e) = self.store.drop_schema() {
+            tracing::warn!("cannot drop a scratch schema: {e}");
+        }
+    }
+}
+
 /// A throwaway in-memory store (tests, benchmarks).
 pub fn temporary() -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(SledStore::temporary()?))

@@ -280,44 +280,44 @@ impl Cluster for PgCluster {
         self.store.block(move |pool| async move {
             let mut client = pool.get().await.map_err(pool_error)?;
             let tx = client.transaction().await.map_err(pg_error)?;
-            // One node at a time counts and takes this workflow's slots.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                &[&SLOT_LOCK, &workflow],
-            )
-            .await
-            .map_err(pg_error)?;
-            let holder: Option<String> = tx
-                .query_opt("SELECT node FROM run_leases WHERE run = $1", &[&run])
-                .await
-                .map_err(pg_error)?
-                .map(|r| r.try_get(0))
-                .transpose()
-                .map_err(pg_error)?;
-            if holder.as_deref() != Some(node.as_str()) {
-                return Ok(Slot::NotHeld);
-            }
-            let taken: i64 = tx
-                .query_one(
-                    "SELECT count(*) FROM run_leases
-                     WHERE workflow = $1 AND executing AND expires_at > now() AND run <> $2",
-                    &[&workflow, &run],
-                )
-                .await
-                .map_err(pg_error)?
-                .try_get(0)
-                .map_err(pg_error)?;
-            if taken >= limit {
-                return Ok(Slot::Full);
-            }
-            tx.execute(
-                "UPDATE run_leases SET executing = true WHERE run = $1 AND node = $2",
-                &[&run, &node],
-            )
-            .await
-            .map_err(pg_error)?;
+            // One node at a time counts and takes this workflow's slots: the update runs
+            // after the lock is held, so it counts with what every other holder wrote.
+            // Sent together (pipelined): one round trip.
+            let lock_args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+                [&SLOT_LOCK, &workflow];
+            let take_args: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+                [&run, &node, &workflow, &limit];
+            let lock = tx.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))", &lock_args);
+            let take = tx.query_opt(
+                "UPDATE run_leases SET executing = true
+                 WHERE run = $1 AND node = $2
+                   AND (executing OR (SELECT count(*) FROM run_leases
+                        WHERE workflow = $3 AND executing AND expires_at > now()) < $4)
+                 RETURNING 1",
+                &take_args,
+            );
+            let (locked, taken) = futures::future::join(lock, take).await;
+            locked.map_err(pg_error)?;
+            let taken = taken.map_err(pg_error)?;
+            let slot = match taken {
+                Some(_) => Slot::Taken,
+                None => {
+                    let holder: Option<String> = tx
+                        .query_opt("SELECT node FROM run_leases WHERE run = $1", &[&run])
+                        .await
+                        .map_err(pg_error)?
+                        .map(|r| r.try_get(0))
+                        .transpose()
+                        .map_err(pg_error)?;
+                    if holder.as_deref() == Some(node.as_str()) {
+                        Slot::Full
+                    } else {
+                        Slot::NotHeld
+                    }
+                }
+            };
             tx.commit().await.map_err(pg_error)?;
-            Ok(Slot::Taken)
+            Ok(slot)
         })
     }
 }

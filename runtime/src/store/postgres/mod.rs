@@ -4,7 +4,8 @@
 //! # Layout
 //! - `mod.rs`: opening (the pool, the store's own runtime, migrations) and the helpers that
 //!   run one query from the synchronous traits.
-//! - `tables.rs`: the traits on the tables of `migrations/`; `state.rs`: plugins' state
+//! - `tables.rs`: the traits on the tables of `migrations/`; `queue.rs`: run writes
+//!   written behind, many runs' at a time in one transaction; `state.rs`: plugins' state
 //!   (with its quota counters) and the simulator's snapshot.
 //! - `cluster.rs`: [`Cluster`](crate::store::Cluster) on the `nodes`, `run_leases` and
 //!   `leaders` tables: several nodes on one database.
@@ -26,6 +27,7 @@ mod cluster;
 #[cfg(test)]
 mod cluster_tests;
 mod copy;
+mod queue;
 mod state;
 mod tables;
 #[cfg(test)]
@@ -54,6 +56,9 @@ const MIGRATION_LOCK: i64 = 0x736c_7569_6365_7363;
 /// Connections per process.
 const POOL_SIZE: usize = 16;
 
+/// Connections per process for coordination (leases, elections).
+const COORDINATION_POOL_SIZE: usize = 4;
+
 /// How long a query waits for a connection, or for one to be made, before failing.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -61,6 +66,10 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
+    /// Connections whose commits do not wait for the disk, for coordination only.
+    coordination: Pool,
+    /// Run writes, written behind (`queue.rs`).
+    queue: std::sync::Arc<queue::WriteQueue>,
     rt: std::sync::Arc<StoreRuntime>,
     /// The schema the store's tables live in, when not the database's default.
     schema: Option<String>,
@@ -149,6 +158,31 @@ fn url_schema(config: &tokio_postgres::Config) -> Result<Option<String>, StoreEr
     Ok(Some(first.to_owned()))
 }
 
+/// A pool of connections made with `config`, its timeouts on `rt`.
+fn new_pool(
+    rt: &tokio::runtime::Runtime,
+    config: tokio_postgres::Config,
+    size: usize,
+) -> Result<Pool, StoreError> {
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    // The pool's timeouts run on the runtime it is built in.
+    let _enter = rt.enter();
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(CONNECT_TIMEOUT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|e| StoreError::Backend(format!("the PostgreSQL pool: {e}")))
+}
+
 /// Rejects schema names that would need quoting.
 fn check_schema(schema: &str) -> Result<(), StoreError> {
     let ok = !schema.is_empty()
@@ -214,33 +248,36 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Backend(format!("cannot start the store's runtime: {e}")))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = {
-            // The pool's timeouts run on the runtime it is built in.
-            let _enter = rt.enter();
-            Pool::builder(manager)
-                .max_size(POOL_SIZE)
-                .runtime(Runtime::Tokio1)
-                .wait_timeout(Some(CONNECT_TIMEOUT))
-                .create_timeout(Some(CONNECT_TIMEOUT))
-                .recycle_timeout(Some(CONNECT_TIMEOUT))
-                .build()
-                .map_err(|e| StoreError::Backend(format!("the PostgreSQL pool: {e}")))?
-        };
+        // Coordination (leases, the leader's role, live nodes) commits without waiting for
+        // the disk: a lease a database crash loses is claimed again or lapses, and that
+        // saves several disk flushes per run.
+        let mut coordination = config.clone();
+        coordination.options(format!(
+            "{} -c synchronous_commit=off",
+            coordination.get_options().unwrap_or_default()
+        ));
+        let pool = new_pool(&rt, config, POOL_SIZE)?;
+        let coordination = new_pool(&rt, coordination, COORDINATION_POOL_SIZE)?;
+        let queue = std::sync::Arc::new(queue::WriteQueue::start(&rt, pool.clone()));
         let store = Self {
+            queue,
             pool,
+            coordination,
             rt: std::sync::Arc::new(StoreRuntime(Some(rt))),
             schema: schema.map(str::to_owned),
         };
         let schema = store.schema.clone();
         store.block(move |pool| async move { migrate(pool, schema).await })?;
         Ok(store)
+    }
+
+    /// This store, on the connections for coordination (commits that do not wait for the
+    /// disk).
+    pub(super) fn for_coordination(&self) -> PgStore {
+        PgStore {
+            pool: self.coordination.clone(),
+            ..self.clone()
+        }
     }
 
     /// The schema version this database is at.
@@ -262,7 +299,11 @@ impl PgStore {
             return Err(StoreError::Backend("the PostgreSQL store is closed".into()));
         };
         let task = rt.spawn(work(self.pool.clone()));
-        futures::executor::block_on(task)
+        // Unconstrained: called from inside a tokio task, the join handle would otherwise
+        // spend that task's cooperative budget, and once it is spent (many store calls
+        // without a yield: a loop over runs) answer "not yet" forever while this thread
+        // spins on it.
+        futures::executor::block_on(tokio::task::unconstrained(task))
             .map_err(|e| StoreError::Backend(format!("a PostgreSQL store task failed: {e}")))?
     }
 
@@ -313,8 +354,8 @@ impl PgStore {
             .ok_or_else(|| StoreError::Backend(format!("PostgreSQL returned no row for: {sql}")))
     }
 
-    /// Drops the store's schema and everything in it (tests: each has its own schema).
-    #[cfg(test)]
+    /// Drops the store's schema and everything in it (tests and benchmarks: each has its
+    /// own schema).
     pub(crate) fn drop_schema(&self) -> Result<(), StoreError> {
         let Some(schema) = self.schema.clone() else {
             return Err(StoreError::Backend(

@@ -3,6 +3,7 @@
 
 use tokio_postgres::Row;
 
+use super::queue::Table;
 use super::{PgStore, params, pg_error, pool_error};
 use crate::store::{
     BlobStore, Commit, PluginStore, RoleRecords, RunStore, RunVisitor, ServiceStore, Store,
@@ -142,15 +143,21 @@ impl PgStore {
 }
 
 impl Store for PgStore {
-    /// Every statement is committed when its call returns: nothing is pending.
+    /// Waits for the queued run writes; every other statement is committed when its call
+    /// returns.
     fn flush(&self) -> Result<(), StoreError> {
-        Ok(())
+        futures::executor::block_on(tokio::task::unconstrained(self.queue.commit()))
     }
 
     fn commit(&self) -> Commit<'_> {
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(self.queue.commit())
     }
 
+    fn commit_run<'a>(&'a self, run: &'a str) -> Commit<'a> {
+        Box::pin(self.queue.commit_run(run))
+    }
+
+    /// The queue's writer never waits: there is nothing to ask for.
     fn commit_soon(&self) {}
 
     fn cluster(
@@ -158,7 +165,11 @@ impl Store for PgStore {
         node: &str,
         lease: std::time::Duration,
     ) -> std::sync::Arc<dyn crate::store::Cluster> {
-        std::sync::Arc::new(super::cluster::PgCluster::new(self.clone(), node, lease))
+        std::sync::Arc::new(super::cluster::PgCluster::new(
+            self.for_coordination(),
+            node,
+            lease,
+        ))
     }
 }
 
@@ -318,16 +329,29 @@ impl crate::connector::ConnectorStore for PgStore {
     }
 }
 
+/// A run's writes go through the write queue (`queue.rs`), except its creation, which
+/// every node may be asked about at once; its reads wait for what this process queued.
 impl RunStore for PgStore {
     fn run_put(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
+        self.queue.push(
+            Table::Runs,
+            id,
+            RUNS.put,
+            params![id.to_owned(), record.to_vec()],
+        )
+    }
+
+    fn run_create(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
         self.doc_put(&RUNS, id, record.to_vec())
     }
 
     fn run_get(&self, id: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.queue.drain_run(Table::Runs, id)?;
         self.doc_json(&RUNS, id)
     }
 
     fn run_scan(&self, after: Option<&str>, visit: &mut RunVisitor<'_>) -> Result<(), StoreError> {
+        self.queue.drain()?;
         // Run ids start with a zero-padded timestamp: descending id order is newest first.
         // Read a page at a time, so no more than a page of runs is held at once.
         let mut after = after.map(str::to_owned);
@@ -357,14 +381,16 @@ impl RunStore for PgStore {
     }
 
     fn journal_put(&self, run: &str, record: &[u8]) -> Result<(), StoreError> {
-        self.exec(
+        self.queue.push(
+            Table::Journal,
+            run,
             "INSERT INTO journal (run, record) VALUES ($1, $2)",
             params![run.to_owned(), record.to_vec()],
         )
-        .map(drop)
     }
 
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.queue.drain_run(Table::Journal, run)?;
         self.rows(
             "SELECT record FROM journal WHERE run = $1 ORDER BY seq",
             params![run.to_owned()],
@@ -375,15 +401,26 @@ impl RunStore for PgStore {
     }
 
     fn sensitive_put(&self, run: &str, values: &serde_json::Value) -> Result<(), StoreError> {
-        self.doc_put(&RUN_INPUTS, run, encode(values)?)
+        self.queue.push(
+            Table::Inputs,
+            run,
+            RUN_INPUTS.put,
+            params![run.to_owned(), encode(values)?],
+        )
     }
 
     fn sensitive_get(&self, run: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.queue.drain_run(Table::Inputs, run)?;
         self.doc_json(&RUN_INPUTS, run)
     }
 
     fn sensitive_remove(&self, run: &str) -> Result<(), StoreError> {
-        self.doc_remove(&RUN_INPUTS, run).map(drop)
+        self.queue.push(
+            Table::Inputs,
+            run,
+            RUN_INPUTS.remove,
+            params![run.to_owned()],
+        )
     }
 }
 
@@ -509,44 +546,39 @@ impl ServiceStore for PgStore {
         id: &str,
         record: &serde_json::Value,
     ) -> Result<Option<String>, StoreError> {
-        let (fire, id, bytes) = (fire.to_owned(), id.to_owned(), encode(record)?);
-        self.block(move |pool| async move {
-            let mut client = pool.get().await.map_err(pool_error)?;
-            let tx = client.transaction().await.map_err(pg_error)?;
-            // A concurrent insert of the same fire waits for the other transaction; if that
-            // one commits, this one inserts nothing and reads its run below.
-            let inserted = tx
-                .execute(
-                    "INSERT INTO fires (fire, run) VALUES ($1, $2) ON CONFLICT (fire) DO NOTHING",
-                    &[&fire, &id],
-                )
-                .await
-                .map_err(pg_error)?;
-            if inserted == 0 {
-                let row = tx
-                    .query_one("SELECT run FROM fires WHERE fire = $1", &[&fire])
-                    .await
-                    .map_err(pg_error)?;
-                return Ok(Some(row.try_get(0).map_err(pg_error)?));
-            }
-            tx.execute(
-                "INSERT INTO runs (id, record) VALUES ($1, $2) \
-                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
-                &[&id, &bytes],
-            )
-            .await
-            .map_err(pg_error)?;
-            tx.commit().await.map_err(pg_error)?;
-            Ok(None)
-        })
+        // One statement: the fire's row and the run's, or neither when the fire has a run.
+        let row = self.one(
+            "WITH fire AS (
+                 INSERT INTO fires (fire, run) VALUES ($1, $2)
+                 ON CONFLICT (fire) DO NOTHING RETURNING run
+             ), run AS (
+                 INSERT INTO runs (id, record) SELECT $2, $3 FROM fire
+                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record RETURNING id
+             )
+             SELECT (SELECT count(*) FROM run)",
+            params![fire.to_owned(), id.to_owned(), encode(record)?],
+        )?;
+        if row.try_get::<_, i64>(0).map_err(pg_error)? == 1 {
+            return Ok(None);
+        }
+        // The fire had a run (a concurrent insert of the same fire waited for the other
+        // transaction, which committed): that run.
+        let row = self.one(
+            "SELECT run FROM fires WHERE fire = $1",
+            params![fire.to_owned()],
+        )?;
+        Ok(Some(row.try_get(0).map_err(pg_error)?))
     }
 
+    /// Without waiting for the disk: a mark lost in a database crash leaves one message id
+    /// remembered for good, which costs a row and refuses nothing that should pass.
     fn fire_expires(&self, fire: &str, at: u64) -> Result<(), StoreError> {
-        self.exec(
-            "INSERT INTO fire_expiry (at, fire) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            params![seconds(at), fire.to_owned()],
-        )
-        .map(drop)
+        self.for_coordination()
+            .exec(
+                "INSERT INTO fire_expiry (at, fire) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                params![seconds(at), fire.to_owned()],
+            )
+            .map(drop)
     }
 
     fn fires_forget(&self, now: u64) -> Result<usize, StoreError> {

@@ -288,3 +288,27 @@ async fn calls_from_many_tasks_of_a_multi_thread_runtime() {
     }
     assert_eq!(s.journal_list("r").unwrap().len(), 16);
 }
+
+/// Many calls from one task without a yield in between (a loop over runs): each waits for
+/// its answer, however far past tokio's cooperative budget the task is.
+#[tokio::test]
+async fn many_calls_in_a_row_from_one_task_all_answer() {
+    let schema = Schema::new();
+    let s = schema.open().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // A watchdog: spinning on a spent budget would never finish.
+    std::thread::spawn(move || {
+        if rx
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .is_err()
+        {
+            eprintln!("500 store calls from one task did not finish in 120 s");
+            std::process::abort();
+        }
+    });
+    for i in 0..500 {
+        s.run_put(&format!("{i:04}-r"), b"{}").unwrap();
+    }
+    assert_eq!(s.run_get("0499-r").unwrap(), Some(json!({})));
+    tx.send(()).unwrap();
+}

@@ -1,0 +1,248 @@
+//! Write-behind for runs, as sled's group commit is: a run's record, journal and kept
+//! input are queued and written by one task, many at a time in one transaction (one WAL
+//! flush for many runs' steps), so a run never waits a round trip per step. What the
+//! engine waits for is [`Store::commit`](crate::store::Store::commit): every write queued
+//! before it is in the database. Reads of these tables first wait for what is queued, so
+//! a process always reads its own writes.
+//!
+//! A batch that fails (the database went away) loses its writes; the runs they belonged
+//! to are remembered, and their next [`WriteQueue::commit_run`] fails, so the run stops
+//! and resumes later from what its journal holds — as after a crash.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use deadpool_postgres::Pool;
+
+use super::{Param, pg_error, pool_error, refs};
+use crate::store::StoreError;
+
+/// Writes per transaction, at most.
+const BATCH: usize = 512;
+
+/// The run tables the queue writes: a read of one of a run's waits only for that run's
+/// writes to that table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Table {
+    Runs,
+    Journal,
+    Inputs,
+}
+
+/// One queued statement, with the run it belongs to.
+struct Queued {
+    seq: u64,
+    run: String,
+    sql: &'static str,
+    params: Vec<Param>,
+}
+
+/// Why a batch failed: kept as text, rebuilt as the error it was.
+#[derive(Debug, Clone)]
+struct Failure {
+    unavailable: bool,
+    message: String,
+}
+
+impl Failure {
+    fn of(e: &StoreError) -> Self {
+        Failure {
+            unavailable: matches!(e, StoreError::Unavailable(_)),
+            message: match e {
+                StoreError::Unavailable(m) | StoreError::Backend(m) => m.clone(),
+                other => other.to_string(),
+            },
+        }
+    }
+
+    fn error(&self) -> StoreError {
+        let m = format!("a queued write was lost: {}", self.message);
+        if self.unavailable {
+            StoreError::Unavailable(m)
+        } else {
+            StoreError::Backend(m)
+        }
+    }
+}
+
+struct Shared {
+    /// The sequence number of the last write queued.
+    queued: AtomicU64,
+    /// Up to which sequence number every write has been handled (written or lost).
+    done: tokio::sync::watch::Sender<u64>,
+    /// Runs whose writes were lost, and why (reported once, by their next commit).
+    lost: std::sync::Mutex<HashMap<String, Failure>>,
+    /// Lost writes not yet reported by a commit, by sequence number (for commits that
+    /// name no run).
+    last_loss: std::sync::Mutex<Option<(u64, Failure)>>,
+    /// The last queued write of each run to each table, until a read or a commit of that
+    /// run has waited for it.
+    pending: std::sync::Mutex<HashMap<(Table, String), u64>>,
+}
+
+/// The queue of run writes and its writer task.
+pub(super) struct WriteQueue {
+    tx: std::sync::Mutex<tokio::sync::mpsc::UnboundedSender<Queued>>,
+    shared: Arc<Shared>,
+}
+
+impl WriteQueue {
+    /// Starts the writer on `rt`.
+    pub(super) fn start(rt: &tokio::runtime::Runtime, pool: Pool) -> Self {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            queued: AtomicU64::new(0),
+            done: tokio::sync::watch::Sender::new(0),
+            lost: Default::default(),
+            last_loss: Default::default(),
+            pending: Default::default(),
+        });
+        rt.spawn(writer(pool, rx, shared.clone()));
+        WriteQueue {
+            tx: std::sync::Mutex::new(tx),
+            shared,
+        }
+    }
+
+    /// Queues a statement of run `run`'s, writing to `table`.
+    pub(super) fn push(
+        &self,
+        table: Table,
+        run: &str,
+        sql: &'static str,
+        params: Vec<Param>,
+    ) -> Result<(), StoreError> {
+        // Numbered and sent under one lock, so the channel's order is the numbers' order.
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        let seq = self.shared.queued.fetch_add(1, Ordering::SeqCst) + 1;
+        self.pending().insert((table, run.to_owned()), seq);
+        tx.send(Queued {
+            seq,
+            run: run.to_owned(),
+            sql,
+            params,
+        })
+        .map_err(|_| StoreError::Backend("the PostgreSQL store is closed".into()))
+    }
+
+    /// Resolves once every write queued so far is handled; the error of a lost one among
+    /// them, if any (and none was reported yet).
+    pub(super) async fn commit(&self) -> Result<(), StoreError> {
+        let from = *self.shared.done.borrow();
+        self.wait().await?;
+        let mut last = self
+            .shared
+            .last_loss
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match last.take() {
+            Some((seq, failure)) if seq > from => Err(failure.error()),
+            other => {
+                *last = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Self::commit`] for the writes of run `run`: fails if any of its writes was lost
+    /// since its last commit.
+    pub(super) async fn commit_run(&self, run: &str) -> Result<(), StoreError> {
+        self.wait().await?;
+        self.pending().retain(|(_, r), _| r != run);
+        let lost = self
+            .shared
+            .lost
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(run);
+        match lost {
+            Some(failure) => Err(failure.error()),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits, on this thread, until every write queued so far is handled.
+    pub(super) fn drain(&self) -> Result<(), StoreError> {
+        let target = self.shared.queued.load(Ordering::SeqCst);
+        futures::executor::block_on(tokio::task::unconstrained(self.wait_for(target)))
+    }
+
+    /// Waits, on this thread, until this process's writes of run `run` to `table` are
+    /// handled (at once when there are none).
+    pub(super) fn drain_run(&self, table: Table, run: &str) -> Result<(), StoreError> {
+        let key = (table, run.to_owned());
+        let Some(target) = self.pending().get(&key).copied() else {
+            return Ok(());
+        };
+        futures::executor::block_on(tokio::task::unconstrained(self.wait_for(target)))?;
+        let mut pending = self.pending();
+        if pending.get(&key) == Some(&target) {
+            pending.remove(&key);
+        }
+        Ok(())
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, HashMap<(Table, String), u64>> {
+        self.shared
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn wait(&self) -> Result<(), StoreError> {
+        self.wait_for(self.shared.queued.load(Ordering::SeqCst))
+            .await
+    }
+
+    async fn wait_for(&self, target: u64) -> Result<(), StoreError> {
+        let mut done = self.shared.done.subscribe();
+        done.wait_for(|d| *d >= target)
+            .await
+            .map(drop)
+            .map_err(|_| StoreError::Backend("the PostgreSQL store's writer stopped".into()))
+    }
+}
+
+/// Writes what is queued, up to [`BATCH`] statements per transaction, pipelined.
+async fn writer(
+    pool: Pool,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>,
+    shared: Arc<Shared>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut batch, BATCH).await > 0 {
+        let last = batch.last().map_or(0, |q| q.seq);
+        if let Err(e) = write(&pool, &batch).await {
+            tracing::warn!("{} queued run writes were lost: {e}", batch.len());
+            let failure = Failure::of(&e);
+            let mut lost = shared.lost.lock().unwrap_or_else(|p| p.into_inner());
+            for q in &batch {
+                lost.insert(q.run.clone(), failure.clone());
+            }
+            drop(lost);
+            *shared.last_loss.lock().unwrap_or_else(|p| p.into_inner()) = Some((last, failure));
+        }
+        shared.done.send_replace(last);
+        batch.clear();
+    }
+}
+
+async fn write(pool: &Pool, batch: &[Queued]) -> Result<(), StoreError> {
+    let mut client = pool.get().await.map_err(pool_error)?;
+    let tx = client.transaction().await.map_err(pg_error)?;
+    let mut statements = Vec::with_capacity(batch.len());
+    for q in batch {
+        statements.push(tx.prepare_cached(q.sql).await.map_err(pg_error)?);
+    }
+    // Sent together: the connection pipelines them.
+    let args: Vec<_> = batch.iter().map(|q| refs(&q.params)).collect();
+    let writes = statements
+        .iter()
+        .zip(&args)
+        .map(|(stmt, args)| tx.execute(stmt, args));
+    futures::future::try_join_all(writes)
+        .await
+        .map_err(pg_error)?;
+    tx.commit().await.map_err(pg_error)
+}
