@@ -5,7 +5,9 @@
 use serde_json::json;
 
 use super::{MIGRATIONS, PgStore};
-use crate::store::{RunStore, ServiceStore, StateNamespace, StateQuota, StateStore, StoreError};
+use crate::store::{
+    RunStore, ServiceStore, StateNamespace, StateQuota, StateStore, Store, StoreError,
+};
 
 fn url() -> String {
     std::env::var("SLUICE_TEST_DATABASE_URL").unwrap_or_else(|_| {
@@ -54,9 +56,17 @@ fn stores_opened_at_once_migrate_once() {
         .one("SELECT count(*) FROM schema_version", super::params![])
         .unwrap();
     assert_eq!(applied.get::<_, i64>(0), MIGRATIONS.len() as i64);
-    // One process's write is every process's read.
-    stores[0].run_put("0001-a", br#"{"n":1}"#).unwrap();
+    // One process's write is every process's read: a new run at once, the rest once
+    // committed (run writes are written behind).
+    stores[0].run_create("0001-a", br#"{"n":1}"#).unwrap();
     assert_eq!(stores[3].run_get("0001-a").unwrap(), Some(json!({"n": 1})));
+    stores[0].run_put("0001-a", br#"{"n":2}"#).unwrap();
+    stores[0].journal_put("0001-a", br#"{"step":1}"#).unwrap();
+    // This process reads its own writes at once.
+    assert_eq!(stores[0].run_get("0001-a").unwrap(), Some(json!({"n": 2})));
+    stores[0].flush().unwrap();
+    assert_eq!(stores[3].run_get("0001-a").unwrap(), Some(json!({"n": 2})));
+    assert_eq!(stores[3].journal_list("0001-a").unwrap().len(), 1);
 }
 
 #[test]
@@ -244,7 +254,7 @@ fn a_lost_database_is_unavailable_and_the_store_recovers_when_it_is_back() {
     let schema = Schema::new();
     let mut proxy = Proxy::new();
     let s = PgStore::open_in_schema(&proxy.url(), &schema.0).unwrap();
-    s.run_put("0001-a", b"{}").unwrap();
+    s.run_create("0001-a", b"{}").unwrap();
     proxy.cut();
     let started = std::time::Instant::now();
     for _ in 0..3 {
@@ -253,12 +263,28 @@ fn a_lost_database_is_unavailable_and_the_store_recovers_when_it_is_back() {
             matches!(&err, StoreError::Unavailable(m) if m.contains("PostgreSQL")),
             "{err}"
         );
-        assert!(s.run_put("0002-b", b"{}").is_err(), "nothing is written");
+        assert!(
+            s.workflow_put("w", &json!({})).is_err(),
+            "nothing is written"
+        );
     }
+    // A run's writes are queued, and lost: the run's next commit says so, once.
+    s.run_put("0002-b", b"{}").unwrap();
+    s.journal_put("0002-b", b"{}").unwrap();
+    let lost = futures::executor::block_on(crate::store::Store::commit_run(&s, "0002-b"));
+    assert!(
+        matches!(&lost, Err(StoreError::Unavailable(m)) if m.contains("lost")),
+        "{lost:?}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     proxy.restore();
     assert_eq!(s.run_get("0001-a").unwrap(), Some(json!({})));
     assert_eq!(s.run_get("0002-b").unwrap(), None);
+    assert!(s.journal_list("0002-b").unwrap().is_empty());
+    // Back: what is queued now is written.
+    s.run_put("0003-c", b"{}").unwrap();
+    futures::executor::block_on(crate::store::Store::commit_run(&s, "0003-c")).unwrap();
+    assert_eq!(s.run_get("0003-c").unwrap(), Some(json!({})));
 }
 
 #[tokio::test]
