@@ -10,7 +10,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and queue state */
+        /** Liveness, the node, and queue state */
         get: {
             parameters: {
                 query?: never;
@@ -29,7 +29,7 @@ export interface paths {
                         "application/json": components["schemas"]["Health"];
                     };
                 };
-                /** @description Shutting down */
+                /** @description Shutting down, or the database the store is in cannot be reached */
                 503: {
                     headers: {
                         [name: string]: unknown;
@@ -1580,6 +1580,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The nodes sharing the store: alive or not, the leader, the runs each holds */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NodeList"];
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                default: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1788,10 +1826,16 @@ export interface components {
         };
         Health: {
             /** @enum {string} */
-            status: "ok" | "shutting_down";
+            status: "ok" | "shutting_down" | "database_unavailable";
             version: string;
+            /** @description This node's id (`--node-id`). */
+            node: string;
+            /** @description Whether this node runs the scheduler and the event poller (always, alone on sled). */
+            leader: boolean;
             queued: number;
             running: number;
+            /** @description Why the database cannot be reached (with `database_unavailable`). */
+            error?: string;
         };
         /** @description One brokered call; never credentials or bodies. */
         HostCall: {
@@ -2386,6 +2430,30 @@ export interface components {
         PackInstalled: {
             pack: components["schemas"]["Pack"];
             plugins: components["schemas"]["Plugin"][];
+        };
+        Node: {
+            id: string;
+            /** @description Where the node's API answers, as it was bound. */
+            url: string;
+            version: string;
+            started_at: string;
+            /** @description When it last renewed its leases. */
+            seen_at: string;
+            /** @description When its leases lapse unless renewed. */
+            expires_at: string;
+            alive: boolean;
+            leader_of: "leader"[];
+            /** @description Unfinished runs it holds leases on. */
+            runs: number;
+        };
+        NodeList: {
+            /** @description The id of the node that answered. */
+            node: string;
+            /** @description Whether the store is a database several nodes may share. */
+            shared: boolean;
+            /** @description How long a lease lasts unless renewed (null alone on sled). */
+            lease_seconds: number | null;
+            nodes: components["schemas"]["Node"][];
         };
     };
     responses: {
