@@ -97,10 +97,12 @@ fn jumpcloud() -> Result<Jumpcloud, String> {
     })
 }
 
-/// Starts `n` nodes (on `database`, else one on sled) with data dirs under `root`.
+/// Starts `n` nodes `NAME-0`, `NAME-1`… (on `database`, else one on sled) with data dirs
+/// under `root`.
 async fn nodes(
     exe: &Path,
     root: &Path,
+    name: &str,
     database: Option<&str>,
     n: usize,
     extra: &[&str],
@@ -110,7 +112,7 @@ async fn nodes(
     for k in 0..n {
         let dir = root.join(format!("node-{k}-{:08x}", fastrand::u32(..)));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let id = format!("bench-{k}");
+        let id = format!("{name}-{k}");
         let mut args = vec!["--node-id", id.as_str(), "--queue-capacity", "100000"];
         args.extend_from_slice(extra);
         out.push(Service::start_on(exe, &dir, database, &args, env).await?);
@@ -127,7 +129,7 @@ async fn webhook_round(
     opts: &ClusterOptions,
     env: &[(&str, &str)],
 ) -> Result<Throughput, String> {
-    let nodes = nodes(exe, root, database, n, &[], env).await?;
+    let nodes = nodes(exe, root, "node", database, n, &[], env).await?;
     let doc = super::noop_workflow_text("hook-10", "{ type: webhook, respond_with_output: true }")
         + "output: { n: \"${steps.s9.output.n}\" }\n";
     let created = nodes[0].client.create(doc).await?;
@@ -165,29 +167,56 @@ async fn takeover_round(
     let mut a = nodes(
         exe,
         root,
+        "dies",
         Some(database),
         1,
         &["--lease", &lease, "--max-concurrent-runs", "1"],
         env,
     )
     .await?;
-    let b = nodes(exe, root, Some(database), 1, &["--lease", &lease], env).await?;
+    let b = nodes(
+        exe,
+        root,
+        "stays",
+        Some(database),
+        1,
+        &["--lease", &lease],
+        env,
+    )
+    .await?;
     let (a, b) = (a.remove(0), &b[0]);
+    // Runs of 200 steps each, one at a time on the node that dies: it holds most of them
+    // when it is killed.
     a.client
-        .create(super::noop_workflow_text("held", "{ type: manual }"))
+        .create(
+            "version: 1\nname: held\ntrigger: { type: manual }\nrun_as: Read Only\nsteps:\n\
+             \x20 - id: each\n    for_each: \"${input.items}\"\n    item: it\n    concurrency: 1\n\
+             \x20   do: [ { id: t, uses: transform, with: { n: \"${it}\" } } ]\n"
+                .to_owned(),
+        )
         .await?;
+    let input = serde_json::json!({"items": (0..200).collect::<Vec<u32>>()}).to_string();
     const RUNS: usize = 300;
     for _ in 0..RUNS {
         let (status, v) = a
             .client
-            .post("/api/v1/workflows/held/runs", r#"{"n": 0}"#.into())
+            .post("/api/v1/workflows/held/runs", input.clone())
             .await?;
         if status != 202 {
             return Err(format!("starting a run answered {status}: {v}"));
         }
     }
-    // A renewal just happened or is due: kill at a random point of the renewal period.
+    // Kill at a random point of the renewal period.
     tokio::time::sleep(opts.lease / 3 * fastrand::u32(0..100) / 100).await;
+    let (_, nodes) = a.client.get("/api/v1/nodes").await?;
+    let held = nodes["nodes"]
+        .as_array()
+        .and_then(|n| n.iter().find(|n| n["id"] == "dies-0"))
+        .and_then(|n| n["runs"].as_u64())
+        .unwrap_or(0);
+    if held == 0 {
+        return Err("the node to kill held no runs: nothing to take over".into());
+    }
     a.stop();
     let killed = Instant::now();
     let taken = loop {
