@@ -2,8 +2,9 @@
 //! real binary, each node with its own data dir, all on one database and one standalone
 //! `sluice sandbox`): 200 provisioning runs submitted round-robin through the nodes' APIs
 //! while one node is killed (`kill -9`) finish, each creating its user exactly once; the
-//! leader killed while a schedule fires every second loses and doubles no fire; the
-//! database out of reach for 10 s pauses runs, the API answers 503, and nothing is lost.
+//! leader killed while a schedule fires every second loses and doubles no fire; PostgreSQL
+//! stopped for 10 s and started again pauses runs, the API answers 503 meanwhile, and
+//! nothing is lost.
 //!
 //! The database comes from `SLUICE_TEST_DATABASE_URL` (`scripts/postgres run`, which
 //! `scripts/test` uses); each test works in a schema of its own.
@@ -22,15 +23,19 @@ const KEY: &str = "sk-cluster-7c1e5d2a9b3f4e6a8d0c1b2e3f4a5b6c";
 /// Seals the mail connector's credential; every node holds the same key.
 const SECRET_KEY: &str = "5a1e5d7c9b2a4c6e8f0a1b3c5d7e9f1a2b3c4d5e6f708192a3b4c5d6e7f80912";
 
-/// A database URL whose tables live in a fresh schema (made by the first process).
+/// The test database's URL.
 fn database() -> String {
-    let url = std::env::var("SLUICE_TEST_DATABASE_URL").unwrap_or_else(|_| {
+    std::env::var("SLUICE_TEST_DATABASE_URL").unwrap_or_else(|_| {
         panic!(
             "SLUICE_TEST_DATABASE_URL is not set: these tests need PostgreSQL. Run them \
              under a throwaway one: `scripts/postgres run cargo test --release --locked \
              --workspace --test cluster` (scripts/test does this)"
         )
-    });
+    })
+}
+
+/// `url` with its tables in a fresh schema (made by the first process).
+fn in_fresh_schema(url: &str) -> String {
     let sep = if url.contains('?') { '&' } else { '?' };
     format!(
         "{url}{sep}options=-csearch_path%3Dcluster_{:012x}",
@@ -49,7 +54,12 @@ struct Cluster {
 
 impl Cluster {
     fn new(faults: &str) -> Cluster {
-        let db = database();
+        Cluster::on(&database(), faults)
+    }
+
+    /// On the database at `url` (a fresh schema of it).
+    fn on(url: &str, faults: &str) -> Cluster {
+        let db = in_fresh_schema(url);
         let sandbox = SandboxProcess::start(KEY, faults);
         let admin = Sluice::new();
         let mut c = Cluster {
@@ -100,7 +110,7 @@ impl Cluster {
     }
 
     /// Starts node `id` with leases of `lease`.
-    fn node(&self, id: &str, lease: &str, db: Option<&str>) -> Node {
+    fn node(&self, id: &str, lease: &str) -> Node {
         let data = Sluice::new();
         let log = std::fs::File::create(data.data.path().join("serve.log")).unwrap();
         let mut cmd = self.cmd(
@@ -117,9 +127,6 @@ impl Cluster {
                 "1s",
             ],
         );
-        if let Some(db) = db {
-            cmd.env("SLUICE_DATABASE_URL", db);
-        }
         let mut child = cmd
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
@@ -288,7 +295,7 @@ fn three_nodes_finish_200_provisioning_runs_with_one_killed_midway() {
     let c = Cluster::new("latency=20ms");
     let mut nodes: Vec<Node> = ["n1", "n2", "n3"]
         .iter()
-        .map(|id| c.node(id, "3s", None))
+        .map(|id| c.node(id, "3s"))
         .collect();
     let (status, v) = nodes[0].api.post(
         "/api/v1/workflows",
@@ -396,7 +403,7 @@ fn the_leader_killed_while_a_schedule_fires_every_second_loses_and_doubles_no_fi
     let c = Cluster::new("latency=0ms");
     let mut nodes: Vec<Node> = ["s1", "s2", "s3"]
         .iter()
-        .map(|id| c.node(id, "2s", None))
+        .map(|id| c.node(id, "2s"))
         .collect();
     let workflow = "version: 1\nname: tick\ntrigger: { type: schedule, cron: \"* * * * * *\" }\n\
                     run_as: Read Only\nsteps:\n  - id: t\n    uses: transform\n    with: { at: \"${trigger.fire_time}\" }\n";
@@ -452,12 +459,11 @@ fn the_leader_killed_while_a_schedule_fires_every_second_loses_and_doubles_no_fi
 }
 
 #[test]
-fn the_database_out_of_reach_for_10s_pauses_runs_answers_503_and_loses_nothing() {
-    let c = Cluster::new("latency=50ms");
-    // The node reaches the database through a proxy the test cuts.
-    let proxy = common::TcpProxy::to_url(&c.db);
-    let db = proxy.url_for(&c.db);
-    let node = c.node("p1", "5s", Some(&db));
+fn postgresql_stopped_for_10s_pauses_runs_answers_503_and_loses_nothing() {
+    // A server of this test's own, which it stops and starts again.
+    let server = OwnServer::start();
+    let c = Cluster::on(&server.url(), "latency=50ms");
+    let node = c.node("p1", "5s");
     let (status, v) = node.api.post(
         "/api/v1/workflows",
         &example("examples/provision-user.yaml"),
@@ -473,7 +479,7 @@ fn the_database_out_of_reach_for_10s_pauses_runs_answers_503_and_loses_nothing()
         runs.push(v["run_id"].as_str().unwrap().to_owned());
     }
     std::thread::sleep(Duration::from_millis(300));
-    proxy.cut();
+    server.halt();
     let cut = Instant::now();
     // Meanwhile: health and the API say 503 with a clear error; nothing is accepted.
     eventually("health says the database is out of reach", 15, || {
@@ -494,7 +500,7 @@ fn the_database_out_of_reach_for_10s_pauses_runs_answers_503_and_loses_nothing()
     );
     assert_eq!(status, 503, "{v}");
     std::thread::sleep(Duration::from_secs(10).saturating_sub(cut.elapsed()));
-    proxy.restore();
+    server.resume();
     // Every run finishes, once the database is back, and each user exists once.
     for id in &runs {
         let run = node.api.finished(id, Duration::from_secs(120));
@@ -510,6 +516,58 @@ fn the_database_out_of_reach_for_10s_pauses_runs_answers_503_and_loses_nothing()
     );
     let (status, _) = node.api.get("/healthz");
     assert_eq!(status, 200);
+}
+
+/// A PostgreSQL server of a test's own (`scripts/postgres start`), which the test can stop
+/// and start again; stopped and deleted at the end.
+struct OwnServer {
+    dir: String,
+}
+
+impl OwnServer {
+    fn script(args: &[&str]) -> String {
+        let out = std::process::Command::new("scripts/postgres")
+            .args(args)
+            .current_dir(common::workspace())
+            .output()
+            .expect("scripts/postgres runs");
+        assert!(
+            out.status.success(),
+            "scripts/postgres {args:?}: {}",
+            stderr(&out)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn start() -> OwnServer {
+        OwnServer {
+            dir: Self::script(&["start"]),
+        }
+    }
+
+    fn url(&self) -> String {
+        std::fs::read_to_string(format!("{}/url", self.dir))
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    fn halt(&self) {
+        Self::script(&["halt", &self.dir]);
+    }
+
+    fn resume(&self) {
+        Self::script(&["resume", &self.dir]);
+    }
+}
+
+impl Drop for OwnServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("scripts/postgres")
+            .args(["stop", &self.dir])
+            .current_dir(common::workspace())
+            .output();
+    }
 }
 
 /// Waits until `f` holds, or panics with `what`.
