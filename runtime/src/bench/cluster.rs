@@ -185,8 +185,8 @@ async fn takeover_round(
     )
     .await?;
     let (a, b) = (a.remove(0), &b[0]);
-    // Runs of 200 steps each, one at a time on the node that dies: it holds most of them
-    // when it is killed.
+    // Runs of 1,000 steps each, one at a time on the node that dies: it holds most of them
+    // when it is killed (it needs several seconds for them all).
     a.client
         .create(
             "version: 1\nname: held\ntrigger: { type: manual }\nrun_as: Read Only\nsteps:\n\
@@ -195,7 +195,7 @@ async fn takeover_round(
                 .to_owned(),
         )
         .await?;
-    let input = serde_json::json!({"items": (0..200).collect::<Vec<u32>>()}).to_string();
+    let input = serde_json::json!({"items": (0..1000).collect::<Vec<u32>>()}).to_string();
     const RUNS: usize = 300;
     for _ in 0..RUNS {
         let (status, v) = a

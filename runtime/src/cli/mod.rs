@@ -85,6 +85,15 @@ pub struct Cli {
 /// through [`App::open_store`], which reads it).
 static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
+/// Guest threads per core on a store behind a network round trip (PostgreSQL): its
+/// calls block their thread meanwhile. Measured with `sluice --database URL bench
+/// workflow`: one thread per core kept the two cores of a small machine a third idle.
+const REMOTE_STORE_THREADS_PER_CORE: usize = 4;
+
+fn remote_store_threads() -> usize {
+    REMOTE_STORE_THREADS_PER_CORE * std::thread::available_parallelism().map_or(2, usize::from)
+}
+
 /// The PostgreSQL database this invocation keeps its store in, if any.
 pub(crate) fn database() -> Option<&'static str> {
     DATABASE
@@ -373,7 +382,11 @@ impl App {
             limits,
             wasm,
             timeout_ceiling: timeout_ceiling()?,
-            guest_threads: 0,
+            guest_threads: if store.remote() {
+                remote_store_threads()
+            } else {
+                0
+            },
         };
         let host = Arc::new(PluginHost::new(config, services)?);
         Ok(App {
@@ -542,10 +555,12 @@ pub fn main() -> ExitCode {
         }
         default_hook(info);
     }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if cli.database.is_some() {
+        // The API's handlers call the store too.
+        builder.worker_threads(remote_store_threads());
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

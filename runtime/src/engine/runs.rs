@@ -251,7 +251,12 @@ impl Engine {
         id: &str,
         progress: &dyn Progress,
     ) -> Result<RunRecord, EngineError> {
-        let mut run = self.get(id)?;
+        let opened = self.store.run_open(id)?;
+        let record = opened
+            .record
+            .ok_or_else(|| EngineError::NoSuchRun(id.to_owned()))?;
+        let mut run: RunRecord =
+            serde_json::from_value(record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
         if run.status.is_finished() {
             return Err(EngineError::Finished(id.to_owned()));
         }
@@ -268,7 +273,7 @@ impl Engine {
         // Not flushed on its own: the first journaled step flushes it, and a crash before
         // that leaves a queued run, which resumes the same way.
         self.save(&run)?;
-        let originals = match self.store.sensitive_get(id)? {
+        let originals = match opened.input {
             Some(Value::Object(m)) => m,
             _ => serde_json::Map::new(),
         };
@@ -287,11 +292,15 @@ impl Engine {
             run: &run,
             progress,
             secrets: redact::secrets_of(&originals),
-            journaled: self
-                .journal(id)?
+            journaled: opened
+                .journal
                 .into_iter()
-                .map(|r| (r.path.clone(), r))
-                .collect(),
+                .map(|v| {
+                    let r: StepRecord = serde_json::from_value(v)
+                        .map_err(|e| EngineError::Corrupt(e.to_string()))?;
+                    Ok((r.path.clone(), r))
+                })
+                .collect::<Result<_, EngineError>>()?,
             plugins: Mutex::new(BTreeMap::new()),
             failures: Mutex::new(Vec::new()),
             completed: Mutex::new(Vec::new()),

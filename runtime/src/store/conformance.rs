@@ -17,6 +17,8 @@ macro_rules! cases {
             a_scan_crosses_pages,
             the_journal_lists_a_runs_records_in_write_order,
             sensitive_input_is_kept_until_removed,
+            a_run_opens_with_its_record_input_and_journal,
+            a_burst_of_run_writes_leaves_what_writing_them_in_order_leaves,
             workflows_and_their_versions,
             tokens_by_hash,
             the_audit_log_lists_the_latest_first,
@@ -183,6 +185,61 @@ pub(super) fn sensitive_input_is_kept_until_removed(s: &dyn Store) {
     s.sensitive_remove("r").unwrap();
     s.sensitive_remove("r").unwrap();
     assert_eq!(s.sensitive_get("r").unwrap(), None);
+}
+
+pub(super) fn a_run_opens_with_its_record_input_and_journal(s: &dyn Store) {
+    let opened = s.run_open("r").unwrap();
+    assert_eq!(opened.record, None);
+    assert_eq!(opened.input, None);
+    assert!(opened.journal.is_empty());
+    s.run_create("r", br#"{"id": "r", "v": 1}"#).unwrap();
+    s.sensitive_put("r", &json!({"/password": "p"})).unwrap();
+    s.run_put("r", br#"{"id": "r", "v": 2}"#).unwrap();
+    for n in 0..3 {
+        s.journal_put("r", json!({ "n": n }).to_string().as_bytes())
+            .unwrap();
+    }
+    s.journal_put("other", b"{}").unwrap();
+    let opened = s.run_open("r").unwrap();
+    assert_eq!(opened.record, Some(json!({"id": "r", "v": 2})));
+    assert_eq!(opened.input, Some(json!({"/password": "p"})));
+    assert_eq!(
+        opened.journal,
+        [json!({"n": 0}), json!({"n": 1}), json!({"n": 2})]
+    );
+}
+
+/// Written back to back, as many runs' steps are (a backend that writes behind takes
+/// them many at a time): each run keeps its last record, its last input (or none after a
+/// removal) and every journal record in order.
+pub(super) fn a_burst_of_run_writes_leaves_what_writing_them_in_order_leaves(s: &dyn Store) {
+    let runs = ["b1", "b2", "b3", "b4"];
+    for n in 0..200u32 {
+        let run = runs[n as usize % runs.len()];
+        s.run_put(run, json!({ "n": n }).to_string().as_bytes())
+            .unwrap();
+        s.journal_put(run, json!({ "n": n }).to_string().as_bytes())
+            .unwrap();
+        // b1 and b2 end with their input removed, b3 and b4 with one kept.
+        if n % 3 == 0 {
+            s.sensitive_put(run, &json!({ "n": n })).unwrap();
+        } else if n % 3 == 1 && run < "b3" {
+            s.sensitive_remove(run).unwrap();
+        }
+    }
+    for run in ["b1", "b2"] {
+        s.sensitive_remove(run).unwrap();
+    }
+    for (i, run) in runs.iter().enumerate() {
+        let opened = s.run_open(run).unwrap();
+        let written: Vec<u32> = (0..200).filter(|n| *n as usize % 4 == i).collect();
+        assert_eq!(opened.record, Some(json!({ "n": written.last() })), "{run}");
+        let journal: Vec<_> = written.iter().map(|n| json!({ "n": n })).collect();
+        assert_eq!(opened.journal, journal, "{run}");
+        let kept = written.iter().rev().find(|n| *n % 3 == 0);
+        let input = (*run >= "b3").then(|| json!({ "n": kept }));
+        assert_eq!(opened.input, input, "{run}");
+    }
 }
 
 pub(super) fn workflows_and_their_versions(s: &dyn Store) {

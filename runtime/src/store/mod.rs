@@ -81,6 +81,12 @@ pub trait Store:
     /// This process as node `node` of the processes sharing the store, with leases of
     /// `lease` ([`Cluster`]; a store one process holds is a cluster of one).
     fn cluster(&self, node: &str, lease: std::time::Duration) -> std::sync::Arc<dyn Cluster>;
+    /// Whether a call waits on a database server's round trip rather than only on this
+    /// machine: runs then get more threads than there are cores, so the cores keep
+    /// working while calls wait.
+    fn remote(&self) -> bool {
+        false
+    }
 }
 
 /// Installed plugins' components (WebAssembly bytes), by their sha256 in hex: kept in the
@@ -263,6 +269,24 @@ pub trait RunStore: Send + Sync {
     fn sensitive_get(&self, run: &str) -> Result<Option<serde_json::Value>, StoreError>;
     /// Forgets them (the run finished: nothing needs them any more).
     fn sensitive_remove(&self, run: &str) -> Result<(), StoreError>;
+    /// What a run's execution starts from: its record, kept input and journal, read
+    /// together (one round trip on a remote store instead of three).
+    fn run_open(&self, id: &str) -> Result<OpenedRun, StoreError> {
+        Ok(OpenedRun {
+            record: self.run_get(id)?,
+            input: self.sensitive_get(id)?,
+            journal: self.journal_list(id)?,
+        })
+    }
+}
+
+/// A run as [`RunStore::run_open`] reads it.
+#[derive(Debug, Default)]
+pub struct OpenedRun {
+    pub record: Option<serde_json::Value>,
+    /// Its kept write-only input values ([`RunStore::sensitive_get`]).
+    pub input: Option<serde_json::Value>,
+    pub journal: Vec<serde_json::Value>,
 }
 
 /// What `sluice serve` keeps beside runs: workflows and their versions, API tokens (hashed),

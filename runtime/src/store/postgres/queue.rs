@@ -1,6 +1,7 @@
 //! Write-behind for runs, as sled's group commit is: a run's record, journal and kept
-//! input are queued and written by one task, many at a time in one transaction (one WAL
-//! flush for many runs' steps), so a run never waits a round trip per step. What the
+//! input are queued and written by one task, many at a time in one statement (one round
+//! trip and one WAL flush for many runs' steps), so a run never waits a round trip per
+//! step. What the
 //! engine waits for is [`Store::commit`](crate::store::Store::commit): every write queued
 //! before it is in the database. Reads of these tables first wait for what is queued, so
 //! a process always reads its own writes.
@@ -15,10 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use deadpool_postgres::Pool;
 
-use super::{Param, pg_error, pool_error, refs};
+use super::{pg_error, pool_error};
 use crate::store::StoreError;
 
-/// Writes per transaction, at most.
+/// Writes per statement, at most.
 const BATCH: usize = 512;
 
 /// The run tables the queue writes: a read of one of a run's waits only for that run's
@@ -30,12 +31,33 @@ pub(super) enum Table {
     Inputs,
 }
 
-/// One queued statement, with the run it belongs to.
+/// A queued write of a run's.
+pub(super) enum Write {
+    /// Its record (replacing the one there).
+    Record(Vec<u8>),
+    /// A step record, appended to its journal.
+    Journal(Vec<u8>),
+    /// Its kept input (replacing what is there).
+    Input(Vec<u8>),
+    /// Its kept input removed.
+    InputRemoved,
+}
+
+impl Write {
+    fn table(&self) -> Table {
+        match self {
+            Write::Record(_) => Table::Runs,
+            Write::Journal(_) => Table::Journal,
+            Write::Input(_) | Write::InputRemoved => Table::Inputs,
+        }
+    }
+}
+
+/// One queued write, with the run it belongs to.
 struct Queued {
     seq: u64,
     run: String,
-    sql: &'static str,
-    params: Vec<Param>,
+    write: Write,
 }
 
 /// Why a batch failed: kept as text, rebuilt as the error it was.
@@ -105,23 +127,16 @@ impl WriteQueue {
         }
     }
 
-    /// Queues a statement of run `run`'s, writing to `table`.
-    pub(super) fn push(
-        &self,
-        table: Table,
-        run: &str,
-        sql: &'static str,
-        params: Vec<Param>,
-    ) -> Result<(), StoreError> {
+    /// Queues a write of run `run`'s.
+    pub(super) fn push(&self, run: &str, write: Write) -> Result<(), StoreError> {
         // Numbered and sent under one lock, so the channel's order is the numbers' order.
         let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         let seq = self.shared.queued.fetch_add(1, Ordering::SeqCst) + 1;
-        self.pending().insert((table, run.to_owned()), seq);
+        self.pending().insert((write.table(), run.to_owned()), seq);
         tx.send(Queued {
             seq,
             run: run.to_owned(),
-            sql,
-            params,
+            write,
         })
         .map_err(|_| StoreError::Backend("the PostgreSQL store is closed".into()))
     }
@@ -204,7 +219,7 @@ impl WriteQueue {
     }
 }
 
-/// Writes what is queued, up to [`BATCH`] statements per transaction, pipelined.
+/// Writes what is queued, up to [`BATCH`] writes at a time.
 async fn writer(
     pool: Pool,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>,
@@ -228,21 +243,70 @@ async fn writer(
     }
 }
 
+/// Every write of a batch in one statement (so one implicit transaction and one round
+/// trip): the journal's records in queue order (its `seq` follows), and of the writes to a
+/// run's record or kept input only the last, which is what applying them in order leaves.
+const WRITE: &str = "WITH journal_rows AS (
+    INSERT INTO journal (run, record)
+    SELECT run, record FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS t(run, record, n)
+    ORDER BY n
+), run_rows AS (
+    INSERT INTO runs (id, record) SELECT * FROM unnest($3::text[], $4::bytea[])
+    ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record
+), input_rows AS (
+    INSERT INTO run_inputs (run, input) SELECT * FROM unnest($5::text[], $6::bytea[])
+    ON CONFLICT (run) DO UPDATE SET input = EXCLUDED.input
+)
+DELETE FROM run_inputs WHERE run = ANY($7::text[])";
+
 async fn write(pool: &Pool, batch: &[Queued]) -> Result<(), StoreError> {
-    let mut client = pool.get().await.map_err(pool_error)?;
-    let tx = client.transaction().await.map_err(pg_error)?;
-    let mut statements = Vec::with_capacity(batch.len());
+    let (mut journal_runs, mut journal_records) = (Vec::new(), Vec::new());
+    let mut records: HashMap<&str, &[u8]> = HashMap::new();
+    let mut inputs: HashMap<&str, Option<&[u8]>> = HashMap::new();
     for q in batch {
-        statements.push(tx.prepare_cached(q.sql).await.map_err(pg_error)?);
+        match &q.write {
+            Write::Journal(r) => {
+                journal_runs.push(q.run.as_str());
+                journal_records.push(r.as_slice());
+            }
+            Write::Record(r) => {
+                records.insert(&q.run, r);
+            }
+            Write::Input(i) => {
+                inputs.insert(&q.run, Some(i));
+            }
+            Write::InputRemoved => {
+                inputs.insert(&q.run, None);
+            }
+        }
     }
-    // Sent together: the connection pipelines them.
-    let args: Vec<_> = batch.iter().map(|q| refs(&q.params)).collect();
-    let writes = statements
-        .iter()
-        .zip(&args)
-        .map(|(stmt, args)| tx.execute(stmt, args));
-    futures::future::try_join_all(writes)
+    let (record_ids, record_bytes): (Vec<&str>, Vec<&[u8]>) = records.into_iter().unzip();
+    let (mut input_runs, mut input_bytes, mut removed) = (Vec::new(), Vec::new(), Vec::new());
+    for (run, input) in inputs {
+        match input {
+            Some(bytes) => {
+                input_runs.push(run);
+                input_bytes.push(bytes);
+            }
+            None => removed.push(run),
+        }
+    }
+    let client = pool.get().await.map_err(pool_error)?;
+    let statement = client.prepare_cached(WRITE).await.map_err(pg_error)?;
+    client
+        .execute(
+            &statement,
+            &[
+                &journal_runs,
+                &journal_records,
+                &record_ids,
+                &record_bytes,
+                &input_runs,
+                &input_bytes,
+                &removed,
+            ],
+        )
         .await
         .map_err(pg_error)?;
-    tx.commit().await.map_err(pg_error)
+    Ok(())
 }

@@ -3,11 +3,11 @@
 
 use tokio_postgres::Row;
 
-use super::queue::Table;
+use super::queue::{Table, Write};
 use super::{PgStore, params, pg_error, pool_error};
 use crate::store::{
-    BlobStore, Commit, PluginStore, RoleRecords, RunStore, RunVisitor, ServiceStore, Store,
-    StoreError, TrustStore,
+    BlobStore, Commit, OpenedRun, PluginStore, RoleRecords, RunStore, RunVisitor, ServiceStore,
+    Store, StoreError, TrustStore,
 };
 
 /// The statements of a table of documents under one text key.
@@ -69,6 +69,7 @@ macro_rules! doc {
 }
 
 const RUNS: Doc = doc!("runs", "id", "record");
+const JOURNAL_LIST: &str = "SELECT record FROM journal WHERE run = $1 ORDER BY seq";
 const RUN_INPUTS: Doc = doc!("run_inputs", "run", "input");
 const WORKFLOWS: Doc = doc!("workflows", "name", "record");
 const TOKENS: Doc = doc!("tokens", "hash", "record");
@@ -170,6 +171,10 @@ impl Store for PgStore {
             node,
             lease,
         ))
+    }
+
+    fn remote(&self) -> bool {
+        true
     }
 }
 
@@ -333,12 +338,7 @@ impl crate::connector::ConnectorStore for PgStore {
 /// every node may be asked about at once; its reads wait for what this process queued.
 impl RunStore for PgStore {
     fn run_put(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
-        self.queue.push(
-            Table::Runs,
-            id,
-            RUNS.put,
-            params![id.to_owned(), record.to_vec()],
-        )
+        self.queue.push(id, Write::Record(record.to_vec()))
     }
 
     fn run_create(&self, id: &str, record: &[u8]) -> Result<(), StoreError> {
@@ -381,32 +381,19 @@ impl RunStore for PgStore {
     }
 
     fn journal_put(&self, run: &str, record: &[u8]) -> Result<(), StoreError> {
-        self.queue.push(
-            Table::Journal,
-            run,
-            "INSERT INTO journal (run, record) VALUES ($1, $2)",
-            params![run.to_owned(), record.to_vec()],
-        )
+        self.queue.push(run, Write::Journal(record.to_vec()))
     }
 
     fn journal_list(&self, run: &str) -> Result<Vec<serde_json::Value>, StoreError> {
         self.queue.drain_run(Table::Journal, run)?;
-        self.rows(
-            "SELECT record FROM journal WHERE run = $1 ORDER BY seq",
-            params![run.to_owned()],
-        )?
-        .iter()
-        .map(|row| decode(run, &bytes_at(row, 0)?))
-        .collect()
+        self.rows(JOURNAL_LIST, params![run.to_owned()])?
+            .iter()
+            .map(|row| decode(run, &bytes_at(row, 0)?))
+            .collect()
     }
 
     fn sensitive_put(&self, run: &str, values: &serde_json::Value) -> Result<(), StoreError> {
-        self.queue.push(
-            Table::Inputs,
-            run,
-            RUN_INPUTS.put,
-            params![run.to_owned(), encode(values)?],
-        )
+        self.queue.push(run, Write::Input(encode(values)?))
     }
 
     fn sensitive_get(&self, run: &str) -> Result<Option<serde_json::Value>, StoreError> {
@@ -415,12 +402,41 @@ impl RunStore for PgStore {
     }
 
     fn sensitive_remove(&self, run: &str) -> Result<(), StoreError> {
-        self.queue.push(
-            Table::Inputs,
-            run,
-            RUN_INPUTS.remove,
-            params![run.to_owned()],
-        )
+        self.queue.push(run, Write::InputRemoved)
+    }
+
+    fn run_open(&self, id: &str) -> Result<OpenedRun, StoreError> {
+        for table in [Table::Runs, Table::Inputs, Table::Journal] {
+            self.queue.drain_run(table, id)?;
+        }
+        let run = id.to_owned();
+        let (record, input, journal) = self.block(move |pool| async move {
+            let client = pool.get().await.map_err(pool_error)?;
+            let (record, input, journal) = futures::future::try_join3(
+                client.prepare_cached(RUNS.get),
+                client.prepare_cached(RUN_INPUTS.get),
+                client.prepare_cached(JOURNAL_LIST),
+            )
+            .await
+            .map_err(pg_error)?;
+            let args: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&run];
+            // Sent together (pipelined): one round trip.
+            futures::future::try_join3(
+                client.query_opt(&record, &args),
+                client.query_opt(&input, &args),
+                client.query(&journal, &args),
+            )
+            .await
+            .map_err(pg_error)
+        })?;
+        Ok(OpenedRun {
+            record: record.map(|r| decode(id, &bytes_at(&r, 0)?)).transpose()?,
+            input: input.map(|r| decode(id, &bytes_at(&r, 0)?)).transpose()?,
+            journal: journal
+                .iter()
+                .map(|r| decode(id, &bytes_at(r, 0)?))
+                .collect::<Result<_, _>>()?,
+        })
     }
 }
 
