@@ -40,6 +40,27 @@ fn bad_signature() -> ApiError {
     )
 }
 
+/// Remembers the message id until its timestamp leaves the tolerance: from then on the
+/// timestamp refuses it. Called once the run has started (nothing about the run waits on
+/// it); if it fails, the id is just remembered for good.
+fn forget_later(
+    service: &Service,
+    name: &str,
+    fire: &str,
+    verified: &webhook::Verified<'_>,
+    tolerance: u64,
+) {
+    let forget_at = verified
+        .timestamp
+        .saturating_add(i64::try_from(tolerance).unwrap_or(i64::MAX));
+    if let Err(e) = service
+        .store
+        .fire_expires(fire, u64::try_from(forget_at).unwrap_or_default())
+    {
+        tracing::warn!("webhook `{name}`: cannot schedule forgetting message id: {e}");
+    }
+}
+
 pub(super) async fn receive(
     State(service): State<Arc<Service>>,
     Path(name): Path<String>,
@@ -134,19 +155,9 @@ pub(super) async fn receive(
             ),
         ));
     }
-    // Remembered until its timestamp leaves the tolerance: from then on the timestamp
-    // refuses it. (If this fails the id is just remembered for good.)
-    let forget_at = verified
-        .timestamp
-        .saturating_add(i64::try_from(tolerance).unwrap_or(i64::MAX));
-    if let Err(e) = service
-        .store
-        .fire_expires(&fire, u64::try_from(forget_at).unwrap_or_default())
-    {
-        tracing::warn!("webhook `{name}`: cannot schedule forgetting message id: {e}");
-    }
     if !respond_with_output {
         service.start_admitted(admission, &run);
+        forget_later(&service, &name, &fire, &verified, tolerance);
         return Ok((
             StatusCode::ACCEPTED,
             Json(json!({"run_id": run.id, "status": run.status})),
@@ -155,6 +166,7 @@ pub(super) async fn receive(
     }
     let done = service.wait_for(&run.id);
     service.start_admitted(admission, &run);
+    forget_later(&service, &name, &fire, &verified, tolerance);
     let run_header = [("x-sluice-run-id", run.id.clone())];
     match tokio::time::timeout(service.config.webhook_wait, done).await {
         Ok(Ok(r)) if r.status == RunStatus::Succeeded => {

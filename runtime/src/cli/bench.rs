@@ -515,7 +515,11 @@ async fn workflow(
         None => crate::store::open(scratch.path(), None)?,
     };
     let engine = std::sync::Arc::new(crate::engine::Engine::new(app.registry.clone(), store));
-    let report = bench::workflow(engine, doc, input, runs, concurrency).await?;
+    let mut report = bench::workflow(engine, doc, input, runs, concurrency).await?;
+    if database.is_some() {
+        report.journal = "PostgreSQL; step records are written behind, many runs' at a time in \
+                          one statement; steps with effects and the run's end wait for them";
+    }
     if json {
         return print_json(&report);
     }

@@ -358,12 +358,6 @@ impl Service {
                 }
             }
         };
-        if record.status.is_finished()
-            && let Err(e) = self.cluster.release(id)
-        {
-            // It lapses instead; the node that takes it finds it finished and releases it.
-            tracing::warn!("run {id}: cannot release its lease: {e}");
-        }
         self.metrics.run_finished(record.status);
         let waiters = self
             .exec
@@ -374,6 +368,14 @@ impl Service {
             .unwrap_or_default();
         for w in waiters {
             let _ = w.send(record.clone());
+        }
+        // After the waiters (a webhook answering with the output need not wait for it): the
+        // record is final, so nothing another node does with the run depends on the lease.
+        if record.status.is_finished()
+            && let Err(e) = self.cluster.release(id)
+        {
+            // It lapses instead; the node that takes it finds it finished and releases it.
+            tracing::warn!("run {id}: cannot release its lease: {e}");
         }
         if source != Source::Internal && record.status.is_finished() {
             self.internal_event(&record);

@@ -277,50 +277,17 @@ impl Cluster for PgCluster {
     fn slot(&self, run: &str, workflow: &str, limit: usize) -> Result<Slot, StoreError> {
         let (run, workflow, node) = (run.to_owned(), workflow.to_owned(), self.node.clone());
         let limit = limit as i64;
-        self.store.block(move |pool| async move {
-            let client = pool.get().await.map_err(pool_error)?;
-            let (lock, take, holder) = futures::future::try_join3(
-                client.prepare_cached("SELECT pg_advisory_xact_lock($1, hashtext($2))"),
-                client.prepare_cached(
-                    "UPDATE run_leases SET executing = true
-                     WHERE run = $1 AND node = $2
-                       AND (executing OR (SELECT count(*) FROM run_leases
-                            WHERE workflow = $3 AND executing AND expires_at > now()) < $4)
-                     RETURNING 1",
-                ),
-                client.prepare_cached("SELECT node FROM run_leases WHERE run = $1"),
-            )
-            .await
-            .map_err(pg_error)?;
-            let lock_args: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
-                [&SLOT_LOCK, &workflow];
-            let take_args: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
-                [&run, &node, &workflow, &limit];
-            let holder_args: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&run];
-            // One transaction in which one node at a time counts and takes this workflow's
-            // slots: the update runs after the lock is held, so it counts with what every
-            // other holder wrote. Sent together (pipelined, in this order): one round trip.
-            let (begun, locked, taken, holder, committed) = futures::join!(
-                client.batch_execute("BEGIN"),
-                client.execute(&lock, &lock_args),
-                client.query_opt(&take, &take_args),
-                client.query_opt(&holder, &holder_args),
-                client.batch_execute("COMMIT"),
-            );
-            begun.map_err(pg_error)?;
-            locked.map_err(pg_error)?;
-            let taken = taken.map_err(pg_error)?;
-            let holder: Option<String> = holder
-                .map_err(pg_error)?
-                .map(|r| r.try_get(0))
-                .transpose()
-                .map_err(pg_error)?;
-            committed.map_err(pg_error)?;
-            Ok(match taken {
-                Some(_) => Slot::Taken,
-                None if holder.as_deref() == Some(node.as_str()) => Slot::Full,
-                None => Slot::NotHeld,
-            })
-        })
+        // One statement (`take_slot`, migrations/0003_slot.sql): the lock, the count and
+        // the take in one transaction and one round trip.
+        let row = self.store.one(
+            "SELECT take_slot($1, $2, $3, $4, $5)",
+            params![run, node, workflow, limit, SLOT_LOCK],
+        )?;
+        match row.try_get::<_, &str>(0).map_err(pg_error)? {
+            "taken" => Ok(Slot::Taken),
+            "full" => Ok(Slot::Full),
+            "not_held" => Ok(Slot::NotHeld),
+            other => Err(StoreError::Backend(format!("take_slot answered `{other}`"))),
+        }
     }
 }

@@ -47,6 +47,7 @@ use super::StoreError;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_tables.sql")),
     (2, include_str!("migrations/0002_cluster.sql")),
+    (3, include_str!("migrations/0003_slot.sql")),
 ];
 
 /// The advisory lock held while migrating, so processes starting at once migrate one at a
