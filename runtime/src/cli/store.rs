@@ -15,7 +15,8 @@ pub(crate) enum StoreCommand {
     /// database, in one transaction; then count every table on both sides and print the
     /// counts. Exit 0 only when every count agrees; 2 when the database is not empty or
     /// cannot be reached, or the data dir is in use (stop `sluice serve` first). The data
-    /// dir is only read; `--database` plays no part.
+    /// dir's store is only read (component files an older version kept beside it are
+    /// moved into it first, as every command does); `--database` plays no part.
     Copy {
         /// The PostgreSQL database to copy into (`postgres://user:password@host/db`;
         /// `?options=-csearch_path%3DNAME` keeps the tables in schema NAME, made when
