@@ -370,7 +370,8 @@ impl Service {
             let _ = w.send(record.clone());
         }
         // After the waiters (a webhook answering with the output need not wait for it): the
-        // record is final, so nothing another node does with the run depends on the lease.
+        // record is final. The run's workflow slot is freed with the lease, a round trip
+        // later; a run started at once may wait for that slot a moment.
         if record.status.is_finished()
             && let Err(e) = self.cluster.release(id)
         {

@@ -60,6 +60,10 @@ const POOL_SIZE: usize = 16;
 /// Connections per process for coordination (leases, elections).
 const COORDINATION_POOL_SIZE: usize = 4;
 
+/// The write-behind writer's connection: its own, so no caller queues ahead of the writes
+/// every run's commit waits for.
+const WRITER_POOL_SIZE: usize = 1;
+
 /// How long a query waits for a connection, or for one to be made, before failing.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -257,9 +261,10 @@ impl PgStore {
             "{} -c synchronous_commit=off",
             coordination.get_options().unwrap_or_default()
         ));
+        let writer = new_pool(&rt, config.clone(), WRITER_POOL_SIZE)?;
         let pool = new_pool(&rt, config, POOL_SIZE)?;
         let coordination = new_pool(&rt, coordination, COORDINATION_POOL_SIZE)?;
-        let queue = std::sync::Arc::new(queue::WriteQueue::start(&rt, pool.clone()));
+        let queue = std::sync::Arc::new(queue::WriteQueue::start(&rt, writer));
         let store = Self {
             queue,
             pool,

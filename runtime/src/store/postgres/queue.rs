@@ -10,7 +10,7 @@
 //! to are remembered, and their next [`WriteQueue::commit_run`] fails, so the run stops
 //! and resumes later from what its journal holds — as after a crash.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -21,6 +21,11 @@ use crate::store::StoreError;
 
 /// Writes per statement, at most.
 const BATCH: usize = 512;
+
+/// Bytes per statement, about (a batch is cut after the write that passes it): far below
+/// the server's limit on one message and one value (1 GB), with journal records of up to a
+/// step's output limit.
+const BATCH_BYTES: usize = 32 << 20;
 
 /// The run tables the queue writes: a read of one of a run's waits only for that run's
 /// writes to that table.
@@ -44,6 +49,14 @@ pub(super) enum Write {
 }
 
 impl Write {
+    /// Its bytes, about.
+    fn len(&self) -> usize {
+        match self {
+            Write::Record(b) | Write::Journal(b) | Write::Input(b) => b.len(),
+            Write::InputRemoved => 0,
+        }
+    }
+
     fn table(&self) -> Table {
         match self {
             Write::Record(_) => Table::Runs,
@@ -225,22 +238,41 @@ async fn writer(
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Queued>,
     shared: Arc<Shared>,
 ) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while rx.recv_many(&mut batch, BATCH).await > 0 {
-        let last = batch.last().map_or(0, |q| q.seq);
-        if let Err(e) = write(&pool, &batch).await {
-            tracing::warn!("{} queued run writes were lost: {e}", batch.len());
-            let failure = Failure::of(&e);
-            let mut lost = shared.lost.lock().unwrap_or_else(|p| p.into_inner());
-            for q in &batch {
-                lost.insert(q.run.clone(), failure.clone());
+    let mut received = Vec::with_capacity(BATCH);
+    while rx.recv_many(&mut received, BATCH).await > 0 {
+        for batch in by_size(&received) {
+            let last = batch.last().map_or(0, |q| q.seq);
+            if let Err(e) = write(&pool, batch).await {
+                tracing::warn!("{} queued run writes were lost: {e}", batch.len());
+                let failure = Failure::of(&e);
+                let mut lost = shared.lost.lock().unwrap_or_else(|p| p.into_inner());
+                for q in batch {
+                    lost.insert(q.run.clone(), failure.clone());
+                }
+                drop(lost);
+                *shared.last_loss.lock().unwrap_or_else(|p| p.into_inner()) = Some((last, failure));
             }
-            drop(lost);
-            *shared.last_loss.lock().unwrap_or_else(|p| p.into_inner()) = Some((last, failure));
+            shared.done.send_replace(last);
         }
-        shared.done.send_replace(last);
-        batch.clear();
+        received.clear();
     }
+}
+
+/// `writes` cut into batches of about [`BATCH_BYTES`] at most, in order.
+fn by_size(writes: &[Queued]) -> Vec<&[Queued]> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, q) in writes.iter().enumerate() {
+        bytes += q.run.len() + q.write.len();
+        if bytes >= BATCH_BYTES {
+            batches.push(&writes[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < writes.len() {
+        batches.push(&writes[start..]);
+    }
+    batches
 }
 
 /// Every write of a batch in one statement (so one implicit transaction and one round
@@ -261,8 +293,10 @@ DELETE FROM run_inputs WHERE run = ANY($7::text[])";
 
 async fn write(pool: &Pool, batch: &[Queued]) -> Result<(), StoreError> {
     let (mut journal_runs, mut journal_records) = (Vec::new(), Vec::new());
-    let mut records: HashMap<&str, &[u8]> = HashMap::new();
-    let mut inputs: HashMap<&str, Option<&[u8]>> = HashMap::new();
+    // By run id: rows are locked in one order whoever writes them (two nodes' writers on
+    // the same runs, as after a take-over, cannot deadlock).
+    let mut records: BTreeMap<&str, &[u8]> = BTreeMap::new();
+    let mut inputs: BTreeMap<&str, Option<&[u8]>> = BTreeMap::new();
     for q in batch {
         match &q.write {
             Write::Journal(r) => {
@@ -309,4 +343,36 @@ async fn write(pool: &Pool, batch: &[Queued]) -> Result<(), StoreError> {
         .await
         .map_err(pg_error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(seq: u64, bytes: usize) -> Queued {
+        Queued {
+            seq,
+            run: "r".into(),
+            write: Write::Journal(vec![b'x'; bytes]),
+        }
+    }
+
+    #[test]
+    fn a_batch_is_cut_by_size_in_order_and_loses_no_write() {
+        let writes: Vec<Queued> = (1..=10).map(|seq| journal(seq, 12 << 20)).collect();
+        let batches = by_size(&writes);
+        let seqs: Vec<Vec<u64>> = batches
+            .iter()
+            .map(|b| b.iter().map(|q| q.seq).collect())
+            .collect();
+        // 12 MiB each: the third write passes 32 MiB and ends its batch.
+        assert_eq!(
+            seqs,
+            [vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9], vec![10]]
+        );
+        // Small writes stay one batch; none is empty.
+        let small: Vec<Queued> = (1..=512).map(|seq| journal(seq, 100)).collect();
+        assert_eq!(by_size(&small).len(), 1);
+        assert!(by_size(&[]).is_empty());
+    }
 }
