@@ -386,8 +386,11 @@ pub(super) async fn run(
 ) -> Api<Json<Value>> {
     let run = service.engine.get(&id)?;
     let steps = service.engine.journal(&id)?;
-    // Unfinished and nothing here runs it: held at start, or its execution stopped.
-    let resumable = !run.status.is_finished() && !service.is_active(&id);
+    // Unfinished and nothing runs it, here or on another live node sharing the database:
+    // held at start, or its execution stopped.
+    let resumable = !run.status.is_finished()
+        && !service.is_active(&id)
+        && service.cluster.held_elsewhere(&id)?.is_none();
     Ok(Json(
         json!({ "run": run, "steps": steps, "resumable": resumable }),
     ))

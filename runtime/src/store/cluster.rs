@@ -109,6 +109,9 @@ pub trait Cluster: Send + Sync {
     /// Asks the live node holding `run` to cancel it; returns that node, or `None` when no
     /// other live node holds it (the caller cancels it itself).
     fn request_cancel(&self, run: &str) -> Result<Option<String>, StoreError>;
+    /// The live node other than this one holding `run`, if any (it is queued or executing
+    /// there, so it cannot be resumed here).
+    fn held_elsewhere(&self, run: &str) -> Result<Option<String>, StoreError>;
     /// Takes or renews `role` for this node; returns whether this node holds it.
     fn lead(&self, role: &str) -> Result<bool, StoreError>;
     /// Leaves: gives up its roles, and the leases of the runs it still holds, so other
@@ -190,6 +193,10 @@ impl Cluster for SingleNode {
     }
 
     fn request_cancel(&self, _run: &str) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
+    fn held_elsewhere(&self, _run: &str) -> Result<Option<String>, StoreError> {
         Ok(None)
     }
 

@@ -267,6 +267,14 @@ impl Cluster for PgCluster {
         self.store.one("SELECT 1", params![]).map(|_| ())
     }
 
+    fn held_elsewhere(&self, run: &str) -> Result<Option<String>, StoreError> {
+        let row = self.store.opt(
+            "SELECT node FROM run_leases WHERE run = $1 AND node <> $2 AND expires_at > now()",
+            params![run.to_owned(), self.node.clone()],
+        )?;
+        row.map(|r| r.try_get(0).map_err(pg_error)).transpose()
+    }
+
     fn unfinished(&self) -> Result<u64, StoreError> {
         let row = self
             .store

@@ -181,6 +181,28 @@ fn a_cancel_asked_through_another_node_reaches_the_holder() {
 }
 
 #[test]
+fn a_run_is_held_elsewhere_only_while_another_live_node_holds_it() {
+    let schema = Schema::new();
+    let store = schema.open().unwrap();
+    let (a, b) = (node(&store, "a"), node(&store, "b"));
+    assert_eq!(b.held_elsewhere("r1").unwrap(), None, "nobody holds it");
+    a.claim("r1", "wf").unwrap();
+    assert_eq!(b.held_elsewhere("r1").unwrap(), Some("a".into()));
+    assert_eq!(
+        a.held_elsewhere("r1").unwrap(),
+        None,
+        "held here, not elsewhere"
+    );
+    a.release("r1").unwrap();
+    assert_eq!(b.held_elsewhere("r1").unwrap(), None, "released");
+    // A lapsed lease holds nothing: the run can be resumed (taken over).
+    a.claim("r2", "wf").unwrap();
+    lapse();
+    assert_eq!(b.held_elsewhere("r2").unwrap(), None);
+    drop(schema);
+}
+
+#[test]
 fn a_workflows_slots_are_counted_across_nodes() {
     let schema = Schema::new();
     let store = schema.open().unwrap();
