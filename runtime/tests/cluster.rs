@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{SandboxProcess, Sluice, stderr};
+use common::{Http, SandboxProcess, Sluice, eventually, example, stderr};
 use serde_json::{Value, json};
 
 /// The sandbox's API key (every node's JumpCloud key).
@@ -136,7 +136,7 @@ impl Cluster {
         let url = common::serve_url(&mut child);
         Node {
             id: id.to_owned(),
-            api: Api::new(&url, &self.token),
+            api: Http::new(&url, Some(&self.token)),
             child,
             data,
         }
@@ -146,7 +146,7 @@ impl Cluster {
 /// A running node; killed on drop.
 struct Node {
     id: String,
-    api: Api,
+    api: Http,
     child: Child,
     data: Sluice,
 }
@@ -168,85 +168,6 @@ impl Drop for Node {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A blocking client of one node's API.
-struct Api {
-    rt: tokio::runtime::Runtime,
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    fn new(base: &str, token: &str) -> Api {
-        Api {
-            rt: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            token: token.to_owned(),
-        }
-    }
-
-    fn send(&self, method: &str, path: &str, body: Option<String>) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method.parse().unwrap(), format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.body(b);
-        }
-        self.rt.block_on(async {
-            let resp = req.send().await.expect("the node answers");
-            let status = resp.status().as_u16();
-            let text = resp.text().await.unwrap();
-            (
-                status,
-                serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            )
-        })
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        self.send("GET", path, None)
-    }
-
-    fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        self.send("POST", path, Some(body.to_owned()))
-    }
-
-    /// The run's record once it finished.
-    fn finished(&self, id: &str, within: Duration) -> Value {
-        let deadline = Instant::now() + within;
-        loop {
-            let (status, v) = self.get(&format!("/api/v1/runs/{id}"));
-            assert_eq!(status, 200, "{v}");
-            let st = v["run"]["status"].as_str().unwrap_or_default();
-            if !["queued", "running"].contains(&st) {
-                return v["run"].clone();
-            }
-            assert!(Instant::now() < deadline, "run {id} did not finish: {v}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn metric(&self, name: &str) -> f64 {
-        let (_, v) = self.get("/metrics");
-        let text = v.as_str().unwrap_or_default();
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
-            .unwrap_or(0.0)
-    }
-}
-
-fn example(path: &str) -> String {
-    std::fs::read_to_string(common::workspace().join(path)).unwrap()
 }
 
 /// The sandbox's users, by username, as many times as each is listed.
@@ -335,7 +256,7 @@ fn three_nodes_finish_200_provisioning_runs_with_one_killed_midway() {
     // Every run finishes, read through a node that did not start most of them.
     let mut resumed = 0;
     for (i, id) in runs.iter().enumerate() {
-        let run = nodes[2].api.finished(id, Duration::from_secs(180));
+        let run = nodes[2].api.finished_within(id, Duration::from_secs(180))["run"].clone();
         assert_eq!(
             run["status"],
             "succeeded",
@@ -385,12 +306,13 @@ fn three_nodes_finish_200_provisioning_runs_with_one_killed_midway() {
 }
 
 /// The fire times of a workflow's runs, each with how many runs it had.
-fn fires(api: &Api, workflow: &str) -> BTreeMap<String, usize> {
+fn fires(api: &Http, workflow: &str) -> BTreeMap<String, usize> {
     let (status, v) = api.get(&format!("/api/v1/runs?workflow={workflow}&limit=1000"));
     assert_eq!(status, 200, "{v}");
     let mut out = BTreeMap::new();
     for row in v["runs"].as_array().unwrap() {
-        let run = api.finished(row["id"].as_str().unwrap(), Duration::from_secs(60));
+        let run = api.finished_within(row["id"].as_str().unwrap(), Duration::from_secs(60))["run"]
+            .clone();
         assert_eq!(run["status"], "succeeded", "{run:#}");
         let at = run["trigger"]["fire_time"].as_str().unwrap().to_owned();
         *out.entry(at).or_default() += 1;
@@ -503,7 +425,7 @@ fn postgresql_stopped_for_10s_pauses_runs_answers_503_and_loses_nothing() {
     server.resume();
     // Every run finishes, once the database is back, and each user exists once.
     for id in &runs {
-        let run = node.api.finished(id, Duration::from_secs(120));
+        let run = node.api.finished_within(id, Duration::from_secs(120))["run"].clone();
         assert_eq!(run["status"], "succeeded", "{run:#}\n{}", node.log());
     }
     let listed = users(&c.sandbox);
@@ -567,14 +489,5 @@ impl Drop for OwnServer {
             .args(["stop", &self.dir])
             .current_dir(common::workspace())
             .output();
-    }
-}
-
-/// Waits until `f` holds, or panics with `what`.
-fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        std::thread::sleep(Duration::from_millis(200));
     }
 }

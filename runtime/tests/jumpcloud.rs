@@ -4,58 +4,16 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-use common::{Sluice, files_containing, stderr};
+use common::{SandboxProcess, Sluice, files_containing, stderr};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-live-3c9f1a7e2b5d4c8e9f0a1b2c3d4e5f60";
 
-/// A `sluice sandbox` child process; killed on drop.
-struct SandboxProcess {
-    child: Child,
-    url: String,
-    /// Kept open: the sandbox prints more and must not meet a closed pipe.
-    _banner: BufReader<std::process::ChildStdout>,
-}
-
-impl SandboxProcess {
-    fn start(faults: &str) -> SandboxProcess {
-        Self::start_with(&["--faults", faults])
-    }
-
-    fn start_with(args: &[&str]) -> SandboxProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["sandbox", "--listen", "127.0.0.1:0", "--api-key", KEY])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("sandbox starts");
-        let mut first = String::new();
-        let mut banner = BufReader::new(child.stdout.take().unwrap());
-        banner.read_line(&mut first).unwrap();
-        let url = first
-            .trim()
-            .rsplit(' ')
-            .next()
-            .filter(|u| u.starts_with("http://"))
-            .unwrap_or_else(|| panic!("unexpected sandbox banner: {first}"))
-            .to_owned();
-        SandboxProcess {
-            child,
-            url,
-            _banner: banner,
-        }
-    }
-}
-
-impl Drop for SandboxProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A `sluice sandbox` with this file's API key.
+fn sandbox(faults: &str) -> SandboxProcess {
+    SandboxProcess::start(KEY, faults)
 }
 
 fn with_jumpcloud(s: &Sluice, sb: &SandboxProcess, args: &[&str]) -> std::process::Output {
@@ -70,7 +28,7 @@ fn with_jumpcloud(s: &Sluice, sb: &SandboxProcess, args: &[&str]) -> std::proces
 
 #[test]
 fn provisioning_100_users_through_faults_creates_each_exactly_once_and_keeps_no_key() {
-    let sb = SandboxProcess::start("429=0.1,503=0.1,retry-after=0");
+    let sb = sandbox("429=0.1,503=0.1,retry-after=0");
     let s = Sluice::new();
     let users: Vec<Value> = (0..100)
         .map(|i| json!({"username": format!("bulk.user{i:03}"), "email": format!("bulk.user{i:03}@acme.example")}))
@@ -144,7 +102,7 @@ fn provisioning_100_users_through_faults_creates_each_exactly_once_and_keeps_no_
 
 #[test]
 fn a_wrong_key_or_organisation_is_a_clear_error() {
-    let sb = SandboxProcess::start("latency=0ms");
+    let sb = sandbox("latency=0ms");
     let s = Sluice::new();
     let out = s
         .cmd(&[
@@ -237,7 +195,7 @@ fn bad_sandbox_options_are_usage_errors() {
 
 #[test]
 fn a_stored_api_key_is_sealed_and_used_only_with_the_admins_key() {
-    let sb = SandboxProcess::start("latency=0ms");
+    let sb = sandbox("latency=0ms");
     let s = Sluice::new();
     let keygen = s.run(&["secret", "keygen"]);
     assert!(keygen.status.success());
@@ -360,13 +318,16 @@ const SA_SECRET: &str = "sa-secret-7f3e9c1b5d2a4e6f8091a2b3c4d5e6f7";
 #[test]
 fn a_service_account_provisions_300_users_across_token_expiry_and_leaks_nothing() {
     let account = format!("svc-bulk:{SA_SECRET}:Administrator");
-    let sb = SandboxProcess::start_with(&[
-        "--service-account",
-        &account,
-        // Tokens expire every second: a bulk run of 300 users crosses many expiries.
-        "--token-ttl",
-        "1s",
-    ]);
+    let sb = SandboxProcess::start_with(
+        KEY,
+        &[
+            "--service-account",
+            &account,
+            // Tokens expire every second: a bulk run of 300 users crosses many expiries.
+            "--token-ttl",
+            "1s",
+        ],
+    );
     let s = Sluice::new();
     let dir = tempfile::tempdir().unwrap();
     let mut csv = "first_name,last_name,email,username,department,job_title,office_location,additional_groups,attributes\n".to_owned();
@@ -461,12 +422,15 @@ fn a_service_account_provisions_300_users_across_token_expiry_and_leaks_nothing(
 
 #[test]
 fn service_account_secrets_rotate_roles_bound_and_wrong_secrets_refuse() {
-    let sb = SandboxProcess::start_with(&[
-        "--service-account",
-        &format!("svc:{SA_SECRET}"),
-        "--service-account",
-        "auditor:ro-secret:Read Only",
-    ]);
+    let sb = SandboxProcess::start_with(
+        KEY,
+        &[
+            "--service-account",
+            &format!("svc:{SA_SECRET}"),
+            "--service-account",
+            "auditor:ro-secret:Read Only",
+        ],
+    );
     let s = Sluice::new();
     let get_jane = [
         "plugin",

@@ -6,6 +6,7 @@
 use serde_json::json;
 
 use super::{StateNamespace, StateQuota, Store, StoreError};
+use crate::connector::{Auth, ConnectorDef};
 
 /// Makes one case per backend: `cases!(backend, make)` gives module `backend` with a
 /// `#[test]` for every case, each on a fresh store from `make()`.
@@ -447,7 +448,6 @@ pub(super) fn role_records(s: &dyn Store) {
 }
 
 pub(super) fn secrets_and_connectors(s: &dyn Store) {
-    use crate::connector::{Auth, ConnectorDef};
     // Sealed bytes of any value, zero bytes included.
     s.secret_put("b", &[0, 1, 2, 255]).unwrap();
     s.secret_put("a", b"sealed").unwrap();
@@ -458,18 +458,7 @@ pub(super) fn secrets_and_connectors(s: &dyn Store) {
     assert!(!s.secret_remove("a").unwrap());
     assert_eq!(s.secret_names().unwrap(), ["b"]);
 
-    let def = |name: &str| ConnectorDef {
-        version: 1,
-        name: name.into(),
-        base_url: "https://example.com/api".into(),
-        auth: Auth::None,
-        headers: [("x-team".to_owned(), "ops".to_owned())].into(),
-        allow_hosts: vec!["cdn.example.com".into()],
-        allow_http: false,
-        timeout_ms: 5_000,
-        max_response_bytes: 1 << 20,
-        created_at: "2026-01-01T00:00:00Z".into(),
-    };
+    let def = connector;
     assert_eq!(s.connector_get("jira").unwrap(), None);
     s.connector_put(&def("jira")).unwrap();
     s.connector_put(&def("github")).unwrap();
@@ -655,4 +644,20 @@ pub(super) fn concurrent_state_writes_keep_the_quota(s: &dyn Store) {
     });
     assert_eq!(accepted, 5);
     assert_eq!(s.state_usage("o").unwrap(), (5, 15));
+}
+
+/// A connector definition named `name` (no credential).
+pub(super) fn connector(name: &str) -> ConnectorDef {
+    ConnectorDef {
+        version: 1,
+        name: name.into(),
+        base_url: "https://example.com/api".into(),
+        auth: Auth::None,
+        headers: [("x-team".to_owned(), "ops".to_owned())].into(),
+        allow_hosts: vec!["cdn.example.com".into()],
+        allow_http: false,
+        timeout_ms: 5_000,
+        max_response_bytes: 1 << 20,
+        created_at: "2026-01-01T00:00:00Z".into(),
+    }
 }

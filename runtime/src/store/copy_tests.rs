@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::connector::{Auth, ConnectorDef};
+use crate::store::conformance::connector;
 use crate::store::{
     PgStore, RunStore as _, ServiceStore as _, SledStore, StateNamespace, StateQuota, Store,
 };
@@ -47,21 +47,6 @@ fn ns(workflow: &str, owner: &str) -> StateNamespace {
     StateNamespace {
         workflow: workflow.into(),
         owner: owner.into(),
-    }
-}
-
-fn connector(name: &str) -> ConnectorDef {
-    ConnectorDef {
-        version: 1,
-        name: name.into(),
-        base_url: "https://example.com/api".into(),
-        auth: Auth::None,
-        headers: [("x-team".to_owned(), "ops".to_owned())].into(),
-        allow_hosts: vec!["cdn.example.com".into()],
-        allow_http: false,
-        timeout_ms: 5_000,
-        max_response_bytes: 1 << 20,
-        created_at: "2026-01-01T00:00:00Z".into(),
     }
 }
 

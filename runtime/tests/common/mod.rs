@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sluice_plugin_build::{PluginCrate, build_plugins};
@@ -174,16 +175,14 @@ pub struct SandboxProcess {
 impl SandboxProcess {
     /// Serves a sandbox on a free port with API key `key` and the faults `faults`.
     pub fn start(key: &str, faults: &str) -> SandboxProcess {
+        Self::start_with(key, &["--faults", faults])
+    }
+
+    /// Serves a sandbox on a free port with API key `key` and `args` for `sluice sandbox`.
+    pub fn start_with(key: &str, args: &[&str]) -> SandboxProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args([
-                "sandbox",
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                key,
-                "--faults",
-                faults,
-            ])
+            .args(["sandbox", "--listen", "127.0.0.1:0", "--api-key", key])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -229,5 +228,126 @@ impl Drop for SandboxProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A blocking HTTP client for the tests.
+pub struct Http {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    base: String,
+    pub token: Option<String>,
+}
+
+impl Http {
+    pub fn new(base: &str, token: Option<&str>) -> Http {
+        Http {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            // Idle connections are dropped well before the service's idle timeout (60 s),
+            // so a request never goes out on a connection the service is closing.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(15))
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            token: token.map(str::to_owned),
+        }
+    }
+
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Vec<u8>>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut req = self.client.request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path}", self.base),
+        );
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        self.rt.block_on(async {
+            let resp = req.send().await.expect("request sent");
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+            (status, v)
+        })
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.send("GET", path, None, &[])
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        self.send("POST", path, Some(body.as_bytes().to_vec()), &[])
+    }
+
+    pub fn put(&self, path: &str, body: &str) -> (u16, Value) {
+        self.send("PUT", path, Some(body.as_bytes().to_vec()), &[])
+    }
+
+    pub fn delete(&self, path: &str) -> (u16, Value) {
+        self.send("DELETE", path, None, &[])
+    }
+
+    /// Waits (up to a minute) for a run to finish and returns `{run, steps}`.
+    pub fn finished(&self, id: &str) -> Value {
+        self.finished_within(id, Duration::from_secs(60))
+    }
+
+    /// Waits up to `within` for a run to finish and returns `{run, steps}`.
+    pub fn finished_within(&self, id: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let (status, v) = self.get(&format!("/api/v1/runs/{id}"));
+            assert_eq!(status, 200, "{v}");
+            let st = v["run"]["status"].as_str().unwrap_or_default().to_owned();
+            if !["queued", "running"].contains(&st.as_str()) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "run {id} did not finish: {v}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// A counter or gauge of `/metrics` (0 when absent).
+    pub fn metric(&self, name: &str) -> f64 {
+        let (_, v) = self.get("/metrics");
+        let text = v.as_str().unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+
+    pub fn runs_of(&self, workflow: &str) -> Vec<Value> {
+        let (status, v) = self.get(&format!("/api/v1/runs?workflow={workflow}&limit=1000"));
+        assert_eq!(status, 200, "{v}");
+        v["runs"].as_array().unwrap().clone()
+    }
+}
+
+/// An example file of the repository, by its path from the workspace root.
+pub fn example(path: &str) -> String {
+    std::fs::read_to_string(workspace().join(path)).unwrap()
+}
+
+/// Waits until `f` holds, or panics with `what`.
+pub fn eventually(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
