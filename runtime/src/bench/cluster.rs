@@ -220,10 +220,10 @@ async fn takeover_round(
     a.stop();
     let killed = Instant::now();
     let taken = loop {
-        let (_, m) = b.client.get("/metrics").await?;
-        let n = m
-            .as_str()
-            .unwrap_or_default()
+        let n = b
+            .client
+            .metrics()
+            .await?
             .lines()
             .find_map(|l| l.strip_prefix("sluice_runs_taken_over_total "))
             .and_then(|v| v.trim().parse::<f64>().ok())

@@ -127,7 +127,7 @@ impl Client {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn metrics(&self) -> Result<String, String> {
+    pub(super) async fn metrics(&self) -> Result<String, String> {
         let (_, v) = self.get("/metrics").await?;
         Ok(v.as_str().unwrap_or_default().to_owned())
     }

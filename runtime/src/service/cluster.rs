@@ -107,7 +107,7 @@ impl Service {
                     if leads { "is now" } else { "is no longer" }
                 );
             }
-            self.metrics.leader_changed(leads);
+            self.metrics.leader_changed();
             self.lead_change.notify_waiters();
         }
     }

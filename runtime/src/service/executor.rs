@@ -440,7 +440,8 @@ impl Service {
             return Ok(run);
         }
         let run = self.engine.cancel(id)?;
-        if run.status.is_finished() || self.engine.get(id)?.status.is_finished() {
+        // Executing here, it finishes before its next step, and its execution releases it.
+        if run.status.is_finished() {
             let _ = self.cluster.release(id);
         }
         Ok(run)

@@ -123,7 +123,7 @@ impl Metrics {
     pub(crate) fn taken_over(&self) {
         inc(&self.runs_taken_over);
     }
-    pub(crate) fn leader_changed(&self, _leads: bool) {
+    pub(crate) fn leader_changed(&self) {
         inc(&self.leader_changes);
     }
 

@@ -432,8 +432,10 @@ pub fn copy<D: Import + Export + ?Sized>(
         }
         Ok(())
     })?;
+    // The source is held open and was just read in full: counted once. The destination is
+    // counted again after its commit, independently of what the import wrote.
     let report = CopyReport {
-        source: from.counts()?,
+        source: counted,
         destination: to.counts()?,
     };
     if !report.matches() {

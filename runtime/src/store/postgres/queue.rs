@@ -177,7 +177,11 @@ impl WriteQueue {
     /// since its last commit.
     pub(super) async fn commit_run(&self, run: &str) -> Result<(), StoreError> {
         self.wait().await?;
-        self.pending().retain(|(_, r), _| r != run);
+        let mut pending = self.pending();
+        for table in [Table::Runs, Table::Journal, Table::Inputs] {
+            pending.remove(&(table, run.to_owned()));
+        }
+        drop(pending);
         let lost = self
             .shared
             .lost
