@@ -28,7 +28,7 @@ fn database() -> String {
     std::env::var("SLUICE_TEST_DATABASE_URL").unwrap_or_else(|_| {
         panic!(
             "SLUICE_TEST_DATABASE_URL is not set: these tests need PostgreSQL. Run them \
-             under a throwaway one: `scripts/postgres run cargo test --release --locked \
+             under a throwaway one: `scripts/postgres run cargo test --profile suite --locked \
              --workspace --test cluster` (scripts/test does this)"
         )
     })

@@ -14,7 +14,7 @@ fn fresh_database() -> String {
         panic!(
             "SLUICE_TEST_DATABASE_URL is not set: `sluice store copy` needs a PostgreSQL \
              database to copy into. Run the tests under a throwaway one: `scripts/postgres run \
-             cargo test --release --locked --workspace --test store_copy` (scripts/test does this)"
+             cargo test --profile suite --locked --workspace --test store_copy` (scripts/test does this)"
         )
     });
     let schema = format!("copy_{:016x}", fastrand::u64(..));

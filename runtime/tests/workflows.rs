@@ -155,7 +155,7 @@ fn invalid_examples_match_their_golden_errors() {
             .to_owned();
         let out = s.run(&["validate", &rel]);
         assert_eq!(out.status.code(), Some(2), "{rel}");
-        // `SLUICE_BLESS=1 cargo test --release --locked --workspace --test workflows
+        // `SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --test workflows
         // invalid_examples_match_their_golden_errors` rewrites the goldens from what
         // validation prints (review the diff before committing it).
         if std::env::var_os("SLUICE_BLESS").is_some() {

@@ -1,7 +1,7 @@
 //! The command-line reference, `docs/cli.md`, generated from the command's own clap
 //! definition so that it cannot drift from what `sluice help` prints. A test compares the
 //! file with what this module generates and fails while it is stale;
-//! `SLUICE_BLESS=1 cargo test --release --locked --workspace --lib cli::reference` rewrites it.
+//! `SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib cli::reference` rewrites it.
 //! Another test follows every relative link of the README and the docs, to a file and, for
 //! `page.md#part`, to a heading of that page.
 
@@ -24,7 +24,7 @@ pub(crate) fn markdown() -> String {
         "# The `sluice` command line\n\n\
          <!-- Generated from the command's definition; do not edit by hand. After changing an\n     \
          option or its help, regenerate this file with\n     \
-         SLUICE_BLESS=1 cargo test --release --locked --workspace --lib cli::reference -->\n\n\
+         SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib cli::reference -->\n\n\
          Every command and option, exactly as `sluice help COMMAND` prints it. What the data\n\
          directory holds, the exit codes and the output formats are in\n\
          [operations.md](operations.md); each topic page explains its commands at length.\n\n",
@@ -103,7 +103,7 @@ mod tests {
             PATH,
             &markdown(),
             "the command line",
-            "SLUICE_BLESS=1 cargo test --release --locked --workspace --lib cli::reference",
+            "SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib cli::reference",
         );
     }
 

@@ -1,6 +1,6 @@
 //! `docs/errors.md`, generated from the table so that it cannot drift from the codes the
 //! host emits. A test compares the file with what this module generates and fails while it
-//! is stale; `SLUICE_BLESS=1 cargo test --release --locked --workspace --lib code::`
+//! is stale; `SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib code::`
 //! rewrites it.
 
 use super::{Code, Emitter};
@@ -44,7 +44,7 @@ pub fn markdown() -> String {
         "# Errors\n\n\
          <!-- Generated from runtime/src/code/table.rs; do not edit by hand. After changing the\n     \
          table, regenerate this file with\n     \
-         SLUICE_BLESS=1 cargo test --release --locked --workspace --lib code:: -->\n\n\
+         SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib code:: -->\n\n\
          Every failure Sluice reports carries a stable code: a step's error in a run record\n\
          (`error.code`, with `message`, `retryable`, `details` and `origin`), the API's answers\n\
          (`{\"error\": {\"code\", \"message\", \"details\"}}`), and the failure report. Each code\n\
@@ -159,7 +159,7 @@ mod tests {
             PATH,
             &markdown(),
             "the table of error codes (runtime/src/code/table.rs)",
-            "SLUICE_BLESS=1 cargo test --release --locked --workspace --lib code::",
+            "SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib code::",
         );
     }
 

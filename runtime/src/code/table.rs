@@ -1,7 +1,7 @@
 //! The table of error codes: the only place a code's string is spelled. Numbers are
 //! `ERR-<AREA>-<NNN>`, never reused or changed once given; a new code takes the next
 //! number of its area. After a change, regenerate `docs/errors.md` with
-//! `SLUICE_BLESS=1 cargo test --release --locked --workspace --lib code::`.
+//! `SLUICE_BLESS=1 cargo test --profile suite --locked --workspace --lib code::`.
 //!
 //! Columns: variant = string, number, who emits it, HTTP status (`-`: not an API answer),
 //! exit code, whether a retry can help, and what it means and what to do.

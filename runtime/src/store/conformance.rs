@@ -81,7 +81,7 @@ fn postgres_store() -> PgTest {
     let url = std::env::var(TEST_DATABASE).unwrap_or_else(|_| {
         panic!(
             "{TEST_DATABASE} is not set: the PostgreSQL store's tests need a database. Run \
-             them under a throwaway one: `scripts/postgres run cargo test --release --locked \
+             them under a throwaway one: `scripts/postgres run cargo test --profile suite --locked \
              --workspace --lib store::` (scripts/test does this)"
         )
     });

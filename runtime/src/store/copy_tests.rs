@@ -21,7 +21,7 @@ impl Pg {
             panic!(
                 "SLUICE_TEST_DATABASE_URL is not set: copying into PostgreSQL needs a database. \
                  Run the tests under a throwaway one: `scripts/postgres run cargo test \
-                 --release --locked --workspace --lib store::copy` (scripts/test does this)"
+                 --profile suite --locked --workspace --lib store::copy` (scripts/test does this)"
             )
         });
         let schema = format!("test_{:016x}", fastrand::u64(..));

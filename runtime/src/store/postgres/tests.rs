@@ -14,7 +14,7 @@ fn url() -> String {
         panic!(
             "SLUICE_TEST_DATABASE_URL is not set: the PostgreSQL store's tests need a \
              database. Run them under a throwaway one: `scripts/postgres run cargo test \
-             --release --locked --workspace --lib store::` (scripts/test does this)"
+             --profile suite --locked --workspace --lib store::` (scripts/test does this)"
         )
     })
 }
