@@ -74,27 +74,29 @@ pub(crate) struct ServeArgs {
     lease: Duration,
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-async fn signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Listens for SIGINT (Ctrl-C) and SIGTERM from the moment it is called and resolves on the
+/// first. Called before the address is printed: a handler installed only when the future
+/// is first polled left a window after the address line in which a SIGTERM (a supervisor
+/// stopping a service as it starts, a test reading the line) killed the process outright
+/// instead of shutting it down gracefully.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
-        }
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = ctrl_c.await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -187,6 +189,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
         node_id,
         lease: args.lease,
     };
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -227,7 +230,7 @@ pub(crate) async fn run(data_dir: Option<PathBuf>, args: ServeArgs) -> Result<()
     );
     // The address line is printed last, once the listener is bound: scripts wait for it.
     println!("sluice serve listening on {url}");
-    crate::server::serve(service, listener, signal()).await?;
+    crate::server::serve(service, listener, shutdown).await?;
     eprintln!("sluice serve stopped");
     drop(app);
     Ok(())

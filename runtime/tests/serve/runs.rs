@@ -1,8 +1,21 @@
 //! Runs under the service: Directory Insights events fire once across restarts, held and
 //! killed runs resume once, a full queue answers 429, looping plugins never stall the
-//! service, and custom roles are checked, audited and enforced per call.
+//! service, custom roles are checked, audited and enforced per call, and a service stopped
+//! the moment it started stops gracefully.
 
 use super::*;
+
+/// A supervisor may stop the service as soon as it has started: a SIGTERM sent the moment
+/// the address line is read is a graceful stop (exit 0), never death by the signal (its
+/// handler used to be installed only after the line, once the service was set up).
+#[test]
+fn a_sigterm_the_moment_the_address_is_printed_stops_the_service_gracefully() {
+    let s = Sluice::new();
+    token(&s, "admin");
+    for _ in 0..5 {
+        Server::start(&s, &[]).stop();
+    }
+}
 
 #[test]
 fn a_user_created_in_the_sandbox_fires_its_event_workflow_once_across_restarts() {
