@@ -388,6 +388,24 @@ test('bundled packs are listed by pack and offer no removal', async ({ page }) =
   await expect(page.getByRole('button', { name: /Remove/ })).toHaveCount(0);
 });
 
+test('nodes: the one node of a local store, leading and alive, reached from the navigation', async ({ page }) => {
+  const errors = watchErrors(page);
+  const { body } = await api<{ node: string; shared: boolean; nodes: { id: string }[] }>('/nodes');
+  expect(body.shared).toBe(false);
+  expect(body.nodes.map((n) => n.id)).toEqual([body.node]);
+  await signIn(page);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Nodes' }).click();
+  await expect(page).toHaveURL(/\/nodes$/);
+  await expect(page.getByRole('heading', { name: 'Nodes' })).toBeVisible();
+  await expect(page.getByTestId('nodes-summary')).toContainText('local store (sled), so it is the only node');
+  const row = page.getByTestId(`node-${body.node}`);
+  await expect(row).toContainText('this one');
+  await expect(row).toContainText('leader');
+  await expect(row).toContainText('alive');
+  await shot(page, 'nodes');
+  expect(errors).toEqual([]);
+});
+
 /** The versioned test plugin (tests/plugins/versioned) the Rust tests build, if built. */
 function versionedWasm(): Buffer | null {
   const base = join(import.meta.dirname, '..', '..', 'target', 'plugins', 'wasm32-wasip2');

@@ -5,6 +5,7 @@ import { Link, match, navigate, useLocation } from './router';
 import { AuditPage } from './pages/Audit';
 import { ConnectorsPage } from './pages/Connectors';
 import { NewWorkflowPage } from './pages/NewWorkflow';
+import { NodesPage } from './pages/Nodes';
 import { PluginPage, PluginsPage } from './pages/Plugins';
 import { RunFormPage } from './pages/RunForm';
 import { RunsPage } from './pages/Runs';
@@ -25,6 +26,7 @@ const NAV: [string, string][] = [
   ['/plugins', 'Plugins'],
   ['/connectors', 'Connectors'],
   ['/audit', 'Audit log'],
+  ['/nodes', 'Nodes'],
   ['/tokens', 'Tokens'],
 ];
 
@@ -42,6 +44,7 @@ function Screen({ path, query }: { path: string; query: URLSearchParams }) {
   if ((m = match('/plugins/:id', path))) return <PluginPage key={m.id} id={m.id} />;
   if (path === '/connectors') return <ConnectorsPage />;
   if (path === '/audit') return <AuditPage />;
+  if (path === '/nodes') return <NodesPage />;
   if (path === '/tokens') return <TokensPage />;
   return (
     <div className="page">

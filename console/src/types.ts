@@ -58,6 +58,7 @@ export type ConnectorList = Schemas['ConnectorList'];
 export type ConnectorInput = Schemas['ConnectorInput'];
 export type TokenRow = Schemas['Token'];
 export type TokenList = Schemas['TokenList'];
+export type NodeList = Schemas['NodeList'];
 export type TokenCreated = Schemas['TokenCreated'];
 export type AuditEntry = Schemas['AuditEntry'];
 export type AuditLog = Schemas['AuditLog'];
