@@ -136,11 +136,7 @@ impl Engine {
 
     /// A run by id.
     pub fn get(&self, id: &str) -> Result<RunRecord, EngineError> {
-        let v = self
-            .store
-            .run_get(id)?
-            .ok_or_else(|| EngineError::NoSuchRun(id.to_owned()))?;
-        serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string()))
+        decode_record(id, self.store.run_get(id)?)
     }
 
     /// A page of runs, newest first: those after the run `after` (exclusive) that match
@@ -174,11 +170,7 @@ impl Engine {
 
     /// A run's journal.
     pub fn journal(&self, id: &str) -> Result<Vec<StepRecord>, EngineError> {
-        self.store
-            .journal_list(id)?
-            .into_iter()
-            .map(|v| serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string())))
-            .collect()
+        decode_journal(self.store.journal_list(id)?)
     }
 
     /// Runs (or resumes) a run to its end and returns the final record.
@@ -252,11 +244,7 @@ impl Engine {
         progress: &dyn Progress,
     ) -> Result<RunRecord, EngineError> {
         let opened = self.store.run_open(id)?;
-        let record = opened
-            .record
-            .ok_or_else(|| EngineError::NoSuchRun(id.to_owned()))?;
-        let mut run: RunRecord =
-            serde_json::from_value(record).map_err(|e| EngineError::Corrupt(e.to_string()))?;
+        let mut run = decode_record(id, opened.record)?;
         if run.status.is_finished() {
             return Err(EngineError::Finished(id.to_owned()));
         }
@@ -292,15 +280,10 @@ impl Engine {
             run: &run,
             progress,
             secrets: redact::secrets_of(&originals),
-            journaled: opened
-                .journal
+            journaled: decode_journal(opened.journal)?
                 .into_iter()
-                .map(|v| {
-                    let r: StepRecord = serde_json::from_value(v)
-                        .map_err(|e| EngineError::Corrupt(e.to_string()))?;
-                    Ok((r.path.clone(), r))
-                })
-                .collect::<Result<_, EngineError>>()?,
+                .map(|r| (r.path.clone(), r))
+                .collect(),
             plugins: Mutex::new(BTreeMap::new()),
             failures: Mutex::new(Vec::new()),
             completed: Mutex::new(Vec::new()),
@@ -500,6 +483,20 @@ pub fn manual_trigger(doc: &WorkflowDoc) -> Value {
         Trigger::Webhook { .. } => "webhook",
     };
     json!({"type": "manual", "workflow_trigger": kind, "at": now()})
+}
+
+/// The record of run `id` as the store returned it.
+fn decode_record(id: &str, record: Option<Value>) -> Result<RunRecord, EngineError> {
+    let v = record.ok_or_else(|| EngineError::NoSuchRun(id.to_owned()))?;
+    serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string()))
+}
+
+/// A run's journal as the store returned it.
+fn decode_journal(journal: Vec<Value>) -> Result<Vec<StepRecord>, EngineError> {
+    journal
+        .into_iter()
+        .map(|v| serde_json::from_value(v).map_err(|e| EngineError::Corrupt(e.to_string())))
+        .collect()
 }
 
 #[cfg(test)]
